@@ -1,0 +1,245 @@
+"""llmrelay: a LiteLLM-compatible LLM gateway. Rust engine, Python face.
+
+``import llmrelay as litellm`` runs code written for LiteLLM. Module-level settings below are
+LiteLLM's globals; the heavy parts (the ``openai`` SDK for exception classes, the 3 MB price
+map as a dict) load on first use, so importing stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _native
+from .main import (
+    CustomStreamWrapper,
+    TextCompletionStreamWrapper,
+    acompletion,
+    aembedding,
+    atext_completion,
+    completion,
+    embedding,
+    mock_completion,
+    text_completion,
+)
+from .types.utils import (
+    Choices,
+    Delta,
+    EmbeddingResponse,
+    ImageResponse,
+    LlmProviders,
+    Message,
+    ModelResponse,
+    ModelResponseStream,
+    StreamingChoices,
+    TextChoices,
+    TextCompletionResponse,
+    TranscriptionResponse,
+    Usage,
+)
+from .utils import (
+    completion_cost,
+    cost_per_token,
+    decode,
+    encode,
+    get_llm_provider,
+    get_max_tokens,
+    get_model_info,
+    get_supported_openai_params,
+    register_model,
+    response_cost_calculator,
+    supports_function_calling,
+    supports_parallel_function_calling,
+    supports_reasoning,
+    supports_response_schema,
+    supports_system_messages,
+    supports_vision,
+    token_counter,
+)
+
+__version__ = _native.__version__
+
+
+def _count_for_builder(model: str | None):
+    def count(messages: Any, completion_text: str) -> tuple[int, int]:
+        prompt = token_counter(model=model or "", messages=messages) if messages else 0
+        return prompt, token_counter(model=model or "", text=completion_text or "")
+
+    return count
+
+
+def stream_chunk_builder(chunks: list, messages: list | None = None, start_time: Any = None,
+                         end_time: Any = None) -> Any:
+    """Rebuild a whole ``ModelResponse`` (or ``TextCompletionResponse``) from stream chunks;
+    usage comes from a usage chunk, else is counted from the text."""
+    from ._stream_builder import stream_chunk_builder as build
+
+    model = getattr(chunks[0], "model", None) if chunks else None
+    return build(chunks, messages=messages, start_time=start_time, end_time=end_time,
+                 _count_tokens=_count_for_builder(model))
+
+# ------------------------------------------------------------------------------------------------
+# LiteLLM's module-level settings (same names and defaults)
+# ------------------------------------------------------------------------------------------------
+callbacks: list = []
+success_callback: list = []
+failure_callback: list = []
+input_callback: list = []
+service_callback: list = []
+_async_success_callback: list = []
+_async_failure_callback: list = []
+turn_off_message_logging: bool = False
+
+api_key: str | None = None
+api_base: str | None = None
+api_version: str | None = None
+organization: str | None = None
+headers: dict | None = None
+openai_key: str | None = None
+
+drop_params: bool = False
+modify_params: bool = False
+max_tokens: int = 4096
+num_retries: int | None = None
+request_timeout: float = 6000.0
+set_verbose: bool = False
+suppress_debug_info: bool = False
+include_cost_in_streaming_usage: bool = False
+model_alias_map: dict = {}
+cache: Any = None
+budget_exceeded_status_code: int = 422
+
+_EXCEPTION_NAMES = frozenset(
+    {
+        "APIConnectionError",
+        "APIError",
+        "APIResponseValidationError",
+        "AuthenticationError",
+        "BadGatewayError",
+        "BadRequestError",
+        "BudgetExceededError",
+        "ContentPolicyViolationError",
+        "ContextWindowExceededError",
+        "InternalServerError",
+        "InvalidRequestError",
+        "JSONSchemaValidationError",
+        "LiteLLMUnknownProvider",
+        "MidStreamFallbackError",
+        "MockException",
+        "ModelNotMappedError",
+        "NotFoundError",
+        "OpenAIError",
+        "PermissionDeniedError",
+        "RateLimitError",
+        "RejectedRequestError",
+        "ServiceUnavailableError",
+        "Timeout",
+        "UnprocessableEntityError",
+        "UnsupportedParamsError",
+        "GuardrailRaisedException",
+    }
+)
+
+_model_cost: dict | None = None
+
+
+def _model_cost_cache() -> dict:
+    """The price map as a dict (``litellm.model_cost``), parsed on first use."""
+    global _model_cost
+    if _model_cost is None:
+        import json
+
+        data = json.loads(_native.model_cost_map_text())
+        data.pop("fallback_generalizations", None)
+        _model_cost = data
+    return _model_cost
+
+
+def __getattr__(name: str) -> Any:
+    """Lazily provide what is costly to load: exception classes (they import ``openai``),
+    the price map and the name sets derived from it."""
+    if name in _EXCEPTION_NAMES:
+        from . import exceptions
+
+        value = getattr(exceptions, name)
+        globals()[name] = value
+        return value
+    if name == "model_cost":
+        value = _model_cost_cache()
+        globals()[name] = value
+        return value
+    if name == "model_list":
+        value = [k for k in _model_cost_cache() if k != "sample_spec"]
+        globals()[name] = value
+        return value
+    if name == "provider_list":
+        value = list(_native.provider_list())
+        globals()[name] = value
+        return value
+    if name == "exceptions":
+        from . import exceptions
+
+        return exceptions
+    if name == "models_by_provider":
+        grouped: dict[str, list[str]] = {}
+        for key, entry in _model_cost_cache().items():
+            if isinstance(entry, dict) and entry.get("litellm_provider"):
+                grouped.setdefault(entry["litellm_provider"], []).append(key)
+        globals()[name] = grouped
+        return grouped
+    if name in ("CustomLogger",):
+        from .integrations.custom_logger import CustomLogger
+
+        return CustomLogger
+    raise AttributeError(f"module 'llmrelay' has no attribute {name!r}")
+
+
+def _turn_on_debug() -> None:
+    import logging
+
+    logging.getLogger("llmrelay").setLevel(logging.DEBUG)
+
+
+turn_on_debug = _turn_on_debug
+
+__all__ = [
+    "Choices",
+    "CustomStreamWrapper",
+    "Delta",
+    "EmbeddingResponse",
+    "ImageResponse",
+    "LlmProviders",
+    "Message",
+    "ModelResponse",
+    "ModelResponseStream",
+    "StreamingChoices",
+    "TextChoices",
+    "TextCompletionResponse",
+    "TextCompletionStreamWrapper",
+    "TranscriptionResponse",
+    "Usage",
+    "acompletion",
+    "aembedding",
+    "atext_completion",
+    "completion",
+    "completion_cost",
+    "cost_per_token",
+    "decode",
+    "embedding",
+    "encode",
+    "get_llm_provider",
+    "get_max_tokens",
+    "get_model_info",
+    "get_supported_openai_params",
+    "mock_completion",
+    "register_model",
+    "response_cost_calculator",
+    "stream_chunk_builder",
+    "supports_function_calling",
+    "supports_parallel_function_calling",
+    "supports_reasoning",
+    "supports_response_schema",
+    "supports_system_messages",
+    "supports_vision",
+    "text_completion",
+    "token_counter",
+]

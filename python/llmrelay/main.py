@@ -1,0 +1,480 @@
+"""The call entry points: ``completion``, ``acompletion``, ``text_completion``, ``embedding`` …
+
+Each one hands its keyword arguments to the Rust engine (``llmrelay._native``), which
+validates them, detects the provider, translates, calls (GIL released), normalizes and
+prices. This module only wraps results in LiteLLM's response classes, maps engine errors to
+LiteLLM's exception classes, and runs user callbacks when some are registered.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from . import _logging, _native
+from ._native import NativeError
+from .types.utils import (
+    EmbeddingResponse,
+    ModelResponse,
+    ModelResponseStream,
+    TextCompletionResponse,
+)
+
+__all__ = [
+    "CustomStreamWrapper",
+    "TextCompletionStreamWrapper",
+    "acompletion",
+    "aembedding",
+    "atext_completion",
+    "completion",
+    "embedding",
+    "mock_completion",
+    "text_completion",
+]
+
+_pkg: Any = None
+
+
+def _settings() -> Any:
+    """The ``llmrelay`` package module, whose globals are LiteLLM's module-level settings."""
+    global _pkg
+    if _pkg is None:
+        _pkg = sys.modules[__package__]
+    return _pkg
+
+
+def _raise_native(error: NativeError) -> Exception:
+    """Map an engine error to LiteLLM's exception class (imports openai on first use)."""
+    from .exceptions import _from_native
+
+    kind, message, status, provider, model, retry_after, headers, body, num_retries, _param = (
+        error.args
+    )
+    return _from_native(
+        kind,
+        status,
+        message,
+        provider,
+        model,
+        retry_after,
+        dict(headers) if headers else None,
+        body,
+        num_retries,
+    )
+
+
+def _timeout_value(value: Any) -> Any:
+    """``httpx.Timeout`` / ``openai.Timeout`` → a dict the engine reads; numbers pass."""
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    parts = {}
+    for name in ("connect", "read", "write", "pool"):
+        part = getattr(value, name, None)
+        if part is not None:
+            parts[name] = part
+    return parts or None
+
+
+def _response_format_value(value: Any) -> Any:
+    """A pydantic model class is turned into a ``json_schema`` response format, as LiteLLM does."""
+    if isinstance(value, type) and hasattr(value, "model_json_schema"):
+        schema = value.model_json_schema()
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": value.__name__, "schema": schema, "strict": True},
+        }
+    return value
+
+
+def _prepare(params: dict) -> dict:
+    """Apply module-level settings and make Python-only values JSON-like."""
+    s = _settings()
+    if "api_key" not in params and s.api_key is not None:
+        params["api_key"] = s.api_key
+    if "api_base" not in params and "base_url" not in params and s.api_base is not None:
+        params["api_base"] = s.api_base
+    if "api_version" not in params and s.api_version is not None:
+        params["api_version"] = s.api_version
+    if "num_retries" not in params and s.num_retries is not None:
+        params["num_retries"] = s.num_retries
+    if "drop_params" not in params and s.drop_params:
+        params["drop_params"] = True
+    if s.headers and "extra_headers" not in params:
+        params["extra_headers"] = dict(s.headers)
+    timeout = params.get("timeout")
+    if timeout is not None and not isinstance(timeout, (int, float)):
+        params["timeout"] = _timeout_value(timeout)
+    rf = params.get("response_format")
+    if rf is not None and not isinstance(rf, dict):
+        params["response_format"] = _response_format_value(rf)
+    return params
+
+
+def _python_mock(params: dict) -> Any:
+    """``mock_response`` values the engine cannot express: exceptions and response objects."""
+    mock = params.get("mock_response")
+    if mock is None or isinstance(mock, str):
+        return None
+    if isinstance(mock, BaseException) or (isinstance(mock, type) and issubclass(mock, BaseException)):
+        return mock
+    if isinstance(mock, (ModelResponse, dict)):
+        return mock
+    return None
+
+
+def _raise_mock_exception(mock: Any, model: str) -> None:
+    import openai
+
+    from .exceptions import MockException, _from_native
+
+    if isinstance(mock, type):
+        mock = mock("mock exception")
+    if isinstance(mock, openai.APIError):
+        raise mock
+    status = getattr(mock, "status_code", 500)
+    kind = "internal_server" if status == 500 else "api_error"
+    exc = _from_native(kind, status, str(mock), "openai", model, None, None, None, 0)
+    if not isinstance(exc, MockException):
+        raise exc
+    raise exc
+
+
+def _wrap_chat(result: Any, params: dict, started: float) -> Any:
+    if type(result) is tuple:
+        body, hidden = result
+        response = ModelResponse._from_wire(body)
+        hidden["litellm_call_id"] = params.get("litellm_call_id")
+        response._hidden_params = hidden
+        response._response_ms = hidden["_response_ms"]
+        return response
+    return CustomStreamWrapper(result, params, started)
+
+
+# ----------------------------------------------------------------------------------------------
+# completion
+# ----------------------------------------------------------------------------------------------
+
+
+def completion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
+    """Chat completion in OpenAI's shape from any supported provider (LiteLLM's signature)."""
+    kwargs["model"] = model
+    if messages is not None:
+        kwargs["messages"] = messages
+    params = _prepare(kwargs)
+    started = time.time()
+    python_mock = _python_mock(params)
+    if python_mock is not None:
+        return _complete_python_mock(python_mock, params, started)
+    log = _logging.start("completion", params, started) if _logging.active() else None
+    try:
+        result = _native.completion(params)
+    except NativeError as error:
+        exc = _raise_native(error)
+        if log is not None:
+            log.failure(exc)
+        raise exc from None
+    response = _wrap_chat(result, params, started)
+    if log is not None:
+        if isinstance(response, CustomStreamWrapper):
+            response._log = log
+        else:
+            log.success(response)
+    return response
+
+
+async def acompletion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
+    """Async ``completion``: awaits a ``ModelResponse`` or an async-iterable stream."""
+    kwargs["model"] = model
+    if messages is not None:
+        kwargs["messages"] = messages
+    params = _prepare(kwargs)
+    started = time.time()
+    python_mock = _python_mock(params)
+    if python_mock is not None:
+        return _complete_python_mock(python_mock, params, started)
+    log = _logging.start("acompletion", params, started) if _logging.active() else None
+    try:
+        result = await _native.acompletion(params)
+    except NativeError as error:
+        exc = _raise_native(error)
+        if log is not None:
+            log.async_failure(exc)
+        raise exc from None
+    response = _wrap_chat(result, params, started)
+    if log is not None:
+        if isinstance(response, CustomStreamWrapper):
+            response._log = log
+        else:
+            log.async_success(response)
+    return response
+
+
+def _complete_python_mock(mock: Any, params: dict, started: float) -> Any:
+    model = params.get("model", "")
+    if isinstance(mock, BaseException) or isinstance(mock, type):
+        _raise_mock_exception(mock, model)
+    response = mock if isinstance(mock, ModelResponse) else ModelResponse(**mock)
+    if params.get("stream"):
+        text = response.choices[0].message.content or ""
+        params = dict(params, mock_response=text)
+        return _wrap_chat(_native.completion(params), params, started)
+    return response
+
+
+def mock_completion(model: str, messages: list, stream: bool = False, n: int | None = None,
+                    mock_response: Any = "This is a mock request", **kwargs: Any) -> Any:
+    """LiteLLM's ``mock_completion``: ``completion`` with a ``mock_response``."""
+    return completion(model, messages, stream=stream, n=n, mock_response=mock_response, **kwargs)
+
+
+# ----------------------------------------------------------------------------------------------
+# Streams
+# ----------------------------------------------------------------------------------------------
+
+
+class CustomStreamWrapper:
+    """The stream ``completion(..., stream=True)`` returns: sync and async iterable of
+    ``ModelResponseStream`` chunks, each handed over as the engine decodes it."""
+
+    _chunk_class: Any = ModelResponseStream
+
+    def __init__(self, native_stream: Any, params: dict, started: float) -> None:
+        self.completion_stream = native_stream
+        self.model = params.get("model")
+        self.messages = params.get("messages")
+        self.chunks: list = []
+        self._params = params
+        self._started = started
+        self._log: Any = None
+        self._done = False
+        hidden = native_stream.hidden_params()
+        hidden["litellm_call_id"] = params.get("litellm_call_id")
+        self._hidden_params = hidden
+        self.custom_llm_provider = hidden.get("custom_llm_provider")
+        self.response_id: str | None = None
+        self.received_finish_reason: str | None = None
+        self.sent_stream_usage = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} model={self.model!r} chunks={len(self.chunks)}>"
+
+    # -- sync -------------------------------------------------------------------------------
+    def __iter__(self) -> CustomStreamWrapper:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            raw = self.completion_stream.__next__()
+        except StopIteration:
+            self._finish(None, is_async=False)
+            raise
+        except NativeError as error:
+            exc = _raise_native(error)
+            self._finish(exc, is_async=False)
+            raise exc from None
+        return self._chunk(raw)
+
+    # -- async ------------------------------------------------------------------------------
+    def __aiter__(self) -> CustomStreamWrapper:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            raw = await self.completion_stream.__anext__()
+        except StopAsyncIteration:
+            self._finish(None, is_async=True)
+            raise
+        except NativeError as error:
+            exc = _raise_native(error)
+            self._finish(exc, is_async=True)
+            raise exc from None
+        return self._chunk(raw)
+
+    def _chunk(self, raw: dict) -> Any:
+        chunk = self._chunk_class._from_wire(raw)
+        if self.response_id is None:
+            self.response_id = raw.get("id")
+        choices = raw.get("choices")
+        if choices:
+            reason = choices[0].get("finish_reason")
+            if reason:
+                self.received_finish_reason = reason
+        elif raw.get("usage") is not None:
+            self.sent_stream_usage = True
+        self.chunks.append(chunk)
+        if self._log is not None:
+            self._log.stream_event(chunk)
+        return chunk
+
+    def close(self) -> None:
+        """Stop early; the upstream request is cancelled and usage still recorded."""
+        self.completion_stream.close()
+        self._finish(None, is_async=False)
+
+    async def aclose(self) -> None:
+        self.completion_stream.close()
+        self._finish(None, is_async=True)
+
+    def _finish(self, exc: BaseException | None, is_async: bool) -> None:
+        if self._done:
+            return
+        self._done = True
+        summary = self.completion_stream.summary()
+        self._hidden_params["response_cost"] = summary["response_cost"]
+        self._hidden_params["usage"] = summary["usage"]
+        self._hidden_params["completion_start_time"] = summary["completion_start_time"]
+        if self._log is None:
+            return
+        if exc is not None:
+            if is_async:
+                self._log.async_failure(exc)
+            else:
+                self._log.failure(exc)
+            return
+        response = self._assemble(summary)
+        if is_async:
+            self._log.async_success(response, summary)
+        else:
+            self._log.success(response, summary)
+
+    def _assemble(self, summary: dict) -> Any:
+        from . import stream_chunk_builder
+
+        response = stream_chunk_builder(self.chunks, messages=self.messages)
+        if response is not None:
+            usage = summary.get("usage")
+            if usage is not None and getattr(response, "usage", None) is None:
+                from .types.utils import Usage
+
+                response.usage = Usage._from_wire(usage)
+            response._hidden_params = dict(self._hidden_params)
+        return response
+
+
+class TextCompletionStreamWrapper(CustomStreamWrapper):
+    """Stream of ``TextCompletionResponse`` chunks (``text_completion(..., stream=True)``)."""
+
+    _chunk_class = TextCompletionResponse
+
+
+# ----------------------------------------------------------------------------------------------
+# text_completion and embedding
+# ----------------------------------------------------------------------------------------------
+
+
+def _wrap_text(result: Any, params: dict, started: float) -> Any:
+    if type(result) is tuple:
+        body, hidden = result
+        response = TextCompletionResponse._from_wire(body)
+        response._hidden_params = hidden
+        response._response_ms = hidden["_response_ms"]
+        return response
+    return TextCompletionStreamWrapper(result, params, started)
+
+
+def text_completion(prompt: Any = None, model: str | None = None, **kwargs: Any) -> Any:
+    """Legacy completions (``/v1/completions``), LiteLLM's signature."""
+    if model is None:
+        model = kwargs.pop("engine", None)
+    kwargs["model"] = model
+    if prompt is not None:
+        kwargs["prompt"] = prompt
+    params = _prepare(kwargs)
+    started = time.time()
+    log = _logging.start("text_completion", params, started) if _logging.active() else None
+    try:
+        result = _native.text_completion(params)
+    except NativeError as error:
+        exc = _raise_native(error)
+        if log is not None:
+            log.failure(exc)
+        raise exc from None
+    response = _wrap_text(result, params, started)
+    if log is not None:
+        if isinstance(response, CustomStreamWrapper):
+            response._log = log
+        else:
+            log.success(response)
+    return response
+
+
+async def atext_completion(prompt: Any = None, model: str | None = None, **kwargs: Any) -> Any:
+    if model is None:
+        model = kwargs.pop("engine", None)
+    kwargs["model"] = model
+    if prompt is not None:
+        kwargs["prompt"] = prompt
+    params = _prepare(kwargs)
+    started = time.time()
+    log = _logging.start("atext_completion", params, started) if _logging.active() else None
+    try:
+        result = await _native.atext_completion(params)
+    except NativeError as error:
+        exc = _raise_native(error)
+        if log is not None:
+            log.async_failure(exc)
+        raise exc from None
+    response = _wrap_text(result, params, started)
+    if log is not None:
+        if isinstance(response, CustomStreamWrapper):
+            response._log = log
+        else:
+            log.async_success(response)
+    return response
+
+
+def _wrap_embedding(result: Any) -> EmbeddingResponse:
+    body, hidden = result
+    response = EmbeddingResponse._from_wire(body)
+    response._hidden_params = hidden
+    response._response_ms = hidden["_response_ms"]
+    return response
+
+
+def _embedding_params(model: str, input: Any, kwargs: dict) -> dict:
+    kwargs["model"] = model
+    kwargs["input"] = input
+    mock = kwargs.get("mock_response")
+    if mock is not None and not isinstance(mock, str):
+        import json
+
+        kwargs["mock_response"] = json.dumps(mock)
+    return _prepare(kwargs)
+
+
+def embedding(model: str, input: Any = None, **kwargs: Any) -> Any:
+    """Embeddings (LiteLLM's signature); ``aembedding=True`` returns a coroutine."""
+    if kwargs.pop("aembedding", False):
+        return aembedding(model, input, **kwargs)
+    params = _embedding_params(model, input, kwargs)
+    started = time.time()
+    log = _logging.start("embedding", params, started) if _logging.active() else None
+    try:
+        result = _native.embedding(params)
+    except NativeError as error:
+        exc = _raise_native(error)
+        if log is not None:
+            log.failure(exc)
+        raise exc from None
+    response = _wrap_embedding(result)
+    if log is not None:
+        log.success(response)
+    return response
+
+
+async def aembedding(model: str, input: Any = None, **kwargs: Any) -> Any:
+    params = _embedding_params(model, input, kwargs)
+    started = time.time()
+    log = _logging.start("aembedding", params, started) if _logging.active() else None
+    try:
+        result = await _native.aembedding(params)
+    except NativeError as error:
+        exc = _raise_native(error)
+        if log is not None:
+            log.async_failure(exc)
+        raise exc from None
+    response = _wrap_embedding(result)
+    if log is not None:
+        log.async_success(response)
+    return response

@@ -1,0 +1,1 @@
+"""Type definitions mirroring ``litellm.types`` (response objects, enums, TypedDicts)."""

@@ -1,0 +1,489 @@
+//! Provider detection, as LiteLLM's `get_llm_provider`: explicit provider, `provider/model`
+//! prefix, a known OpenAI-compatible `api_base` host, the catalog's `litellm_provider`, then
+//! name rules; anything else is a clear `BadRequest` naming the model.
+
+use crate::catalog;
+use crate::error::{Error, Result};
+
+/// LiteLLM's `provider_list` (the values of its `LlmProviders` enum), sorted for binary search.
+pub const PROVIDERS: &[&str] = &[
+    "a2a",
+    "a2a_agent",
+    "ai21",
+    "ai21_chat",
+    "aiml",
+    "aiohttp_openai",
+    "amazon_nova",
+    "anthropic",
+    "anthropic_text",
+    "apertis",
+    "assemblyai",
+    "auto_router",
+    "aws_polly",
+    "aws_textract",
+    "azure",
+    "azure_ai",
+    "azure_speech",
+    "azure_text",
+    "baseten",
+    "bedrock",
+    "bedrock_mantle",
+    "black_forest_labs",
+    "bytez",
+    "cerebras",
+    "charity_engine",
+    "chatgpt",
+    "chutes",
+    "clarifai",
+    "cloudflare",
+    "codestral",
+    "cognition",
+    "cohere",
+    "cohere_chat",
+    "cometapi",
+    "compactifai",
+    "cursor",
+    "custom",
+    "custom_openai",
+    "darkbloom",
+    "dashscope",
+    "databricks",
+    "datarobot",
+    "deepgram",
+    "deepinfra",
+    "deepseek",
+    "docker_model_runner",
+    "dotprompt",
+    "edenai",
+    "elevenlabs",
+    "empower",
+    "fal_ai",
+    "featherless_ai",
+    "fireworks_ai",
+    "friendliai",
+    "galadriel",
+    "gdc",
+    "gemini",
+    "gigachat",
+    "github",
+    "github_copilot",
+    "gradient_ai",
+    "groq",
+    "helicone",
+    "heroku",
+    "hosted_vllm",
+    "huggingface",
+    "humanloop",
+    "hyperbolic",
+    "inception",
+    "infinity",
+    "jina_ai",
+    "lambda_ai",
+    "langflow",
+    "langfuse",
+    "langgraph",
+    "lemonade",
+    "libertai",
+    "litellm_agent",
+    "litellm_proxy",
+    "llamafile",
+    "lm_studio",
+    "manus",
+    "maritalk",
+    "meta",
+    "meta_llama",
+    "milvus",
+    "minimax",
+    "mistral",
+    "modelscope",
+    "mongodb",
+    "moonshot",
+    "morph",
+    "nadir",
+    "nano-gpt",
+    "nebius",
+    "neosantara",
+    "nlp_cloud",
+    "novita",
+    "nscale",
+    "nvidia_nim",
+    "nvidia_riva",
+    "oci",
+    "ollama",
+    "ollama_chat",
+    "oobabooga",
+    "openai",
+    "openai_like",
+    "openrouter",
+    "ovhcloud",
+    "parasail",
+    "perplexity",
+    "petals",
+    "pg_vector",
+    "pinstripes",
+    "poe",
+    "predibase",
+    "publicai",
+    "qwen_ai_platform",
+    "qwencloud",
+    "ragflow",
+    "recraft",
+    "reducto",
+    "replicate",
+    "runwayml",
+    "s3_vectors",
+    "sagemaker",
+    "sagemaker_chat",
+    "sagemaker_nova",
+    "sambanova",
+    "sap",
+    "scaleway",
+    "scx-ai",
+    "snowflake",
+    "soniox",
+    "stability",
+    "synthetic",
+    "tencent",
+    "tensormesh",
+    "text-completion-codestral",
+    "text-completion-inception",
+    "text-completion-openai",
+    "together_ai",
+    "topaz",
+    "transcribe",
+    "triton",
+    "v0",
+    "valkey",
+    "vercel_ai_gateway",
+    "vertex_ai",
+    "vertex_ai_beta",
+    "vllm",
+    "volcengine",
+    "voyage",
+    "wandb",
+    "watsonx",
+    "watsonx_text",
+    "xai",
+    "xiaomi_mimo",
+    "xinference",
+    "zai",
+];
+
+/// Hosts of OpenAI-compatible services, matched against a given `api_base`.
+const KNOWN_HOSTS: &[(&str, &str)] = &[
+    ("api.openai.com", "openai"),
+    ("api.groq.com", "groq"),
+    ("api.deepseek.com", "deepseek"),
+    ("api.together.xyz", "together_ai"),
+    ("integrate.api.nvidia.com", "nvidia_nim"),
+    ("api.perplexity.ai", "perplexity"),
+    ("api.mistral.ai", "mistral"),
+    ("codestral.mistral.ai", "codestral"),
+    ("api.endpoints.anyscale.com", "anyscale"),
+    ("api.deepinfra.com", "deepinfra"),
+    ("api.fireworks.ai", "fireworks_ai"),
+    ("openrouter.ai", "openrouter"),
+    ("api.x.ai", "xai"),
+    ("api.cerebras.ai", "cerebras"),
+    ("api.sambanova.ai", "sambanova"),
+];
+
+#[must_use]
+pub fn is_known_provider(name: &str) -> bool {
+    PROVIDERS.binary_search(&name).is_ok()
+}
+
+/// The outcome of detection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The model id to send upstream (prefix removed).
+    pub model: String,
+    pub provider: String,
+}
+
+/// Map the catalog's provider names onto the provider that serves them.
+fn serving_provider(catalog_provider: &str) -> &str {
+    match catalog_provider {
+        "bedrock_converse" => "bedrock",
+        p if p.starts_with("vertex_ai") => "vertex_ai",
+        p => p,
+    }
+}
+
+fn host_of(api_base: &str) -> Option<&str> {
+    let rest = api_base
+        .split_once("://")
+        .map_or(api_base, |(_, rest)| rest);
+    let authority = rest.split('/').next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    Some(host.split(':').next().unwrap_or(host))
+}
+
+/// Resolve the provider of a call.
+///
+/// # Errors
+/// `BadRequest` when no rule identifies the provider.
+pub fn resolve(
+    model: &str,
+    custom_llm_provider: Option<&str>,
+    api_base: Option<&str>,
+) -> Result<Resolved> {
+    if model.is_empty() {
+        return Err(Error::bad_request("model is required").with_param("model"));
+    }
+    if let Some(provider) = custom_llm_provider.filter(|p| !p.is_empty()) {
+        let stripped = model
+            .strip_prefix(provider)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .unwrap_or(model);
+        return Ok(Resolved {
+            model: stripped.to_owned(),
+            provider: provider.to_owned(),
+        });
+    }
+    if let Some((prefix, rest)) = model.split_once('/') {
+        if is_known_provider(prefix) && !rest.is_empty() {
+            let provider = match prefix {
+                // LiteLLM switches cohere chat models to the chat API.
+                "cohere" if rest.starts_with("command-r") || rest.starts_with("command-a") => {
+                    "cohere_chat"
+                }
+                p => p,
+            };
+            return Ok(Resolved {
+                model: rest.to_owned(),
+                provider: provider.to_owned(),
+            });
+        }
+    }
+    if let Some(host) = api_base.and_then(host_of) {
+        if let Some((_, provider)) = KNOWN_HOSTS.iter().find(|(h, _)| *h == host) {
+            return Ok(Resolved {
+                model: model.to_owned(),
+                provider: (*provider).to_owned(),
+            });
+        }
+    }
+    let catalog = catalog::global();
+    if let Some(entry) = catalog.get_exact(model) {
+        if !entry.provider.is_empty() {
+            return Ok(Resolved {
+                model: model.to_owned(),
+                provider: serving_provider(&entry.provider).to_owned(),
+            });
+        }
+    }
+    if model.starts_with("ft:gpt-") || model.starts_with("gpt-image") {
+        return Ok(Resolved {
+            model: model.to_owned(),
+            provider: "openai".to_owned(),
+        });
+    }
+    if is_bedrock_claude_id(model) {
+        return Ok(Resolved {
+            model: model.to_owned(),
+            provider: "bedrock".to_owned(),
+        });
+    }
+    if is_claude_family_name(model) {
+        return Ok(Resolved {
+            model: model.to_owned(),
+            provider: "anthropic".to_owned(),
+        });
+    }
+    Err(Error::bad_request(format!(
+        "LLM Provider NOT provided. Pass in the LLM provider you are trying to call. You passed model={model}\n Pass model as E.g. For 'Huggingface' inference endpoints pass in `completion(model='huggingface/starcoder',..)` Learn more: https://docs.litellm.ai/docs/providers"
+    ))
+    .with_param("model"))
+}
+
+/// `anthropic.claude-…` or a cross-region id such as `us.anthropic.claude-…`.
+fn is_bedrock_claude_id(model: &str) -> bool {
+    if model.starts_with("anthropic.claude-") {
+        return true;
+    }
+    model.split_once('.').is_some_and(|(region, rest)| {
+        !region.is_empty()
+            && region.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            && rest.starts_with("anthropic.claude-")
+    })
+}
+
+/// `claude-<word>-<n>[-.<n>][-<yyyymmdd>]`, LiteLLM's rule for future Claude names.
+fn is_claude_family_name(model: &str) -> bool {
+    let Some(rest) = model.strip_prefix("claude-") else {
+        return false;
+    };
+    let mut parts = rest.split('-');
+    let Some(family) = parts.next() else {
+        return false;
+    };
+    if family.is_empty() || !family.chars().all(|c| c.is_ascii_lowercase()) {
+        return false;
+    }
+    let Some(version) = parts.next() else {
+        return false;
+    };
+    let version_ok = {
+        let mut pieces = version.split('.');
+        let major = pieces.next().unwrap_or("");
+        let minor = pieces.next();
+        !major.is_empty()
+            && major.chars().all(|c| c.is_ascii_digit())
+            && minor.is_none_or(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_digit()))
+            && pieces.next().is_none()
+    };
+    if !version_ok {
+        return false;
+    }
+    let remaining: Vec<&str> = parts.collect();
+    match remaining.as_slice() {
+        [] => true,
+        [one] if one.len() == 8 && one.chars().all(|c| c.is_ascii_digit()) => true,
+        [one]
+            if one.chars().all(|c| c.is_ascii_digit())
+                && !one.is_empty()
+                && version.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            true
+        }
+        [minor, date] => {
+            minor.chars().all(|c| c.is_ascii_digit())
+                && date.len() == 8
+                && date.chars().all(|c| c.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
+
+/// Environment variables holding a provider's API key, first wins.
+#[must_use]
+pub fn api_key_env_vars(provider: &str) -> &'static [&'static str] {
+    match provider {
+        "openai" | "text-completion-openai" | "custom_openai" => &["OPENAI_API_KEY"],
+        "azure" | "azure_text" => &["AZURE_API_KEY", "AZURE_OPENAI_API_KEY"],
+        "azure_ai" => &["AZURE_AI_API_KEY"],
+        "anthropic" => &["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"],
+        "gemini" => &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+        "cohere" | "cohere_chat" => &["COHERE_API_KEY", "CO_API_KEY"],
+        "huggingface" => &["HUGGINGFACE_API_KEY", "HF_TOKEN"],
+        "groq" => &["GROQ_API_KEY"],
+        "mistral" => &["MISTRAL_API_KEY"],
+        "codestral" => &["CODESTRAL_API_KEY"],
+        "deepseek" => &["DEEPSEEK_API_KEY"],
+        "together_ai" => &[
+            "TOGETHERAI_API_KEY",
+            "TOGETHER_API_KEY",
+            "TOGETHER_AI_API_KEY",
+            "TOGETHER_AI_TOKEN",
+        ],
+        "openrouter" => &["OPENROUTER_API_KEY"],
+        "xai" => &["XAI_API_KEY"],
+        "fireworks_ai" => &[
+            "FIREWORKS_AI_API_KEY",
+            "FIREWORKS_API_KEY",
+            "FIREWORKSAI_API_KEY",
+        ],
+        "perplexity" => &["PERPLEXITYAI_API_KEY", "PERPLEXITY_API_KEY"],
+        "deepinfra" => &["DEEPINFRA_API_KEY"],
+        "cerebras" => &["CEREBRAS_API_KEY"],
+        "sambanova" => &["SAMBANOVA_API_KEY"],
+        "nvidia_nim" => &["NVIDIA_NIM_API_KEY"],
+        "hosted_vllm" => &["HOSTED_VLLM_API_KEY"],
+        "vllm" => &["VLLM_API_KEY"],
+        "lm_studio" => &["LM_STUDIO_API_KEY"],
+        "ollama" | "ollama_chat" => &["OLLAMA_API_KEY"],
+        "litellm_proxy" => &["LITELLM_PROXY_API_KEY"],
+        _ => &[],
+    }
+}
+
+/// Environment variables holding a provider's API base, first wins.
+#[must_use]
+pub fn api_base_env_vars(provider: &str) -> &'static [&'static str] {
+    match provider {
+        "openai" | "text-completion-openai" | "custom_openai" => {
+            &["OPENAI_BASE_URL", "OPENAI_API_BASE"]
+        }
+        "azure" | "azure_text" => &["AZURE_API_BASE"],
+        "anthropic" => &["ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"],
+        "gemini" => &["GEMINI_API_BASE"],
+        "groq" => &["GROQ_API_BASE"],
+        "mistral" => &["MISTRAL_API_BASE"],
+        "deepseek" => &["DEEPSEEK_API_BASE"],
+        "together_ai" => &["TOGETHER_AI_API_BASE"],
+        "openrouter" => &["OPENROUTER_API_BASE"],
+        "xai" => &["XAI_API_BASE"],
+        "nvidia_nim" => &["NVIDIA_NIM_API_BASE"],
+        "hosted_vllm" => &["HOSTED_VLLM_API_BASE"],
+        "vllm" => &["VLLM_API_BASE"],
+        "lm_studio" => &["LM_STUDIO_API_BASE"],
+        "ollama" | "ollama_chat" => &["OLLAMA_API_BASE"],
+        "litellm_proxy" => &["LITELLM_PROXY_API_BASE"],
+        _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(model: &str) -> String {
+        resolve(model, None, None).unwrap().provider
+    }
+
+    #[test]
+    fn provider_list_is_sorted() {
+        assert!(PROVIDERS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn detection_matches_litellm_observations() {
+        assert_eq!(provider("gpt-4o"), "openai");
+        assert_eq!(provider("o3"), "openai");
+        assert_eq!(provider("text-embedding-3-small"), "openai");
+        assert_eq!(provider("gpt-3.5-turbo-instruct"), "text-completion-openai");
+        assert_eq!(provider("claude-sonnet-4-5"), "anthropic");
+        assert_eq!(provider("claude-future-9"), "anthropic");
+        assert_eq!(
+            provider("us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            "bedrock"
+        );
+        assert_eq!(provider("ft:gpt-4o-mini:org::abc"), "openai");
+        for unknown in ["mistral-large-latest", "llama3", "my-model"] {
+            let error = resolve(unknown, None, None).unwrap_err();
+            assert!(
+                error.message().contains("LLM Provider NOT provided"),
+                "{unknown}"
+            );
+            assert!(error.message().contains(unknown));
+        }
+    }
+
+    #[test]
+    fn prefix_and_explicit_provider() {
+        let r = resolve("openai/my-model", None, Some("http://localhost:8000/v1")).unwrap();
+        assert_eq!(
+            (r.model.as_str(), r.provider.as_str()),
+            ("my-model", "openai")
+        );
+        let r = resolve("my-model", Some("hosted_vllm"), None).unwrap();
+        assert_eq!(
+            (r.model.as_str(), r.provider.as_str()),
+            ("my-model", "hosted_vllm")
+        );
+        let r = resolve("groq/llama-3.1-8b-instant", None, None).unwrap();
+        assert_eq!(r.provider, "groq");
+        let r = resolve("cohere/command-r", None, None).unwrap();
+        assert_eq!(r.provider, "cohere_chat");
+        // An unknown prefix stays part of the model name.
+        assert!(resolve("nosuch/model", None, None).is_err());
+    }
+
+    #[test]
+    fn api_base_host() {
+        let r = resolve("llama3-8b", None, Some("https://api.groq.com/openai/v1")).unwrap();
+        assert_eq!(r.provider, "groq");
+        assert_eq!(host_of("http://user@localhost:8000/v1"), Some("localhost"));
+    }
+}

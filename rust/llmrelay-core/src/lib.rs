@@ -1,0 +1,10 @@
+//! llmrelay-core: canonical types, errors, model catalog, tokens, cost and provider detection.
+
+pub mod catalog;
+pub mod cost;
+pub mod detect;
+pub mod error;
+pub mod tokens;
+pub mod types;
+
+pub use error::{Error, ErrorKind, Result};

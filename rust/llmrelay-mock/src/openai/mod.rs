@@ -1,0 +1,248 @@
+//! OpenAI wire format: chat completions, legacy completions, embeddings, models, error bodies and response headers.
+//!
+//! Formats follow the OpenAI API reference (platform.openai.com/docs/api-reference) and the types of the
+//! official `openai-python` SDK; each emitting function names the page and SDK type it follows.
+
+mod chat;
+mod completions;
+mod embeddings;
+mod error;
+mod models;
+mod request;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use crate::MockState;
+use crate::exchange::{Dialect, Exchange, X_REQUEST_ID, new_id};
+use crate::faults::ErrorSpec;
+use crate::sse::SseEvents;
+
+pub(crate) use error::{error_body, fault_error, stream_error_event, unauthorized_error};
+
+const SYSTEM_FINGERPRINT: &str = "fp_llmrelay_mock";
+const SERVICE_TIER: &str = "default";
+
+/// OpenAI routes, each served with and without the `/v1` prefix.
+pub(crate) fn routes() -> Router<Arc<MockState>> {
+    Router::new()
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/chat/completions", post(chat_completions))
+        .route("/v1/completions", post(completions))
+        .route("/completions", post(completions))
+        .route("/v1/embeddings", post(embeddings))
+        .route("/embeddings", post(embeddings))
+        .route("/v1/models", get(list_models))
+        .route("/models", get(list_models))
+        .route("/v1/models/{*id}", get(retrieve_model))
+        .route("/models/{*id}", get(retrieve_model))
+}
+
+async fn chat_completions(
+    State(state): State<Arc<MockState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut exchange =
+        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
+            Ok(exchange) => exchange,
+            Err(response) => return response,
+        };
+    let request = exchange.body.take();
+    let (id, created) = (new_id("chatcmpl-"), crate::unix_seconds());
+    let rendered = match chat::ChatPlan::new(request.as_ref(), &exchange) {
+        Ok(plan) if plan.stream => Rendered::Stream(chat::render_chat_stream(
+            &plan,
+            &id,
+            created,
+            exchange.chunk_count(),
+        )),
+        Ok(plan) => Rendered::Whole(chat::render_chat_completion(&plan, &id, created)),
+        Err(error) => Rendered::Error(error),
+    };
+    rendered.respond(exchange).await
+}
+
+async fn completions(
+    State(state): State<Arc<MockState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut exchange =
+        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
+            Ok(exchange) => exchange,
+            Err(response) => return response,
+        };
+    let request = exchange.body.take();
+    let (id, created) = (new_id("cmpl-"), crate::unix_seconds());
+    let rendered = match completions::CompletionPlan::new(request.as_ref(), &exchange) {
+        Ok(plan) if plan.stream => Rendered::Stream(completions::render_completion_stream(
+            &plan,
+            &id,
+            created,
+            exchange.chunk_count(),
+        )),
+        Ok(plan) => Rendered::Whole(completions::render_completion(&plan, &id, created)),
+        Err(error) => Rendered::Error(error),
+    };
+    rendered.respond(exchange).await
+}
+
+async fn embeddings(
+    State(state): State<Arc<MockState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut exchange =
+        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
+            Ok(exchange) => exchange,
+            Err(response) => return response,
+        };
+    let request = exchange.body.take();
+    let rendered = match embeddings::render_embeddings(request.as_ref(), &exchange) {
+        Ok(body) => Rendered::Whole(body),
+        Err(error) => Rendered::Error(error),
+    };
+    rendered.respond(exchange).await
+}
+
+async fn list_models(
+    State(state): State<Arc<MockState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let exchange =
+        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
+            Ok(exchange) => exchange,
+            Err(response) => return response,
+        };
+    Rendered::Whole(models::render_model_list())
+        .respond(exchange)
+        .await
+}
+
+async fn retrieve_model(
+    State(state): State<Arc<MockState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let exchange =
+        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
+            Ok(exchange) => exchange,
+            Err(response) => return response,
+        };
+    let id = uri.path().split_once("/models/").map_or("", |(_, id)| id);
+    let rendered = match models::render_model(id) {
+        Some(body) => Rendered::Whole(body),
+        None => Rendered::Error(ErrorSpec::new(
+            StatusCode::NOT_FOUND,
+            format!("The model `{id}` does not exist or you do not have access to it."),
+            "invalid_request_error",
+            None,
+            Some("model_not_found"),
+        )),
+    };
+    rendered.respond(exchange).await
+}
+
+/// What a handler produced, rendered before the exchange is consumed (the plan borrows from it).
+enum Rendered {
+    Whole(Vec<u8>),
+    Stream(SseEvents),
+    Error(ErrorSpec),
+}
+
+impl Rendered {
+    async fn respond(self, exchange: Exchange) -> Response {
+        match self {
+            Rendered::Whole(body) => exchange.whole(StatusCode::OK, body).await,
+            Rendered::Stream(events) => exchange.stream(&events),
+            Rendered::Error(error) => exchange.error(error),
+        }
+    }
+}
+
+/// `Authorization: Bearer <key>` (or Azure's `api-key: <key>`) with a non-empty key.
+pub(crate) fn authorized(headers: &HeaderMap) -> bool {
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        let value = value.as_bytes();
+        return value.len() > 7
+            && value[..7].eq_ignore_ascii_case(b"bearer ")
+            && value[7..].iter().any(|byte| !byte.is_ascii_whitespace());
+    }
+    headers
+        .get("api-key")
+        .is_some_and(|value| !value.is_empty())
+}
+
+const OPENAI_PROCESSING_MS: HeaderName = HeaderName::from_static("openai-processing-ms");
+const OPENAI_VERSION: HeaderName = HeaderName::from_static("openai-version");
+const LIMIT_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-limit-requests");
+const REMAINING_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-remaining-requests");
+const LIMIT_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-limit-tokens");
+const REMAINING_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-remaining-tokens");
+const RESET_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-reset-requests");
+const RESET_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-reset-tokens");
+
+/// Headers OpenAI sends with every response.
+/// Follows: API reference "Debugging requests" (x-request-id, openai-processing-ms, openai-version) and the
+/// rate-limits guide (x-ratelimit-* headers).
+pub(crate) fn insert_standard_headers(
+    headers: &mut HeaderMap,
+    request_id: HeaderValue,
+    started: Instant,
+) {
+    let processing_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    headers.insert(X_REQUEST_ID, request_id);
+    headers.insert(OPENAI_PROCESSING_MS, HeaderValue::from(processing_ms));
+    headers.insert(OPENAI_VERSION, HeaderValue::from_static("2020-10-01"));
+    headers.insert(LIMIT_REQUESTS, HeaderValue::from_static("10000"));
+    headers.insert(REMAINING_REQUESTS, HeaderValue::from_static("9999"));
+    headers.insert(LIMIT_TOKENS, HeaderValue::from_static("30000000"));
+    headers.insert(REMAINING_TOKENS, HeaderValue::from_static("29999000"));
+    headers.insert(RESET_REQUESTS, HeaderValue::from_static("6ms"));
+    headers.insert(RESET_TOKENS, HeaderValue::from_static("0s"));
+}
+
+/// Rate-limit headers of a 429: nothing left until the window resets.
+pub(crate) fn mark_rate_limited(headers: &mut HeaderMap) {
+    headers.insert(REMAINING_REQUESTS, HeaderValue::from_static("0"));
+    headers.insert(RESET_REQUESTS, HeaderValue::from_static("20s"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_requires_a_non_empty_bearer_key() {
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(AUTHORIZATION, HeaderValue::from_static(value));
+            authorized(&headers)
+        };
+        assert!(with("Bearer sk-test"));
+        assert!(with("bearer sk-test"));
+        assert!(!with("Bearer "));
+        assert!(!with("Basic abc"));
+        assert!(!authorized(&HeaderMap::new()));
+    }
+}

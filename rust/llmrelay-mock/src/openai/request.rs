@@ -1,0 +1,232 @@
+//! Reading OpenAI requests: validation of common fields, token estimates and the shaping of mock answers.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use super::error::{invalid_json, invalid_type, invalid_value, missing};
+use crate::faults::ErrorSpec;
+
+pub(super) fn request_object(body: Option<&Value>) -> Result<&Map<String, Value>, ErrorSpec> {
+    match body {
+        None => Err(invalid_json()),
+        Some(Value::Object(object)) => Ok(object),
+        Some(other) => Err(invalid_type("body", "an object", other)),
+    }
+}
+
+pub(super) fn required_model(request: &Map<String, Value>) -> Result<&str, ErrorSpec> {
+    match request.get("model") {
+        None | Some(Value::Null) => Err(missing("model")),
+        Some(Value::String(model)) => Ok(model),
+        Some(other) => Err(invalid_type("model", "a string", other)),
+    }
+}
+
+/// `n`: how many choices to generate (1 when absent).
+pub(super) fn choice_count(request: &Map<String, Value>) -> Result<usize, ErrorSpec> {
+    match request.get("n") {
+        None | Some(Value::Null) => Ok(1),
+        Some(value) => match value.as_u64() {
+            Some(count @ 1..=128) => Ok(usize::try_from(count).unwrap_or(1)),
+            Some(_) => Err(invalid_value("n", "expected an integer between 1 and 128.")),
+            None => Err(invalid_type("n", "an integer", value)),
+        },
+    }
+}
+
+pub(super) fn is_streaming(request: &Map<String, Value>) -> bool {
+    request.get("stream").and_then(Value::as_bool) == Some(true)
+}
+
+pub(super) fn includes_stream_usage(request: &Map<String, Value>) -> bool {
+    request
+        .get("stream_options")
+        .and_then(|options| options.get("include_usage"))
+        .and_then(Value::as_bool)
+        == Some(true)
+}
+
+/// `stop`: a string or a list of strings.
+pub(super) fn stop_sequences(request: &Map<String, Value>) -> Vec<&str> {
+    match request.get("stop") {
+        Some(Value::String(stop)) => vec![stop.as_str()],
+        Some(Value::Array(stops)) => stops.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Tokens from a character count: about four characters per token.
+pub(super) fn estimate_tokens(characters: usize) -> u64 {
+    u64::try_from(characters.div_ceil(4)).unwrap_or(u64::MAX)
+}
+
+/// Characters of text in chat messages (string contents and `text` parts).
+pub(super) fn message_characters(messages: &[Value]) -> usize {
+    messages
+        .iter()
+        .map(|message| match message.get("content") {
+            Some(Value::String(text)) => text.chars().count(),
+            Some(Value::Array(parts)) => parts
+                .iter()
+                .filter_map(|part| part.get("text").and_then(Value::as_str))
+                .map(|text| text.chars().count())
+                .sum(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Shapes the answer text like the model would: cut at the first stop sequence, then at `max_tokens`.
+/// Returns the text, the finish reason and the completion tokens of one choice.
+pub(super) fn shape_text<'a>(
+    content: Cow<'a, str>,
+    stops: &[&str],
+    max_tokens: Option<u64>,
+    configured_completion_tokens: Option<u64>,
+) -> (Cow<'a, str>, &'static str, u64) {
+    let stop_at = stops
+        .iter()
+        .filter(|stop| !stop.is_empty())
+        .filter_map(|stop| content.find(stop))
+        .min();
+    let content = match stop_at {
+        Some(end) => cut(content, end),
+        None => content,
+    };
+    let tokens =
+        configured_completion_tokens.unwrap_or_else(|| estimate_tokens(content.chars().count()));
+    match max_tokens {
+        Some(limit) if limit < tokens => {
+            let keep_characters = usize::try_from(limit.saturating_mul(4)).unwrap_or(usize::MAX);
+            let end = content
+                .char_indices()
+                .nth(keep_characters)
+                .map_or(content.len(), |(index, _)| index);
+            (cut(content, end), "length", limit)
+        }
+        _ => (content, "stop", tokens),
+    }
+}
+
+pub(super) fn cut(text: Cow<'_, str>, end: usize) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(text) => Cow::Borrowed(&text[..end]),
+        Cow::Owned(mut text) => {
+            text.truncate(end);
+            Cow::Owned(text)
+        }
+    }
+}
+
+/// Splits `text` into at most `parts` pieces of about equal length, on character boundaries.
+pub(super) fn split_even(text: &str, parts: usize) -> Vec<&str> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    if text.is_ascii() {
+        let parts = parts.clamp(1, text.len());
+        return (0..parts)
+            .map(|part| &text[part * text.len() / parts..(part + 1) * text.len() / parts])
+            .collect();
+    }
+    let mut boundaries: Vec<usize> = text.char_indices().map(|(index, _)| index).collect();
+    let characters = boundaries.len();
+    boundaries.push(text.len());
+    let parts = parts.clamp(1, characters);
+    (0..parts)
+        .map(|part| {
+            &text
+                [boundaries[part * characters / parts]..boundaries[(part + 1) * characters / parts]]
+        })
+        .collect()
+}
+
+/// A JSON object with a placeholder for each property of a JSON schema, as a compact string.
+pub(super) fn mock_object(schema: Option<&Value>) -> String {
+    let mut object = Map::new();
+    if let Some(Value::Object(properties)) = schema.and_then(|schema| schema.get("properties")) {
+        for (name, property) in properties {
+            object.insert(name.clone(), mock_value(property));
+        }
+    }
+    Value::Object(object).to_string()
+}
+
+/// `"mock"` for strings, `1` for numbers, `true` for booleans, the first value of an `enum`, else `null`.
+pub(super) fn mock_value(property: &Value) -> Value {
+    if let Some(first) = property
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|values| values.first())
+    {
+        return first.clone();
+    }
+    let kind = match property.get("type") {
+        Some(Value::String(kind)) => Some(kind.as_str()),
+        Some(Value::Array(kinds)) => kinds
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|kind| *kind != "null"),
+        _ => None,
+    };
+    match kind {
+        Some("string") => Value::from("mock"),
+        Some("number" | "integer") => Value::from(1),
+        Some("boolean") => Value::Bool(true),
+        _ => Value::Null,
+    }
+}
+
+/// A list of token ids.
+pub(super) fn is_token_list(value: &Value) -> bool {
+    value
+        .as_array()
+        .is_some_and(|tokens| tokens.iter().all(Value::is_u64))
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn split_even_covers_text_on_char_boundaries() {
+        assert_eq!(split_even("abcdefgh", 4), vec!["ab", "cd", "ef", "gh"]);
+        assert_eq!(split_even("abc", 8), vec!["a", "b", "c"]);
+        assert_eq!(split_even("", 3), Vec::<&str>::new());
+        let pieces = split_even("héllo wörld", 3);
+        assert_eq!(pieces.len(), 3);
+        assert_eq!(pieces.concat(), "héllo wörld");
+    }
+
+    #[test]
+    fn mock_object_fills_properties_by_type() {
+        let schema = json!({"type": "object", "properties": {
+            "location": {"type": "string"},
+            "days": {"type": "integer"},
+            "celsius": {"type": "boolean"},
+            "unit": {"type": "string", "enum": ["c", "f"]},
+            "tags": {"type": "array"},
+            "maybe": {"type": ["null", "number"]}
+        }});
+        let object: Value = serde_json::from_str(&mock_object(Some(&schema))).unwrap();
+        assert_eq!(
+            object,
+            json!({"location": "mock", "days": 1, "celsius": true, "unit": "c", "tags": null, "maybe": 1})
+        );
+        assert_eq!(mock_object(None), "{}");
+    }
+
+    #[test]
+    fn shape_text_applies_stop_then_max_tokens() {
+        let (text, finish, tokens) =
+            shape_text(Cow::Borrowed("hello world. bye"), &["."], None, None);
+        assert_eq!((text.as_ref(), finish, tokens), ("hello world", "stop", 3));
+        let (text, finish, tokens) = shape_text(Cow::Borrowed("abcdefghijkl"), &[], Some(2), None);
+        assert_eq!((text.as_ref(), finish, tokens), ("abcdefgh", "length", 2));
+        let (text, finish, tokens) = shape_text(Cow::Borrowed("abc"), &[], Some(100), Some(7));
+        assert_eq!((text.as_ref(), finish, tokens), ("abc", "stop", 7));
+    }
+}

@@ -1,0 +1,712 @@
+//! The call pipeline: validate → detect provider → translate → call (with retries and
+//! timeouts) → normalize → account (usage and cost).
+
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use serde_json::{Map, Value};
+
+use llmrelay_core::cost::{self, PriceOverrides, TokenCounts};
+use llmrelay_core::detect;
+use llmrelay_core::tokens;
+use llmrelay_core::types::{
+    ChatChunk, ChatMessage, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse,
+    StreamOptions, TextCompletionRequest, TextCompletionResponse, Usage,
+};
+use llmrelay_core::{Error, ErrorKind, Result};
+
+use crate::http::{self, Timeouts};
+use crate::mock;
+use crate::options::{self, CallOptions};
+use crate::provider::{self, Endpoint, HttpRequest, Provider};
+use crate::stream::{AccountedStream, ChunkStream, Finisher, StreamSummary, decode_sse};
+
+/// What LiteLLM exposes as `response._hidden_params`.
+#[derive(Debug, Clone, Default)]
+pub struct HiddenParams {
+    pub custom_llm_provider: String,
+    /// The model id sent upstream (prefix removed).
+    pub model: String,
+    pub api_base: Option<String>,
+    pub response_cost: Option<f64>,
+    pub response_ms: f64,
+    pub model_id: Option<String>,
+    /// Upstream response headers worth exposing (rate limits, request id).
+    pub headers: Vec<(String, String)>,
+    pub num_retries: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompletionResult<T> {
+    pub response: T,
+    pub hidden: HiddenParams,
+}
+
+pub enum ChatOutcome {
+    Whole(CompletionResult<ChatResponse>),
+    Stream(StreamResult<ChatChunk>),
+}
+
+pub enum TextOutcome {
+    Whole(CompletionResult<TextCompletionResponse>),
+    Stream(StreamResult<TextCompletionResponse>),
+}
+
+pub struct StreamResult<T> {
+    pub stream: AccountedStream<T>,
+    pub hidden: HiddenParams,
+}
+
+/// The engine. Stateless: the HTTP client and the catalog are process-wide.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Engine;
+
+/// Upstream response headers kept in `_hidden_params` / forwarded by the proxy.
+fn keep_header(name: &str) -> bool {
+    name.starts_with("x-ratelimit-")
+        || name == "x-request-id"
+        || name == "openai-processing-ms"
+        || name == "retry-after"
+        || name == "retry-after-ms"
+}
+
+fn collect_headers(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter(|(name, _)| keep_header(name.as_str()))
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect()
+}
+
+fn env_first(names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+}
+
+/// Everything resolved about where a call goes.
+struct Target {
+    provider: &'static dyn Provider,
+    provider_name: String,
+    model: String,
+    endpoint: Endpoint,
+}
+
+fn resolve_target(model: &str, options: &CallOptions) -> Result<Target> {
+    let resolved = detect::resolve(
+        model,
+        options.custom_llm_provider.as_deref(),
+        options.api_base.as_deref(),
+    )?;
+    let provider = provider::lookup(&resolved.provider).ok_or_else(|| {
+        Error::bad_request(format!(
+            "llmrelay does not support provider '{}' yet (model={model}). Supported: {}",
+            resolved.provider,
+            provider::implemented().join(", ")
+        ))
+        .with_provider(&resolved.provider)
+        .with_model(model)
+    })?;
+    let api_base = options
+        .api_base
+        .clone()
+        .or_else(|| env_first(provider.api_base_env()))
+        .or_else(|| provider.default_api_base().map(str::to_owned))
+        .ok_or_else(|| {
+            Error::bad_request(format!(
+                "api_base is required for provider '{}': pass api_base= or set {}",
+                resolved.provider,
+                provider.api_base_env().join(" / ")
+            ))
+            .with_provider(&resolved.provider)
+            .with_model(model)
+        })?;
+    let api_key = options
+        .api_key
+        .clone()
+        .or_else(|| env_first(provider.api_key_env()));
+    if api_key.is_none() && provider.requires_api_key() && options.api_base.is_none() {
+        return Err(Error::new(
+            ErrorKind::Authentication,
+            format!(
+                "Missing API key for provider '{}': pass api_key= or set {}",
+                resolved.provider,
+                provider.api_key_env().join(" / ")
+            ),
+        )
+        .with_provider(&resolved.provider)
+        .with_model(model));
+    }
+    Ok(Target {
+        provider,
+        provider_name: resolved.provider,
+        model: resolved.model,
+        endpoint: Endpoint {
+            api_base,
+            api_key,
+            api_version: options.api_version.clone(),
+            organization: options
+                .organization
+                .clone()
+                .or_else(|| env_first(&["OPENAI_ORGANIZATION"])),
+            extra_headers: options.extra_headers.clone(),
+        },
+    })
+}
+
+fn describe_serde_error(error: &serde_json::Error) -> String {
+    error.to_string()
+}
+
+/// Parse and validate a chat request body before any network call.
+///
+/// # Errors
+/// `BadRequest` naming what is wrong.
+pub fn parse_chat_request(mut body: Map<String, Value>) -> Result<ChatRequest> {
+    match body.get("model") {
+        Some(Value::String(model)) if !model.is_empty() => {}
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            return Err(Error::bad_request("model is required").with_param("model"));
+        }
+        Some(_) => return Err(Error::bad_request("model must be a string").with_param("model")),
+    }
+    let messages = match body.remove("messages") {
+        None | Some(Value::Null) => {
+            return Err(
+                Error::bad_request("messages is required: a list of message dicts")
+                    .with_param("messages"),
+            );
+        }
+        Some(Value::Array(messages)) => messages,
+        Some(_) => {
+            return Err(
+                Error::bad_request("messages must be a list of message dicts")
+                    .with_param("messages"),
+            );
+        }
+    };
+    if messages.is_empty() {
+        return Err(Error::bad_request("messages must not be empty").with_param("messages"));
+    }
+    let mut parsed = Vec::with_capacity(messages.len());
+    for (index, message) in messages.into_iter().enumerate() {
+        if !message.is_object() {
+            return Err(Error::bad_request(format!(
+                "messages[{index}] must be a dict with 'role' and 'content'"
+            ))
+            .with_param("messages"));
+        }
+        let message: ChatMessage = serde_json::from_value(message).map_err(|e| {
+            Error::bad_request(format!(
+                "Invalid messages[{index}]: {}",
+                describe_serde_error(&e)
+            ))
+            .with_param("messages")
+        })?;
+        parsed.push(message);
+    }
+    body.insert("messages".to_owned(), Value::Array(Vec::new()));
+    let mut request: ChatRequest = serde_json::from_value(Value::Object(body)).map_err(|e| {
+        let text = describe_serde_error(&e);
+        Error::bad_request(format!("Invalid request parameter: {text}"))
+    })?;
+    request.messages = parsed;
+    Ok(request)
+}
+
+/// Prompt tokens of a chat request, counted locally (used when the upstream reports none).
+fn count_prompt_tokens(request: &ChatRequest) -> u64 {
+    let messages: Vec<Value> = request
+        .messages
+        .iter()
+        .filter_map(|m| serde_json::to_value(m).ok())
+        .collect();
+    let tools: Option<Vec<Value>> = request.tools.as_ref().map(|tools| {
+        tools
+            .iter()
+            .filter_map(|t| serde_json::to_value(t).ok())
+            .collect()
+    });
+    let options = tokens::CountOptions {
+        use_default_image_token_count: true,
+        ..tokens::CountOptions::default()
+    };
+    tokens::count_messages(
+        &request.model,
+        &messages,
+        tools.as_deref(),
+        request.tool_choice.as_ref(),
+        &options,
+    )
+    .map_or(0, |n| n as u64)
+}
+
+fn count_completion_tokens(model: &str, text: &str) -> u64 {
+    tokens::count_text(tokens::encoding_for_model(model), text) as u64
+}
+
+/// Price a usage; `None` when the model is unknown to the catalog (LiteLLM logs and moves on).
+fn price(
+    model: &str,
+    provider: &str,
+    usage: &Usage,
+    overrides: PriceOverrides,
+    service_tier: Option<&str>,
+) -> Option<f64> {
+    cost::for_model(
+        model,
+        Some(provider),
+        TokenCounts::from(usage),
+        overrides,
+        service_tier,
+    )
+    .ok()
+    .map(|c| cost::to_f64(c.total()))
+}
+
+/// An HTTP exchange with retries on retryable errors (honouring Retry-After) and timeouts.
+struct Call<'a> {
+    target: &'a Target,
+    timeouts: Timeouts,
+    num_retries: u32,
+    model_for_errors: &'a str,
+}
+
+/// A successful HTTP response: headers read, body not yet consumed.
+struct Opened {
+    response: reqwest::Response,
+    headers: Vec<(String, String)>,
+    retries: u32,
+}
+
+impl Call<'_> {
+    fn decorate(&self, error: Error, retries: u32) -> Error {
+        let mut error = error
+            .with_provider(&self.target.provider_name)
+            .with_model(self.model_for_errors);
+        error.set_num_retries(retries);
+        error
+    }
+
+    async fn open_once(&self, request: &HttpRequest, body: &Bytes) -> Result<reqwest::Response> {
+        let mut builder = http::client().post(&request.url).body(body.clone());
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(total) = self.timeouts.total {
+            builder = builder.timeout(total);
+        }
+        let first_byte = self.timeouts.read.or(self.timeouts.connect);
+        let response = http::with_limit(first_byte, "waiting for response headers", async {
+            builder.send().await.map_err(|e| http::transport_error(&e))
+        })
+        .await?;
+        let status = response.status().as_u16();
+        if status < 400 {
+            return Ok(response);
+        }
+        let retry_after = http::retry_after_seconds(response.headers());
+        let headers = collect_headers(response.headers());
+        let body = response.bytes().await.unwrap_or_default();
+        Err(self
+            .target
+            .provider
+            .error(status, &body)
+            .with_retry_after(retry_after)
+            .with_headers(headers))
+    }
+
+    /// Open the response, retrying retryable failures before any byte reached the caller.
+    async fn open(&self, request: &HttpRequest) -> Result<Opened> {
+        let body = Bytes::from(request.body.clone());
+        let mut attempt = 0;
+        loop {
+            match self.open_once(request, &body).await {
+                Ok(response) => {
+                    let headers = collect_headers(response.headers());
+                    return Ok(Opened {
+                        response,
+                        headers,
+                        retries: attempt,
+                    });
+                }
+                Err(error) if error.is_retryable() && attempt < self.num_retries => {
+                    tokio::time::sleep(http::backoff(attempt, error.retry_after())).await;
+                    attempt += 1;
+                }
+                Err(error) => return Err(self.decorate(error, attempt)),
+            }
+        }
+    }
+
+    /// Whole-body call: open and read, retrying a body that fails to arrive too.
+    async fn whole(&self, request: &HttpRequest) -> Result<(Bytes, Vec<(String, String)>, u32)> {
+        let opened = self.open(request).await?;
+        let retries = opened.retries;
+        match opened.response.bytes().await {
+            Ok(bytes) => Ok((bytes, opened.headers, retries)),
+            Err(error) => Err(self.decorate(http::transport_error(&error), retries)),
+        }
+    }
+}
+
+fn hidden(
+    target: &Target,
+    headers: Vec<(String, String)>,
+    retries: u32,
+    started: Instant,
+    options: &CallOptions,
+) -> HiddenParams {
+    HiddenParams {
+        custom_llm_provider: target.provider_name.clone(),
+        model: target.model.clone(),
+        api_base: Some(target.endpoint.api_base.clone()),
+        response_cost: None,
+        response_ms: started.elapsed().as_secs_f64() * 1000.0,
+        model_id: options.model_id.clone(),
+        headers,
+        num_retries: retries,
+    }
+}
+
+/// Peek the first chunk so a failure before any data is retried like any other failure.
+async fn peek_first<T: Send + 'static>(mut stream: ChunkStream<T>) -> Result<ChunkStream<T>> {
+    match stream.next().await {
+        None => Ok(futures::stream::empty().boxed()),
+        Some(Err(error)) => Err(error),
+        Some(Ok(first)) => Ok(futures::stream::once(async { Ok(first) })
+            .chain(stream)
+            .boxed()),
+    }
+}
+
+impl Engine {
+    /// `completion` / `acompletion`.
+    ///
+    /// # Errors
+    /// Every failure, classified (see `ErrorKind`).
+    pub async fn completion(self, params: Map<String, Value>) -> Result<ChatOutcome> {
+        let started = Instant::now();
+        let (body, options) = options::split(params)?;
+        let mut request = parse_chat_request(body)?;
+        let original_model = request.model.clone();
+        let provider_name = match &options.mock_response {
+            Some(_) => detect::resolve(
+                &original_model,
+                options.custom_llm_provider.as_deref(),
+                options.api_base.as_deref(),
+            )
+            .map_or_else(|_| "openai".to_owned(), |r| r.provider),
+            None => String::new(),
+        };
+        if let Some(mock) = &options.mock_response {
+            return mock::chat(&request, &options, mock, &provider_name, started).await;
+        }
+        let target = resolve_target(&original_model, &options)?;
+        request.model.clone_from(&target.model);
+        let call = Call {
+            target: &target,
+            timeouts: options.timeouts,
+            num_retries: options.num_retries,
+            model_for_errors: &original_model,
+        };
+        if request.stream {
+            // Ask the official API for usage so the cost is exact; hide the chunk if unasked.
+            let strip_usage = target.provider_name == "openai" && !request.include_usage();
+            if strip_usage {
+                request
+                    .stream_options
+                    .get_or_insert_with(StreamOptions::default)
+                    .include_usage = Some(true);
+            }
+            let http_request = target.provider.chat_request(&request, &target.endpoint)?;
+            let idle = options.stream_timeout.or(options.timeouts.read);
+            let mut attempt = 0;
+            let (stream, headers, retries) = loop {
+                let opened = call.open(&http_request).await?;
+                let inner = decode_sse(
+                    opened.response.bytes_stream(),
+                    target.provider.chat_decoder(),
+                    idle,
+                );
+                match peek_first(inner).await {
+                    Ok(stream) => break (stream, opened.headers, opened.retries + attempt),
+                    Err(error)
+                        if error.is_retryable()
+                            && attempt + opened.retries < options.num_retries =>
+                    {
+                        tokio::time::sleep(http::backoff(attempt, error.retry_after())).await;
+                        attempt += 1;
+                    }
+                    Err(error) => return Err(call.decorate(error, attempt + opened.retries)),
+                }
+            };
+            let hidden = hidden(&target, headers, retries, started, &options);
+            let finisher = chat_finisher(&request, &target.provider_name, options.price_overrides);
+            let stream = AccountedStream::new(stream, strip_usage, target.model.clone(), finisher);
+            return Ok(ChatOutcome::Stream(StreamResult { stream, hidden }));
+        }
+        let http_request = target.provider.chat_request(&request, &target.endpoint)?;
+        let (bytes, headers, retries) = call.whole(&http_request).await?;
+        let mut response = target
+            .provider
+            .chat_response(&bytes)
+            .map_err(|e| call.decorate(e, retries))?;
+        if response.usage.is_none() {
+            let completion_text: String = response
+                .choices
+                .iter()
+                .filter_map(|c| c.message.content.as_deref())
+                .collect();
+            response.usage = Some(Usage::new(
+                count_prompt_tokens(&request),
+                count_completion_tokens(&request.model, &completion_text),
+            ));
+        }
+        let mut hidden = hidden(&target, headers, retries, started, &options);
+        let service_tier = response.extra.get("service_tier").and_then(Value::as_str);
+        hidden.response_cost = response.usage.as_ref().and_then(|usage| {
+            price(
+                &response_model_for_cost(&request.model, &response.model),
+                &target.provider_name,
+                usage,
+                options.price_overrides,
+                service_tier,
+            )
+            .or_else(|| {
+                price(
+                    &request.model,
+                    &target.provider_name,
+                    usage,
+                    options.price_overrides,
+                    service_tier,
+                )
+            })
+        });
+        Ok(ChatOutcome::Whole(CompletionResult { response, hidden }))
+    }
+
+    /// `text_completion` / `atext_completion`.
+    ///
+    /// # Errors
+    /// Every failure, classified.
+    pub async fn text_completion(self, params: Map<String, Value>) -> Result<TextOutcome> {
+        let started = Instant::now();
+        let (body, options) = options::split(params)?;
+        let mut request: TextCompletionRequest = match body.get("prompt") {
+            None | Some(Value::Null) => {
+                return Err(Error::bad_request("prompt is required").with_param("prompt"));
+            }
+            Some(Value::String(_) | Value::Array(_)) => serde_json::from_value(Value::Object(body))
+                .map_err(|e| Error::bad_request(format!("Invalid request parameter: {e}")))?,
+            Some(_) => {
+                return Err(
+                    Error::bad_request("prompt must be a string or a list").with_param("prompt")
+                );
+            }
+        };
+        let original_model = request.model.clone();
+        if let Some(mock) = &options.mock_response {
+            let provider_name = detect::resolve(
+                &original_model,
+                options.custom_llm_provider.as_deref(),
+                None,
+            )
+            .map_or_else(|_| "text-completion-openai".to_owned(), |r| r.provider);
+            return mock::text(&request, &options, mock, &provider_name, started).await;
+        }
+        let target = resolve_target(&original_model, &options)?;
+        request.model.clone_from(&target.model);
+        let call = Call {
+            target: &target,
+            timeouts: options.timeouts,
+            num_retries: options.num_retries,
+            model_for_errors: &original_model,
+        };
+        let http_request = target
+            .provider
+            .text_completion_request(&request, &target.endpoint)?;
+        if request.stream {
+            let opened = call.open(&http_request).await?;
+            let idle = options.stream_timeout.or(options.timeouts.read);
+            let inner = decode_sse(
+                opened.response.bytes_stream(),
+                target.provider.text_completion_decoder(),
+                idle,
+            );
+            let inner = peek_first(inner)
+                .await
+                .map_err(|e| call.decorate(e, opened.retries))?;
+            let hidden = hidden(&target, opened.headers, opened.retries, started, &options);
+            let prompt_text = prompt_text(&request.prompt);
+            let model = request.model.clone();
+            let provider_name = target.provider_name.clone();
+            let overrides = options.price_overrides;
+            let finisher: Finisher = Box::new(move |summary: &mut StreamSummary, text: &str| {
+                let usage = summary.usage.clone().unwrap_or_else(|| {
+                    let encoding = tokens::encoding_for_model(&model);
+                    Usage::new(
+                        tokens::count_text(encoding, &prompt_text) as u64,
+                        tokens::count_text(encoding, text) as u64,
+                    )
+                });
+                summary.response_cost = price(&model, &provider_name, &usage, overrides, None);
+                summary.usage = Some(usage);
+            });
+            let stream = AccountedStream::new(inner, false, target.model.clone(), finisher);
+            return Ok(TextOutcome::Stream(StreamResult { stream, hidden }));
+        }
+        let (bytes, headers, retries) = call.whole(&http_request).await?;
+        let response = target
+            .provider
+            .text_completion_response(&bytes)
+            .map_err(|e| call.decorate(e, retries))?;
+        let mut hidden = hidden(&target, headers, retries, started, &options);
+        hidden.response_cost = response.usage.as_ref().and_then(|usage| {
+            price(
+                &request.model,
+                &target.provider_name,
+                usage,
+                options.price_overrides,
+                None,
+            )
+        });
+        Ok(TextOutcome::Whole(CompletionResult { response, hidden }))
+    }
+
+    /// `embedding` / `aembedding`.
+    ///
+    /// # Errors
+    /// Every failure, classified.
+    pub async fn embedding(
+        self,
+        params: Map<String, Value>,
+    ) -> Result<CompletionResult<EmbeddingResponse>> {
+        let started = Instant::now();
+        let (body, options) = options::split(params)?;
+        validate_embedding_input(body.get("input"))?;
+        let mut request: EmbeddingRequest = serde_json::from_value(Value::Object(body))
+            .map_err(|e| Error::bad_request(format!("Invalid request parameter: {e}")))?;
+        let original_model = request.model.clone();
+        if let Some(mock) = &options.mock_response {
+            return mock::embedding(&request, &options, mock, started).await;
+        }
+        let target = resolve_target(&original_model, &options)?;
+        request.model.clone_from(&target.model);
+        let call = Call {
+            target: &target,
+            timeouts: options.timeouts,
+            num_retries: options.num_retries,
+            model_for_errors: &original_model,
+        };
+        let http_request = target
+            .provider
+            .embedding_request(&request, &target.endpoint)?;
+        let (bytes, headers, retries) = call.whole(&http_request).await?;
+        let response = target
+            .provider
+            .embedding_response(&bytes)
+            .map_err(|e| call.decorate(e, retries))?;
+        let mut hidden = hidden(&target, headers, retries, started, &options);
+        hidden.response_cost = response.usage.as_ref().and_then(|usage| {
+            price(
+                &request.model,
+                &target.provider_name,
+                usage,
+                options.price_overrides,
+                None,
+            )
+        });
+        Ok(CompletionResult { response, hidden })
+    }
+}
+
+/// Prefer the catalog entry of the exact model the upstream reports, when it is known.
+fn response_model_for_cost(requested: &str, reported: &str) -> String {
+    if reported.is_empty() {
+        requested.to_owned()
+    } else {
+        reported.to_owned()
+    }
+}
+
+fn chat_finisher(
+    request: &ChatRequest,
+    provider_name: &str,
+    overrides: PriceOverrides,
+) -> Finisher {
+    let model = request.model.clone();
+    let provider_name = provider_name.to_owned();
+    // Prompt tokens are counted only if the upstream never reports usage.
+    let request_for_count = request.clone();
+    Box::new(move |summary: &mut StreamSummary, text: &str| {
+        let usage = summary.usage.clone().unwrap_or_else(|| {
+            Usage::new(
+                count_prompt_tokens(&request_for_count),
+                count_completion_tokens(&model, text),
+            )
+        });
+        summary.response_cost = price(&model, &provider_name, &usage, overrides, None);
+        summary.usage = Some(usage);
+    })
+}
+
+fn prompt_text(prompt: &Value) -> String {
+    match prompt {
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(""),
+        _ => String::new(),
+    }
+}
+
+fn validate_embedding_input(input: Option<&Value>) -> Result<()> {
+    let ok = match input {
+        Some(Value::String(_)) => true,
+        Some(Value::Array(items)) => {
+            !items.is_empty()
+                && (items.iter().all(Value::is_string)
+                    || items.iter().all(Value::is_u64)
+                    || items
+                        .iter()
+                        .all(|i| i.as_array().is_some_and(|a| a.iter().all(Value::is_u64))))
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad_request(
+            "input must be a string, a non-empty list of strings, or token id lists",
+        )
+        .with_param("input"))
+    }
+}
+
+/// Milliseconds since the Unix epoch, for logging payloads.
+#[must_use]
+pub fn epoch_seconds(time: SystemTime) -> f64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// The current time as Unix seconds (response `created`).
+#[must_use]
+pub fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Sleep helper shared by mocks.
+pub(crate) async fn sleep(duration: Option<Duration>) {
+    if let Some(duration) = duration {
+        tokio::time::sleep(duration).await;
+    }
+}

@@ -1,0 +1,140 @@
+//! OpenAI and every OpenAI-compatible server: Chat Completions, legacy Completions, Embeddings.
+//!
+//! Wire format: <https://platform.openai.com/docs/api-reference/chat>. The official API and the
+//! compatible servers (`api_base` + `openai/` or `hosted_vllm/` …) share this one implementation;
+//! what differs between them is data (`OpenAiCompatible` rows).
+
+mod error;
+mod request;
+mod response;
+mod stream;
+
+use llmrelay_core::types::{
+    ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse,
+    TextCompletionRequest, TextCompletionResponse,
+};
+use llmrelay_core::{Error, Result};
+
+use crate::provider::{ChunkDecoder, Endpoint, HttpRequest, Provider};
+
+pub use error::parse_error;
+pub use request::{chat_body, embedding_body, text_completion_body};
+pub use response::{parse_chat, parse_embedding, parse_text_completion};
+pub use stream::{ChatDecoder, TextCompletionDecoder};
+
+/// The official OpenAI API.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenAi;
+
+/// An OpenAI-compatible server, described by data.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenAiCompatible {
+    pub name: &'static str,
+    pub default_base: Option<&'static str>,
+    pub key_env: &'static [&'static str],
+    pub base_env: &'static [&'static str],
+    pub key_required: bool,
+}
+
+const OPENAI_BASE: &str = "https://api.openai.com/v1";
+
+fn post(endpoint: &Endpoint, path: &str, body: Vec<u8>) -> HttpRequest {
+    let base = endpoint.api_base.trim_end_matches('/');
+    let mut headers = Vec::with_capacity(3 + endpoint.extra_headers.len());
+    headers.push(("content-type".to_owned(), "application/json".to_owned()));
+    if let Some(key) = endpoint.api_key.as_deref().filter(|k| !k.is_empty()) {
+        headers.push(("authorization".to_owned(), format!("Bearer {key}")));
+    }
+    if let Some(organization) = endpoint.organization.as_deref() {
+        headers.push(("openai-organization".to_owned(), organization.to_owned()));
+    }
+    headers.extend(endpoint.extra_headers.iter().cloned());
+    HttpRequest {
+        url: format!("{base}{path}"),
+        headers,
+        body,
+    }
+}
+
+macro_rules! openai_family {
+    ($ty:ty, $name:expr, $base:expr, $key_env:expr, $base_env:expr, $key_required:expr) => {
+        impl Provider for $ty {
+            fn name(&self) -> &str {
+                $name(self)
+            }
+            fn default_api_base(&self) -> Option<&str> {
+                $base(self)
+            }
+            fn api_key_env(&self) -> &[&'static str] {
+                $key_env(self)
+            }
+            fn api_base_env(&self) -> &[&'static str] {
+                $base_env(self)
+            }
+            fn requires_api_key(&self) -> bool {
+                $key_required(self)
+            }
+            fn chat_request(
+                &self,
+                request: &ChatRequest,
+                endpoint: &Endpoint,
+            ) -> Result<HttpRequest> {
+                Ok(post(endpoint, "/chat/completions", chat_body(request)?))
+            }
+            fn chat_response(&self, body: &[u8]) -> Result<ChatResponse> {
+                parse_chat(body)
+            }
+            fn chat_decoder(&self) -> Box<dyn ChunkDecoder<ChatChunk>> {
+                Box::new(ChatDecoder::default())
+            }
+            fn text_completion_request(
+                &self,
+                request: &TextCompletionRequest,
+                endpoint: &Endpoint,
+            ) -> Result<HttpRequest> {
+                Ok(post(
+                    endpoint,
+                    "/completions",
+                    text_completion_body(request)?,
+                ))
+            }
+            fn text_completion_response(&self, body: &[u8]) -> Result<TextCompletionResponse> {
+                parse_text_completion(body)
+            }
+            fn text_completion_decoder(&self) -> Box<dyn ChunkDecoder<TextCompletionResponse>> {
+                Box::new(TextCompletionDecoder::default())
+            }
+            fn embedding_request(
+                &self,
+                request: &EmbeddingRequest,
+                endpoint: &Endpoint,
+            ) -> Result<HttpRequest> {
+                Ok(post(endpoint, "/embeddings", embedding_body(request)?))
+            }
+            fn embedding_response(&self, body: &[u8]) -> Result<EmbeddingResponse> {
+                parse_embedding(body)
+            }
+            fn error(&self, status: u16, body: &[u8]) -> Error {
+                parse_error(status, body)
+            }
+        }
+    };
+}
+
+openai_family!(
+    OpenAi,
+    |_: &OpenAi| "openai",
+    |_: &OpenAi| Some(OPENAI_BASE),
+    |_: &OpenAi| &["OPENAI_API_KEY"][..],
+    |_: &OpenAi| &["OPENAI_BASE_URL", "OPENAI_API_BASE"][..],
+    |_: &OpenAi| true
+);
+
+openai_family!(
+    OpenAiCompatible,
+    |p: &OpenAiCompatible| p.name,
+    |p: &OpenAiCompatible| p.default_base,
+    |p: &OpenAiCompatible| p.key_env,
+    |p: &OpenAiCompatible| p.base_env,
+    |p: &OpenAiCompatible| p.key_required
+);

@@ -1,0 +1,396 @@
+//! Splitting a call's keyword arguments into the upstream body and the call's own options.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use llmrelay_core::catalog::decimal_from_json;
+use llmrelay_core::cost::PriceOverrides;
+use llmrelay_core::{Error, Result};
+
+use crate::http::Timeouts;
+use crate::litellm_params::LITELLM_PARAMS;
+
+/// What `mock_response` asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MockResponse {
+    /// Reply with this text.
+    Text(String),
+    /// Raise the error LiteLLM raises for `"litellm.<ClassName>"` and `"Exception: …"` strings.
+    Error {
+        class_name: String,
+        message: String,
+        status: u16,
+        mid_stream: bool,
+    },
+}
+
+impl MockResponse {
+    fn parse(text: String) -> Self {
+        if let Some(class_name) = text.strip_prefix("litellm.") {
+            let known = matches!(
+                class_name,
+                "RateLimitError"
+                    | "ContextWindowExceededError"
+                    | "InternalServerError"
+                    | "BadRequestError"
+                    | "AuthenticationError"
+                    | "Timeout"
+                    | "ServiceUnavailableError"
+                    | "ContentPolicyViolationError"
+                    | "NotFoundError"
+                    | "PermissionDeniedError"
+                    | "BadGatewayError"
+                    | "APIConnectionError"
+                    | "UnprocessableEntityError"
+            );
+            if known {
+                let status = match class_name {
+                    "RateLimitError" => 429,
+                    "InternalServerError" | "APIConnectionError" => 500,
+                    "AuthenticationError" => 401,
+                    "Timeout" => 408,
+                    "ServiceUnavailableError" => 503,
+                    "NotFoundError" => 404,
+                    "PermissionDeniedError" => 403,
+                    "BadGatewayError" => 502,
+                    "UnprocessableEntityError" => 422,
+                    _ => 400,
+                };
+                let message = match class_name {
+                    "RateLimitError" => "this is a mock rate limit error".to_owned(),
+                    other => format!("this is a mock {other}"),
+                };
+                return Self::Error {
+                    class_name: class_name.to_owned(),
+                    message,
+                    status,
+                    mid_stream: false,
+                };
+            }
+        }
+        if let Some(rest) = text.strip_prefix("Exception: ") {
+            if rest.starts_with("content_filter_policy") {
+                return Self::Error {
+                    class_name: "ContentPolicyViolationError".to_owned(),
+                    message: rest.to_owned(),
+                    status: 400,
+                    mid_stream: false,
+                };
+            }
+            if rest.starts_with("mock_streaming_error") {
+                return Self::Error {
+                    class_name: "MockException".to_owned(),
+                    message: rest.to_owned(),
+                    status: 529,
+                    mid_stream: true,
+                };
+            }
+        }
+        Self::Text(text)
+    }
+}
+
+/// Everything about a call that is not part of the upstream request body.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    pub api_key: Option<String>,
+    pub api_base: Option<String>,
+    pub api_version: Option<String>,
+    pub organization: Option<String>,
+    pub extra_headers: Vec<(String, String)>,
+    pub timeouts: Timeouts,
+    /// For streams: the limit between chunks (LiteLLM's `stream_timeout`).
+    pub stream_timeout: Option<Duration>,
+    pub num_retries: u32,
+    pub custom_llm_provider: Option<String>,
+    pub mock_response: Option<MockResponse>,
+    pub mock_delay: Option<Duration>,
+    pub mock_timeout: bool,
+    pub mock_tool_calls: Option<Value>,
+    /// Mock usage overrides (LiteLLM's `prompt_tokens=` / `completion_tokens=` on mocks).
+    pub mock_prompt_tokens: Option<u64>,
+    pub mock_completion_tokens: Option<u64>,
+    pub drop_params: bool,
+    pub price_overrides: PriceOverrides,
+    pub metadata: Option<Value>,
+    pub model_id: Option<String>,
+    /// Cloud credentials (`aws_*`, `vertex_*`, `azure_*`) for the providers that use them.
+    pub credentials: Map<String, Value>,
+    /// Other LiteLLM-only parameters, kept for logging.
+    pub other: Map<String, Value>,
+}
+
+fn string(value: &Value, name: &str) -> Result<Option<String>> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Err(Error::bad_request(format!("{name} must be a string")).with_param(name)),
+    }
+}
+
+fn seconds(value: &Value, name: &str) -> Result<Option<Duration>> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) => {
+            let secs = n.as_f64().unwrap_or(-1.0);
+            if secs.is_finite() && secs > 0.0 {
+                Ok(Some(Duration::from_secs_f64(secs)))
+            } else {
+                Err(
+                    Error::bad_request(format!("{name} must be a positive number of seconds"))
+                        .with_param(name),
+                )
+            }
+        }
+        Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map(Duration::from_secs_f64)
+            .map(Some)
+            .ok_or_else(|| {
+                Error::bad_request(format!("{name} must be a number of seconds")).with_param(name)
+            }),
+        _ => {
+            Err(Error::bad_request(format!("{name} must be a number of seconds")).with_param(name))
+        }
+    }
+}
+
+fn count(value: &Value, name: &str) -> Result<Option<u64>> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) => n.as_u64().map(Some).ok_or_else(|| {
+            Error::bad_request(format!("{name} must be a non-negative integer")).with_param(name)
+        }),
+        _ => Err(
+            Error::bad_request(format!("{name} must be a non-negative integer")).with_param(name),
+        ),
+    }
+}
+
+fn headers(value: &Value, name: &str, out: &mut Vec<(String, String)>) -> Result<()> {
+    match value {
+        Value::Null => Ok(()),
+        Value::Object(map) => {
+            for (key, value) in map {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    Value::Null => continue,
+                    other => other.to_string(),
+                };
+                out.push((key.clone(), text));
+            }
+            Ok(())
+        }
+        _ => Err(
+            Error::bad_request(format!("{name} must be a dict of header names to values"))
+                .with_param(name),
+        ),
+    }
+}
+
+/// Apply a `timeout` value: seconds, or `{"connect","read","write","pool","timeout"}` as an
+/// `httpx.Timeout` is converted by the facade.
+fn timeout(value: &Value, timeouts: &mut Timeouts) -> Result<()> {
+    match value {
+        Value::Object(parts) => {
+            if let Some(total) = parts.get("timeout") {
+                timeouts.total = seconds(total, "timeout")?;
+            }
+            if let Some(read) = parts.get("read") {
+                timeouts.read = seconds(read, "timeout.read")?;
+            }
+            if let Some(connect) = parts.get("connect") {
+                timeouts.connect = seconds(connect, "timeout.connect")?;
+            }
+            Ok(())
+        }
+        other => {
+            if let Some(total) = seconds(other, "timeout")? {
+                timeouts.total = Some(total);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Split keyword arguments into `(body, options)`. Body fields are the upstream request;
+/// LiteLLM's own parameters configure the call; unknown keys pass through in the body.
+///
+/// # Errors
+/// `BadRequest` naming the parameter whose value has the wrong type.
+pub fn split(params: Map<String, Value>) -> Result<(Map<String, Value>, CallOptions)> {
+    let mut body = Map::with_capacity(params.len());
+    let mut options = CallOptions::default();
+    let mut extra_body: Option<Map<String, Value>> = None;
+    for (key, value) in params {
+        match key.as_str() {
+            "api_key" => options.api_key = string(&value, "api_key")?,
+            "api_base" | "base_url" => {
+                if let Some(base) = string(&value, &key)? {
+                    options.api_base = Some(base);
+                }
+            }
+            "api_version" => options.api_version = string(&value, "api_version")?,
+            "organization" => options.organization = string(&value, "organization")?,
+            "extra_headers" | "headers" => headers(&value, &key, &mut options.extra_headers)?,
+            "timeout" | "request_timeout" => timeout(&value, &mut options.timeouts)?,
+            "stream_timeout" => options.stream_timeout = seconds(&value, "stream_timeout")?,
+            "num_retries" | "max_retries" => {
+                if let Some(n) = count(&value, &key)? {
+                    options.num_retries = u32::try_from(n.min(100)).unwrap_or(100);
+                }
+            }
+            "custom_llm_provider" => {
+                options.custom_llm_provider = string(&value, "custom_llm_provider")?
+            }
+            "mock_response" => match value {
+                Value::Null => {}
+                Value::String(text) => options.mock_response = Some(MockResponse::parse(text)),
+                other => options.mock_response = Some(MockResponse::Text(other.to_string())),
+            },
+            "mock_delay" => options.mock_delay = seconds(&value, "mock_delay")?,
+            "mock_timeout" => options.mock_timeout = value.as_bool().unwrap_or(false),
+            "mock_tool_calls" => options.mock_tool_calls = Some(value).filter(|v| !v.is_null()),
+            "prompt_tokens" => options.mock_prompt_tokens = count(&value, "prompt_tokens")?,
+            "completion_tokens" => {
+                options.mock_completion_tokens = count(&value, "completion_tokens")?
+            }
+            "drop_params" => options.drop_params = value.as_bool().unwrap_or(false),
+            "input_cost_per_token" => {
+                options.price_overrides.input_cost_per_token = decimal_from_json(&value)
+            }
+            "output_cost_per_token" => {
+                options.price_overrides.output_cost_per_token = decimal_from_json(&value)
+            }
+            "metadata" | "litellm_metadata" => {
+                if !value.is_null() {
+                    options.metadata = Some(value);
+                }
+            }
+            "model_id" => options.model_id = string(&value, "model_id")?,
+            "extra_body" => match value {
+                Value::Object(map) => extra_body = Some(map),
+                Value::Null => {}
+                _ => {
+                    return Err(
+                        Error::bad_request("extra_body must be a dict").with_param("extra_body")
+                    );
+                }
+            },
+            k if k.starts_with("aws_")
+                || k.starts_with("vertex_")
+                || k.starts_with("azure_")
+                || k.starts_with("watsonx_") =>
+            {
+                options.credentials.insert(key, value);
+            }
+            k if LITELLM_PARAMS.binary_search(&k).is_ok() => {
+                options.other.insert(key, value);
+            }
+            _ => {
+                // `None` for an optional OpenAI parameter means "not set".
+                if !value.is_null() {
+                    body.insert(key, value);
+                }
+            }
+        }
+    }
+    if let Some(extra) = extra_body {
+        for (key, value) in extra {
+            body.insert(key, value);
+        }
+    }
+    Ok((body, options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn litellm_params_are_sorted() {
+        assert!(LITELLM_PARAMS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn splits_body_from_options() {
+        let (body, options) = split(map(json!({
+            "model": "gpt-4o", "messages": [], "temperature": 0.1, "top_k": 5, "seed": null,
+            "api_key": "k", "base_url": "http://x", "timeout": 3, "num_retries": 2,
+            "metadata": {"a": 1}, "extra_headers": {"x-a": "1"}, "extra_body": {"foo": "bar"},
+            "aws_region_name": "us-east-1", "litellm_call_id": "abc", "input_cost_per_token": 1e-6
+        })))
+        .unwrap();
+        assert_eq!(body.len(), 5, "{body:?}");
+        assert_eq!(body["top_k"], 5);
+        assert_eq!(body["foo"], "bar");
+        assert!(!body.contains_key("seed"));
+        assert_eq!(options.api_key.as_deref(), Some("k"));
+        assert_eq!(options.api_base.as_deref(), Some("http://x"));
+        assert_eq!(options.timeouts.total, Some(Duration::from_secs(3)));
+        assert_eq!(options.num_retries, 2);
+        assert_eq!(
+            options.extra_headers,
+            vec![("x-a".to_owned(), "1".to_owned())]
+        );
+        assert!(options.credentials.contains_key("aws_region_name"));
+        assert!(options.other.contains_key("litellm_call_id"));
+        assert!(options.price_overrides.input_cost_per_token.is_some());
+    }
+
+    #[test]
+    fn bad_option_types_are_named() {
+        let error = split(map(json!({"timeout": "soon"}))).unwrap_err();
+        assert!(error.message().contains("timeout"));
+        let error = split(map(json!({"num_retries": -1}))).unwrap_err();
+        assert!(error.message().contains("num_retries"));
+        let error = split(map(json!({"extra_headers": [1]}))).unwrap_err();
+        assert!(error.message().contains("extra_headers"));
+    }
+
+    #[test]
+    fn mock_response_strings() {
+        assert_eq!(
+            MockResponse::parse("hi".into()),
+            MockResponse::Text("hi".into())
+        );
+        match MockResponse::parse("litellm.RateLimitError".into()) {
+            MockResponse::Error {
+                status, message, ..
+            } => {
+                assert_eq!(status, 429);
+                assert_eq!(message, "this is a mock rate limit error");
+            }
+            MockResponse::Text(_) => unreachable!(),
+        }
+        match MockResponse::parse("Exception: mock_streaming_error boom".into()) {
+            MockResponse::Error {
+                status, mid_stream, ..
+            } => assert_eq!((status, mid_stream), (529, true)),
+            MockResponse::Text(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn httpx_timeout_dict() {
+        let (_, options) = split(map(
+            json!({"timeout": {"connect": 1.5, "read": 2, "timeout": 10}}),
+        ))
+        .unwrap();
+        assert_eq!(options.timeouts.connect, Some(Duration::from_millis(1500)));
+        assert_eq!(options.timeouts.read, Some(Duration::from_secs(2)));
+        assert_eq!(options.timeouts.total, Some(Duration::from_secs(10)));
+    }
+}

@@ -1,0 +1,190 @@
+//! The provider trait every upstream implements, and dispatch by provider name.
+//!
+//! Translation is pure: a provider turns canonical requests into `HttpRequest`s and upstream
+//! bytes into canonical responses or chunks, with no I/O, so it is unit-tested on recorded
+//! fixtures. The engine does the I/O.
+
+use llmrelay_core::types::{
+    ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse,
+    TextCompletionRequest, TextCompletionResponse,
+};
+use llmrelay_core::{Error, Result};
+
+use crate::openai::{OpenAi, OpenAiCompatible};
+use crate::sse::RawEvent;
+
+/// Where and as whom to call.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoint {
+    pub api_base: String,
+    pub api_key: Option<String>,
+    pub api_version: Option<String>,
+    pub organization: Option<String>,
+    pub extra_headers: Vec<(String, String)>,
+}
+
+/// A request ready to send: always a POST of a JSON body in this providers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Turns framed stream events into canonical chunks.
+pub trait ChunkDecoder<T>: Send {
+    /// Decode one event, appending zero or more chunks. Returns `true` on the terminal event.
+    ///
+    /// # Errors
+    /// A malformed event, or an error event sent by the upstream mid-stream.
+    fn decode(&mut self, event: &RawEvent, out: &mut Vec<T>) -> Result<bool>;
+}
+
+/// One upstream API family.
+pub trait Provider: Send + Sync {
+    /// The provider name as LiteLLM spells it (`custom_llm_provider`).
+    fn name(&self) -> &str;
+
+    /// Base URL used when neither the call nor the environment gives one.
+    fn default_api_base(&self) -> Option<&str>;
+
+    /// Environment variables that hold the API key, first wins.
+    fn api_key_env(&self) -> &[&'static str];
+
+    /// Environment variables that hold the API base, first wins.
+    fn api_base_env(&self) -> &[&'static str];
+
+    /// Whether a call without any API key is an error before sending.
+    fn requires_api_key(&self) -> bool;
+
+    /// # Errors
+    /// A request this provider cannot express.
+    fn chat_request(&self, request: &ChatRequest, endpoint: &Endpoint) -> Result<HttpRequest>;
+
+    /// # Errors
+    /// A body that is not a valid response.
+    fn chat_response(&self, body: &[u8]) -> Result<ChatResponse>;
+
+    fn chat_decoder(&self) -> Box<dyn ChunkDecoder<ChatChunk>>;
+
+    /// # Errors
+    /// When the provider has no legacy completions endpoint.
+    fn text_completion_request(
+        &self,
+        request: &TextCompletionRequest,
+        endpoint: &Endpoint,
+    ) -> Result<HttpRequest> {
+        let _ = (request, endpoint);
+        Err(Error::bad_request(format!(
+            "{} does not support text_completion",
+            self.name()
+        )))
+    }
+
+    /// # Errors
+    /// A body that is not a valid response.
+    fn text_completion_response(&self, body: &[u8]) -> Result<TextCompletionResponse> {
+        let _ = body;
+        Err(Error::bad_request(format!(
+            "{} does not support text_completion",
+            self.name()
+        )))
+    }
+
+    fn text_completion_decoder(&self) -> Box<dyn ChunkDecoder<TextCompletionResponse>>;
+
+    /// # Errors
+    /// When the provider has no embeddings endpoint.
+    fn embedding_request(
+        &self,
+        request: &EmbeddingRequest,
+        endpoint: &Endpoint,
+    ) -> Result<HttpRequest> {
+        let _ = (request, endpoint);
+        Err(Error::bad_request(format!(
+            "{} does not support embeddings",
+            self.name()
+        )))
+    }
+
+    /// # Errors
+    /// A body that is not a valid response.
+    fn embedding_response(&self, body: &[u8]) -> Result<EmbeddingResponse> {
+        let _ = body;
+        Err(Error::bad_request(format!(
+            "{} does not support embeddings",
+            self.name()
+        )))
+    }
+
+    /// Classify an upstream error response.
+    fn error(&self, status: u16, body: &[u8]) -> Error;
+}
+
+static OPENAI: OpenAi = OpenAi;
+
+/// OpenAI-compatible servers reached by `api_base`: one implementation, rows of data.
+static COMPATIBLE: &[OpenAiCompatible] = &[
+    OpenAiCompatible {
+        name: "custom_openai",
+        default_base: None,
+        key_env: &[],
+        base_env: &[],
+        key_required: false,
+    },
+    OpenAiCompatible {
+        name: "openai_like",
+        default_base: None,
+        key_env: &[],
+        base_env: &[],
+        key_required: false,
+    },
+    OpenAiCompatible {
+        name: "hosted_vllm",
+        default_base: None,
+        key_env: &["HOSTED_VLLM_API_KEY"],
+        base_env: &["HOSTED_VLLM_API_BASE"],
+        key_required: false,
+    },
+    OpenAiCompatible {
+        name: "vllm",
+        default_base: None,
+        key_env: &["VLLM_API_KEY"],
+        base_env: &["VLLM_API_BASE"],
+        key_required: false,
+    },
+    OpenAiCompatible {
+        name: "lm_studio",
+        default_base: Some("http://localhost:1234/v1"),
+        key_env: &["LM_STUDIO_API_KEY"],
+        base_env: &["LM_STUDIO_API_BASE"],
+        key_required: false,
+    },
+    OpenAiCompatible {
+        name: "litellm_proxy",
+        default_base: None,
+        key_env: &["LITELLM_PROXY_API_KEY"],
+        base_env: &["LITELLM_PROXY_API_BASE"],
+        key_required: false,
+    },
+];
+
+/// The provider serving a name, if this build implements it.
+#[must_use]
+pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
+    match name {
+        "openai" | "text-completion-openai" => Some(&OPENAI),
+        other => COMPATIBLE
+            .iter()
+            .find(|p| p.name == other)
+            .map(|p| p as &dyn Provider),
+    }
+}
+
+/// Every provider name this build serves.
+#[must_use]
+pub fn implemented() -> Vec<&'static str> {
+    let mut names = vec!["openai", "text-completion-openai"];
+    names.extend(COMPATIBLE.iter().map(|p| p.name));
+    names
+}
