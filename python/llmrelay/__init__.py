@@ -158,9 +158,9 @@ def __getattr__(name: str) -> Any:
     """Lazily provide what is costly to load: exception classes (they import ``openai``),
     the price map and the name sets derived from it."""
     if name in _EXCEPTION_NAMES:
-        from . import exceptions
+        import importlib
 
-        value = getattr(exceptions, name)
+        value = getattr(importlib.import_module(__name__ + ".exceptions"), name)
         globals()[name] = value
         return value
     if name == "model_cost":
@@ -176,9 +176,9 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     if name == "exceptions":
-        from . import exceptions
+        import importlib
 
-        return exceptions
+        return importlib.import_module(__name__ + ".exceptions")
     if name == "models_by_provider":
         grouped: dict[str, list[str]] = {}
         for key, entry in _model_cost_cache().items():

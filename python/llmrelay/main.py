@@ -66,7 +66,7 @@ def _raise_native(error: NativeError) -> Exception:
 
 def _timeout_value(value: Any) -> Any:
     """``httpx.Timeout`` / ``openai.Timeout`` → a dict the engine reads; numbers pass."""
-    if value is None or isinstance(value, (int, float, str)):
+    if value is None or isinstance(value, (int, float, str, dict)):
         return value
     parts = {}
     for name in ("connect", "read", "write", "pool"):

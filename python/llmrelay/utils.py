@@ -66,12 +66,14 @@ def token_counter(
 
 
 def encode(model: str = "", text: str = "", custom_tokenizer: Any = None) -> list[int]:
-    return _native.encode(model, text)
+    """Token ids of ``text``. Like LiteLLM, ``encode`` uses cl100k_base for OpenAI models (while
+    ``token_counter`` counts o200k models with o200k_base); see docs/compatibility.md."""
+    return _native.encode("cl100k_base", text)
 
 
 def decode(model: str = "", tokens: list[int] | None = None, custom_tokenizer: Any = None) -> str:
     try:
-        return _native.decode(model, list(tokens or []))
+        return _native.decode("cl100k_base", list(tokens or []))
     except NativeError as error:
         raise _raise(error) from None
 

@@ -157,8 +157,14 @@ fn resolve_target(model: &str, options: &CallOptions) -> Result<Target> {
     })
 }
 
-fn describe_serde_error(error: &serde_json::Error) -> String {
-    error.to_string()
+/// Deserialize, naming the offending field in the error.
+fn from_value_at<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = format!("Invalid {what}: {path}: {}", e.inner());
+        let error = Error::bad_request(message);
+        if path == "." { error } else { error.with_param(path) }
+    })
 }
 
 /// Parse and validate a chat request body before any network call.
@@ -199,20 +205,11 @@ pub fn parse_chat_request(mut body: Map<String, Value>) -> Result<ChatRequest> {
             ))
             .with_param("messages"));
         }
-        let message: ChatMessage = serde_json::from_value(message).map_err(|e| {
-            Error::bad_request(format!(
-                "Invalid messages[{index}]: {}",
-                describe_serde_error(&e)
-            ))
-            .with_param("messages")
-        })?;
+        let message: ChatMessage = from_value_at(message, &format!("messages[{index}]"))?;
         parsed.push(message);
     }
     body.insert("messages".to_owned(), Value::Array(Vec::new()));
-    let mut request: ChatRequest = serde_json::from_value(Value::Object(body)).map_err(|e| {
-        let text = describe_serde_error(&e);
-        Error::bad_request(format!("Invalid request parameter: {text}"))
-    })?;
+    let mut request: ChatRequest = from_value_at(Value::Object(body), "request parameter")?;
     request.messages = parsed;
     Ok(request)
 }
@@ -245,7 +242,7 @@ fn count_prompt_tokens(request: &ChatRequest) -> u64 {
 }
 
 fn count_completion_tokens(model: &str, text: &str) -> u64 {
-    tokens::count_text(tokens::encoding_for_model(model), text) as u64
+    tokens::count_text_for_model(model, text) as u64
 }
 
 /// Price a usage; `None` when the model is unknown to the catalog (LiteLLM logs and moves on).
@@ -500,8 +497,7 @@ impl Engine {
             None | Some(Value::Null) => {
                 return Err(Error::bad_request("prompt is required").with_param("prompt"));
             }
-            Some(Value::String(_) | Value::Array(_)) => serde_json::from_value(Value::Object(body))
-                .map_err(|e| Error::bad_request(format!("Invalid request parameter: {e}")))?,
+            Some(Value::String(_) | Value::Array(_)) => from_value_at(Value::Object(body), "request parameter")?,
             Some(_) => {
                 return Err(
                     Error::bad_request("prompt must be a string or a list").with_param("prompt")
@@ -588,8 +584,7 @@ impl Engine {
         let started = Instant::now();
         let (body, options) = options::split(params)?;
         validate_embedding_input(body.get("input"))?;
-        let mut request: EmbeddingRequest = serde_json::from_value(Value::Object(body))
-            .map_err(|e| Error::bad_request(format!("Invalid request parameter: {e}")))?;
+        let mut request: EmbeddingRequest = from_value_at(Value::Object(body), "request parameter")?;
         let original_model = request.model.clone();
         if let Some(mock) = &options.mock_response {
             return mock::embedding(&request, &options, mock, started).await;

@@ -377,13 +377,12 @@ fn token_counter(
     default_token_count: Option<usize>,
 ) -> PyResult<usize> {
     if let Some(text) = text.filter(|t| !t.is_none()) {
-        let encoding = tokens::encoding_for_model(model);
         if let Ok(text) = text.cast::<PyString>() {
             let text = text.to_str()?;
-            return Ok(py.detach(|| tokens::count_text(encoding, text)));
+            return Ok(py.detach(|| tokens::count_text_for_model(model, text)));
         }
         let pieces: Vec<String> = text.extract()?;
-        return Ok(pieces.iter().map(|p| tokens::count_text(encoding, p)).sum());
+        return Ok(pieces.iter().map(|p| tokens::count_text_for_model(model, p)).sum());
     }
     let messages = json_list(messages, "messages")?.unwrap_or_default();
     let tools = json_list(tools, "tools")?;
@@ -406,23 +405,26 @@ fn token_counter(
     .map_err(|e| to_py_err(&Error::bad_request(e.to_string())))
 }
 
+fn encoding_named(name: &str) -> PyResult<tokens::Encoding> {
+    tokens::Encoding::from_name(name)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown encoding {name:?}: use o200k_base or cl100k_base")))
+}
+
+/// Token ids of `text` in the named encoding (tiktoken's, with `disallowed_special=()`).
 #[pyfunction]
-fn encode(model: &str, text: &str) -> Vec<u32> {
-    tokens::encode(tokens::encoding_for_model(model), text)
+fn encode(encoding: &str, text: &str) -> PyResult<Vec<u32>> {
+    Ok(tokens::encode(encoding_named(encoding)?, text))
 }
 
 #[pyfunction]
-fn decode(model: &str, tokens_list: Vec<u32>) -> PyResult<String> {
-    tokens::decode(tokens::encoding_for_model(model), &tokens_list)
-        .map_err(|e| to_py_err(&Error::bad_request(e.to_string())))
+fn decode(encoding: &str, tokens_list: Vec<u32>) -> PyResult<String> {
+    tokens::decode(encoding_named(encoding)?, &tokens_list).map_err(|e| to_py_err(&Error::bad_request(e.to_string())))
 }
 
+/// The encoding `token_counter` uses for a model.
 #[pyfunction]
 fn encoding_name(model: &str) -> &'static str {
-    match tokens::encoding_for_model(model) {
-        tokens::Encoding::O200kBase => "o200k_base",
-        tokens::Encoding::Cl100kBase => "cl100k_base",
-    }
+    tokens::encoding_for_model(model).name()
 }
 
 /// `(prompt_cost, completion_cost, breakdown dict)` in USD.

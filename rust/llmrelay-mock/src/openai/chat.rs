@@ -370,7 +370,7 @@ pub(super) struct ChatChunkWriter<'a> {
     usage: Option<Option<&'a ChatUsage>>,
 }
 
-impl<'a> ChatChunkWriter<'a> {
+impl ChatChunkWriter<'_> {
     fn chunk(&mut self, choices: &[ChunkChoice<'_>], usage: Option<Option<&ChatUsage>>) {
         self.writer.json(&ChatChunk {
             id: self.id,

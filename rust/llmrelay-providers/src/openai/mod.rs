@@ -38,13 +38,16 @@ pub struct OpenAiCompatible {
 
 const OPENAI_BASE: &str = "https://api.openai.com/v1";
 
+/// LiteLLM sends this key to OpenAI-compatible servers when none is configured (the OpenAI SDK
+/// it uses always sends one; servers started without auth ignore it).
+const PLACEHOLDER_KEY: &str = "fake-api-key";
+
 fn post(endpoint: &Endpoint, path: &str, body: Vec<u8>) -> HttpRequest {
     let base = endpoint.api_base.trim_end_matches('/');
     let mut headers = Vec::with_capacity(3 + endpoint.extra_headers.len());
     headers.push(("content-type".to_owned(), "application/json".to_owned()));
-    if let Some(key) = endpoint.api_key.as_deref().filter(|k| !k.is_empty()) {
-        headers.push(("authorization".to_owned(), format!("Bearer {key}")));
-    }
+    let key = endpoint.api_key.as_deref().filter(|k| !k.is_empty()).unwrap_or(PLACEHOLDER_KEY);
+    headers.push(("authorization".to_owned(), format!("Bearer {key}")));
     if let Some(organization) = endpoint.organization.as_deref() {
         headers.push(("openai-organization".to_owned(), organization.to_owned()));
     }

@@ -1,0 +1,1 @@
+"""Callback and guardrail base classes (``CustomLogger``, ``CustomGuardrail``)."""
