@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-__all__ = ["_Base", "FieldMissingError"]
+__all__ = ["FieldMissingError", "_Base"]
 
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -69,10 +69,7 @@ def _dump_value(v: Any, unset: bool, none: bool) -> Any:
         return [_dump_value(x, unset, none) for x in v]
     dump = getattr(v, "model_dump", None)  # pydantic objects supplied by users
     if dump is not None and callable(dump):
-        try:
-            return dump()
-        except Exception:  # pragma: no cover - defensive
-            return v
+        return dump()
     return v
 
 

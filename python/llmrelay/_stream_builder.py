@@ -39,7 +39,7 @@ from .types.utils import (
     Usage,
 )
 
-__all__ = ["stream_chunk_builder", "CountTokens"]
+__all__ = ["CountTokens", "stream_chunk_builder"]
 
 CountTokens = Callable[[Any, str], "tuple[int, int]"]
 
@@ -53,7 +53,7 @@ def _get(obj: Any, key: str, default: Any = None) -> Any:
 
 
 class _ToolCallAcc:
-    __slots__ = ("id", "type", "name", "args")
+    __slots__ = ("args", "id", "name", "type")
 
     def __init__(self) -> None:
         self.id: str | None = None
@@ -64,21 +64,21 @@ class _ToolCallAcc:
 
 class _ChoiceAcc:
     __slots__ = (
-        "role",
+        "annotations",
+        "audio",
         "content",
+        "fc_args",
+        "fc_name",
+        "finish_reason",
         "has_content",
-        "reasoning",
+        "has_fc",
         "has_reasoning",
+        "images",
+        "reasoning",
+        "role",
         "thinking_blocks",
         "tool_calls",
         "tool_order",
-        "fc_name",
-        "fc_args",
-        "has_fc",
-        "finish_reason",
-        "annotations",
-        "audio",
-        "images",
     )
 
     def __init__(self) -> None:
@@ -216,7 +216,11 @@ class _ChoiceAcc:
                 )
                 for acc in (self.tool_calls[k] for k in self.tool_order)
             ]
-        function_call = FunctionCall(arguments="".join(self.fc_args), name=self.fc_name) if self.has_fc else None
+        function_call = (
+            FunctionCall(arguments="".join(self.fc_args), name=self.fc_name)
+            if self.has_fc
+            else None
+        )
         return Message(
             content=self.text(),
             role=self.role or "assistant",
@@ -299,7 +303,11 @@ def _is_text_completion(chunk: Any) -> bool:
     if isinstance(obj, str):
         return obj.startswith("text_completion")
     choices = _get(chunk, "choices") or []
-    return bool(choices) and _get(choices[0], "delta") is None and isinstance(_get(choices[0], "text"), str)
+    return (
+        bool(choices)
+        and _get(choices[0], "delta") is None
+        and isinstance(_get(choices[0], "text"), str)
+    )
 
 
 def _completion_output(choices: list[Choices]) -> str:
@@ -326,7 +334,9 @@ def _reasoning_tokens(choices: list[Choices], count_tokens: CountTokens) -> int:
     return total
 
 
-def _completion_details(completion_tokens: int, reasoning_tokens: int) -> CompletionTokensDetailsWrapper:
+def _completion_details(
+    completion_tokens: int, reasoning_tokens: int
+) -> CompletionTokensDetailsWrapper:
     return CompletionTokensDetailsWrapper(
         accepted_prediction_tokens=None,
         audio_tokens=None,
@@ -356,7 +366,11 @@ def stream_chunk_builder(
 
 
 def _build_chat(
-    chunks: list[Any], messages: Any, start_time: Any, end_time: Any, count_tokens: CountTokens | None
+    chunks: list[Any],
+    messages: Any,
+    start_time: Any,
+    end_time: Any,
+    count_tokens: CountTokens | None,
 ) -> ModelResponse:
     accs: dict[int, _ChoiceAcc] = {}
     usage = None
@@ -380,7 +394,8 @@ def _build_chat(
     ordered = [(i, accs[i]) for i in sorted(accs)]
 
     choices = [
-        Choices(finish_reason=acc.finish_reason or "stop", index=i, message=acc.message()) for i, acc in ordered
+        Choices(finish_reason=acc.finish_reason or "stop", index=i, message=acc.message())
+        for i, acc in ordered
     ]
     only_text = not any(acc.has_tools() for _, acc in ordered)
 
@@ -389,7 +404,9 @@ def _build_chat(
         final_usage = _copy_usage(usage)
         if final_usage.completion_tokens_details is None and only_text:
             reasoning = _reasoning_tokens(choices, count_tokens) if count_tokens is not None else 0
-            final_usage.completion_tokens_details = _completion_details(final_usage.completion_tokens, reasoning)
+            final_usage.completion_tokens_details = _completion_details(
+                final_usage.completion_tokens, reasoning
+            )
     elif count_tokens is not None:
         reasoning = _reasoning_tokens(choices, count_tokens)
         prompt_tokens, completion_tokens = count_tokens(messages, _completion_output(choices))
@@ -400,7 +417,9 @@ def _build_chat(
             total_tokens=prompt_tokens + completion_tokens,
         )
         if only_text:
-            final_usage.completion_tokens_details = _completion_details(completion_tokens, reasoning)
+            final_usage.completion_tokens_details = _completion_details(
+                completion_tokens, reasoning
+            )
 
     first = chunks[0]
     response = ModelResponse(
@@ -421,7 +440,11 @@ def _build_chat(
 
 
 def _build_text(
-    chunks: list[Any], messages: Any, start_time: Any, end_time: Any, count_tokens: CountTokens | None
+    chunks: list[Any],
+    messages: Any,
+    start_time: Any,
+    end_time: Any,
+    count_tokens: CountTokens | None,
 ) -> TextCompletionResponse:
     texts: dict[int, list[str]] = {}
     finish: dict[int, str | None] = {}
@@ -448,12 +471,17 @@ def _build_text(
         finish[0] = None
     order = sorted(texts)
     choices = [
-        TextChoices(finish_reason=finish[i] or "stop", index=i, text="".join(texts[i]), logprobs=None) for i in order
+        TextChoices(
+            finish_reason=finish[i] or "stop", index=i, text="".join(texts[i]), logprobs=None
+        )
+        for i in order
     ]
     if usage is not None:
         final_usage: Usage = _copy_usage(usage)
     elif count_tokens is not None:
-        prompt_tokens, completion_tokens = count_tokens(messages, "".join("".join(texts[i]) for i in order))
+        prompt_tokens, completion_tokens = count_tokens(
+            messages, "".join("".join(texts[i]) for i in order)
+        )
         final_usage = Usage(
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,

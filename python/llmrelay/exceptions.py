@@ -20,46 +20,46 @@ from typing import Any
 import openai
 
 __all__ = [
-    "AuthenticationError",
-    "NotFoundError",
-    "BadRequestError",
-    "ImageFetchError",
-    "UnprocessableEntityError",
-    "Timeout",
-    "PermissionDeniedError",
-    "RateLimitError",
-    "ContextWindowExceededError",
-    "RejectedRequestError",
-    "ContentPolicyViolationError",
-    "ServiceUnavailableError",
-    "BadGatewayError",
-    "InternalServerError",
-    "APIError",
+    "LITELLM_EXCEPTION_TYPES",
     "APIConnectionError",
+    "APIError",
     "APIResponseValidationError",
-    "JSONSchemaValidationError",
-    "UnsupportedParamsError",
-    "BudgetExceededError",
-    "InvalidRequestError",
-    "OpenAIError",
-    "MockException",
-    "ModelNotMappedError",
-    "MidStreamFallbackError",
-    "LiteLLMUnknownProvider",
-    "GuardrailRaisedException",
+    "AuthenticationError",
+    "BadGatewayError",
+    "BadRequestError",
     "BlockedPiiEntityError",
-    "ModifyResponseException",
-    "SensitiveDataRouteException",
-    "PaymentRequiredError",
-    "MalformedRequestFieldError",
-    "UnsupportedEndpointError",
-    "EndpointNotSupportedByModelError",
-    "VectorStoreSearchError",
+    "BudgetExceededError",
     "CallerCredentialAuthenticationError",
     "CallerCredentialRateLimitError",
+    "ContentPolicyViolationError",
+    "ContextWindowExceededError",
+    "EndpointNotSupportedByModelError",
+    "GuardrailRaisedException",
+    "ImageFetchError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "JSONSchemaValidationError",
+    "LiteLLMUnknownProvider",
+    "MalformedRequestFieldError",
+    "MidStreamFallbackError",
+    "MockException",
+    "ModelNotMappedError",
+    "ModifyResponseException",
+    "NotFoundError",
+    "OpenAIError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "RateLimitError",
     "RateLimitErrorCategory",
     "RateLimitType",
-    "LITELLM_EXCEPTION_TYPES",
+    "RejectedRequestError",
+    "SensitiveDataRouteException",
+    "ServiceUnavailableError",
+    "Timeout",
+    "UnprocessableEntityError",
+    "UnsupportedEndpointError",
+    "UnsupportedParamsError",
+    "VectorStoreSearchError",
 ]
 
 
@@ -71,7 +71,7 @@ def _load_httpx() -> Any:
     try:
         name = openai.DefaultHttpxClient.__mro__[1].__module__.split(".")[0]
         return importlib.import_module(name)
-    except Exception:
+    except (AttributeError, IndexError, ImportError):
         pass
     for name in ("httpx2", "httpx"):  # pragma: no cover - only if the SDK layout changes
         try:
@@ -161,7 +161,12 @@ class BadRequestError(_LiteLLMErrorMixin, openai.BadRequestError):
     ):
         self.status_code = 400
         self._set_common(
-            f"litellm.BadRequestError: {message}", llm_provider, model, litellm_debug_info, max_retries, num_retries
+            f"litellm.BadRequestError: {message}",
+            llm_provider,
+            model,
+            litellm_debug_info,
+            max_retries,
+            num_retries,
         )
         if response is None:
             response = _response(400)
@@ -210,7 +215,12 @@ class Timeout(_LiteLLMErrorMixin, openai.APITimeoutError):
         super().__init__(request=_request())
         self.status_code = exception_status_code or 408
         self._set_common(
-            f"litellm.Timeout: {message}", llm_provider, model, litellm_debug_info, max_retries, num_retries
+            f"litellm.Timeout: {message}",
+            llm_provider,
+            model,
+            litellm_debug_info,
+            max_retries,
+            num_retries,
         )
         self.headers = headers
         if response is not None:
@@ -279,7 +289,12 @@ class NotFoundError(_LiteLLMErrorMixin, openai.NotFoundError):
         num_retries: int | None = None,
     ):
         self._set_common(
-            f"litellm.NotFoundError: {message}", llm_provider, model, litellm_debug_info, max_retries, num_retries
+            f"litellm.NotFoundError: {message}",
+            llm_provider,
+            model,
+            litellm_debug_info,
+            max_retries,
+            num_retries,
         )
         if response is None:
             response = _response(404)
@@ -386,7 +401,16 @@ class ImageFetchError(BadRequestError):
         num_retries: int | None = None,
         body: dict | None = None,
     ):
-        super().__init__(message, model, llm_provider, response, litellm_debug_info, max_retries, num_retries, body)
+        super().__init__(
+            message,
+            model,
+            llm_provider,
+            response,
+            litellm_debug_info,
+            max_retries,
+            num_retries,
+            body,
+        )
 
 
 class LiteLLMUnknownProvider(BadRequestError):
@@ -441,10 +465,14 @@ class EndpointNotSupportedByModelError(BadRequestError):
 
 
 class VectorStoreSearchError(BadRequestError):
-    def __init__(self, failures: Any = (), model: str | None = None, llm_provider: str | None = None):
+    def __init__(
+        self, failures: Any = (), model: str | None = None, llm_provider: str | None = None
+    ):
         self.failures = list(failures)
         super().__init__(
-            message=f"Vector store search failed: {self.failures}", model=model, llm_provider=llm_provider
+            message=f"Vector store search failed: {self.failures}",
+            model=model,
+            llm_provider=llm_provider,
         )
 
 
@@ -498,15 +526,15 @@ def _parse_retry_after(headers: Any) -> float | None:
         return float(ra)
     except (TypeError, ValueError):
         pass
-    try:
-        import email.utils
-        import time
+    import email.utils
+    import time
 
+    try:
         parsed = email.utils.parsedate_tz(str(ra))
         if parsed is None:
             return None
         return max(0.0, email.utils.mktime_tz(parsed) - time.time())
-    except Exception:
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -529,7 +557,12 @@ class RateLimitError(_LiteLLMErrorMixin, openai.RateLimitError):
     ):
         self.status_code = 429
         self._set_common(
-            f"litellm.RateLimitError: {message}", llm_provider, model, litellm_debug_info, max_retries, num_retries
+            f"litellm.RateLimitError: {message}",
+            llm_provider,
+            model,
+            litellm_debug_info,
+            max_retries,
+            num_retries,
         )
         self.category = _plain(category)
         self.rate_limit_type = _plain(rate_limit_type)
@@ -600,7 +633,12 @@ class BadGatewayError(_LiteLLMErrorMixin, openai.APIStatusError):
     ):
         self.status_code = 502
         self._set_common(
-            f"litellm.BadGatewayError: {message}", llm_provider, model, litellm_debug_info, max_retries, num_retries
+            f"litellm.BadGatewayError: {message}",
+            llm_provider,
+            model,
+            litellm_debug_info,
+            max_retries,
+            num_retries,
         )
         if response is None:
             response = _response(502)
@@ -660,7 +698,9 @@ class MidStreamFallbackError(ServiceUnavailableError):
             message,
             llm_provider=llm_provider,
             model=model,
-            response=response if response is not None else _response(status, url="https://openai.com/v1/"),
+            response=response
+            if response is not None
+            else _response(status, url="https://openai.com/v1/"),
             litellm_debug_info=litellm_debug_info,
             max_retries=max_retries,
             num_retries=num_retries,
@@ -668,7 +708,9 @@ class MidStreamFallbackError(ServiceUnavailableError):
         self.status_code = status
         text = f"litellm.MidStreamFallbackError: {message}"
         if original_exception is not None:
-            text += f" Original exception: {type(original_exception).__name__}: {original_exception}"
+            text += (
+                f" Original exception: {type(original_exception).__name__}: {original_exception}"
+            )
         self.message = text
         self.args = (text,)
         self.original_exception = original_exception
@@ -693,9 +735,16 @@ class APIError(_LiteLLMErrorMixin, openai.APIError):
     ):
         self.status_code = status_code
         self._set_common(
-            f"litellm.APIError: {message}", llm_provider, model, litellm_debug_info, max_retries, num_retries
+            f"litellm.APIError: {message}",
+            llm_provider,
+            model,
+            litellm_debug_info,
+            max_retries,
+            num_retries,
         )
-        super().__init__(self.message, request=request if request is not None else _request(), body=body)
+        super().__init__(
+            self.message, request=request if request is not None else _request(), body=body
+        )
         self.status_code = status_code
 
 
@@ -719,7 +768,9 @@ class APIConnectionError(_LiteLLMErrorMixin, openai.APIConnectionError):
             num_retries,
         )
         self.status_code = 500
-        super().__init__(message=self.message, request=request if request is not None else _request())
+        super().__init__(
+            message=self.message, request=request if request is not None else _request()
+        )
         self.status_code = 500
 
 
@@ -767,9 +818,16 @@ class MockException(_LiteLLMErrorMixin, openai.APIError):
     ):
         self.status_code = status_code
         self._set_common(
-            f"litellm.MockException: {message}", llm_provider, model, litellm_debug_info, max_retries, num_retries
+            f"litellm.MockException: {message}",
+            llm_provider,
+            model,
+            litellm_debug_info,
+            max_retries,
+            num_retries,
         )
-        super().__init__(self.message, request=request if request is not None else _request(), body=None)
+        super().__init__(
+            self.message, request=request if request is not None else _request(), body=None
+        )
         self.status_code = status_code
 
     __repr__ = Exception.__repr__
@@ -818,7 +876,9 @@ class BudgetExceededError(Exception):
         self.category = "litellm_rate_limit"
         self.rate_limit_type = "budget"
         if message is None:
-            message = f"Budget has been exceeded! Current cost: {current_cost}, Max budget: {max_budget}"
+            message = (
+                f"Budget has been exceeded! Current cost: {current_cost}, Max budget: {max_budget}"
+            )
         self.message = message
         super().__init__(message)
 
@@ -840,7 +900,9 @@ class GuardrailRaisedException(Exception):
         self.status_code = status_code
         self.blocked_content = blocked_content
         if should_wrap_with_default_message:
-            self.message = f"Guardrail raised an exception, Guardrail: {guardrail_name}, Message: {message}"
+            self.message = (
+                f"Guardrail raised an exception, Guardrail: {guardrail_name}, Message: {message}"
+            )
         else:
             self.message = message
         super().__init__(self.message)
@@ -896,7 +958,10 @@ class SensitiveDataRouteException(Exception):
         self.guardrail_name = guardrail_name
         self.detection_info = detection_info
         self.sticky_session_routing = sticky_session_routing
-        self.message = message or f"Sensitive data detected by {guardrail_name}. Routing to model: {route_to_model}"
+        self.message = (
+            message
+            or f"Sensitive data detected by {guardrail_name}. Routing to model: {route_to_model}"
+        )
         super().__init__(self.message)
 
 
@@ -949,7 +1014,11 @@ def _from_native(
     ``retry_after`` (seconds) is stored on :class:`RateLimitError`.
     Unknown ``kind`` values produce :class:`APIError`.
     """
-    common = {"litellm_debug_info": litellm_debug_info, "max_retries": max_retries, "num_retries": num_retries}
+    common = {
+        "litellm_debug_info": litellm_debug_info,
+        "max_retries": max_retries,
+        "num_retries": num_retries,
+    }
 
     def resp(default: int) -> Any:
         return _response(status or default, headers=headers)
@@ -978,7 +1047,14 @@ def _from_native(
         exc = UnprocessableEntityError(message, model, provider, response=resp(422), **common)
     elif kind == "rate_limit":
         exc = RateLimitError(
-            message, provider, model, response=resp(429), headers=headers, body=body, retry_after=retry_after, **common
+            message,
+            provider,
+            model,
+            response=resp(429),
+            headers=headers,
+            body=body,
+            retry_after=retry_after,
+            **common,
         )
     elif kind == "context_window_exceeded":
         exc = ContextWindowExceededError(
@@ -990,7 +1066,12 @@ def _from_native(
             exc.status_code = status
     elif kind == "content_policy_violation":
         exc = ContentPolicyViolationError(
-            message, model, provider, response=resp(400), litellm_debug_info=litellm_debug_info, body=body
+            message,
+            model,
+            provider,
+            response=resp(400),
+            litellm_debug_info=litellm_debug_info,
+            body=body,
         )
         exc.max_retries = max_retries
         exc.num_retries = num_retries

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from . import _logging, _native
+from . import _async, _logging, _native
 from ._native import NativeError
 from .types.utils import (
     EmbeddingResponse,
@@ -195,7 +195,7 @@ async def acompletion(model: str, messages: list | None = None, **kwargs: Any) -
         return _complete_python_mock(python_mock, params, started)
     log = _logging.start("acompletion", params, started) if _logging.active() else None
     try:
-        result = await _native.acompletion(params)
+        result = await _async.submit("submit_completion", params)
     except NativeError as error:
         exc = _raise_native(error)
         if log is not None:
@@ -281,7 +281,7 @@ class CustomStreamWrapper:
 
     async def __anext__(self) -> Any:
         try:
-            raw = await self.completion_stream.__anext__()
+            raw = await _async.submit("submit_next", self.completion_stream)
         except StopAsyncIteration:
             self._finish(None, is_async=True)
             raise
@@ -409,7 +409,7 @@ async def atext_completion(prompt: Any = None, model: str | None = None, **kwarg
     started = time.time()
     log = _logging.start("atext_completion", params, started) if _logging.active() else None
     try:
-        result = await _native.atext_completion(params)
+        result = await _async.submit("submit_text_completion", params)
     except NativeError as error:
         exc = _raise_native(error)
         if log is not None:
@@ -468,7 +468,7 @@ async def aembedding(model: str, input: Any = None, **kwargs: Any) -> Any:
     started = time.time()
     log = _logging.start("aembedding", params, started) if _logging.active() else None
     try:
-        result = await _native.aembedding(params)
+        result = await _async.submit("submit_embedding", params)
     except NativeError as error:
         exc = _raise_native(error)
         if log is not None:

@@ -88,12 +88,20 @@ class CustomGuardrail(CustomLogger):
         super().__init__(**kwargs)
 
     # --------------------------------------------------------------- event hooks
-    def _validate_event_hook(self, event_hook: Any, supported_event_hooks: list[GuardrailEventHooks]) -> None:
+    def _validate_event_hook(
+        self, event_hook: Any, supported_event_hooks: list[GuardrailEventHooks]
+    ) -> None:
         supported = {_hook_value(h) for h in supported_event_hooks}
         for hook in _hooks_in(event_hook):
             if hook not in supported:
-                shown = GuardrailEventHooks(hook) if hook in GuardrailEventHooks._value2member_map_ else hook
-                raise ValueError(f"Event hook {shown} is not in the supported event hooks {supported_event_hooks}")
+                shown = (
+                    GuardrailEventHooks(hook)
+                    if hook in GuardrailEventHooks._value2member_map_
+                    else hook
+                )
+                raise ValueError(
+                    f"Event hook {shown} is not in the supported event hooks {supported_event_hooks}"
+                )
 
     def _active_event_hook(self, data: dict | None) -> Any:
         """Resolve a tag-based :class:`Mode` against the request's ``metadata.tags``."""
@@ -110,7 +118,9 @@ class CustomGuardrail(CustomLogger):
                 return hook.tags[tag]
         return hook.default
 
-    def _event_hook_is_event_type(self, event_type: GuardrailEventHooks | str, data: dict | None = None) -> bool:
+    def _event_hook_is_event_type(
+        self, event_type: GuardrailEventHooks | str, data: dict | None = None
+    ) -> bool:
         hook = self._active_event_hook(data)
         if hook is None:
             return True
@@ -188,7 +198,9 @@ class CustomGuardrail(CustomLogger):
         return inputs
 
     # ------------------------------------------------------------------ helpers
-    def render_violation_message(self, default: str, context: dict[str, object] | None = None) -> str:
+    def render_violation_message(
+        self, default: str, context: dict[str, object] | None = None
+    ) -> str:
         template = self.violation_message_template
         if not template:
             return default
@@ -197,7 +209,7 @@ class CustomGuardrail(CustomLogger):
             values.update(context)
         try:
             return template.format(**values)
-        except Exception:
+        except (KeyError, IndexError, ValueError, AttributeError):
             return default
 
     def raise_passthrough_exception(
@@ -218,7 +230,9 @@ class CustomGuardrail(CustomLogger):
             original_response=original_response,
         )
 
-    def mask_content_in_string(self, content_string: str, mask_string: str, start_index: int, end_index: int) -> str:
+    def mask_content_in_string(
+        self, content_string: str, mask_string: str, start_index: int, end_index: int
+    ) -> str:
         return content_string[:start_index] + mask_string + content_string[end_index:]
 
     def add_standard_logging_guardrail_information_to_request_data(
@@ -239,7 +253,9 @@ class CustomGuardrail(CustomLogger):
         entry = {
             "guardrail_name": self.guardrail_name,
             "guardrail_provider": guardrail_provider,
-            "guardrail_mode": _hook_value(mode) if not isinstance(mode, list) else [_hook_value(m) for m in mode],
+            "guardrail_mode": _hook_value(mode)
+            if not isinstance(mode, list)
+            else [_hook_value(m) for m in mode],
             "guardrail_response": guardrail_json_response,
             "guardrail_status": guardrail_status,
             "start_time": start_time,
@@ -249,7 +265,11 @@ class CustomGuardrail(CustomLogger):
         }
         if tracing_detail:
             entry.update(tracing_detail)
-        key = "litellm_metadata" if "litellm_metadata" in request_data and "metadata" not in request_data else "metadata"
+        key = (
+            "litellm_metadata"
+            if "litellm_metadata" in request_data and "metadata" not in request_data
+            else "metadata"
+        )
         md = request_data.get(key)
         if not isinstance(md, dict):
             md = request_data[key] = {}

@@ -19,7 +19,9 @@ __all__ = ["CustomLogger"]
 
 
 class CustomLogger:
-    def __init__(self, turn_off_message_logging: bool = False, message_logging: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, turn_off_message_logging: bool = False, message_logging: bool = True, **kwargs: Any
+    ) -> None:
         self.message_logging = message_logging
         self.turn_off_message_logging = turn_off_message_logging
 
@@ -32,28 +34,42 @@ class CustomLogger:
     def log_pre_api_call(self, model: Any, messages: Any, kwargs: Any) -> None:
         pass
 
-    def log_post_api_call(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
+    def log_post_api_call(
+        self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
         pass
 
-    def log_stream_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
+    def log_stream_event(
+        self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
         pass
 
-    def log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
+    def log_success_event(
+        self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
         pass
 
-    def log_failure_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
+    def log_failure_event(
+        self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
         pass
 
-    async def async_log_stream_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
+    async def async_log_stream_event(
+        self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
         pass
 
     async def async_log_pre_api_call(self, model: Any, messages: Any, kwargs: Any) -> None:
         pass
 
-    async def async_log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
+    async def async_log_success_event(
+        self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
         pass
 
-    async def async_log_failure_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
+    async def async_log_failure_event(
+        self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
         pass
 
     async def async_log_audit_log_event(self, audit_log: Any) -> None:
@@ -64,7 +80,9 @@ class CustomLogger:
         """Change what gets logged; return ``(kwargs, result)``."""
         return kwargs, result
 
-    async def async_logging_hook(self, kwargs: dict, result: object, call_type: str) -> tuple[dict, object]:
+    async def async_logging_hook(
+        self, kwargs: dict, result: object, call_type: str
+    ) -> tuple[dict, object]:
         return kwargs, result
 
     def translate_completion_input_params(self, kwargs: Any) -> Any:
@@ -76,7 +94,9 @@ class CustomLogger:
     def translate_completion_output_params_streaming(self, completion_stream: object) -> Any:
         return None
 
-    async def async_dataset_hook(self, logged_item: Any, standard_logging_payload: StandardLoggingPayload | None) -> Any:
+    async def async_dataset_hook(
+        self, logged_item: Any, standard_logging_payload: StandardLoggingPayload | None
+    ) -> Any:
         raise NotImplementedError("async_dataset_hook not implemented")
 
     # ------------------------------------------------------------- router events
@@ -120,13 +140,17 @@ class CustomLogger:
     ) -> list[dict]:
         return healthy_deployments
 
-    async def async_pre_call_check(self, deployment: dict, parent_otel_span: Any | None) -> dict | None:
+    async def async_pre_call_check(
+        self, deployment: dict, parent_otel_span: Any | None
+    ) -> dict | None:
         return None
 
     def pre_call_check(self, deployment: dict) -> dict | None:
         return None
 
-    async def async_pre_call_deployment_hook(self, kwargs: dict[str, object], call_type: CallTypes | None) -> dict | None:
+    async def async_pre_call_deployment_hook(
+        self, kwargs: dict[str, object], call_type: CallTypes | None
+    ) -> dict | None:
         return None
 
     async def async_post_call_success_deployment_hook(
@@ -191,11 +215,15 @@ class CustomLogger:
         """Raise to reject; return a str to answer with it; return a dict to replace the body."""
         return None
 
-    async def async_moderation_hook(self, data: dict, user_api_key_dict: Any, call_type: str) -> Any:
+    async def async_moderation_hook(
+        self, data: dict, user_api_key_dict: Any, call_type: str
+    ) -> Any:
         """Runs in parallel with the LLM call ("during_call"); raise to block."""
         return None
 
-    async def async_post_call_success_hook(self, data: dict, user_api_key_dict: Any, response: Any) -> Any:
+    async def async_post_call_success_hook(
+        self, data: dict, user_api_key_dict: Any, response: Any
+    ) -> Any:
         return None
 
     async def async_post_call_failure_hook(
@@ -229,7 +257,9 @@ class CustomLogger:
         """Return extra response headers, or ``None``."""
         return None
 
-    async def async_filter_listed_models(self, user_api_key_dict: Any, model_names: Sequence[str]) -> Sequence[str]:
+    async def async_filter_listed_models(
+        self, user_api_key_dict: Any, model_names: Sequence[str]
+    ) -> Sequence[str]:
         return model_names
 
     async def async_post_mcp_tool_call_hook(
@@ -278,7 +308,9 @@ class CustomLogger:
     ) -> Any:
         return response
 
-    async def async_post_agentic_loop_response_hook(self, response: object, plan: Any, kwargs: dict) -> Any:
+    async def async_post_agentic_loop_response_hook(
+        self, response: object, plan: Any, kwargs: dict
+    ) -> Any:
         return response
 
     async def async_agentic_loop_cleanup_hook(self, plan: Any, kwargs: dict) -> None:
@@ -323,51 +355,57 @@ class CustomLogger:
         return response
 
     # ------------------------------------------------------------ legacy helpers
-    def log_input_event(self, model: Any, messages: Any, kwargs: Any, print_verbose: Any, callback_func: Any) -> None:
+    def log_input_event(
+        self, model: Any, messages: Any, kwargs: Any, print_verbose: Any, callback_func: Any
+    ) -> None:
         """Call a plain-function input callback as ``callback_func(kwargs)``."""
-        try:
-            kwargs["model"] = model
-            kwargs["messages"] = messages
-            callback_func(kwargs)
-        except Exception:
-            pass
+        kwargs["model"] = model
+        kwargs["messages"] = messages
+        callback_func(kwargs)
 
     async def async_log_input_event(
         self, model: Any, messages: Any, kwargs: Any, print_verbose: Any, callback_func: Any
     ) -> None:
-        try:
-            kwargs["model"] = model
-            kwargs["messages"] = messages
-            await callback_func(kwargs)
-        except Exception:
-            pass
+        kwargs["model"] = model
+        kwargs["messages"] = messages
+        await callback_func(kwargs)
 
     def log_event(
-        self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any, print_verbose: Any, callback_func: Any
+        self,
+        kwargs: Any,
+        response_obj: Any,
+        start_time: Any,
+        end_time: Any,
+        print_verbose: Any,
+        callback_func: Any,
     ) -> None:
         """Call a plain-function callback as ``callback_func(kwargs, response_obj, start_time, end_time)``."""
-        try:
-            callback_func(kwargs, response_obj, start_time, end_time)
-        except Exception:
-            pass
+        callback_func(kwargs, response_obj, start_time, end_time)
 
     async def async_log_event(
-        self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any, print_verbose: Any, callback_func: Any
+        self,
+        kwargs: Any,
+        response_obj: Any,
+        start_time: Any,
+        end_time: Any,
+        print_verbose: Any,
+        callback_func: Any,
     ) -> None:
-        try:
-            await callback_func(kwargs, response_obj, start_time, end_time)
-        except Exception:
-            pass
+        await callback_func(kwargs, response_obj, start_time, end_time)
 
     # -------------------------------------------------------------- redaction
     def redacts_messages_itself(self) -> bool:
         """True if this logger redacts message content on its own."""
         return False
 
-    def redact_standard_logging_payload_from_model_call_details(self, model_call_details: dict) -> dict:
+    def redact_standard_logging_payload_from_model_call_details(
+        self, model_call_details: dict
+    ) -> dict:
         return model_call_details
 
-    async def get_proxy_server_request_from_cold_storage_with_object_key(self, object_key: str) -> dict | None:
+    async def get_proxy_server_request_from_cold_storage_with_object_key(
+        self, object_key: str
+    ) -> dict | None:
         return None
 
     def handle_callback_failure(self, callback_name: str) -> None:

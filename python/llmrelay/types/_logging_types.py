@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict
 
 __all__ = [
-    "StandardLoggingPayload",
-    "StandardLoggingMetadata",
+    "CostBreakdown",
+    "StandardLoggingGuardrailInformation",
     "StandardLoggingHiddenParams",
+    "StandardLoggingMetadata",
     "StandardLoggingModelInformation",
+    "StandardLoggingPayload",
     "StandardLoggingPayloadErrorInformation",
     "StandardLoggingPayloadStatusFields",
-    "StandardLoggingGuardrailInformation",
-    "CostBreakdown",
 ]
 
 

@@ -16,51 +16,50 @@ from __future__ import annotations
 
 import os
 import time
-from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._base import FieldMissingError, _Base
 
 __all__ = [
+    "CallTypes",
+    "ChatCompletionDeltaToolCall",
+    "ChatCompletionMessageToolCall",
+    "ChatCompletionTokenLogprob",
+    "ChoiceLogprobs",
+    "Choices",
+    "CompletionTokensDetailsWrapper",
+    "CostBreakdown",
+    "Delta",
+    "Embedding",
+    "EmbeddingResponse",
     "FieldMissingError",
     "Function",
     "FunctionCall",
-    "ChatCompletionMessageToolCall",
-    "ChatCompletionDeltaToolCall",
-    "TopLogprob",
-    "ChatCompletionTokenLogprob",
-    "ChoiceLogprobs",
-    "Logprobs",
-    "Message",
-    "Delta",
-    "Choices",
-    "StreamingChoices",
-    "CompletionTokensDetailsWrapper",
-    "PromptTokensDetailsWrapper",
-    "ServerToolUse",
-    "Usage",
-    "ModelResponse",
-    "ModelResponseStream",
-    "Embedding",
-    "EmbeddingResponse",
-    "TextChoices",
-    "TextCompletionResponse",
     "ImageObject",
     "ImageResponse",
-    "TranscriptionResponse",
-    "CallTypes",
     "LlmProviders",
-    "provider_list",
-    "all_litellm_params",
-    "map_finish_reason",
-    "StandardLoggingPayload",
-    "StandardLoggingMetadata",
+    "Logprobs",
+    "Message",
+    "ModelResponse",
+    "ModelResponseStream",
+    "PromptTokensDetailsWrapper",
+    "ServerToolUse",
+    "StandardLoggingGuardrailInformation",
     "StandardLoggingHiddenParams",
+    "StandardLoggingMetadata",
     "StandardLoggingModelInformation",
+    "StandardLoggingPayload",
     "StandardLoggingPayloadErrorInformation",
     "StandardLoggingPayloadStatusFields",
-    "StandardLoggingGuardrailInformation",
-    "CostBreakdown",
+    "StreamingChoices",
+    "TextChoices",
+    "TextCompletionResponse",
+    "TopLogprob",
+    "TranscriptionResponse",
+    "Usage",
+    "all_litellm_params",
+    "map_finish_reason",
+    "provider_list",
 ]
 
 _new = object.__new__
@@ -78,7 +77,9 @@ def _chatcmpl_id() -> str:
 
 # ----------------------------------------------------------------------------- finish reasons
 
-_OPENAI_FINISH_REASONS = frozenset(("stop", "length", "tool_calls", "function_call", "content_filter"))
+_OPENAI_FINISH_REASONS = frozenset(
+    ("stop", "length", "tool_calls", "function_call", "content_filter")
+)
 
 _FINISH_REASON_MAP = {
     # stop
@@ -146,8 +147,8 @@ def _wrap(cls: type, d: dict) -> Any:
 class Function(_Base):
     """``function`` member of a tool call: ``arguments`` (JSON string) and ``name``."""
 
-    _order = ("arguments", "name")
-    _always = {"arguments": "", "name": None}
+    _order: ClassVar[tuple[str, ...]] = ("arguments", "name")
+    _always: ClassVar[dict[str, Any]] = {"arguments": "", "name": None}
 
     def __init__(self, arguments: dict | str | None = None, name: str | None = None, **params: Any):
         if arguments is None:
@@ -168,8 +169,8 @@ class FunctionCall(Function):
 
 
 class ChatCompletionMessageToolCall(_Base):
-    _order = ("function", "id", "type")
-    _always = {"id": None, "type": "function"}
+    _order: ClassVar[tuple[str, ...]] = ("function", "id", "type")
+    _always: ClassVar[dict[str, Any]] = {"id": None, "type": "function"}
 
     def __init__(
         self,
@@ -196,8 +197,8 @@ class ChatCompletionMessageToolCall(_Base):
 class ChatCompletionDeltaToolCall(_Base):
     """A tool-call fragment in a streaming delta.  Only the fields passed are "set"."""
 
-    _order = ("id", "function", "type", "index")
-    _defaults = {"id": None, "function": None, "type": None, "index": 0}
+    _order: ClassVar[tuple[str, ...]] = ("id", "function", "type", "index")
+    _defaults: ClassVar[dict[str, Any]] = {"id": None, "function": None, "type": None, "index": 0}
 
     def __init__(self, **data: Any):
         fn = data.get("function")
@@ -235,10 +236,16 @@ def _delta_tool_call(tc: Any) -> Any:
 
 
 class TopLogprob(_Base):
-    _order = ("token", "bytes", "logprob")
-    _always = {"token": None, "bytes": None, "logprob": None}
+    _order: ClassVar[tuple[str, ...]] = ("token", "bytes", "logprob")
+    _always: ClassVar[dict[str, Any]] = {"token": None, "bytes": None, "logprob": None}
 
-    def __init__(self, token: str | None = None, bytes: list | None = None, logprob: float | None = None, **params: Any):
+    def __init__(
+        self,
+        token: str | None = None,
+        bytes: list | None = None,
+        logprob: float | None = None,
+        **params: Any,
+    ):
         d = self.__dict__
         d["token"] = token
         d["bytes"] = bytes
@@ -248,8 +255,13 @@ class TopLogprob(_Base):
 
 
 class ChatCompletionTokenLogprob(_Base):
-    _order = ("token", "bytes", "logprob", "top_logprobs")
-    _always = {"token": None, "bytes": None, "logprob": None, "top_logprobs": None}
+    _order: ClassVar[tuple[str, ...]] = ("token", "bytes", "logprob", "top_logprobs")
+    _always: ClassVar[dict[str, Any]] = {
+        "token": None,
+        "bytes": None,
+        "logprob": None,
+        "top_logprobs": None,
+    }
 
     def __init__(
         self,
@@ -263,7 +275,9 @@ class ChatCompletionTokenLogprob(_Base):
         d["token"] = token
         d["bytes"] = bytes
         d["logprob"] = logprob
-        d["top_logprobs"] = [_as(TopLogprob, t) for t in top_logprobs] if top_logprobs is not None else []
+        d["top_logprobs"] = (
+            [_as(TopLogprob, t) for t in top_logprobs] if top_logprobs is not None else []
+        )
         if params:
             d.update(params)
 
@@ -271,12 +285,14 @@ class ChatCompletionTokenLogprob(_Base):
 class ChoiceLogprobs(_Base):
     """``choices[].logprobs`` of a chat completion."""
 
-    _order = ("content",)
-    _always = {"content": None}
+    _order: ClassVar[tuple[str, ...]] = ("content",)
+    _always: ClassVar[dict[str, Any]] = {"content": None}
 
     def __init__(self, content: list | None = None, **params: Any):
         d = self.__dict__
-        d["content"] = [_as(ChatCompletionTokenLogprob, t) for t in content] if content is not None else None
+        d["content"] = (
+            [_as(ChatCompletionTokenLogprob, t) for t in content] if content is not None else None
+        )
         if params:
             d.update(params)
 
@@ -284,8 +300,13 @@ class ChoiceLogprobs(_Base):
 class Logprobs(_Base):
     """``choices[].logprobs`` of a legacy text completion."""
 
-    _order = ("text_offset", "token_logprobs", "tokens", "top_logprobs")
-    _always = {"text_offset": None, "token_logprobs": None, "tokens": None, "top_logprobs": None}
+    _order: ClassVar[tuple[str, ...]] = ("text_offset", "token_logprobs", "tokens", "top_logprobs")
+    _always: ClassVar[dict[str, Any]] = {
+        "text_offset": None,
+        "token_logprobs": None,
+        "tokens": None,
+        "top_logprobs": None,
+    }
 
     def __init__(
         self,
@@ -306,13 +327,20 @@ class Logprobs(_Base):
 
 # ----------------------------------------------------------------------------- messages
 
-_MESSAGE_OPTIONAL = ("audio", "images", "reasoning_content", "thinking_blocks", "reasoning_items", "annotations")
+_MESSAGE_OPTIONAL = (
+    "audio",
+    "images",
+    "reasoning_content",
+    "thinking_blocks",
+    "reasoning_items",
+    "annotations",
+)
 
 
 class Message(_Base):
     """An assistant message (``choices[].message``)."""
 
-    _order = (
+    _order: ClassVar[tuple[str, ...]] = (
         "content",
         "role",
         "tool_calls",
@@ -325,8 +353,13 @@ class Message(_Base):
         "provider_specific_fields",
         "annotations",
     )
-    _always = {"content": None, "role": "assistant", "tool_calls": None, "function_call": None}
-    _defaults = {"provider_specific_fields": None}
+    _always: ClassVar[dict[str, Any]] = {
+        "content": None,
+        "role": "assistant",
+        "tool_calls": None,
+        "function_call": None,
+    }
+    _defaults: ClassVar[dict[str, Any]] = {"provider_specific_fields": None}
     _json_is_dict = True
 
     def __init__(
@@ -428,13 +461,19 @@ def _message_from_wire(m: dict) -> Message:
     return _wrap(Message, m)
 
 
-_DELTA_OPTIONAL = ("reasoning_content", "thinking_blocks", "reasoning_items", "images", "annotations")
+_DELTA_OPTIONAL = (
+    "reasoning_content",
+    "thinking_blocks",
+    "reasoning_items",
+    "images",
+    "annotations",
+)
 
 
 class Delta(_Base):
     """The incremental message in a streaming chunk (``choices[].delta``)."""
 
-    _order = (
+    _order: ClassVar[tuple[str, ...]] = (
         "reasoning_content",
         "thinking_blocks",
         "reasoning_items",
@@ -447,9 +486,23 @@ class Delta(_Base):
         "images",
         "annotations",
     )
-    _tail = ("content", "role", "function_call", "tool_calls", "audio", "images", "annotations")
-    _always = {"content": None, "role": None, "function_call": None, "tool_calls": None, "audio": None}
-    _defaults = {"provider_specific_fields": None}
+    _tail: ClassVar[tuple[str, ...]] = (
+        "content",
+        "role",
+        "function_call",
+        "tool_calls",
+        "audio",
+        "images",
+        "annotations",
+    )
+    _always: ClassVar[dict[str, Any]] = {
+        "content": None,
+        "role": None,
+        "function_call": None,
+        "tool_calls": None,
+        "audio": None,
+    }
+    _defaults: ClassVar[dict[str, Any]] = {"provider_specific_fields": None}
 
     def __init__(
         self,
@@ -480,7 +533,9 @@ class Delta(_Base):
         d["content"] = content
         d["role"] = role
         d["function_call"] = _as(FunctionCall, function_call)
-        d["tool_calls"] = [_delta_tool_call(tc) for tc in tool_calls] if tool_calls is not None else None
+        d["tool_calls"] = (
+            [_delta_tool_call(tc) for tc in tool_calls] if tool_calls is not None else None
+        )
         d["audio"] = audio
         if images is not None:
             d["images"] = images
@@ -500,7 +555,9 @@ def _delta_from_wire(d: dict) -> Delta:
         del d["provider_specific_fields"]
     tcs = d.get("tool_calls")
     if tcs:
-        d["tool_calls"] = [ChatCompletionDeltaToolCall._from_wire(tc) if type(tc) is dict else tc for tc in tcs]
+        d["tool_calls"] = [
+            ChatCompletionDeltaToolCall._from_wire(tc) if type(tc) is dict else tc for tc in tcs
+        ]
     fc = d.get("function_call")
     if type(fc) is dict:
         d["function_call"] = _wrap(FunctionCall, fc)
@@ -513,8 +570,14 @@ def _delta_from_wire(d: dict) -> Delta:
 class Choices(_Base):
     """A non-streaming choice: ``finish_reason``, ``index``, ``message`` (+ ``logprobs``)."""
 
-    _order = ("finish_reason", "index", "message", "logprobs", "provider_specific_fields")
-    _always = {"finish_reason": "stop", "index": 0}
+    _order: ClassVar[tuple[str, ...]] = (
+        "finish_reason",
+        "index",
+        "message",
+        "logprobs",
+        "provider_specific_fields",
+    )
+    _always: ClassVar[dict[str, Any]] = {"finish_reason": "stop", "index": 0}
 
     def __init__(
         self,
@@ -530,7 +593,9 @@ class Choices(_Base):
         if finish_reason is None:
             finish_reason = "stop"
         elif finish_reason not in _OPENAI_FINISH_REASONS:
-            provider_specific_fields = dict(provider_specific_fields) if provider_specific_fields else {}
+            provider_specific_fields = (
+                dict(provider_specific_fields) if provider_specific_fields else {}
+            )
             provider_specific_fields["native_finish_reason"] = finish_reason
             finish_reason = map_finish_reason(finish_reason)
         d["finish_reason"] = finish_reason
@@ -546,7 +611,9 @@ class Choices(_Base):
             d.update(params)
 
 
-_CHOICE_KNOWN = frozenset(("finish_reason", "index", "message", "logprobs", "provider_specific_fields", "enhancements"))
+_CHOICE_KNOWN = frozenset(
+    ("finish_reason", "index", "message", "logprobs", "provider_specific_fields", "enhancements")
+)
 
 
 def _choice_from_wire(c: dict, idx: int) -> Choices:
@@ -593,8 +660,8 @@ def _choice_from_wire(c: dict, idx: int) -> Choices:
 class StreamingChoices(_Base):
     """A streaming choice: ``finish_reason``, ``index``, ``delta``, ``logprobs``."""
 
-    _order = ("finish_reason", "index", "delta", "logprobs")
-    _always = {"finish_reason": None, "index": 0, "logprobs": None}
+    _order: ClassVar[tuple[str, ...]] = ("finish_reason", "index", "delta", "logprobs")
+    _always: ClassVar[dict[str, Any]] = {"finish_reason": None, "index": 0, "logprobs": None}
 
     def __init__(
         self,
@@ -635,7 +702,7 @@ def _streaming_choice_from_wire(c: dict) -> StreamingChoices:
 
 
 class CompletionTokensDetailsWrapper(_Base):
-    _order = (
+    _order: ClassVar[tuple[str, ...]] = (
         "accepted_prediction_tokens",
         "audio_tokens",
         "reasoning_tokens",
@@ -644,7 +711,7 @@ class CompletionTokensDetailsWrapper(_Base):
         "image_tokens",
         "video_tokens",
     )
-    _defaults = dict.fromkeys(_order)
+    _defaults: ClassVar[dict[str, Any]] = dict.fromkeys(_order)
 
     def __init__(self, **kwargs: Any):
         self.__dict__.update(kwargs)
@@ -669,7 +736,7 @@ _PTD_OPTIONAL = frozenset(
 
 
 class PromptTokensDetailsWrapper(_Base):
-    _order = (
+    _order: ClassVar[tuple[str, ...]] = (
         "audio_tokens",
         "cache_write_tokens",
         "cached_tokens",
@@ -688,7 +755,9 @@ class PromptTokensDetailsWrapper(_Base):
         "cache_creation_token_details",
         "cached_tokens_details",
     )
-    _defaults = dict.fromkeys(("audio_tokens", "cached_tokens", "text_tokens", "image_tokens", "video_tokens"))
+    _defaults: ClassVar[dict[str, Any]] = dict.fromkeys(
+        ("audio_tokens", "cached_tokens", "text_tokens", "image_tokens", "video_tokens")
+    )
 
     def __init__(self, **kwargs: Any):
         d = self.__dict__
@@ -704,8 +773,12 @@ class PromptTokensDetailsWrapper(_Base):
 
 
 class ServerToolUse(_Base):
-    _order = ("web_search_requests", "tool_search_requests", "browser_open_requests")
-    _defaults = dict.fromkeys(_order)
+    _order: ClassVar[tuple[str, ...]] = (
+        "web_search_requests",
+        "tool_search_requests",
+        "browser_open_requests",
+    )
+    _defaults: ClassVar[dict[str, Any]] = dict.fromkeys(_order)
 
     def __init__(self, **kwargs: Any):
         self.__dict__.update(kwargs)
@@ -721,7 +794,7 @@ class Usage(_Base):
     ``cache_creation_tokens``.
     """
 
-    _order = (
+    _order: ClassVar[tuple[str, ...]] = (
         "completion_tokens",
         "prompt_tokens",
         "total_tokens",
@@ -730,7 +803,7 @@ class Usage(_Base):
         "server_tool_use",
         "cost",
     )
-    _always = {
+    _always: ClassVar[dict[str, Any]] = {
         "completion_tokens": 0,
         "prompt_tokens": 0,
         "total_tokens": 0,
@@ -800,7 +873,11 @@ class Usage(_Base):
             u["completion_tokens_details"] = _wrap(CompletionTokensDetailsWrapper, ctd)
         ptd = u.get("prompt_tokens_details")
         if type(ptd) is dict:
-            if None in ptd.values() or "cache_write_tokens" in ptd or "cache_creation_tokens" in ptd:
+            if (
+                None in ptd.values()
+                or "cache_write_tokens" in ptd
+                or "cache_creation_tokens" in ptd
+            ):
                 u["prompt_tokens_details"] = PromptTokensDetailsWrapper(**ptd)
             else:
                 u["prompt_tokens_details"] = _wrap(PromptTokensDetailsWrapper, ptd)
@@ -821,8 +898,20 @@ class Usage(_Base):
 class ModelResponse(_Base):
     """A chat completion (``object="chat.completion"``)."""
 
-    _order = ("id", "created", "model", "object", "system_fingerprint", "choices", "usage")
-    _always = {"model": None, "object": "chat.completion", "system_fingerprint": None}
+    _order: ClassVar[tuple[str, ...]] = (
+        "id",
+        "created",
+        "model",
+        "object",
+        "system_fingerprint",
+        "choices",
+        "usage",
+    )
+    _always: ClassVar[dict[str, Any]] = {
+        "model": None,
+        "object": "chat.completion",
+        "system_fingerprint": None,
+    }
     _unset_dump = True
     _json_is_dict = True
 
@@ -877,7 +966,9 @@ class ModelResponse(_Base):
         """
         choices = d.get("choices")
         if choices:
-            d["choices"] = [_choice_from_wire(c, i) if type(c) is dict else c for i, c in enumerate(choices)]
+            d["choices"] = [
+                _choice_from_wire(c, i) if type(c) is dict else c for i, c in enumerate(choices)
+            ]
         elif choices is None:
             d["choices"] = []
         u = d.get("usage")
@@ -896,9 +987,20 @@ class ModelResponse(_Base):
 class ModelResponseStream(_Base):
     """A streaming chunk (``object="chat.completion.chunk"``)."""
 
-    _order = ("id", "created", "model", "object", "system_fingerprint", "choices", "provider_specific_fields")
-    _always = {"object": "chat.completion.chunk", "provider_specific_fields": None}
-    _defaults = {"model": None, "system_fingerprint": None}
+    _order: ClassVar[tuple[str, ...]] = (
+        "id",
+        "created",
+        "model",
+        "object",
+        "system_fingerprint",
+        "choices",
+        "provider_specific_fields",
+    )
+    _always: ClassVar[dict[str, Any]] = {
+        "object": "chat.completion.chunk",
+        "provider_specific_fields": None,
+    }
+    _defaults: ClassVar[dict[str, Any]] = {"model": None, "system_fingerprint": None}
     _unset_dump = True
     _json_is_dict = True
 
@@ -945,7 +1047,9 @@ class ModelResponseStream(_Base):
         """
         choices = d.get("choices")
         if choices:
-            d["choices"] = [_streaming_choice_from_wire(c) if type(c) is dict else c for c in choices]
+            d["choices"] = [
+                _streaming_choice_from_wire(c) if type(c) is dict else c for c in choices
+            ]
         elif choices is None:
             d["choices"] = []
         if "usage" in d:
@@ -965,10 +1069,12 @@ class ModelResponseStream(_Base):
 
 
 class Embedding(_Base):
-    _order = ("embedding", "index", "object")
-    _always = {"embedding": None, "index": 0, "object": "embedding"}
+    _order: ClassVar[tuple[str, ...]] = ("embedding", "index", "object")
+    _always: ClassVar[dict[str, Any]] = {"embedding": None, "index": 0, "object": "embedding"}
 
-    def __init__(self, embedding: Any = None, index: int = 0, object: str = "embedding", **params: Any):
+    def __init__(
+        self, embedding: Any = None, index: int = 0, object: str = "embedding", **params: Any
+    ):
         d = self.__dict__
         d["embedding"] = embedding
         d["index"] = index
@@ -980,8 +1086,8 @@ class Embedding(_Base):
 class EmbeddingResponse(_Base):
     """``object="list"`` with ``data`` entries ``{embedding, index, object}``."""
 
-    _order = ("model", "data", "object", "usage")
-    _always = {"model": None, "object": "list"}
+    _order: ClassVar[tuple[str, ...]] = ("model", "data", "object", "usage")
+    _always: ClassVar[dict[str, Any]] = {"model": None, "object": "list"}
     _json_is_dict = True
 
     _response_ms: float | None = None
@@ -1028,9 +1134,14 @@ class EmbeddingResponse(_Base):
 
 
 class TextChoices(_Base):
-    _order = ("finish_reason", "index", "text", "logprobs")
+    _order: ClassVar[tuple[str, ...]] = ("finish_reason", "index", "text", "logprobs")
     _json_is_dict = True
-    _always = {"finish_reason": None, "index": 0, "text": None, "logprobs": None}
+    _always: ClassVar[dict[str, Any]] = {
+        "finish_reason": None,
+        "index": 0,
+        "text": None,
+        "logprobs": None,
+    }
 
     def __init__(
         self,
@@ -1062,8 +1173,8 @@ def _text_choice_from_wire(c: dict) -> TextChoices:
 class TextCompletionResponse(_Base):
     """A legacy text completion (``object="text_completion"``)."""
 
-    _order = ("id", "object", "created", "model", "choices", "usage")
-    _always = {"object": "text_completion", "model": None}
+    _order: ClassVar[tuple[str, ...]] = ("id", "object", "created", "model", "choices", "usage")
+    _always: ClassVar[dict[str, Any]] = {"object": "text_completion", "model": None}
 
     _response_ms: float | None = None
     _response_headers: dict | None = None
@@ -1122,10 +1233,15 @@ class TextCompletionResponse(_Base):
 
 
 class ImageObject(_Base):
-    _order = ("b64_json", "revised_prompt", "url", "provider_specific_fields")
+    _order: ClassVar[tuple[str, ...]] = (
+        "b64_json",
+        "revised_prompt",
+        "url",
+        "provider_specific_fields",
+    )
     _json_is_dict = True
-    _always = {"b64_json": None, "revised_prompt": None, "url": None}
-    _defaults = {"provider_specific_fields": None}
+    _always: ClassVar[dict[str, Any]] = {"b64_json": None, "revised_prompt": None, "url": None}
+    _defaults: ClassVar[dict[str, Any]] = {"provider_specific_fields": None}
 
     def __init__(
         self,
@@ -1146,9 +1262,22 @@ class ImageObject(_Base):
 
 
 class ImageResponse(_Base):
-    _order = ("created", "background", "data", "output_format", "quality", "size", "usage")
+    _order: ClassVar[tuple[str, ...]] = (
+        "created",
+        "background",
+        "data",
+        "output_format",
+        "quality",
+        "size",
+        "usage",
+    )
     _json_is_dict = True
-    _always = {"background": None, "output_format": None, "quality": None, "size": None}
+    _always: ClassVar[dict[str, Any]] = {
+        "background": None,
+        "output_format": None,
+        "quality": None,
+        "size": None,
+    }
 
     _response_ms: float | None = None
     _response_headers: dict | None = None
@@ -1185,10 +1314,10 @@ class ImageResponse(_Base):
 
 
 class TranscriptionResponse(_Base):
-    _order = ("text", "usage")
+    _order: ClassVar[tuple[str, ...]] = ("text", "usage")
     _json_is_dict = True
-    _always = {"text": None}
-    _defaults = {"usage": None}
+    _always: ClassVar[dict[str, Any]] = {"text": None}
+    _defaults: ClassVar[dict[str, Any]] = {"usage": None}
 
     _response_ms: float | None = None
     _response_headers: dict | None = None
@@ -1247,122 +1376,121 @@ def __getattr__(name: str) -> Any:
 # ----------------------------------------------------------------------------- kwargs
 
 # LiteLLM's common (non-OpenAI) keyword arguments accepted by every entry point.
+# fmt: off
 all_litellm_params: list[str] = [
-    'api_key', 'api_base', 'api_version', 'region_name', 'headers', 'provider_specific_header',
-    'client', 'shared_session', 'ssl_verify', 'request_timeout', 'force_timeout',
-    'stream_timeout', 'max_retries', 'tenant_id', 'client_id', 'client_secret',
-    'azure_username', 'azure_password', 'azure_scope', 'azure_ad_token_provider',
-    'litellm_credential_name', 'configurable_clientside_auth_params', 'use_xai_oauth',
-    'aws_batch_role_arn', 's3_bucket_name', 's3_region_name', 's3_endpoint_url',
-    's3_output_bucket_name', 's3_bucket_owner', 's3_access_key_id', 's3_secret_access_key',
-    's3_encryption_key_id', 'bedrock_tags', 'custom_llm_provider', 'azure', 'use_litellm_proxy',
-    'use_chat_completions_api', 'use_in_pass_through', 'allowed_openai_params', 'fallbacks',
-    'context_window_fallback_dict', 'num_retries', 'retry_policy', 'retry_strategy',
-    'routing_strategy', 'cooldown_time', 'allowed_model_region', 'enable_tag_filtering',
-    'fastest_response', 'provider_affinity_header', 'search_tool_name', 'model_list',
-    'model_info', 'rpm', 'tpm', 'itpm', 'otpm', 'default_api_key_rpm_limit',
-    'default_api_key_tpm_limit', 'max_parallel_requests', 'weight', 'order', 'tag_regex',
-    'max_file_size_mb', 'auto_router_config_path', 'auto_router_config',
-    'auto_router_default_model', 'auto_router_embedding_model', 'auto_router_max_input_chars',
-    'auto_router_routing_compression', 'auto_router_model_compression',
-    'complexity_router_config', 'complexity_router_default_model', 'adaptive_router_config',
-    'adaptive_router_default_model', 'quality_router_config', 'quality_router_default_model',
-    'caching', 'cache', 'ttl', 'enable_prompt_caching', 'caching_groups', 'cost_per_query',
-    'base_model', 'max_budget', 'budget_duration', 'id', 'metadata', 'litellm_metadata', 'tags',
-    'litellm_trace_id', 'litellm_session_id', 'litellm_request_debug', 'logger_fn', 'verbose',
-    'no-log', 'max_agentic_loops', 'guardrails', 'prompt_id', 'prompt_variables',
-    'prompt_version', 'prompt_environment', 'prompt_label', 'litellm_system_prompt',
-    'custom_prompt_dict', 'roles', 'final_prompt_value', 'bos_token', 'eos_token',
-    'hf_model_name', 'supports_system_message', 'ensure_alternating_roles',
-    'user_continue_message', 'assistant_continue_message',
-    'disable_add_transform_inline_image_block', 'merge_reasoning_content_in_choices',
-    'enable_json_schema_validation', 'complete_response', 'stream_chunk_size',
-    'keepalive_seconds', 'allow_client_keepalive_override', 'mock_response', 'mock_timeout',
-    'litellm_call_id', 'completion_call_id', 'model_alias_map', 'data_residency',
-    'litellm_logging_obj', 'preset_cache_key', 'cache_key', 'stream_response',
-    '_context_compaction_state', '_agentic_loop_depth', '_agentic_loop_fingerprints',
-    '_agentic_loop_api_surface', '_code_interpreter_interception_active',
-    '_code_interpreter_interception_sandbox_key',
-    '_code_interpreter_interception_session_scoped',
-    '_code_interpreter_interception_converted_stream',
-    '_websearch_interception_emit_native_blocks', '_websearch_interception_converted_stream',
-    '_headroom_interception_converted_stream', '_router_weights', 'fallback_depth',
-    'max_fallbacks', 'attempted_targets', 'proxy_server_request', 'secret_fields',
-    'litellm_trusted_callback_vars', '_litellm_addressed_response_id',
-    '_litellm_strip_stream_usage', 'client_side_timeout', 'model_file_id_mapping',
-    'acompletion', 'aembedding', 'aimg_generation', 'atext_completion', 'text_completion',
-    'allm_passthrough_route', 'async_call', 'self', 'use_client', 'model_config', 'rust',
-    'langfuse_public_key', 'langfuse_secret', 'langfuse_secret_key', 'langfuse_host',
-    'langfuse_environment', 'langfuse_span_scope', 'langfuse_prompt_version', 'gcs_bucket_name',
-    'gcs_path_service_account', 'langsmith_api_key', 'langsmith_project', 'langsmith_base_url',
-    'langsmith_sampling_rate', 'langsmith_tenant_id', 'humanloop_api_key', 'arize_api_key',
-    'arize_space_key', 'arize_space_id', 'arize_success_sampling_rate',
-    'arize_error_sampling_rate', 'posthog_api_key', 'posthog_api_url', 'wandb_api_key',
-    'weave_project_id', 'dd_api_key', 'dd_site', 'dd_agent_host', 'dd_agent_port',
-    'newrelic_api_key', 'newrelic_region', 'turn_off_message_logging',
-    'litellm_disabled_callbacks', 'input_cost_per_token', 'output_cost_per_token',
-    'input_cost_per_character', 'output_cost_per_character', 'cache_read_input_token_cost',
-    'cache_creation_input_token_cost', 'tiered_pricing', 'input_cost_per_second',
-    'output_cost_per_second', 'output_cost_per_second_1080p', 'output_cost_per_second_480p',
-    'output_cost_per_second_720p', 'output_cost_per_second_768p', 'output_cost_per_second_2k',
-    'output_cost_per_second_4k', 'output_cost_per_image_512', 'output_cost_per_image_1024',
-    'output_cost_per_image_1536', 'input_cost_per_pixel', 'output_cost_per_pixel',
-    'input_cost_per_token_flex', 'input_cost_per_token_priority',
-    'input_cost_per_token_ultrafast', 'cache_creation_input_token_cost_above_1hr',
-    'cache_creation_input_token_cost_above_200k_tokens',
-    'cache_creation_input_token_cost_above_272k_tokens',
-    'cache_creation_input_token_cost_above_272k_tokens_priority',
-    'cache_creation_input_token_cost_above_272k_tokens_flex',
-    'cache_creation_input_token_cost_flex', 'cache_creation_input_token_cost_priority',
-    'cache_creation_input_token_cost_ultrafast', 'cache_creation_input_audio_token_cost',
-    'cache_read_input_token_cost_flex', 'cache_read_input_token_cost_priority',
-    'cache_read_input_token_cost_ultrafast', 'cache_read_input_token_cost_above_200k_tokens',
-    'cache_read_input_token_cost_above_200k_tokens_priority',
-    'cache_read_input_token_cost_above_272k_tokens_priority',
-    'cache_read_input_token_cost_above_272k_tokens_flex', 'cache_read_input_token_cost_batches',
-    'cache_read_input_token_cost_above_272k_tokens_batches',
-    'cache_creation_input_token_cost_batches',
-    'cache_creation_input_token_cost_above_200k_tokens_batches',
-    'cache_creation_input_token_cost_above_272k_tokens_batches',
-    'cache_read_input_audio_token_cost', 'cache_read_input_image_token_cost',
-    'input_cost_per_character_above_128k_tokens', 'input_cost_per_audio_token',
-    'input_cost_per_token_cache_hit', 'input_cost_per_token_above_128k_tokens',
-    'input_cost_per_token_above_200k_tokens', 'input_cost_per_token_above_200k_tokens_priority',
-    'input_cost_per_token_above_272k_tokens_priority',
-    'input_cost_per_token_above_272k_tokens_flex',
-    'input_cost_per_token_above_272k_tokens_batches', 'input_cost_per_query',
-    'input_cost_per_image', 'input_cost_per_image_above_128k_tokens',
-    'input_cost_per_audio_per_second', 'input_cost_per_audio_per_second_above_128k_tokens',
-    'input_cost_per_video_per_second', 'input_cost_per_video_per_second_above_128k_tokens',
-    'input_cost_per_video_per_second_above_15s_interval',
-    'input_cost_per_video_per_second_above_8s_interval', 'input_cost_per_audio_token_batches',
-    'input_cost_per_image_token_batches', 'input_cost_per_token_batches',
-    'input_cost_per_video_token_batches', 'output_cost_per_token_batches',
-    'output_cost_per_token_flex', 'output_cost_per_token_priority',
-    'output_cost_per_token_ultrafast', 'output_cost_per_audio_token',
-    'output_cost_per_token_above_128k_tokens', 'output_cost_per_token_above_200k_tokens',
-    'output_cost_per_token_above_200k_tokens_priority',
-    'output_cost_per_token_above_272k_tokens_priority',
-    'output_cost_per_token_above_272k_tokens_flex',
-    'output_cost_per_token_above_272k_tokens_batches',
-    'output_cost_per_character_above_128k_tokens', 'output_cost_per_image',
-    'output_cost_per_image_token', 'output_cost_per_video_token',
-    'output_cost_per_reasoning_token', 'output_cost_per_reasoning_token_flex',
-    'output_cost_per_reasoning_token_priority', 'output_cost_per_video_per_second',
-    'output_cost_per_audio_per_second', 'search_context_cost_per_query',
-    'google_maps_grounding_cost_per_query', 'citation_cost_per_token',
-    'cache_read_input_token_cost_above_272k_tokens',
-    'cache_read_input_token_cost_above_512k_tokens', 'input_cost_per_image_token',
-    'input_cost_per_video_token', 'input_cost_per_token_above_272k_tokens',
-    'input_cost_per_token_above_512k_tokens', 'output_cost_per_token_above_272k_tokens',
-    'output_cost_per_token_above_512k_tokens', 'output_vector_size', 'ocr_cost_per_page',
-    'ocr_cost_per_page_batches', 'ocr_cost_per_credit', 'annotation_cost_per_page',
-    'annotation_cost_per_page_batches', 'regional_processing_uplift_multiplier_eu',
-    'regional_processing_uplift_multiplier_us', 'regional_endpoint_uplift_multiplier',
-    'drop_params', 'additional_drop_params', 'mock_tool_calls', 'mock_delay', 'organization',
-    'extra_body', 'extra_headers', 'azure_ad_token', 'aws_access_key_id',
-    'aws_secret_access_key', 'aws_session_token', 'aws_region_name', 'aws_profile_name',
-    'aws_role_name', 'aws_session_name', 'aws_web_identity_token', 'aws_sts_endpoint',
-    'aws_bedrock_runtime_endpoint', 'vertex_project', 'vertex_location', 'vertex_credentials',
-    'vertex_ai_project', 'vertex_ai_location', 'timeout', 'deployment_id',
+    "api_key", "api_base", "api_version", "region_name", "headers", "provider_specific_header",
+    "client", "shared_session", "ssl_verify", "request_timeout", "force_timeout", "stream_timeout",
+    "max_retries", "tenant_id", "client_id", "client_secret", "azure_username", "azure_password",
+    "azure_scope", "azure_ad_token_provider", "litellm_credential_name",
+    "configurable_clientside_auth_params", "use_xai_oauth", "aws_batch_role_arn", "s3_bucket_name",
+    "s3_region_name", "s3_endpoint_url", "s3_output_bucket_name", "s3_bucket_owner",
+    "s3_access_key_id", "s3_secret_access_key", "s3_encryption_key_id", "bedrock_tags",
+    "custom_llm_provider", "azure", "use_litellm_proxy", "use_chat_completions_api",
+    "use_in_pass_through", "allowed_openai_params", "fallbacks", "context_window_fallback_dict",
+    "num_retries", "retry_policy", "retry_strategy", "routing_strategy", "cooldown_time",
+    "allowed_model_region", "enable_tag_filtering", "fastest_response", "provider_affinity_header",
+    "search_tool_name", "model_list", "model_info", "rpm", "tpm", "itpm", "otpm",
+    "default_api_key_rpm_limit", "default_api_key_tpm_limit", "max_parallel_requests", "weight",
+    "order", "tag_regex", "max_file_size_mb", "auto_router_config_path", "auto_router_config",
+    "auto_router_default_model", "auto_router_embedding_model", "auto_router_max_input_chars",
+    "auto_router_routing_compression", "auto_router_model_compression", "complexity_router_config",
+    "complexity_router_default_model", "adaptive_router_config", "adaptive_router_default_model",
+    "quality_router_config", "quality_router_default_model", "caching", "cache", "ttl",
+    "enable_prompt_caching", "caching_groups", "cost_per_query", "base_model", "max_budget",
+    "budget_duration", "id", "metadata", "litellm_metadata", "tags", "litellm_trace_id",
+    "litellm_session_id", "litellm_request_debug", "logger_fn", "verbose", "no-log",
+    "max_agentic_loops", "guardrails", "prompt_id", "prompt_variables", "prompt_version",
+    "prompt_environment", "prompt_label", "litellm_system_prompt", "custom_prompt_dict", "roles",
+    "final_prompt_value", "bos_token", "eos_token", "hf_model_name", "supports_system_message",
+    "ensure_alternating_roles", "user_continue_message", "assistant_continue_message",
+    "disable_add_transform_inline_image_block", "merge_reasoning_content_in_choices",
+    "enable_json_schema_validation", "complete_response", "stream_chunk_size", "keepalive_seconds",
+    "allow_client_keepalive_override", "mock_response", "mock_timeout", "litellm_call_id",
+    "completion_call_id", "model_alias_map", "data_residency", "litellm_logging_obj",
+    "preset_cache_key", "cache_key", "stream_response", "_context_compaction_state",
+    "_agentic_loop_depth", "_agentic_loop_fingerprints", "_agentic_loop_api_surface",
+    "_code_interpreter_interception_active", "_code_interpreter_interception_sandbox_key",
+    "_code_interpreter_interception_session_scoped",
+    "_code_interpreter_interception_converted_stream",
+    "_websearch_interception_emit_native_blocks", "_websearch_interception_converted_stream",
+    "_headroom_interception_converted_stream", "_router_weights", "fallback_depth",
+    "max_fallbacks", "attempted_targets", "proxy_server_request", "secret_fields",
+    "litellm_trusted_callback_vars", "_litellm_addressed_response_id",
+    "_litellm_strip_stream_usage", "client_side_timeout", "model_file_id_mapping", "acompletion",
+    "aembedding", "aimg_generation", "atext_completion", "text_completion",
+    "allm_passthrough_route", "async_call", "self", "use_client", "model_config", "rust",
+    "langfuse_public_key", "langfuse_secret", "langfuse_secret_key", "langfuse_host",
+    "langfuse_environment", "langfuse_span_scope", "langfuse_prompt_version", "gcs_bucket_name",
+    "gcs_path_service_account", "langsmith_api_key", "langsmith_project", "langsmith_base_url",
+    "langsmith_sampling_rate", "langsmith_tenant_id", "humanloop_api_key", "arize_api_key",
+    "arize_space_key", "arize_space_id", "arize_success_sampling_rate",
+    "arize_error_sampling_rate", "posthog_api_key", "posthog_api_url", "wandb_api_key",
+    "weave_project_id", "dd_api_key", "dd_site", "dd_agent_host", "dd_agent_port",
+    "newrelic_api_key", "newrelic_region", "turn_off_message_logging",
+    "litellm_disabled_callbacks", "input_cost_per_token", "output_cost_per_token",
+    "input_cost_per_character", "output_cost_per_character", "cache_read_input_token_cost",
+    "cache_creation_input_token_cost", "tiered_pricing", "input_cost_per_second",
+    "output_cost_per_second", "output_cost_per_second_1080p", "output_cost_per_second_480p",
+    "output_cost_per_second_720p", "output_cost_per_second_768p", "output_cost_per_second_2k",
+    "output_cost_per_second_4k", "output_cost_per_image_512", "output_cost_per_image_1024",
+    "output_cost_per_image_1536", "input_cost_per_pixel", "output_cost_per_pixel",
+    "input_cost_per_token_flex", "input_cost_per_token_priority", "input_cost_per_token_ultrafast",
+    "cache_creation_input_token_cost_above_1hr",
+    "cache_creation_input_token_cost_above_200k_tokens",
+    "cache_creation_input_token_cost_above_272k_tokens",
+    "cache_creation_input_token_cost_above_272k_tokens_priority",
+    "cache_creation_input_token_cost_above_272k_tokens_flex",
+    "cache_creation_input_token_cost_flex", "cache_creation_input_token_cost_priority",
+    "cache_creation_input_token_cost_ultrafast", "cache_creation_input_audio_token_cost",
+    "cache_read_input_token_cost_flex", "cache_read_input_token_cost_priority",
+    "cache_read_input_token_cost_ultrafast", "cache_read_input_token_cost_above_200k_tokens",
+    "cache_read_input_token_cost_above_200k_tokens_priority",
+    "cache_read_input_token_cost_above_272k_tokens_priority",
+    "cache_read_input_token_cost_above_272k_tokens_flex", "cache_read_input_token_cost_batches",
+    "cache_read_input_token_cost_above_272k_tokens_batches",
+    "cache_creation_input_token_cost_batches",
+    "cache_creation_input_token_cost_above_200k_tokens_batches",
+    "cache_creation_input_token_cost_above_272k_tokens_batches",
+    "cache_read_input_audio_token_cost", "cache_read_input_image_token_cost",
+    "input_cost_per_character_above_128k_tokens", "input_cost_per_audio_token",
+    "input_cost_per_token_cache_hit", "input_cost_per_token_above_128k_tokens",
+    "input_cost_per_token_above_200k_tokens", "input_cost_per_token_above_200k_tokens_priority",
+    "input_cost_per_token_above_272k_tokens_priority",
+    "input_cost_per_token_above_272k_tokens_flex",
+    "input_cost_per_token_above_272k_tokens_batches", "input_cost_per_query",
+    "input_cost_per_image", "input_cost_per_image_above_128k_tokens",
+    "input_cost_per_audio_per_second", "input_cost_per_audio_per_second_above_128k_tokens",
+    "input_cost_per_video_per_second", "input_cost_per_video_per_second_above_128k_tokens",
+    "input_cost_per_video_per_second_above_15s_interval",
+    "input_cost_per_video_per_second_above_8s_interval", "input_cost_per_audio_token_batches",
+    "input_cost_per_image_token_batches", "input_cost_per_token_batches",
+    "input_cost_per_video_token_batches", "output_cost_per_token_batches",
+    "output_cost_per_token_flex", "output_cost_per_token_priority",
+    "output_cost_per_token_ultrafast", "output_cost_per_audio_token",
+    "output_cost_per_token_above_128k_tokens", "output_cost_per_token_above_200k_tokens",
+    "output_cost_per_token_above_200k_tokens_priority",
+    "output_cost_per_token_above_272k_tokens_priority",
+    "output_cost_per_token_above_272k_tokens_flex",
+    "output_cost_per_token_above_272k_tokens_batches",
+    "output_cost_per_character_above_128k_tokens", "output_cost_per_image",
+    "output_cost_per_image_token", "output_cost_per_video_token",
+    "output_cost_per_reasoning_token", "output_cost_per_reasoning_token_flex",
+    "output_cost_per_reasoning_token_priority", "output_cost_per_video_per_second",
+    "output_cost_per_audio_per_second", "search_context_cost_per_query",
+    "google_maps_grounding_cost_per_query", "citation_cost_per_token",
+    "cache_read_input_token_cost_above_272k_tokens",
+    "cache_read_input_token_cost_above_512k_tokens", "input_cost_per_image_token",
+    "input_cost_per_video_token", "input_cost_per_token_above_272k_tokens",
+    "input_cost_per_token_above_512k_tokens", "output_cost_per_token_above_272k_tokens",
+    "output_cost_per_token_above_512k_tokens", "output_vector_size", "ocr_cost_per_page",
+    "ocr_cost_per_page_batches", "ocr_cost_per_credit", "annotation_cost_per_page",
+    "annotation_cost_per_page_batches", "regional_processing_uplift_multiplier_eu",
+    "regional_processing_uplift_multiplier_us", "regional_endpoint_uplift_multiplier",
+    "drop_params", "additional_drop_params", "mock_tool_calls", "mock_delay", "organization",
+    "extra_body", "azure_ad_token", "aws_access_key_id", "aws_secret_access_key",
+    "aws_session_token", "aws_region_name", "aws_profile_name", "aws_role_name",
+    "aws_session_name", "aws_web_identity_token", "aws_sts_endpoint",
+    "aws_bedrock_runtime_endpoint", "vertex_project", "vertex_location", "vertex_credentials",
+    "vertex_ai_project", "vertex_ai_location",
 ]
+# fmt: on

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use futures::StreamExt;
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyStopAsyncIteration, PyStopIteration, PyValueError};
+use pyo3::exceptions::{PyException, PyStopIteration, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pythonize::{depythonize, pythonize};
@@ -19,6 +19,8 @@ use llmrelay_providers::engine::{ChatOutcome, HiddenParams, StreamResult, TextOu
 use llmrelay_providers::litellm_params::LITELLM_PARAMS;
 use llmrelay_providers::stream::{AccountedStream, StreamSummary};
 
+mod bridge;
+
 create_exception!(
     _native,
     NativeError,
@@ -26,13 +28,13 @@ create_exception!(
     "An engine error; the facade maps it to LiteLLM's classes."
 );
 
-fn runtime() -> &'static tokio::runtime::Runtime {
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     pyo3_async_runtimes::tokio::get_runtime()
 }
 
 /// Raise an engine error as `NativeError(kind, message, status, provider, model, retry_after,
 /// headers, body, num_retries, param)`.
-fn to_py_err(error: &Error) -> PyErr {
+pub(crate) fn to_py_err(error: &Error) -> PyErr {
     let inner = error.inner();
     let body = inner.body.as_ref().map(ToString::to_string);
     NativeError::new_err((
@@ -55,7 +57,7 @@ fn json_err(error: &pythonize::PythonizeError) -> PyErr {
 
 /// Keyword arguments → JSON map. A value that is not JSON-like is an error naming it, unless
 /// it is one of LiteLLM's own parameters that never goes upstream (e.g. `logger_fn`).
-fn params_from_py(params: &Bound<'_, PyDict>) -> PyResult<Map<String, Value>> {
+pub(crate) fn params_from_py(params: &Bound<'_, PyDict>) -> PyResult<Map<String, Value>> {
     let mut map = Map::with_capacity(params.len());
     for (key, value) in params.iter() {
         let key: String = key.extract()?;
@@ -116,7 +118,7 @@ fn summary_to_py<'py>(py: Python<'py>, summary: &StreamSummary) -> PyResult<Boun
 }
 
 /// `(response dict, hidden params dict)` for a whole response.
-fn whole_to_py<T: serde::Serialize>(
+pub(crate) fn whole_to_py<T: serde::Serialize>(
     py: Python<'_>,
     response: &T,
     hidden: &HiddenParams,
@@ -137,7 +139,7 @@ enum AnyStream {
     Text(AccountedStream<TextCompletionResponse>),
 }
 
-enum AnyChunk {
+pub(crate) enum AnyChunk {
     Chat(ChatChunk),
     Text(TextCompletionResponse),
 }
@@ -151,7 +153,7 @@ impl AnyStream {
     }
 }
 
-fn chunk_to_py(py: Python<'_>, chunk: &AnyChunk) -> PyResult<Py<PyAny>> {
+pub(crate) fn chunk_to_py(py: Python<'_>, chunk: &AnyChunk) -> PyResult<Py<PyAny>> {
     let value = match chunk {
         AnyChunk::Chat(chunk) => pythonize(py, chunk),
         AnyChunk::Text(chunk) => pythonize(py, chunk),
@@ -161,13 +163,19 @@ fn chunk_to_py(py: Python<'_>, chunk: &AnyChunk) -> PyResult<Py<PyAny>> {
 
 /// A stream of chunk dicts, iterable from sync and async code.
 #[pyclass(frozen, module = "llmrelay._native")]
-struct Stream {
+pub(crate) struct Stream {
     inner: Arc<tokio::sync::Mutex<Option<AnyStream>>>,
     summary: Arc<Mutex<StreamSummary>>,
     hidden: HiddenParams,
 }
 
+type SharedStream = Arc<tokio::sync::Mutex<Option<AnyStream>>>;
+
 impl Stream {
+    pub(crate) fn inner(&self) -> SharedStream {
+        Arc::clone(&self.inner)
+    }
+
     fn new(stream: AnyStream, summary: Arc<Mutex<StreamSummary>>, hidden: HiddenParams) -> Self {
         Self {
             inner: Arc::new(tokio::sync::Mutex::new(Some(stream))),
@@ -177,7 +185,7 @@ impl Stream {
     }
 }
 
-async fn next_item(
+pub(crate) async fn next_item(
     inner: Arc<tokio::sync::Mutex<Option<AnyStream>>>,
 ) -> Option<Result<AnyChunk, Error>> {
     let mut guard = inner.lock().await;
@@ -210,17 +218,6 @@ impl Stream {
         slf
     }
 
-    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let inner = Arc::clone(&self.inner);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            match next_item(inner).await {
-                None => Err(PyStopAsyncIteration::new_err(())),
-                Some(Ok(chunk)) => Python::attach(|py| chunk_to_py(py, &chunk)),
-                Some(Err(error)) => Err(to_py_err(&error)),
-            }
-        })
-    }
-
     /// Stop early: the upstream request is cancelled and the books close.
     fn close(&self, py: Python<'_>) {
         let inner = Arc::clone(&self.inner);
@@ -246,7 +243,7 @@ impl Stream {
     }
 }
 
-fn chat_outcome_to_py(py: Python<'_>, outcome: ChatOutcome) -> PyResult<Py<PyAny>> {
+pub(crate) fn chat_outcome_to_py(py: Python<'_>, outcome: ChatOutcome) -> PyResult<Py<PyAny>> {
     match outcome {
         ChatOutcome::Whole(result) => whole_to_py(py, &result.response, &result.hidden),
         ChatOutcome::Stream(StreamResult { stream, hidden }) => {
@@ -257,7 +254,7 @@ fn chat_outcome_to_py(py: Python<'_>, outcome: ChatOutcome) -> PyResult<Py<PyAny
     }
 }
 
-fn text_outcome_to_py(py: Python<'_>, outcome: TextOutcome) -> PyResult<Py<PyAny>> {
+pub(crate) fn text_outcome_to_py(py: Python<'_>, outcome: TextOutcome) -> PyResult<Py<PyAny>> {
     match outcome {
         TextOutcome::Whole(result) => whole_to_py(py, &result.response, &result.hidden),
         TextOutcome::Stream(StreamResult { stream, hidden }) => {
@@ -283,18 +280,6 @@ fn completion(py: Python<'_>, params: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>>
     }
 }
 
-/// Async chat completion: an awaitable of what `completion` returns.
-#[pyfunction]
-fn acompletion<'py>(py: Python<'py>, params: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
-    let params = params_from_py(params)?;
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        match Engine.completion(params).await {
-            Ok(outcome) => Python::attach(|py| chat_outcome_to_py(py, outcome)),
-            Err(error) => Err(to_py_err(&error)),
-        }
-    })
-}
-
 #[pyfunction]
 fn text_completion(py: Python<'_>, params: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
     let params = params_from_py(params)?;
@@ -306,20 +291,6 @@ fn text_completion(py: Python<'_>, params: &Bound<'_, PyDict>) -> PyResult<Py<Py
 }
 
 #[pyfunction]
-fn atext_completion<'py>(
-    py: Python<'py>,
-    params: &Bound<'py, PyDict>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let params = params_from_py(params)?;
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        match Engine.text_completion(params).await {
-            Ok(outcome) => Python::attach(|py| text_outcome_to_py(py, outcome)),
-            Err(error) => Err(to_py_err(&error)),
-        }
-    })
-}
-
-#[pyfunction]
 fn embedding(py: Python<'_>, params: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
     let params = params_from_py(params)?;
     let result = py.detach(|| runtime().block_on(Engine.embedding(params)));
@@ -327,17 +298,6 @@ fn embedding(py: Python<'_>, params: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> 
         Ok(result) => whole_to_py(py, &result.response, &result.hidden),
         Err(error) => Err(to_py_err(&error)),
     }
-}
-
-#[pyfunction]
-fn aembedding<'py>(py: Python<'py>, params: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
-    let params = params_from_py(params)?;
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        match Engine.embedding(params).await {
-            Ok(result) => Python::attach(|py| whole_to_py(py, &result.response, &result.hidden)),
-            Err(error) => Err(to_py_err(&error)),
-        }
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -650,12 +610,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add_class::<Stream>()?;
     m.add_class::<MockServer>()?;
+    m.add_class::<bridge::AsyncBridge>()?;
     m.add_function(wrap_pyfunction!(completion, m)?)?;
-    m.add_function(wrap_pyfunction!(acompletion, m)?)?;
     m.add_function(wrap_pyfunction!(text_completion, m)?)?;
-    m.add_function(wrap_pyfunction!(atext_completion, m)?)?;
     m.add_function(wrap_pyfunction!(embedding, m)?)?;
-    m.add_function(wrap_pyfunction!(aembedding, m)?)?;
     m.add_function(wrap_pyfunction!(token_counter, m)?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;

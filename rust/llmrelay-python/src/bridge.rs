@@ -1,0 +1,166 @@
+//! The asyncio bridge: engine tasks complete without touching the GIL.
+//!
+//! A task pushes its Rust result onto a queue and, if the queue was idle, writes one byte to a
+//! socket the event loop watches (`loop.add_reader`). The loop thread then drains every
+//! finished result at once and converts it to Python objects while it holds the GIL anyway.
+//! Compared with one `call_soon_threadsafe` per call from a tokio thread, this never makes a
+//! runtime thread wait for the GIL and batches wake-ups under load.
+
+use std::collections::HashMap;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixDatagram;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use pyo3::exceptions::{PyOSError, PyStopAsyncIteration};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use tokio::task::AbortHandle;
+
+use llmrelay_core::types::EmbeddingResponse;
+use llmrelay_core::Error;
+use llmrelay_providers::engine::{ChatOutcome, CompletionResult, TextOutcome};
+use llmrelay_providers::Engine;
+
+use crate::{
+    chat_outcome_to_py, chunk_to_py, next_item, params_from_py, runtime, text_outcome_to_py, to_py_err,
+    whole_to_py, AnyChunk, Stream,
+};
+
+/// A finished piece of work, still in Rust form.
+enum Finished {
+    Chat(Result<ChatOutcome, Error>),
+    Text(Result<TextOutcome, Error>),
+    Embedding(Result<CompletionResult<EmbeddingResponse>, Error>),
+    Chunk(Option<Result<AnyChunk, Error>>),
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+struct Shared {
+    queue: Mutex<Vec<(u64, Finished)>>,
+    signaled: AtomicBool,
+    wake: UnixDatagram,
+    running: Mutex<HashMap<u64, AbortHandle>>,
+}
+
+impl Shared {
+    fn finish(&self, token: u64, finished: Finished) {
+        lock(&self.running).remove(&token);
+        lock(&self.queue).push((token, finished));
+        if !self.signaled.swap(true, Ordering::AcqRel) {
+            // A full socket buffer means a wake-up is already pending: nothing is lost.
+            let _ = self.wake.send(&[1]);
+        }
+    }
+}
+
+/// One per event loop: submit work with a token, drain `(token, ok, value)` triples.
+#[pyclass(frozen, module = "llmrelay._native")]
+pub struct AsyncBridge {
+    shared: Arc<Shared>,
+    watched: UnixDatagram,
+}
+
+impl AsyncBridge {
+    fn spawn(&self, token: u64, work: impl std::future::Future<Output = Finished> + Send + 'static) {
+        let shared = Arc::clone(&self.shared);
+        let handle = runtime().spawn(async move {
+            let finished = work.await;
+            shared.finish(token, finished);
+        });
+        lock(&self.shared.running).insert(token, handle.abort_handle());
+    }
+}
+
+fn convert(py: Python<'_>, finished: Finished) -> PyResult<(bool, Py<PyAny>)> {
+    let result = match finished {
+        Finished::Chat(Ok(outcome)) => chat_outcome_to_py(py, outcome),
+        Finished::Text(Ok(outcome)) => text_outcome_to_py(py, outcome),
+        Finished::Embedding(Ok(result)) => whole_to_py(py, &result.response, &result.hidden),
+        Finished::Chunk(Some(Ok(chunk))) => chunk_to_py(py, &chunk),
+        Finished::Chunk(None) => Err(PyStopAsyncIteration::new_err(())),
+        Finished::Chat(Err(error))
+        | Finished::Text(Err(error))
+        | Finished::Embedding(Err(error))
+        | Finished::Chunk(Some(Err(error))) => Err(to_py_err(&error)),
+    };
+    Ok(match result {
+        Ok(value) => (true, value),
+        Err(error) => (false, error.into_value(py).into_any()),
+    })
+}
+
+#[pymethods]
+impl AsyncBridge {
+    #[new]
+    fn new() -> PyResult<Self> {
+        let (wake, watched) = UnixDatagram::pair().map_err(|e| PyOSError::new_err(e.to_string()))?;
+        wake.set_nonblocking(true).map_err(|e| PyOSError::new_err(e.to_string()))?;
+        watched.set_nonblocking(true).map_err(|e| PyOSError::new_err(e.to_string()))?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                queue: Mutex::new(Vec::new()),
+                signaled: AtomicBool::new(false),
+                wake,
+                running: Mutex::new(HashMap::new()),
+            }),
+            watched,
+        })
+    }
+
+    /// The descriptor to watch for readability.
+    fn fileno(&self) -> i32 {
+        self.watched.as_raw_fd()
+    }
+
+    fn submit_completion(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        let params = params_from_py(params)?;
+        self.spawn(token, async move { Finished::Chat(Engine.completion(params).await) });
+        Ok(())
+    }
+
+    fn submit_text_completion(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        let params = params_from_py(params)?;
+        self.spawn(token, async move { Finished::Text(Engine.text_completion(params).await) });
+        Ok(())
+    }
+
+    fn submit_embedding(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        let params = params_from_py(params)?;
+        self.spawn(token, async move { Finished::Embedding(Engine.embedding(params).await) });
+        Ok(())
+    }
+
+    /// The next chunk of a stream (`StopAsyncIteration` at its end).
+    fn submit_next(&self, stream: &Bound<'_, Stream>, token: u64) {
+        let inner = stream.get().inner();
+        self.spawn(token, async move { Finished::Chunk(next_item(inner).await) });
+    }
+
+    /// Abort the work of a cancelled awaitable.
+    fn cancel(&self, token: u64) {
+        if let Some(handle) = lock(&self.shared.running).remove(&token) {
+            handle.abort();
+        }
+    }
+
+    /// Every finished result as `(token, ok, value)`; `value` is the exception when not ok.
+    fn drain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.shared.signaled.store(false, Ordering::Release);
+        let mut buffer = [0_u8; 256];
+        while self.watched.recv(&mut buffer).is_ok() {}
+        let finished = std::mem::take(&mut *lock(&self.shared.queue));
+        let out = PyList::empty(py);
+        for (token, item) in finished {
+            let (ok, value) = convert(py, item)?;
+            out.append(PyTuple::new(py, [token.into_pyobject(py)?.into_any(), ok.into_pyobject(py)?.to_owned().into_any(), value.into_bound(py)])?)?;
+        }
+        Ok(out)
+    }
+}
