@@ -333,3 +333,28 @@ def test_openai_compatible_provider_by_custom_llm_provider(mock):
     assert mock.last_request()["body"]["model"] == "my-local-model"
     # Like LiteLLM (through the OpenAI SDK), a placeholder key when none is configured.
     assert mock.last_request()["headers"]["authorization"] == "Bearer fake-api-key"
+
+
+async def test_async_bridge_never_loses_a_wakeup(mock):
+    """Many concurrent calls finishing on engine threads all resolve (a liveness check for the
+    wake-up protocol of the asyncio bridge, run after an HTTP call has warmed the pool)."""
+    import asyncio
+
+    await litellm.acompletion(model="openai/gpt-4o-mini", messages=USER, **mock.params())
+    for _ in range(5):
+        calls = [litellm.acompletion(model="gpt-4o", messages=USER, mock_response="x") for _ in range(500)]
+        results = await asyncio.wait_for(asyncio.gather(*calls), timeout=60)
+        assert len(results) == 500
+
+
+async def test_cancelled_acompletion_aborts(mock):
+    import asyncio
+
+    task = asyncio.ensure_future(
+        litellm.acompletion(model="openai/gpt-4o-mini", messages=USER,
+                            extra_headers={"x-mock-latency-ms": "5000"}, **mock.params())
+    )
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

@@ -53,7 +53,7 @@ impl Shared {
     fn finish(&self, token: u64, finished: Finished) {
         lock(&self.running).remove(&token);
         lock(&self.queue).push((token, finished));
-        if !self.signaled.swap(true, Ordering::AcqRel) {
+        if !self.signaled.swap(true, Ordering::SeqCst) {
             // A full socket buffer means a wake-up is already pending: nothing is lost.
             let _ = self.wake.send(&[1]);
         }
@@ -152,9 +152,11 @@ impl AsyncBridge {
 
     /// Every finished result as `(token, ok, value)`; `value` is the exception when not ok.
     fn drain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        self.shared.signaled.store(false, Ordering::Release);
+        // Order matters: consume wake bytes, then clear the flag, then take the queue. Anything
+        // pushed after the take sees the flag clear and sends a new wake byte.
         let mut buffer = [0_u8; 256];
         while self.watched.recv(&mut buffer).is_ok() {}
+        self.shared.signaled.store(false, Ordering::SeqCst);
         let finished = std::mem::take(&mut *lock(&self.shared.queue));
         let out = PyList::empty(py);
         for (token, item) in finished {
