@@ -183,7 +183,6 @@ pub(crate) fn aborted_body(prefix: Vec<Bytes>) -> Body {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
     use crate::MockConfig;

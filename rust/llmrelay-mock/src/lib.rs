@@ -492,7 +492,6 @@ pub(crate) fn unix_seconds() -> u64 {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 

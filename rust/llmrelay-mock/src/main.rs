@@ -196,7 +196,6 @@ fn print_line(line: &str) {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 

@@ -171,7 +171,6 @@ impl TryFrom<RawScriptedResponse> for ScriptedResponse {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 

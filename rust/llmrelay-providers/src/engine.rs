@@ -43,11 +43,19 @@ pub struct CompletionResult<T> {
     pub hidden: HiddenParams,
 }
 
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per call, moved once to the caller"
+)]
 pub enum ChatOutcome {
     Whole(CompletionResult<ChatResponse>),
     Stream(StreamResult<ChatChunk>),
 }
 
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per call, moved once to the caller"
+)]
 pub enum TextOutcome {
     Whole(CompletionResult<TextCompletionResponse>),
     Stream(StreamResult<TextCompletionResponse>),
@@ -163,7 +171,11 @@ fn from_value_at<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Re
         let path = e.path().to_string();
         let message = format!("Invalid {what}: {path}: {}", e.inner());
         let error = Error::bad_request(message);
-        if path == "." { error } else { error.with_param(path) }
+        if path == "." {
+            error
+        } else {
+            error.with_param(path)
+        }
     })
 }
 
@@ -497,7 +509,9 @@ impl Engine {
             None | Some(Value::Null) => {
                 return Err(Error::bad_request("prompt is required").with_param("prompt"));
             }
-            Some(Value::String(_) | Value::Array(_)) => from_value_at(Value::Object(body), "request parameter")?,
+            Some(Value::String(_) | Value::Array(_)) => {
+                from_value_at(Value::Object(body), "request parameter")?
+            }
             Some(_) => {
                 return Err(
                     Error::bad_request("prompt must be a string or a list").with_param("prompt")
@@ -584,7 +598,8 @@ impl Engine {
         let started = Instant::now();
         let (body, options) = options::split(params)?;
         validate_embedding_input(body.get("input"))?;
-        let mut request: EmbeddingRequest = from_value_at(Value::Object(body), "request parameter")?;
+        let mut request: EmbeddingRequest =
+            from_value_at(Value::Object(body), "request parameter")?;
         let original_model = request.model.clone();
         if let Some(mock) = &options.mock_response {
             return mock::embedding(&request, &options, mock, started).await;

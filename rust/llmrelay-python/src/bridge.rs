@@ -17,14 +17,14 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use tokio::task::AbortHandle;
 
-use llmrelay_core::types::EmbeddingResponse;
 use llmrelay_core::Error;
-use llmrelay_providers::engine::{ChatOutcome, CompletionResult, TextOutcome};
+use llmrelay_core::types::EmbeddingResponse;
 use llmrelay_providers::Engine;
+use llmrelay_providers::engine::{ChatOutcome, CompletionResult, TextOutcome};
 
 use crate::{
-    chat_outcome_to_py, chunk_to_py, next_item, params_from_py, runtime, text_outcome_to_py, to_py_err,
-    whole_to_py, AnyChunk, Stream,
+    AnyChunk, Stream, chat_outcome_to_py, chunk_to_py, next_item, params_from_py, runtime,
+    text_outcome_to_py, to_py_err, whole_to_py,
 };
 
 /// A finished piece of work, still in Rust form.
@@ -68,7 +68,11 @@ pub struct AsyncBridge {
 }
 
 impl AsyncBridge {
-    fn spawn(&self, token: u64, work: impl std::future::Future<Output = Finished> + Send + 'static) {
+    fn spawn(
+        &self,
+        token: u64,
+        work: impl std::future::Future<Output = Finished> + Send + 'static,
+    ) {
         let shared = Arc::clone(&self.shared);
         let handle = runtime().spawn(async move {
             let finished = work.await;
@@ -100,9 +104,13 @@ fn convert(py: Python<'_>, finished: Finished) -> PyResult<(bool, Py<PyAny>)> {
 impl AsyncBridge {
     #[new]
     fn new() -> PyResult<Self> {
-        let (wake, watched) = UnixDatagram::pair().map_err(|e| PyOSError::new_err(e.to_string()))?;
-        wake.set_nonblocking(true).map_err(|e| PyOSError::new_err(e.to_string()))?;
-        watched.set_nonblocking(true).map_err(|e| PyOSError::new_err(e.to_string()))?;
+        let (wake, watched) =
+            UnixDatagram::pair().map_err(|e| PyOSError::new_err(e.to_string()))?;
+        wake.set_nonblocking(true)
+            .map_err(|e| PyOSError::new_err(e.to_string()))?;
+        watched
+            .set_nonblocking(true)
+            .map_err(|e| PyOSError::new_err(e.to_string()))?;
         Ok(Self {
             shared: Arc::new(Shared {
                 queue: Mutex::new(Vec::new()),
@@ -121,26 +129,35 @@ impl AsyncBridge {
 
     fn submit_completion(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
         let params = params_from_py(params)?;
-        self.spawn(token, async move { Finished::Chat(Engine.completion(params).await) });
+        self.spawn(token, async move {
+            Finished::Chat(Engine.completion(params).await)
+        });
         Ok(())
     }
 
     fn submit_text_completion(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
         let params = params_from_py(params)?;
-        self.spawn(token, async move { Finished::Text(Engine.text_completion(params).await) });
+        self.spawn(token, async move {
+            Finished::Text(Engine.text_completion(params).await)
+        });
         Ok(())
     }
 
     fn submit_embedding(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
         let params = params_from_py(params)?;
-        self.spawn(token, async move { Finished::Embedding(Engine.embedding(params).await) });
+        self.spawn(token, async move {
+            Finished::Embedding(Engine.embedding(params).await)
+        });
         Ok(())
     }
 
     /// The next chunk of a stream (`StopAsyncIteration` at its end).
     fn submit_next(&self, stream: &Bound<'_, Stream>, token: u64) {
         let inner = stream.get().inner();
-        self.spawn(token, async move { Finished::Chunk(next_item(inner).await) });
+        self.spawn(
+            token,
+            async move { Finished::Chunk(next_item(inner).await) },
+        );
     }
 
     /// Abort the work of a cancelled awaitable.
@@ -161,7 +178,14 @@ impl AsyncBridge {
         let out = PyList::empty(py);
         for (token, item) in finished {
             let (ok, value) = convert(py, item)?;
-            out.append(PyTuple::new(py, [token.into_pyobject(py)?.into_any(), ok.into_pyobject(py)?.to_owned().into_any(), value.into_bound(py)])?)?;
+            out.append(PyTuple::new(
+                py,
+                [
+                    token.into_pyobject(py)?.into_any(),
+                    ok.into_pyobject(py)?.to_owned().into_any(),
+                    value.into_bound(py),
+                ],
+            )?)?;
         }
         Ok(out)
     }

@@ -342,7 +342,10 @@ fn token_counter(
             return Ok(py.detach(|| tokens::count_text_for_model(model, text)));
         }
         let pieces: Vec<String> = text.extract()?;
-        return Ok(pieces.iter().map(|p| tokens::count_text_for_model(model, p)).sum());
+        return Ok(pieces
+            .iter()
+            .map(|p| tokens::count_text_for_model(model, p))
+            .sum());
     }
     let messages = json_list(messages, "messages")?.unwrap_or_default();
     let tools = json_list(tools, "tools")?;
@@ -366,8 +369,11 @@ fn token_counter(
 }
 
 fn encoding_named(name: &str) -> PyResult<tokens::Encoding> {
-    tokens::Encoding::from_name(name)
-        .ok_or_else(|| PyValueError::new_err(format!("unknown encoding {name:?}: use o200k_base or cl100k_base")))
+    tokens::Encoding::from_name(name).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "unknown encoding {name:?}: use o200k_base or cl100k_base"
+        ))
+    })
 }
 
 /// Token ids of `text` in the named encoding (tiktoken's, with `disallowed_special=()`).
@@ -378,7 +384,8 @@ fn encode(encoding: &str, text: &str) -> PyResult<Vec<u32>> {
 
 #[pyfunction]
 fn decode(encoding: &str, tokens_list: Vec<u32>) -> PyResult<String> {
-    tokens::decode(encoding_named(encoding)?, &tokens_list).map_err(|e| to_py_err(&Error::bad_request(e.to_string())))
+    tokens::decode(encoding_named(encoding)?, &tokens_list)
+        .map_err(|e| to_py_err(&Error::bad_request(e.to_string())))
 }
 
 /// The encoding `token_counter` uses for a model.

@@ -506,7 +506,6 @@ pub(super) fn render_chat_stream(
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
     use serde_json::json;

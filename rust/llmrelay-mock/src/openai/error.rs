@@ -193,7 +193,6 @@ pub(super) fn json_type_name(value: &Value) -> &'static str {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 

@@ -186,7 +186,6 @@ pub(super) fn is_token_list(value: &Value) -> bool {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -1,5 +1,10 @@
 //! Integration tests: a real mock server on an ephemeral port, driven over HTTP with reqwest.
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

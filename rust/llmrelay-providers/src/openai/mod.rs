@@ -46,7 +46,11 @@ fn post(endpoint: &Endpoint, path: &str, body: Vec<u8>) -> HttpRequest {
     let base = endpoint.api_base.trim_end_matches('/');
     let mut headers = Vec::with_capacity(3 + endpoint.extra_headers.len());
     headers.push(("content-type".to_owned(), "application/json".to_owned()));
-    let key = endpoint.api_key.as_deref().filter(|k| !k.is_empty()).unwrap_or(PLACEHOLDER_KEY);
+    let key = endpoint
+        .api_key
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .unwrap_or(PLACEHOLDER_KEY);
     headers.push(("authorization".to_owned(), format!("Bearer {key}")));
     if let Some(organization) = endpoint.organization.as_deref() {
         headers.push(("openai-organization".to_owned(), organization.to_owned()));
