@@ -23,6 +23,9 @@ class Recorder(CustomLogger):
     def log_pre_api_call(self, model, messages, kwargs):
         self.events.append(("pre", kwargs, None))
 
+    def log_post_api_call(self, kwargs, response_obj, start_time, end_time):
+        self.events.append(("post", kwargs, response_obj))
+
     def log_success_event(self, kwargs, response_obj, start_time, end_time):
         self.threads.append(threading.current_thread().name)
         self.events.append(("success", kwargs, response_obj))
@@ -45,10 +48,10 @@ def test_custom_logger_sync_success(mock):
     litellm.callbacks = [recorder]
     r = litellm.completion(model="openai/gpt-4o-mini", messages=USER, metadata={"team": "a"}, **mock.params())
     _logging.flush()
-    assert recorder.kinds() == ["pre", "success"]
+    assert recorder.kinds() == ["pre", "post", "success"]
     # Run off the caller's thread, like LiteLLM's success handler.
     assert recorder.threads[0] != threading.current_thread().name
-    _, kwargs, response = recorder.events[1]
+    _, kwargs, response = recorder.events[2]
     assert response is r
     assert kwargs["model"] == "openai/gpt-4o-mini"
     assert kwargs["messages"] == USER
@@ -78,8 +81,8 @@ def test_failure_callback_gets_error(mock):
             extra_headers={"x-mock-status": "429", "x-mock-retry-after": "0"}, **mock.params(),
         )
     _logging.flush()
-    assert recorder.kinds() == ["pre", "failure"]
-    _, kwargs, exc = recorder.events[1]
+    assert recorder.kinds() == ["pre", "post", "failure"]
+    _, kwargs, exc = recorder.events[2]
     assert isinstance(exc, litellm.RateLimitError)
     slo = kwargs["standard_logging_object"]
     assert slo["status"] == "failure"
@@ -130,8 +133,8 @@ async def test_async_custom_logger(mock):
     litellm.callbacks = [recorder]
     r = await litellm.acompletion(model="openai/gpt-4o-mini", messages=USER, **mock.params())
     await _logging.aflush()
-    assert recorder.kinds() == ["pre", "async_success"]
-    assert recorder.events[1][2] is r
+    assert recorder.kinds() == ["pre", "post", "async_success"]
+    assert recorder.events[2][2] is r
     with pytest.raises(litellm.RateLimitError):
         await litellm.acompletion(model="gpt-4o", messages=USER, mock_response="litellm.RateLimitError")
     await _logging.aflush()
@@ -155,8 +158,8 @@ def test_stream_success_logged_once_with_assembled_response(mock):
     litellm.callbacks = [recorder]
     chunks = list(litellm.completion(model="openai/gpt-4o-mini", messages=USER, stream=True, **mock.params()))
     _logging.flush()
-    assert recorder.kinds() == ["pre", "success"]
-    _, kwargs, response = recorder.events[1]
+    assert recorder.kinds() == ["pre", "post", "success"]
+    _, kwargs, response = recorder.events[2]
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert response.choices[0].message.content == text
     assert kwargs["standard_logging_object"]["stream"] is True
@@ -171,5 +174,5 @@ async def test_async_stream_logged(mock):
     async for _ in stream:
         pass
     await _logging.aflush()
-    assert recorder.kinds() == ["pre", "async_success"]
-    assert recorder.events[1][2].choices[0].message.content == "streamed"
+    assert recorder.kinds() == ["pre", "post", "async_success"]
+    assert recorder.events[2][2].choices[0].message.content == "streamed"

@@ -149,11 +149,21 @@ def test_stream_idle_timeout(mock):
         list(stream)
 
 
-def test_connection_refused_is_api_connection_error():
-    # No status at all: APIConnectionError (see docs/compatibility.md).
-    with pytest.raises(litellm.APIConnectionError) as info:
+def test_connection_refused_is_internal_server_error():
+    # As LiteLLM: a failed connection is InternalServerError (500), "Connection error.".
+    with pytest.raises(litellm.InternalServerError) as info:
         litellm.completion(model="openai/x", messages=USER, api_base="http://127.0.0.1:9/v1", api_key="k")
-    assert isinstance(info.value, openai.APIConnectionError)
+    assert info.value.status_code == 500
+    assert "Connection error." in str(info.value)
+
+
+def test_upstream_message_names_the_provider(mock):
+    with pytest.raises(litellm.BadRequestError) as info:
+        litellm.completion(
+            model="openai/gpt-4o-mini", messages=USER,
+            extra_headers={"x-mock-status": "400", "x-mock-error-message": "bad thing"}, **mock.params(),
+        )
+    assert str(info.value).startswith("litellm.BadRequestError: OpenAIException - bad thing")
 
 
 def test_error_mid_stream(mock):

@@ -217,6 +217,10 @@ class CallLog:
                 traceback.format_exception(type(exc), exc, exc.__traceback__)
             )
         self.kwargs["standard_logging_object"] = self._standard_payload(response, hidden, cost, summary, exc)
+        # LiteLLM's post_call: inline, for every CustomLogger that implements it.
+        for entry in _settings().callbacks:
+            if isinstance(entry, _custom_logger_class()) and _overrides(entry, "log_post_api_call"):
+                _guarded(entry.log_post_api_call, self.kwargs, response, self.start_time, self.end_time)
 
     def _standard_payload(
         self, response: Any, hidden: dict, cost: Any, summary: dict | None, exc: BaseException | None

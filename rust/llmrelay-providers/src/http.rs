@@ -59,7 +59,12 @@ pub fn transport_error(error: &reqwest::Error) -> Error {
     if error.is_timeout() {
         Error::timeout(format!("Request timed out: {error}"))
     } else if error.is_connect() {
-        Error::connection(format!("Connection error: {}", error_chain(error)))
+        // LiteLLM reports a failed connection as InternalServerError (500), "Connection error.".
+        Error::new(
+            ErrorKind::InternalServer,
+            format!("Connection error.: {}", error_chain(error)),
+        )
+        .with_status(500)
     } else if error.is_body() || error.is_decode() {
         Error::new(
             ErrorKind::ApiConnection,

@@ -29,6 +29,8 @@ pub fn parse_error(status: u16, body: &[u8]) -> Error {
     } else {
         message
     };
+    // LiteLLM names the provider in the message: "OpenAIException - <upstream message>".
+    let message = format!("OpenAIException - {message}");
     let param = parsed
         .as_ref()
         .and_then(|v| v.get("error"))
@@ -52,13 +54,16 @@ mod tests {
         let body = br#"{"error": {"message": "Incorrect API key provided: sk-abc.", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}"#;
         let e = parse_error(401, body);
         assert_eq!(e.kind(), ErrorKind::Authentication);
-        assert_eq!(e.message(), "Incorrect API key provided: sk-abc.");
+        assert_eq!(
+            e.message(),
+            "OpenAIException - Incorrect API key provided: sk-abc."
+        );
         let body = br#"{"error": {"message": "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.", "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}"#;
         let e = parse_error(400, body);
         assert_eq!(e.kind(), ErrorKind::ContextWindowExceeded);
         assert_eq!(e.inner().param.as_deref(), Some("messages"));
         let e = parse_error(502, b"<html>bad gateway</html>");
         assert_eq!(e.kind(), ErrorKind::BadGateway);
-        assert_eq!(e.message(), "<html>bad gateway</html>");
+        assert_eq!(e.message(), "OpenAIException - <html>bad gateway</html>");
     }
 }
