@@ -108,37 +108,6 @@ model_alias_map: dict = {}
 cache: Any = None
 budget_exceeded_status_code: int = 422
 
-_EXCEPTION_NAMES = frozenset(
-    {
-        "APIConnectionError",
-        "APIError",
-        "APIResponseValidationError",
-        "AuthenticationError",
-        "BadGatewayError",
-        "BadRequestError",
-        "BudgetExceededError",
-        "ContentPolicyViolationError",
-        "ContextWindowExceededError",
-        "InternalServerError",
-        "InvalidRequestError",
-        "JSONSchemaValidationError",
-        "LiteLLMUnknownProvider",
-        "MidStreamFallbackError",
-        "MockException",
-        "ModelNotMappedError",
-        "NotFoundError",
-        "OpenAIError",
-        "PermissionDeniedError",
-        "RateLimitError",
-        "RejectedRequestError",
-        "ServiceUnavailableError",
-        "Timeout",
-        "UnprocessableEntityError",
-        "UnsupportedParamsError",
-        "GuardrailRaisedException",
-    }
-)
-
 _model_cost: dict | None = None
 
 
@@ -157,12 +126,14 @@ def _model_cost_cache() -> dict:
 def __getattr__(name: str) -> Any:
     """Lazily provide what is costly to load: exception classes (they import ``openai``),
     the price map and the name sets derived from it."""
-    if name in _EXCEPTION_NAMES:
+    if name[:1].isupper():
         import importlib
 
-        value = getattr(importlib.import_module(__name__ + ".exceptions"), name)
-        globals()[name] = value
-        return value
+        exceptions = importlib.import_module(__name__ + ".exceptions")
+        if name in exceptions.__all__:
+            value = getattr(exceptions, name)
+            globals()[name] = value
+            return value
     if name == "model_cost":
         value = _model_cost_cache()
         globals()[name] = value

@@ -423,9 +423,11 @@ impl Engine {
             model_for_errors: &original_model,
         };
         if request.stream {
-            // Ask the official API for usage so the cost is exact; hide the chunk if unasked.
-            let strip_usage = target.provider_name == "openai" && !request.include_usage();
-            if strip_usage {
+            // Decoders end with a usage chunk when the upstream reports usage; callers that did
+            // not ask for one do not see it. The official OpenAI API reports usage only when
+            // asked, so ask it: the cost is then exact.
+            let strip_usage = !request.include_usage();
+            if strip_usage && target.provider_name == "openai" {
                 request
                     .stream_options
                     .get_or_insert_with(StreamOptions::default)
@@ -438,7 +440,7 @@ impl Engine {
                 let opened = call.open(&http_request).await?;
                 let inner = decode_sse(
                     opened.response.bytes_stream(),
-                    target.provider.chat_decoder(),
+                    target.provider.chat_decoder(&request),
                     idle,
                 );
                 match peek_first(inner).await {
@@ -462,7 +464,7 @@ impl Engine {
         let (bytes, headers, retries) = call.whole(&http_request).await?;
         let mut response = target
             .provider
-            .chat_response(&bytes)
+            .chat_response(&bytes, &request)
             .map_err(|e| call.decorate(e, retries))?;
         if response.usage.is_none() {
             let completion_text: String = response

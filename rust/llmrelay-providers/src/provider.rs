@@ -63,9 +63,12 @@ pub trait Provider: Send + Sync {
 
     /// # Errors
     /// A body that is not a valid response.
-    fn chat_response(&self, body: &[u8]) -> Result<ChatResponse>;
+    fn chat_response(&self, body: &[u8], request: &ChatRequest) -> Result<ChatResponse>;
 
-    fn chat_decoder(&self) -> Box<dyn ChunkDecoder<ChatChunk>>;
+    /// A fresh decoder for one stream of this request. Decoders emit a final usage-only chunk
+    /// (`choices: []`) whenever the upstream reports usage; the engine hides it from callers
+    /// that did not ask for `stream_options.include_usage`.
+    fn chat_decoder(&self, request: &ChatRequest) -> Box<dyn ChunkDecoder<ChatChunk>>;
 
     /// # Errors
     /// When the provider has no legacy completions endpoint.

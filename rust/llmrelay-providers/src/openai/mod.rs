@@ -88,10 +88,10 @@ macro_rules! openai_family {
             ) -> Result<HttpRequest> {
                 Ok(post(endpoint, "/chat/completions", chat_body(request)?))
             }
-            fn chat_response(&self, body: &[u8]) -> Result<ChatResponse> {
+            fn chat_response(&self, body: &[u8], _request: &ChatRequest) -> Result<ChatResponse> {
                 parse_chat(body)
             }
-            fn chat_decoder(&self) -> Box<dyn ChunkDecoder<ChatChunk>> {
+            fn chat_decoder(&self, _request: &ChatRequest) -> Box<dyn ChunkDecoder<ChatChunk>> {
                 Box::new(ChatDecoder::default())
             }
             fn text_completion_request(
