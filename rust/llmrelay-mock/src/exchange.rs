@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::faults::{self, Controls, ErrorSpec};
 use crate::script::ScriptedBody;
 use crate::sse::SseEvents;
-use crate::{DEFAULT_CONTENT, MockConfig, MockState, RecordedRequest, openai};
+use crate::{DEFAULT_CONTENT, MockConfig, MockState, RecordedRequest, anthropic, openai};
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub(crate) const RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
@@ -21,41 +21,81 @@ pub(crate) const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("appli
 pub(crate) const EVENT_STREAM: HeaderValue =
     HeaderValue::from_static("text/event-stream; charset=utf-8");
 
-/// The wire dialect of a route: decides auth, error bodies and provider-specific headers.
+/// The wire dialect of a route: decides auth, error bodies, fault bodies and provider-specific headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
     OpenAi,
+    Anthropic,
 }
 
 impl Dialect {
-    fn authorized(self, headers: &HeaderMap) -> bool {
-        match self {
-            Dialect::OpenAi => openai::authorized(headers),
+    /// The dialect of a path no route serves (for the 404 / 405 bodies).
+    fn for_path(path: &str) -> Dialect {
+        if path.starts_with("/v1/messages") {
+            Dialect::Anthropic
+        } else {
+            Dialect::OpenAi
         }
     }
 
-    fn unauthorized(self, headers: &HeaderMap) -> ErrorSpec {
+    /// Credentials and other required headers.
+    fn check_headers(self, headers: &HeaderMap) -> Result<(), ErrorSpec> {
         match self {
-            Dialect::OpenAi => openai::unauthorized_error(headers),
+            Dialect::OpenAi if openai::authorized(headers) => Ok(()),
+            Dialect::OpenAi => Err(openai::unauthorized_error(headers)),
+            Dialect::Anthropic => anthropic::check_headers(headers),
         }
     }
 
     fn fault_error(self, status: StatusCode, model: Option<&str>) -> ErrorSpec {
         match self {
             Dialect::OpenAi => openai::fault_error(status, model),
+            Dialect::Anthropic => anthropic::fault_error(status, model),
         }
     }
 
-    pub(crate) fn error_body(self, error: &ErrorSpec) -> Bytes {
+    pub(crate) fn error_body(self, error: &ErrorSpec, request_id: &HeaderValue) -> Bytes {
         match self {
             Dialect::OpenAi => openai::error_body(error),
+            Dialect::Anthropic => anthropic::error_body(error, request_id),
         }
     }
 
     /// The SSE event a provider sends when it fails mid-stream.
-    fn stream_error_event(self, message: Option<&str>) -> Bytes {
+    fn stream_error_event(self, kind: Option<&str>, message: Option<&str>) -> Bytes {
         match self {
+            // OpenAI's mid-stream error keeps its `server_error` type; `x-mock-error-type` is for statuses.
             Dialect::OpenAi => openai::stream_error_event(message),
+            Dialect::Anthropic => anthropic::stream_error_event(kind, message),
+        }
+    }
+
+    fn unknown_route_error(self, method: &Method, path: &str) -> ErrorSpec {
+        match self {
+            Dialect::OpenAi => ErrorSpec::new(
+                StatusCode::NOT_FOUND,
+                format!("Invalid URL ({method} {path})"),
+                "invalid_request_error",
+                None,
+                None,
+            ),
+            Dialect::Anthropic => anthropic::not_found_error(),
+        }
+    }
+
+    /// A 200 body that is not valid JSON (cut off mid-object).
+    fn malformed_body(self) -> &'static [u8] {
+        match self {
+            Dialect::OpenAi => openai::MALFORMED_JSON,
+            Dialect::Anthropic => anthropic::MALFORMED_JSON,
+        }
+    }
+
+    /// An SSE event whose data is not valid JSON.
+    fn malformed_stream_event(self) -> &'static [u8] {
+        match self {
+            Dialect::OpenAi => openai::MALFORMED_SSE_EVENT,
+            Dialect::Anthropic => anthropic::MALFORMED_SSE_EVENT,
         }
     }
 
@@ -67,6 +107,18 @@ impl Dialect {
     ) {
         match self {
             Dialect::OpenAi => openai::insert_standard_headers(headers, request_id, started),
+            Dialect::Anthropic => anthropic::insert_standard_headers(headers, request_id),
+        }
+    }
+
+    /// Adjusts the headers of an injected fault response (rate-limit state of a 429).
+    fn mark_fault(self, status: StatusCode, headers: &mut HeaderMap) {
+        if status != StatusCode::TOO_MANY_REQUESTS {
+            return;
+        }
+        match self {
+            Dialect::OpenAi => openai::mark_rate_limited(headers),
+            Dialect::Anthropic => anthropic::mark_rate_limited(headers),
         }
     }
 }
@@ -141,8 +193,7 @@ impl Exchange {
 
     /// Checks credentials and applies `x-mock-status` / `x-mock-fail-times`.
     pub async fn admit(self, state: &MockState, headers: &HeaderMap) -> Result<Exchange, Response> {
-        if !self.dialect.authorized(headers) {
-            let error = self.dialect.unauthorized(headers);
+        if let Err(error) = self.dialect.check_headers(headers) {
             return Err(self.error(error));
         }
         let Some(status) = self.controls.fault_status(state) else {
@@ -168,9 +219,7 @@ impl Exchange {
         if let Some(retry_after_ms) = &self.controls.retry_after_ms {
             response_headers.insert(RETRY_AFTER_MS, retry_after_ms.clone());
         }
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            openai::mark_rate_limited(response_headers);
-        }
+        self.dialect.mark_fault(status, response_headers);
         Err(response)
     }
 
@@ -245,7 +294,7 @@ impl Exchange {
 
     /// An error response in the dialect's shape, sent at once.
     pub fn error(&self, error: ErrorSpec) -> Response {
-        let body = self.dialect.error_body(&error);
+        let body = self.dialect.error_body(&error, &self.request_id);
         self.response(error.status, APPLICATION_JSON, Body::from(body))
     }
 
@@ -255,7 +304,7 @@ impl Exchange {
         let body = if self.controls.disconnect_after.is_some() {
             faults::aborted_body(Vec::new())
         } else if self.controls.malformed {
-            Body::from(faults::MALFORMED_JSON)
+            Body::from(self.dialect.malformed_body())
         } else {
             Body::from(body)
         };
@@ -285,14 +334,17 @@ impl Exchange {
                 };
             if controls.malformed {
                 let position = segments.len().min(1);
-                segments.insert(position, Bytes::from_static(faults::MALFORMED_SSE_EVENT));
+                segments.insert(
+                    position,
+                    Bytes::from_static(self.dialect.malformed_stream_event()),
+                );
             }
             let abort = controls.disconnect_after.is_some();
             if !abort && controls.error_after.is_some() {
-                segments.push(
-                    self.dialect
-                        .stream_error_event(controls.error_message.as_deref()),
-                );
+                segments.push(self.dialect.stream_error_event(
+                    controls.error_type.as_deref(),
+                    controls.error_message.as_deref(),
+                ));
             }
             crate::sse::paced_body(segments, first_delay, interval, abort)
         };
@@ -323,9 +375,11 @@ impl Exchange {
             } => {
                 let mut writer = crate::sse::SseWriter::with_capacity(events.len() * 128);
                 for event in &events {
-                    match event {
-                        Value::String(raw) => writer.raw(raw),
-                        other => writer.json(other),
+                    match (event, crate::script::named_event(event)) {
+                        (_, Some((name, Value::String(raw)))) => writer.named_raw(name, raw),
+                        (_, Some((name, data))) => writer.named_json(name, data),
+                        (Value::String(raw), None) => writer.raw(raw),
+                        (other, None) => writer.json(other),
                     }
                 }
                 if done {
@@ -371,19 +425,12 @@ pub(crate) async fn unknown_route(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let exchange =
-        match Exchange::begin(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let message = format!("Invalid URL ({method} {})", uri.path());
-    exchange.error(ErrorSpec::new(
-        StatusCode::NOT_FOUND,
-        message,
-        "invalid_request_error",
-        None,
-        None,
-    ))
+    let dialect = Dialect::for_path(uri.path());
+    let exchange = match Exchange::begin(&state, dialect, &method, &uri, &headers, &body).await {
+        Ok(exchange) => exchange,
+        Err(response) => return response,
+    };
+    exchange.error(dialect.unknown_route_error(&method, uri.path()))
 }
 
 /// Fallback for a known path with the wrong method.
@@ -394,19 +441,36 @@ pub(crate) async fn method_not_allowed(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let exchange =
-        match Exchange::begin(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let message = format!("Invalid method for URL ({method} {})", uri.path());
+    let dialect = Dialect::for_path(uri.path());
+    let exchange = match Exchange::begin(&state, dialect, &method, &uri, &headers, &body).await {
+        Ok(exchange) => exchange,
+        Err(response) => return response,
+    };
+    // Both dialects call a 405 an `invalid_request_error` (Anthropic uses it for 4XX statuses it does not list).
     exchange.error(ErrorSpec::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        message,
+        format!("Invalid method for URL ({method} {})", uri.path()),
         "invalid_request_error",
         None,
         None,
     ))
+}
+
+/// What a handler produced, rendered before the exchange is consumed (a plan borrows from it).
+pub(crate) enum Rendered {
+    Whole(Vec<u8>),
+    Stream(SseEvents),
+    Error(ErrorSpec),
+}
+
+impl Rendered {
+    pub(crate) async fn respond(self, exchange: Exchange) -> Response {
+        match self {
+            Rendered::Whole(body) => exchange.whole(StatusCode::OK, body).await,
+            Rendered::Stream(events) => exchange.stream(&events),
+            Rendered::Error(error) => exchange.error(error),
+        }
+    }
 }
 
 /// `req_` followed by 32 random hex digits, as OpenAI's request ids look.

@@ -5,14 +5,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 
 use crate::MockState;
 
-/// A 200 body that is not valid JSON (cut off mid-object).
-pub(crate) const MALFORMED_JSON: &[u8] =
-    b"{\"id\": \"chatcmpl-malformed\", \"object\": \"chat.completion\", \"choices\": [{\"index\": 0, \"message\": {";
-
-/// An SSE event whose data is not valid JSON.
-pub(crate) const MALFORMED_SSE_EVENT: &[u8] =
-    b"data: {\"id\": \"chatcmpl-malformed\", \"object\": \"chat.completion.chunk\", \"choices\": [{\"delta\": {\n\n";
-
 /// Status used by `x-mock-fail-times` when no `x-mock-status` is given.
 const DEFAULT_FAIL_STATUS: StatusCode = StatusCode::INTERNAL_SERVER_ERROR;
 
@@ -38,6 +30,12 @@ pub(crate) struct Controls {
     pub error_after: Option<usize>,
     pub malformed: bool,
     pub first_byte_delay_ms: u64,
+    /// Anthropic: add a `redacted_thinking` block when thinking is enabled.
+    pub redacted_thinking: bool,
+    /// Anthropic: forced `usage.cache_read_input_tokens`.
+    pub cache_read_tokens: Option<u64>,
+    /// Anthropic: forced `usage.cache_creation_input_tokens`.
+    pub cache_creation_tokens: Option<u64>,
 }
 
 impl Controls {
@@ -82,6 +80,13 @@ impl Controls {
                 "malformed" => controls.malformed = flag(name.as_str(), value)?,
                 "first-byte-delay-ms" => {
                     controls.first_byte_delay_ms = number(name.as_str(), value)?
+                }
+                "redacted-thinking" => controls.redacted_thinking = flag(name.as_str(), value)?,
+                "cache-read-tokens" => {
+                    controls.cache_read_tokens = Some(number(name.as_str(), value)?)
+                }
+                "cache-creation-tokens" => {
+                    controls.cache_creation_tokens = Some(number(name.as_str(), value)?)
                 }
                 _ => return Err(format!("unknown mock control header `{name}`")),
             }
@@ -203,9 +208,14 @@ mod tests {
             ("x-mock-retry-after", "3"),
             ("x-mock-malformed", "1"),
             ("x-mock-content", "hello"),
+            ("x-mock-redacted-thinking", "1"),
+            ("x-mock-cache-read-tokens", "40"),
             ("authorization", "Bearer x"),
         ]))
         .unwrap();
+        assert!(controls.redacted_thinking);
+        assert_eq!(controls.cache_read_tokens, Some(40));
+        assert_eq!(controls.cache_creation_tokens, None);
         assert_eq!(controls.latency_ms, Some(12));
         assert_eq!(controls.status, Some(StatusCode::TOO_MANY_REQUESTS));
         assert_eq!(controls.retry_after, Some(HeaderValue::from_static("3")));

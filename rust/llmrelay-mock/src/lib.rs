@@ -1,13 +1,15 @@
-//! Mock upstream LLM provider: emulates provider HTTP APIs (OpenAI today) with fault injection, scripts and request recording.
+//! Mock upstream LLM provider: emulates provider HTTP APIs (OpenAI, Anthropic) with fault injection, scripts and request recording.
 //!
 //! The server is built for three audiences: Rust and Python tests (scripted wire fixtures, recorded
 //! requests, per-request fault headers), benchmarks (no logging or heavy work on the hot path) and
 //! users load-testing a gateway. See `README.md` for every header and control endpoint.
 
+mod anthropic;
 mod exchange;
 mod faults;
 mod openai;
 mod script;
+mod shaping;
 mod sse;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -164,7 +166,8 @@ impl RecordedRequest {
     }
 }
 
-/// Shared state of a mock server: config, pending scripts, recorded requests and fail-times counters.
+/// Shared state of a mock server: config, pending scripts, recorded requests, fail-times counters and the
+/// prompt-cache prefixes of Anthropic requests.
 #[derive(Debug, Default)]
 pub struct MockState {
     config: RwLock<Arc<MockConfig>>,
@@ -173,6 +176,7 @@ pub struct MockState {
     pending_scripts: AtomicUsize,
     requests: Mutex<VecDeque<RecordedRequest>>,
     failure_counts: Mutex<HashMap<String, u64>>,
+    prompt_cache: Mutex<anthropic::PromptCache>,
 }
 
 impl MockState {
@@ -284,11 +288,24 @@ impl MockState {
         }
     }
 
-    /// Clears recorded requests, pending scripts and `x-mock-fail-times` counters; keeps the config.
+    /// The position of the longest prompt prefix already cached, then caches every prefix given.
+    pub(crate) fn prompt_cache_read_then_write(&self, prefixes: &[u64]) -> Option<usize> {
+        self.prompt_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .read_then_write(prefixes)
+    }
+
+    /// Clears recorded requests, pending scripts, `x-mock-fail-times` counters and cached prompt prefixes;
+    /// keeps the config.
     pub fn reset(&self) {
         self.clear_requests();
         self.clear_scripts();
         self.failure_counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.prompt_cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
@@ -395,6 +412,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         )
         .route("/__mock/reset", axum::routing::post(control_reset));
     openai::routes()
+        .merge(anthropic::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)

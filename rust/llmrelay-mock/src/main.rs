@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use llmrelay_mock::{MockConfig, MockServer};
 
 const USAGE: &str = "\
-llmrelay-mock: mock upstream LLM provider (OpenAI API) for tests and load tests
+llmrelay-mock: mock upstream LLM provider (OpenAI and Anthropic APIs) for tests and load tests
 
 Usage: llmrelay-mock [OPTIONS]
 

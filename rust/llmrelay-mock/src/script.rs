@@ -8,8 +8,13 @@ use serde_json::Value;
 /// One queued response, served verbatim instead of the emulated one.
 ///
 /// JSON form (`POST /__mock/script`): `{"status": 200, "headers": {..}, "path": "/chat/completions"}` plus
-/// exactly one of `"json": <value>`, `"sse": [<value or raw string>, ..]` (with `"done": true` and
-/// `"interval_ms": 0`), or `"raw": "<text>"` (with `"content_type"`). No body key means an empty body.
+/// exactly one of `"json": <value>`, `"sse": [<item>, ..]` (with `"done"` and `"interval_ms": 0`), or
+/// `"raw": "<text>"` (with `"content_type"`). No body key means an empty body.
+///
+/// An `sse` item is a raw string (sent after `data: `), an object `{"event": "<name>", "data": <value>}`
+/// (sent as `event: <name>` then `data: <value>`, the framing of Anthropic streams), or any other value
+/// (sent as `data: <JSON>`). `done` appends `data: [DONE]`; it defaults to true unless an item names an
+/// event, since streams with named events (Anthropic's) end without it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "RawScriptedResponse")]
 pub struct ScriptedResponse {
@@ -25,7 +30,7 @@ pub struct ScriptedResponse {
 pub enum ScriptedBody {
     /// A whole JSON body (`application/json`).
     Json(Value),
-    /// `data:` events: strings are sent verbatim, other values as JSON; `done` appends `data: [DONE]`.
+    /// SSE events (see [`ScriptedResponse`] for the item forms); `done` appends `data: [DONE]`.
     Sse {
         events: Vec<Value>,
         done: bool,
@@ -44,14 +49,15 @@ impl ScriptedResponse {
         ScriptedResponse::new(status, ScriptedBody::Json(body))
     }
 
-    /// A 200 event stream ending with `data: [DONE]`.
+    /// A 200 event stream; it ends with `data: [DONE]` unless an item names an event (Anthropic framing).
     #[must_use]
     pub fn sse(events: Vec<Value>) -> ScriptedResponse {
+        let done = !events.iter().any(|event| named_event(event).is_some());
         ScriptedResponse::new(
             200,
             ScriptedBody::Sse {
                 events,
-                done: true,
+                done,
                 interval_ms: 0,
             },
         )
@@ -119,8 +125,8 @@ struct RawScriptedResponse {
     json: Option<Value>,
     #[serde(default)]
     sse: Option<Vec<Value>>,
-    #[serde(default = "default_done")]
-    done: bool,
+    #[serde(default)]
+    done: Option<bool>,
     #[serde(default)]
     interval_ms: u64,
     #[serde(default)]
@@ -133,8 +139,15 @@ fn default_status() -> u16 {
     200
 }
 
-fn default_done() -> bool {
-    true
+/// An `sse` item of the form `{"event": "<name>", "data": <value>}`: the event name and its data.
+pub(crate) fn named_event(item: &Value) -> Option<(&str, &Value)> {
+    let Value::Object(fields) = item else {
+        return None;
+    };
+    if fields.len() != 2 {
+        return None;
+    }
+    Some((fields.get("event")?.as_str()?, fields.get("data")?))
 }
 
 impl TryFrom<RawScriptedResponse> for ScriptedResponse {
@@ -147,8 +160,10 @@ impl TryFrom<RawScriptedResponse> for ScriptedResponse {
         let body = match (raw.json, raw.sse, raw.raw) {
             (Some(json), None, None) => ScriptedBody::Json(json),
             (None, Some(events), None) => ScriptedBody::Sse {
+                done: raw
+                    .done
+                    .unwrap_or_else(|| !events.iter().any(|event| named_event(event).is_some())),
                 events,
-                done: raw.done,
                 interval_ms: raw.interval_ms,
             },
             (None, None, Some(body)) => ScriptedBody::Raw {
@@ -201,6 +216,37 @@ mod tests {
         assert_eq!(raw.status, 502);
         assert!(raw.matches_path("/v1/chat/completions"));
         assert!(!raw.matches_path("/v1/embeddings"));
+    }
+
+    #[test]
+    fn named_sse_items_default_to_no_done() {
+        let named: ScriptedResponse = serde_json::from_value(serde_json::json!({"sse": [
+            {"event": "message_stop", "data": {"type": "message_stop"}},
+            {"event": "x", "data": 1, "extra": true}
+        ]}))
+        .unwrap();
+        let ScriptedBody::Sse { events, done, .. } = &named.body else {
+            panic!("not sse");
+        };
+        assert!(!done);
+        assert_eq!(
+            named_event(&events[0]),
+            Some(("message_stop", &serde_json::json!({"type": "message_stop"})))
+        );
+        assert_eq!(named_event(&events[1]), None);
+        assert_eq!(
+            ScriptedResponse::sse(vec![serde_json::json!({"a": 1})]).body,
+            ScriptedBody::Sse {
+                events: vec![serde_json::json!({"a": 1})],
+                done: true,
+                interval_ms: 0
+            }
+        );
+        let forced: ScriptedResponse = serde_json::from_value(
+            serde_json::json!({"sse": [{"event": "ping", "data": {}}], "done": true}),
+        )
+        .unwrap();
+        assert!(matches!(forced.body, ScriptedBody::Sse { done: true, .. }));
     }
 
     #[test]

@@ -1,4 +1,8 @@
 //! Server-sent events: events serialized into one buffer, then sent whole or paced with delays.
+//!
+//! OpenAI sends bare `data:` events ending with `data: [DONE]`; Anthropic names every event
+//! (`event: <type>` before `data:`) and ends with `message_stop`. Both end with a terminal event that
+//! faults cutting a stream short never send.
 
 use std::time::Duration;
 
@@ -6,7 +10,7 @@ use axum::body::{Body, Bytes};
 use futures::StreamExt;
 use serde::Serialize;
 
-/// Writes `data: ...\n\n` events back to back into one buffer, remembering where each ends.
+/// Writes `[event: ...\n]data: ...\n\n` events back to back into one buffer, remembering where each ends.
 pub(crate) struct SseWriter {
     buffer: Vec<u8>,
     ends: Vec<usize>,
@@ -37,9 +41,32 @@ impl SseWriter {
         self.end_event();
     }
 
-    /// The `data: [DONE]` terminator; faults that cut a stream short never send it.
-    pub fn done(&mut self) {
+    /// An `event: <name>` line and a `data:` line holding `value` as JSON.
+    pub fn named_json<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+        self.event_line(name);
+        self.json(value);
+    }
+
+    /// An `event: <name>` line and a `data:` line holding `data` verbatim.
+    pub fn named_raw(&mut self, name: &str, data: &str) {
+        self.event_line(name);
+        self.raw(data);
+    }
+
+    fn event_line(&mut self, name: &str) {
+        self.buffer.extend_from_slice(b"event: ");
+        self.buffer.extend_from_slice(name.as_bytes());
+        self.buffer.push(b'\n');
+    }
+
+    /// Marks the next event as the stream's terminator: faults that cut a stream short send nothing from here on.
+    pub fn terminal(&mut self) {
         self.terminal_start.get_or_insert(self.ends.len());
+    }
+
+    /// The `data: [DONE]` terminator of OpenAI streams.
+    pub fn done(&mut self) {
+        self.terminal();
         self.raw("[DONE]");
     }
 
@@ -146,5 +173,19 @@ mod tests {
         assert_eq!(kept.len(), 2);
         assert_eq!(&kept[1][..], b"data: plain\n\n");
         assert_eq!(events.content_events(1).len(), 1);
+    }
+
+    #[test]
+    fn named_events_carry_an_event_line() {
+        let mut writer = SseWriter::with_capacity(64);
+        writer.named_json("ping", &serde_json::json!({"type": "ping"}));
+        writer.terminal();
+        writer.named_raw("message_stop", "{\"type\":\"message_stop\"}");
+        let events = writer.finish();
+        assert_eq!(
+            &events.all()[..],
+            b"event: ping\ndata: {\"type\":\"ping\"}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+        );
+        assert_eq!(events.content_events(5).len(), 1);
     }
 }

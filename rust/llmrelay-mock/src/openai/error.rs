@@ -11,6 +11,14 @@ use serde_json::Value;
 use crate::faults::ErrorSpec;
 use crate::sse::SseWriter;
 
+/// A 200 body that is not valid JSON (cut off mid-object).
+pub(crate) const MALFORMED_JSON: &[u8] =
+    b"{\"id\": \"chatcmpl-malformed\", \"object\": \"chat.completion\", \"choices\": [{\"index\": 0, \"message\": {";
+
+/// An SSE event whose data is not valid JSON.
+pub(crate) const MALFORMED_SSE_EVENT: &[u8] =
+    b"data: {\"id\": \"chatcmpl-malformed\", \"object\": \"chat.completion.chunk\", \"choices\": [{\"delta\": {\n\n";
+
 /// The 401 OpenAI sends without a usable key.
 /// Follows: API reference "Error codes" (401 Invalid Authentication / Incorrect API key provided).
 pub(crate) fn unauthorized_error(headers: &HeaderMap) -> ErrorSpec {

@@ -22,11 +22,13 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use crate::MockState;
-use crate::exchange::{Dialect, Exchange, X_REQUEST_ID, new_id};
+use crate::exchange::{Dialect, Exchange, Rendered, X_REQUEST_ID, new_id};
 use crate::faults::ErrorSpec;
-use crate::sse::SseEvents;
 
-pub(crate) use error::{error_body, fault_error, stream_error_event, unauthorized_error};
+pub(crate) use error::{
+    MALFORMED_JSON, MALFORMED_SSE_EVENT, error_body, fault_error, stream_error_event,
+    unauthorized_error,
+};
 
 const SYSTEM_FINGERPRINT: &str = "fp_llmrelay_mock";
 const SERVICE_TIER: &str = "default";
@@ -161,23 +163,6 @@ async fn retrieve_model(
         )),
     };
     rendered.respond(exchange).await
-}
-
-/// What a handler produced, rendered before the exchange is consumed (the plan borrows from it).
-enum Rendered {
-    Whole(Vec<u8>),
-    Stream(SseEvents),
-    Error(ErrorSpec),
-}
-
-impl Rendered {
-    async fn respond(self, exchange: Exchange) -> Response {
-        match self {
-            Rendered::Whole(body) => exchange.whole(StatusCode::OK, body).await,
-            Rendered::Stream(events) => exchange.stream(&events),
-            Rendered::Error(error) => exchange.error(error),
-        }
-    }
 }
 
 /// `Authorization: Bearer <key>` (or Azure's `api-key: <key>`) with a non-empty key.

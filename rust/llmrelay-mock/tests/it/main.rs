@@ -6,6 +6,8 @@
     reason = "tests fail loudly"
 )]
 
+mod anthropic;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
