@@ -281,3 +281,34 @@ async def test_async_errors(mock):
     with pytest.raises(litellm.InternalServerError):
         async for _ in stream:
             pass
+
+
+def test_error_body_is_parsed(mock):
+    with pytest.raises(litellm.RateLimitError) as info:
+        litellm.completion(
+            model="openai/gpt-4o-mini", messages=USER,
+            extra_headers={"x-mock-status": "429", "x-mock-retry-after": "0"}, **mock.params(),
+        )
+    assert isinstance(info.value.body, dict)
+    assert info.value.code == "rate_limit_exceeded"
+
+
+def test_total_timeout_does_not_cut_a_running_stream(mock):
+    # 4 chunks 150 ms apart outlast timeout=0.3, but headers came at once: the stream completes.
+    chunks = list(
+        litellm.completion(
+            model="openai/gpt-4o-mini", messages=USER, stream=True, timeout=0.3,
+            extra_headers={"x-mock-chunk-count": "4", "x-mock-chunk-interval-ms": "150"},
+            **mock.params(),
+        )
+    )
+    assert len(chunks) >= 5
+
+
+def test_mock_timeout_without_timeout_uses_one_second():
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(litellm.Timeout):
+        litellm.completion(model="gpt-4o", messages=USER, mock_response="x", mock_timeout=True)
+    assert time.monotonic() - started < 5

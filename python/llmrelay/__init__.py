@@ -153,7 +153,7 @@ def __getattr__(name: str) -> Any:
     if name == "models_by_provider":
         grouped: dict[str, list[str]] = {}
         for key, entry in _model_cost_cache().items():
-            if isinstance(entry, dict) and entry.get("litellm_provider"):
+            if key != "sample_spec" and isinstance(entry, dict) and entry.get("litellm_provider"):
                 grouped.setdefault(entry["litellm_provider"], []).append(key)
         globals()[name] = grouped
         return grouped

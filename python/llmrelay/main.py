@@ -51,6 +51,18 @@ def _raise_native(error: NativeError) -> Exception:
     kind, message, status, provider, model, retry_after, headers, body, num_retries, _param = (
         error.args
     )
+    if body is not None:
+        import json
+
+        try:
+            body = json.loads(body)
+        except ValueError:
+            pass
+        else:
+            # As the openai SDK does: the exception's body is the inner error object, so
+            # e.code / e.type / e.param come from it.
+            if isinstance(body, dict) and isinstance(body.get("error"), dict):
+                body = body["error"]
     return _from_native(
         kind,
         status,

@@ -27,13 +27,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-count", type=int, default=8)
     parser.add_argument("--chunk-interval-ms", type=int, default=0)
     parser.add_argument("--content", default=None)
+    parser.add_argument("--prompt-tokens", type=int, default=None)
+    parser.add_argument("--completion-tokens", type=int, default=None)
+    parser.add_argument("--embedding-dim", type=int, default=8)
+    parser.add_argument("--no-record", action="store_true", help="do not record requests")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="accepted for compatibility with the Rust binary; the engine runtime is shared")
     args = parser.parse_args(argv)
     config = {
         "latency_ms": args.latency_ms,
         "ttft_ms": args.ttft_ms,
         "chunk_count": args.chunk_count,
         "chunk_interval_ms": args.chunk_interval_ms,
+        "embedding_dim": args.embedding_dim,
+        "record": not args.no_record,
     }
+    if args.prompt_tokens is not None:
+        config["prompt_tokens"] = args.prompt_tokens
+    if args.completion_tokens is not None:
+        config["completion_tokens"] = args.completion_tokens
     if args.content is not None:
         config["content"] = args.content
     server = MockServer(args.host, args.port, config)

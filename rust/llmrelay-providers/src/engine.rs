@@ -148,6 +148,10 @@ fn resolve_target(model: &str, options: &CallOptions) -> Result<Target> {
         .with_provider(&resolved.provider)
         .with_model(model));
     }
+    // The OpenAI organization header belongs to the official API only.
+    let organization = options.organization.clone().or_else(|| {
+        (resolved.provider == "openai").then(|| env_first(&["OPENAI_ORGANIZATION"]))?
+    });
     Ok(Target {
         provider,
         provider_name: resolved.provider,
@@ -156,11 +160,9 @@ fn resolve_target(model: &str, options: &CallOptions) -> Result<Target> {
             api_base,
             api_key,
             api_version: options.api_version.clone(),
-            organization: options
-                .organization
-                .clone()
-                .or_else(|| env_first(&["OPENAI_ORGANIZATION"])),
+            organization,
             extra_headers: options.extra_headers.clone(),
+            drop_params: options.drop_params,
         },
     })
 }
@@ -282,6 +284,7 @@ struct Call<'a> {
     timeouts: Timeouts,
     num_retries: u32,
     model_for_errors: &'a str,
+    stream: bool,
 }
 
 /// A successful HTTP response: headers read, body not yet consumed.
@@ -305,10 +308,16 @@ impl Call<'_> {
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
+        // A whole response is bounded as a whole; a stream's body is bounded by the idle limit
+        // between chunks, so its total limit applies only until the headers arrive.
+        let mut first_byte = self.timeouts.read.or(self.timeouts.connect);
         if let Some(total) = self.timeouts.total {
-            builder = builder.timeout(total);
+            if self.stream {
+                first_byte = Some(first_byte.map_or(total, |limit| limit.min(total)));
+            } else {
+                builder = builder.timeout(total);
+            }
         }
-        let first_byte = self.timeouts.read.or(self.timeouts.connect);
         let response = http::with_limit(first_byte, "waiting for response headers", async {
             builder.send().await.map_err(|e| http::transport_error(&e))
         })
@@ -421,6 +430,7 @@ impl Engine {
             timeouts: options.timeouts,
             num_retries: options.num_retries,
             model_for_errors: &original_model,
+            stream: request.stream,
         };
         if request.stream {
             // Decoders end with a usage chunk when the upstream reports usage; callers that did
@@ -537,6 +547,7 @@ impl Engine {
             timeouts: options.timeouts,
             num_retries: options.num_retries,
             model_for_errors: &original_model,
+            stream: request.stream,
         };
         let http_request = target
             .provider
@@ -613,6 +624,7 @@ impl Engine {
             timeouts: options.timeouts,
             num_retries: options.num_retries,
             model_for_errors: &original_model,
+            stream: false,
         };
         let http_request = target
             .provider

@@ -8,7 +8,7 @@ use llmrelay_core::{Error, ErrorKind, Result};
 /// Per-call time limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
-    /// The whole request, body included (not applied to a stream's body).
+    /// The whole request, body included; for a stream, until its response headers arrive.
     pub total: Option<Duration>,
     /// Until response headers arrive, and between chunks of a stream.
     pub read: Option<Duration>,
@@ -17,10 +17,12 @@ pub struct Timeouts {
 }
 
 impl Default for Timeouts {
+    /// No per-call limit unless the caller sets one: LiteLLM's default (6000 s) is effectively
+    /// unbounded, and arming a timer on every request costs measurable latency. Connecting is
+    /// always bounded by the client's connect timeout.
     fn default() -> Self {
-        // LiteLLM's request_timeout default is 6000 s; the connect limit is ours.
         Self {
-            total: Some(Duration::from_secs(6000)),
+            total: None,
             read: None,
             connect: None,
         }

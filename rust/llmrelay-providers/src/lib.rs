@@ -1,5 +1,6 @@
 //! llmrelay-providers: provider translation, stream decoding, and the engine that calls upstreams.
 
+pub mod anthropic;
 pub mod engine;
 pub mod http;
 pub mod litellm_params;

@@ -21,6 +21,9 @@ pub struct Endpoint {
     pub api_version: Option<String>,
     pub organization: Option<String>,
     pub extra_headers: Vec<(String, String)>,
+    /// LiteLLM's `drop_params`: drop parameters the provider does not support instead of
+    /// rejecting the call.
+    pub drop_params: bool,
 }
 
 /// A request ready to send: always a POST of a JSON body in this providers.
@@ -177,6 +180,7 @@ static COMPATIBLE: &[OpenAiCompatible] = &[
 pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
     match name {
         "openai" | "text-completion-openai" => Some(&OPENAI),
+        "anthropic" => Some(&crate::anthropic::Anthropic),
         other => COMPATIBLE
             .iter()
             .find(|p| p.name == other)
@@ -187,7 +191,7 @@ pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
 /// Every provider name this build serves.
 #[must_use]
 pub fn implemented() -> Vec<&'static str> {
-    let mut names = vec!["openai", "text-completion-openai"];
+    let mut names = vec!["openai", "text-completion-openai", "anthropic"];
     names.extend(COMPATIBLE.iter().map(|p| p.name));
     names
 }
