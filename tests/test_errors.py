@@ -312,3 +312,14 @@ def test_mock_timeout_without_timeout_uses_one_second():
     with pytest.raises(litellm.Timeout):
         litellm.completion(model="gpt-4o", messages=USER, mock_response="x", mock_timeout=True)
     assert time.monotonic() - started < 5
+
+
+def test_stream_retries_respect_the_budget(mock):
+    # Every attempt fails before its first chunk: 1 call + num_retries retries, no more.
+    with pytest.raises(litellm.InternalServerError) as info:
+        list(litellm.completion(
+            model="openai/gpt-4o-mini", messages=USER, stream=True, num_retries=2,
+            extra_headers={"x-mock-error-after": "0"}, **mock.params(),
+        ))
+    assert len(mock.requests()) == 3
+    assert info.value.num_retries == 2

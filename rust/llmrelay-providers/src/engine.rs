@@ -338,9 +338,11 @@ impl Call<'_> {
     }
 
     /// Open the response, retrying retryable failures before any byte reached the caller.
-    async fn open(&self, request: &HttpRequest) -> Result<Opened> {
+    /// `used` retries were already spent on this call (a stream that failed before its
+    /// first chunk re-opens with the rest of the budget).
+    async fn open(&self, request: &HttpRequest, used: u32) -> Result<Opened> {
         let body = Bytes::from(request.body.clone());
-        let mut attempt = 0;
+        let mut attempt = used;
         loop {
             match self.open_once(request, &body).await {
                 Ok(response) => {
@@ -360,9 +362,9 @@ impl Call<'_> {
         }
     }
 
-    /// Whole-body call: open and read, retrying a body that fails to arrive too.
+    /// Whole-body call: open (with retries) and read the body.
     async fn whole(&self, request: &HttpRequest) -> Result<(Bytes, Vec<(String, String)>, u32)> {
-        let opened = self.open(request).await?;
+        let opened = self.open(request, 0).await?;
         let retries = opened.retries;
         match opened.response.bytes().await {
             Ok(bytes) => Ok((bytes, opened.headers, retries)),
@@ -445,24 +447,21 @@ impl Engine {
             }
             let http_request = target.provider.chat_request(&request, &target.endpoint)?;
             let idle = options.stream_timeout.or(options.timeouts.read);
-            let mut attempt = 0;
+            let mut used = 0;
             let (stream, headers, retries) = loop {
-                let opened = call.open(&http_request).await?;
+                let opened = call.open(&http_request, used).await?;
                 let inner = decode_sse(
                     opened.response.bytes_stream(),
                     target.provider.chat_decoder(&request),
                     idle,
                 );
                 match peek_first(inner).await {
-                    Ok(stream) => break (stream, opened.headers, opened.retries + attempt),
-                    Err(error)
-                        if error.is_retryable()
-                            && attempt + opened.retries < options.num_retries =>
-                    {
-                        tokio::time::sleep(http::backoff(attempt, error.retry_after())).await;
-                        attempt += 1;
+                    Ok(stream) => break (stream, opened.headers, opened.retries),
+                    Err(error) if error.is_retryable() && opened.retries < options.num_retries => {
+                        tokio::time::sleep(http::backoff(opened.retries, error.retry_after())).await;
+                        used = opened.retries + 1;
                     }
-                    Err(error) => return Err(call.decorate(error, attempt + opened.retries)),
+                    Err(error) => return Err(call.decorate(error, opened.retries)),
                 }
             };
             let hidden = hidden(&target, headers, retries, started, &options);
@@ -553,7 +552,7 @@ impl Engine {
             .provider
             .text_completion_request(&request, &target.endpoint)?;
         if request.stream {
-            let opened = call.open(&http_request).await?;
+            let opened = call.open(&http_request, 0).await?;
             let idle = options.stream_timeout.or(options.timeouts.read);
             let inner = decode_sse(
                 opened.response.bytes_stream(),
