@@ -358,3 +358,21 @@ async def test_cancelled_acompletion_aborts(mock):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_instruct_model_through_completion_uses_the_completions_endpoint(mock, stream):
+    # As LiteLLM: instruct models (text-completion-openai) are called at /completions.
+    r = litellm.completion(model="gpt-3.5-turbo-instruct", messages=USER, max_tokens=50,
+                           stream=stream, **mock.params())
+    sent = mock.last_request()
+    assert sent["path"] == "/v1/completions"
+    assert sent["body"]["prompt"] == "Hello there"
+    if stream:
+        chunks = list(r)
+        assert chunks[0].choices[0].delta.role == "assistant"
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    else:
+        assert isinstance(r, litellm.ModelResponse)
+        text = r.choices[0].message.content
+    assert text.startswith("This is a mock response")

@@ -458,7 +458,8 @@ impl Engine {
                 match peek_first(inner).await {
                     Ok(stream) => break (stream, opened.headers, opened.retries),
                     Err(error) if error.is_retryable() && opened.retries < options.num_retries => {
-                        tokio::time::sleep(http::backoff(opened.retries, error.retry_after())).await;
+                        tokio::time::sleep(http::backoff(opened.retries, error.retry_after()))
+                            .await;
                         used = opened.retries + 1;
                     }
                     Err(error) => return Err(call.decorate(error, opened.retries)),

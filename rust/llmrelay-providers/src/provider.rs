@@ -179,7 +179,8 @@ static COMPATIBLE: &[OpenAiCompatible] = &[
 #[must_use]
 pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
     match name {
-        "openai" | "text-completion-openai" => Some(&OPENAI),
+        "openai" => Some(&OPENAI),
+        "text-completion-openai" => Some(&crate::openai::OpenAiInstruct),
         "anthropic" => Some(&crate::anthropic::Anthropic),
         other => COMPATIBLE
             .iter()

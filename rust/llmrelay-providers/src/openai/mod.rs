@@ -5,6 +5,7 @@
 //! what differs between them is data (`OpenAiCompatible` rows).
 
 mod error;
+mod instruct;
 mod request;
 mod response;
 mod stream;
@@ -18,6 +19,7 @@ use llmrelay_core::{Error, Result};
 use crate::provider::{ChunkDecoder, Endpoint, HttpRequest, Provider};
 
 pub use error::parse_error;
+pub use instruct::OpenAiInstruct;
 pub use request::{chat_body, embedding_body, text_completion_body};
 pub use response::{parse_chat, parse_embedding, parse_text_completion};
 pub use stream::{ChatDecoder, TextCompletionDecoder};
