@@ -102,8 +102,8 @@ class Mock:
                     "no mock: build it (cargo build --release -p llmrelay-mock) "
                     "or install the package (pip install .)"
                 )
-            # the console script takes no --threads/--no-record
-            self.cmd = [script, "--port", "0"]
+            # the console script serves on the engine's shared runtime (no --threads)
+            self.cmd = [script, "--port", "0", "--no-record"]
         self.proc: subprocess.Popen | None = None
         self.base = ""
 
@@ -647,10 +647,10 @@ def main() -> int:
     facts["mock_cmd"] = [
         os.path.relpath(mock.cmd[0], REPO) if mock.cmd[0].startswith(str(REPO)) else mock.cmd[0]
     ] + mock.cmd[1:]
-    if "--no-record" not in mock.cmd:
+    if "--threads" not in mock.cmd:
         notes.append(
-            "The mock is the `llmrelay-mock` console script (no release binary built): it records "
-            "requests and uses the default thread count, so HTTP rows are a little slower."
+            "The mock is the `llmrelay-mock` console script (no release binary built): it serves "
+            "on the engine runtime's threads, so HTTP rows may differ a little."
         )
     passes: list[dict] = []
     floor: dict = {"error": "not run"}
