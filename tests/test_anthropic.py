@@ -139,3 +139,12 @@ def test_unsupported_param_and_drop_params(mock):
                            drop_params=True, **params(mock))
     assert r.choices[0].message.content
     assert "logit_bias" not in mock.last_request()["body"]
+
+
+def test_supported_params_and_rate_limit_headers(mock):
+    supported = litellm.get_supported_openai_params("claude-sonnet-4-5", "anthropic")
+    assert "tools" in supported and "logit_bias" not in supported
+    r = litellm.completion(model="anthropic/claude-sonnet-4-5", messages=USER, **params(mock))
+    headers = r._hidden_params["additional_headers"]
+    assert "anthropic-ratelimit-requests-limit" in headers
+    assert headers["x-ratelimit-limit-requests"] == headers["anthropic-ratelimit-requests-limit"]

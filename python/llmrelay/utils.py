@@ -251,9 +251,10 @@ def get_supported_openai_params(
             _, provider = _native.get_llm_provider(model, None, None)
         except NativeError:
             return None
-    if provider in _native.implemented_providers():
-        return list(OPENAI_CHAT_PARAMS)
-    return None
+    if provider not in _native.implemented_providers():
+        return None
+    params = _native.supported_openai_params(model, provider)
+    return list(OPENAI_CHAT_PARAMS) if params is None else params
 
 
 def register_model(model_cost: dict | str, **kwargs: Any) -> dict:

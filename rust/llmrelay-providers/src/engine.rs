@@ -73,7 +73,9 @@ pub struct Engine;
 /// Upstream response headers kept in `_hidden_params` / forwarded by the proxy.
 fn keep_header(name: &str) -> bool {
     name.starts_with("x-ratelimit-")
+        || name.starts_with("anthropic-ratelimit-")
         || name == "x-request-id"
+        || name == "request-id"
         || name == "openai-processing-ms"
         || name == "retry-after"
         || name == "retry-after-ms"
@@ -387,7 +389,12 @@ fn hidden(
         response_cost: None,
         response_ms: started.elapsed().as_secs_f64() * 1000.0,
         model_id: options.model_id.clone(),
-        headers,
+        headers: {
+            let mut headers = headers;
+            let mapped = target.provider.rate_limit_headers(&headers);
+            headers.extend(mapped);
+            headers
+        },
         num_retries: retries,
     }
 }

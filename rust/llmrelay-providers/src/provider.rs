@@ -125,6 +125,20 @@ pub trait Provider: Send + Sync {
 
     /// Classify an upstream error response.
     fn error(&self, status: u16, body: &[u8]) -> Error;
+
+    /// The OpenAI parameters this provider accepts for a model; `None` means all of them
+    /// (OpenAI-compatible servers).
+    fn supported_openai_params(&self, model: &str) -> Option<Vec<&'static str>> {
+        let _ = model;
+        None
+    }
+
+    /// The provider's rate-limit headers under OpenAI's `x-ratelimit-*` names (LiteLLM exposes
+    /// them so in `_hidden_params["additional_headers"]`).
+    fn rate_limit_headers(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
+        let _ = headers;
+        Vec::new()
+    }
 }
 
 static OPENAI: OpenAi = OpenAi;

@@ -522,6 +522,13 @@ fn provider_list() -> Vec<&'static str> {
     detect::PROVIDERS.to_vec()
 }
 
+/// The OpenAI parameters a provider accepts for a model (`None`: all of them; unknown provider:
+/// `None` too, the facade decides).
+#[pyfunction]
+fn supported_openai_params(model: &str, provider: &str) -> Option<Vec<&'static str>> {
+    llmrelay_providers::provider::lookup(provider)?.supported_openai_params(model)
+}
+
 #[pyfunction]
 fn implemented_providers() -> Vec<&'static str> {
     llmrelay_providers::provider::implemented()
@@ -633,6 +640,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
     m.add_function(wrap_pyfunction!(implemented_providers, m)?)?;
+    m.add_function(wrap_pyfunction!(supported_openai_params, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -182,6 +182,14 @@ impl ChunkDecoder<TextCompletionResponse> for NoTextCompletions {
 }
 
 impl Provider for Anthropic {
+    fn supported_openai_params(&self, model: &str) -> Option<Vec<&'static str>> {
+        Some(supported_openai_params(model))
+    }
+
+    fn rate_limit_headers(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
+        openai_rate_limit_headers(headers)
+    }
+
     fn name(&self) -> &str {
         "anthropic"
     }
