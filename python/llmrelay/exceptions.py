@@ -143,6 +143,34 @@ class _LiteLLMErrorMixin:
 
     __repr__ = __str__
 
+    def _init_status(
+        self,
+        status: int,
+        class_name: str,
+        message: str,
+        llm_provider: str | None,
+        model: str | None,
+        response: Any,
+        litellm_debug_info: str | None,
+        max_retries: int | None,
+        num_retries: int | None,
+        body: object | None,
+    ) -> None:
+        """The common construction of an ``openai.APIStatusError`` subclass."""
+        self.status_code = status
+        self._set_common(
+            f"litellm.{class_name}: {message}",
+            llm_provider,
+            model,
+            litellm_debug_info,
+            max_retries,
+            num_retries,
+        )
+        if response is None:
+            response = _response(status)
+        super().__init__(self.message, response=response, body=body)  # type: ignore[call-arg]
+        self.status_code = status
+
 
 # ----------------------------------------------------------------------------- 4xx
 
@@ -159,19 +187,10 @@ class BadRequestError(_LiteLLMErrorMixin, openai.BadRequestError):
         num_retries: int | None = None,
         body: dict | None = None,
     ):
-        self.status_code = 400
-        self._set_common(
-            f"litellm.BadRequestError: {message}",
-            llm_provider,
-            model,
-            litellm_debug_info,
-            max_retries,
-            num_retries,
+        self._init_status(
+            400, "BadRequestError", message, llm_provider, model, response,
+            litellm_debug_info, max_retries, num_retries, body,
         )
-        if response is None:
-            response = _response(400)
-        super().__init__(self.message, response=response, body=body)
-        self.status_code = 400
 
 
 class UnprocessableEntityError(_LiteLLMErrorMixin, openai.UnprocessableEntityError):
@@ -605,19 +624,10 @@ class ServiceUnavailableError(_LiteLLMErrorMixin, openai.APIStatusError):
         max_retries: int | None = None,
         num_retries: int | None = None,
     ):
-        self.status_code = 503
-        self._set_common(
-            f"litellm.ServiceUnavailableError: {message}",
-            llm_provider,
-            model,
-            litellm_debug_info,
-            max_retries,
-            num_retries,
+        self._init_status(
+            503, "ServiceUnavailableError", message, llm_provider, model, response,
+            litellm_debug_info, max_retries, num_retries, None,
         )
-        if response is None:
-            response = _response(503)
-        super().__init__(self.message, response=response, body=None)
-        self.status_code = 503
 
 
 class BadGatewayError(_LiteLLMErrorMixin, openai.APIStatusError):
@@ -631,19 +641,10 @@ class BadGatewayError(_LiteLLMErrorMixin, openai.APIStatusError):
         max_retries: int | None = None,
         num_retries: int | None = None,
     ):
-        self.status_code = 502
-        self._set_common(
-            f"litellm.BadGatewayError: {message}",
-            llm_provider,
-            model,
-            litellm_debug_info,
-            max_retries,
-            num_retries,
+        self._init_status(
+            502, "BadGatewayError", message, llm_provider, model, response,
+            litellm_debug_info, max_retries, num_retries, None,
         )
-        if response is None:
-            response = _response(502)
-        super().__init__(self.message, response=response, body=None)
-        self.status_code = 502
 
 
 class InternalServerError(_LiteLLMErrorMixin, openai.InternalServerError):
@@ -658,19 +659,10 @@ class InternalServerError(_LiteLLMErrorMixin, openai.InternalServerError):
         num_retries: int | None = None,
         body: object | None = None,
     ):
-        self.status_code = 500
-        self._set_common(
-            f"litellm.InternalServerError: {message}",
-            llm_provider,
-            model,
-            litellm_debug_info,
-            max_retries,
-            num_retries,
+        self._init_status(
+            500, "InternalServerError", message, llm_provider, model, response,
+            litellm_debug_info, max_retries, num_retries, body,
         )
-        if response is None:
-            response = _response(500)
-        super().__init__(self.message, response=response, body=body)
-        self.status_code = 500
         if self.type is None:
             self.type = "internal_server_error"
 
