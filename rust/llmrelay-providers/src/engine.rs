@@ -473,7 +473,7 @@ impl Engine {
                 }
             };
             let hidden = hidden(&target, headers, retries, started, &options);
-            let finisher = chat_finisher(&request, &target.provider_name, options.price_overrides);
+            let finisher = chat_finisher(request, &target.provider_name, options.price_overrides);
             let stream = AccountedStream::new(stream, strip_usage, target.model.clone(), finisher);
             return Ok(ChatOutcome::Stream(StreamResult { stream, hidden }));
         }
@@ -664,15 +664,12 @@ fn response_model_for_cost(requested: &str, reported: &str) -> String {
     }
 }
 
-fn chat_finisher(
-    request: &ChatRequest,
-    provider_name: &str,
-    overrides: PriceOverrides,
-) -> Finisher {
+/// Takes the request by value: it is kept only to count prompt tokens in the rare case the
+/// upstream reports no usage.
+fn chat_finisher(request: ChatRequest, provider_name: &str, overrides: PriceOverrides) -> Finisher {
     let model = request.model.clone();
     let provider_name = provider_name.to_owned();
-    // Prompt tokens are counted only if the upstream never reports usage.
-    let request_for_count = request.clone();
+    let request_for_count = request;
     Box::new(move |summary: &mut StreamSummary, text: &str| {
         let usage = summary.usage.clone().unwrap_or_else(|| {
             Usage::new(

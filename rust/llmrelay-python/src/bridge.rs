@@ -74,11 +74,14 @@ impl AsyncBridge {
         work: impl std::future::Future<Output = Finished> + Send + 'static,
     ) {
         let shared = Arc::clone(&self.shared);
+        // Hold the registry lock across the spawn: a task that finishes at once waits in
+        // `finish` until its handle is registered, so it always removes it (no stale entries).
+        let mut running = lock(&self.shared.running);
         let handle = runtime().spawn(async move {
             let finished = work.await;
             shared.finish(token, finished);
         });
-        lock(&self.shared.running).insert(token, handle.abort_handle());
+        running.insert(token, handle.abort_handle());
     }
 }
 
