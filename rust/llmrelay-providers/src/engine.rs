@@ -20,7 +20,7 @@ use crate::http::{self, Timeouts};
 use crate::mock;
 use crate::options::{self, CallOptions};
 use crate::provider::{self, Endpoint, HttpRequest, Provider};
-use crate::stream::{AccountedStream, ChunkStream, Finisher, StreamSummary, decode_sse};
+use crate::stream::{AccountedStream, ChunkStream, Finisher, StreamSummary, decode};
 
 /// What LiteLLM exposes as `response._hidden_params`.
 #[derive(Debug, Clone, Default)]
@@ -124,6 +124,7 @@ fn resolve_target(model: &str, options: &CallOptions) -> Result<Target> {
         .api_base
         .clone()
         .or_else(|| env_first(provider.api_base_env()))
+        .or_else(|| provider.derived_api_base(&options.credentials))
         .or_else(|| provider.default_api_base().map(str::to_owned))
         .ok_or_else(|| {
             Error::bad_request(format!(
@@ -165,6 +166,7 @@ fn resolve_target(model: &str, options: &CallOptions) -> Result<Target> {
             organization,
             extra_headers: options.extra_headers.clone(),
             drop_params: options.drop_params,
+            credentials: options.credentials.clone(),
         },
     })
 }
@@ -364,6 +366,16 @@ impl Call<'_> {
         }
     }
 
+    /// Let the provider authenticate a built request (signing, tokens).
+    async fn authorized(&self, mut request: HttpRequest) -> Result<HttpRequest> {
+        self.target
+            .provider
+            .authorize(&mut request, &self.target.endpoint)
+            .await
+            .map_err(|e| self.decorate(e, 0))?;
+        Ok(request)
+    }
+
     /// Whole-body call: open (with retries) and read the body.
     async fn whole(&self, request: &HttpRequest) -> Result<(Bytes, Vec<(String, String)>, u32)> {
         let opened = self.open(request, 0).await?;
@@ -452,13 +464,16 @@ impl Engine {
                     .get_or_insert_with(StreamOptions::default)
                     .include_usage = Some(true);
             }
-            let http_request = target.provider.chat_request(&request, &target.endpoint)?;
+            let http_request = call
+                .authorized(target.provider.chat_request(&request, &target.endpoint)?)
+                .await?;
             let idle = options.stream_timeout.or(options.timeouts.read);
             let mut used = 0;
             let (stream, headers, retries) = loop {
                 let opened = call.open(&http_request, used).await?;
-                let inner = decode_sse(
+                let inner = decode(
                     opened.response.bytes_stream(),
+                    target.provider.framing(),
                     target.provider.chat_decoder(&request),
                     idle,
                 );
@@ -477,7 +492,9 @@ impl Engine {
             let stream = AccountedStream::new(stream, strip_usage, target.model.clone(), finisher);
             return Ok(ChatOutcome::Stream(StreamResult { stream, hidden }));
         }
-        let http_request = target.provider.chat_request(&request, &target.endpoint)?;
+        let http_request = call
+            .authorized(target.provider.chat_request(&request, &target.endpoint)?)
+            .await?;
         let (bytes, headers, retries) = call.whole(&http_request).await?;
         let mut response = target
             .provider
@@ -556,14 +573,19 @@ impl Engine {
             model_for_errors: &original_model,
             stream: request.stream,
         };
-        let http_request = target
-            .provider
-            .text_completion_request(&request, &target.endpoint)?;
+        let http_request = call
+            .authorized(
+                target
+                    .provider
+                    .text_completion_request(&request, &target.endpoint)?,
+            )
+            .await?;
         if request.stream {
             let opened = call.open(&http_request, 0).await?;
             let idle = options.stream_timeout.or(options.timeouts.read);
-            let inner = decode_sse(
+            let inner = decode(
                 opened.response.bytes_stream(),
+                target.provider.framing(),
                 target.provider.text_completion_decoder(),
                 idle,
             );
@@ -633,9 +655,13 @@ impl Engine {
             model_for_errors: &original_model,
             stream: false,
         };
-        let http_request = target
-            .provider
-            .embedding_request(&request, &target.endpoint)?;
+        let http_request = call
+            .authorized(
+                target
+                    .provider
+                    .embedding_request(&request, &target.endpoint)?,
+            )
+            .await?;
         let (bytes, headers, retries) = call.whole(&http_request).await?;
         let response = target
             .provider

@@ -5,6 +5,7 @@ pub mod engine;
 pub mod http;
 pub mod litellm_params;
 pub mod mock;
+pub mod ndjson;
 pub mod openai;
 pub mod options;
 pub mod provider;

@@ -4,11 +4,13 @@
 //! bytes into canonical responses or chunks, with no I/O, so it is unit-tested on recorded
 //! fixtures. The engine does the I/O.
 
+use futures::future::BoxFuture;
 use llmrelay_core::types::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse,
     TextCompletionRequest, TextCompletionResponse,
 };
 use llmrelay_core::{Error, Result};
+use serde_json::{Map, Value};
 
 use crate::openai::{OpenAi, OpenAiCompatible};
 use crate::sse::RawEvent;
@@ -24,6 +26,17 @@ pub struct Endpoint {
     /// LiteLLM's `drop_params`: drop parameters the provider does not support instead of
     /// rejecting the call.
     pub drop_params: bool,
+    /// Cloud credentials and placement given with the call (`aws_*`, `vertex_*`, `azure_*`).
+    pub credentials: Map<String, Value>,
+}
+
+/// How a provider frames its streamed responses on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Server-sent events (`event:` / `data:` lines).
+    Sse,
+    /// One JSON document per line; each line becomes a `RawEvent` with an empty event name.
+    NdJson,
 }
 
 /// A request ready to send: always a POST of a JSON body in this providers.
@@ -59,6 +72,32 @@ pub trait Provider: Send + Sync {
 
     /// Whether a call without any API key is an error before sending.
     fn requires_api_key(&self) -> bool;
+
+    /// A base URL computed from the call's credentials (a cloud region or location), used when
+    /// neither the call nor the environment names one, before `default_api_base`.
+    fn derived_api_base(&self, credentials: &Map<String, Value>) -> Option<String> {
+        let _ = credentials;
+        None
+    }
+
+    /// How streamed responses are framed.
+    fn framing(&self) -> Framing {
+        Framing::Sse
+    }
+
+    /// Authenticate a built request just before it is sent (request signing, OAuth tokens).
+    /// The default sends it as built.
+    ///
+    /// # Errors
+    /// Missing or unusable credentials, or a failed token exchange.
+    fn authorize<'a>(
+        &'a self,
+        request: &'a mut HttpRequest,
+        endpoint: &'a Endpoint,
+    ) -> BoxFuture<'a, Result<()>> {
+        let _ = (request, endpoint);
+        Box::pin(async { Ok(()) })
+    }
 
     /// # Errors
     /// A request this provider cannot express.

@@ -14,7 +14,8 @@ use futures::{Stream, StreamExt};
 use llmrelay_core::types::{ChatChunk, TextCompletionResponse, Usage};
 use llmrelay_core::{Error, Result};
 
-use crate::provider::ChunkDecoder;
+use crate::ndjson;
+use crate::provider::{ChunkDecoder, Framing};
 use crate::sse::{self, RawEvent};
 
 /// A stream of canonical chunks.
@@ -39,8 +40,27 @@ where
     S: Stream<Item = std::result::Result<Bytes, E>> + Send + 'static,
     E: std::fmt::Display + Send + 'static,
 {
+    decode(body, Framing::Sse, decoder, idle)
+}
+
+/// Decode a streamed body framed as `framing` into chunks, with an idle limit between events.
+pub fn decode<T, S, E>(
+    body: S,
+    framing: Framing,
+    decoder: Box<dyn ChunkDecoder<T>>,
+    idle: Option<Duration>,
+) -> ChunkStream<T>
+where
+    T: Send + 'static,
+    S: Stream<Item = std::result::Result<Bytes, E>> + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let events = match framing {
+        Framing::Sse => sse::events(body).boxed(),
+        Framing::NdJson => ndjson::events(body).boxed(),
+    };
     let state = DecodeState {
-        events: sse::events(body).boxed(),
+        events,
         decoder,
         pending: VecDeque::new(),
         error: None,
