@@ -148,3 +148,46 @@ def test_supported_params_and_rate_limit_headers(mock):
     headers = r._hidden_params["additional_headers"]
     assert "anthropic-ratelimit-requests-limit" in headers
     assert headers["x-ratelimit-limit-requests"] == headers["anthropic-ratelimit-requests-limit"]
+
+
+@pytest.mark.asyncio
+async def test_acount_tokens_uses_the_count_tokens_endpoint(mock):
+    messages = [{"role": "system", "content": "be brief"}, *USER]
+    r = await litellm.acount_tokens(
+        model="anthropic/claude-sonnet-4-5", messages=messages, tools=TOOLS, **params(mock)
+    )
+    assert r.tokenizer_type == "anthropic_api"
+    assert r.request_model == "anthropic/claude-sonnet-4-5"
+    assert r.model_used == "claude-sonnet-4-5"
+    assert r.total_tokens == r.original_response["input_tokens"] > 0
+    sent = mock.last_request()
+    assert sent["path"] == "/v1/messages/count_tokens"
+    assert "token-counting-2024-11-01" in sent["headers"]["anthropic-beta"]
+    # The same translation as a chat call: system lifted out, tools in Anthropic's shape,
+    # and nothing the endpoint rejects (max_tokens, stream, sampling).
+    assert sent["body"]["system"][0]["text"] == "be brief"
+    assert [t["name"] for t in sent["body"]["tools"]] == ["get_weather", "get_time"]
+    assert set(sent["body"]) <= {"model", "messages", "system", "tools", "tool_choice", "thinking"}
+
+
+@pytest.mark.asyncio
+async def test_acount_tokens_falls_back_to_local_count(mock, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    # No key: counted locally, as LiteLLM does.
+    r = await litellm.acount_tokens(model="anthropic/claude-sonnet-4-5", messages=USER, api_base=mock.url)
+    assert r.tokenizer_type == "local_tokenizer"
+    assert r.total_tokens == litellm.token_counter(model="claude-sonnet-4-5", messages=USER)
+    # The endpoint failing (a 500 from the mock) also falls back to the local count.
+    r = await litellm.acount_tokens(
+        model="anthropic/claude-sonnet-4-5", messages=USER,
+        extra_headers={"x-mock-status": "500"}, **params(mock),
+    )
+    assert r.tokenizer_type == "local_tokenizer"
+    # Providers without a counting endpoint count locally; `system` joins the messages.
+    r = await litellm.acount_tokens(model="gpt-4o", messages=USER, system="be brief")
+    assert r.tokenizer_type == "local_tokenizer"
+    assert r.total_tokens == litellm.token_counter(
+        model="gpt-4o", messages=[{"role": "system", "content": "be brief"}, *USER]
+    )
+    assert r["total_tokens"] == r.total_tokens and r.model_dump()["error"] is False

@@ -25,6 +25,7 @@ __all__ = [
     "CustomStreamWrapper",
     "TextCompletionStreamWrapper",
     "acompletion",
+    "acount_tokens",
     "aembedding",
     "atext_completion",
     "completion",
@@ -490,3 +491,29 @@ async def aembedding(model: str, input: Any = None, **kwargs: Any) -> Any:
     if log is not None:
         log.async_success(response)
     return response
+
+
+async def acount_tokens(
+    model: str,
+    messages: list | None = None,
+    tools: list | None = None,
+    system: Any = None,
+    api_key: str | None = None,
+    api_base: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Count prompt tokens with the provider's token-counting API (Anthropic's
+    ``/v1/messages/count_tokens``) when it has one and a key is set, else locally, as
+    LiteLLM's ``acount_tokens`` does. Returns a ``TokenCountResponse``."""
+    from .types.utils import TokenCountResponse
+
+    params: dict[str, Any] = {"model": model, "messages": list(messages or [])}
+    for key, value in (("tools", tools), ("system", system), ("api_key", api_key), ("api_base", api_base)):
+        if value is not None:
+            params[key] = value
+    params.update(kwargs)
+    try:
+        result = await _async.submit("submit_count_tokens", params)
+    except NativeError as error:
+        raise _raise_native(error) from None
+    return TokenCountResponse(**result)

@@ -51,6 +51,7 @@ __all__ = [
     "StandardLoggingPayload",
     "StandardLoggingPayloadErrorInformation",
     "StandardLoggingPayloadStatusFields",
+    "TokenCountResponse",
     "StreamingChoices",
     "TextChoices",
     "TextCompletionResponse",
@@ -1494,3 +1495,42 @@ all_litellm_params: list[str] = [
     "vertex_ai_project", "vertex_ai_location",
 ]
 # fmt: on
+
+
+class TokenCountResponse(_Base):
+    """What ``acount_tokens`` returns (LiteLLM's ``TokenCountResponse``)."""
+
+    _order: ClassVar[tuple[str, ...]] = (
+        "total_tokens",
+        "request_model",
+        "model_used",
+        "tokenizer_type",
+        "original_response",
+        "error",
+        "error_message",
+        "status_code",
+    )
+    _json_is_dict = True
+    _always: ClassVar[dict[str, Any]] = {
+        "original_response": None,
+        "error": False,
+        "error_message": None,
+        "status_code": None,
+    }
+
+    def __init__(
+        self,
+        total_tokens: int = 0,
+        request_model: str = "",
+        model_used: str = "",
+        tokenizer_type: str = "",
+        **kwargs: Any,
+    ):
+        d = self.__dict__
+        d["total_tokens"] = total_tokens
+        d["request_model"] = request_model
+        d["model_used"] = model_used
+        d["tokenizer_type"] = tokenizer_type
+        for key, value in kwargs.items():
+            if value is not None or key not in self._always:
+                d[key] = value

@@ -165,6 +165,29 @@ pub trait Provider: Send + Sync {
     /// Classify an upstream error response.
     fn error(&self, status: u16, body: &[u8]) -> Error;
 
+    /// The provider's token-counting endpoint for a chat request's prompt, when it has one
+    /// (`acount_tokens`); `None` means "count locally".
+    fn count_tokens_request(
+        &self,
+        request: &ChatRequest,
+        endpoint: &Endpoint,
+    ) -> Option<Result<HttpRequest>> {
+        let _ = (request, endpoint);
+        None
+    }
+
+    /// The input-token total of a token-counting response.
+    ///
+    /// # Errors
+    /// A body that is not a valid token-counting response.
+    fn count_tokens_response(&self, body: &[u8]) -> Result<u64> {
+        let _ = body;
+        Err(Error::bad_request(format!(
+            "{} has no token counting endpoint",
+            self.name()
+        )))
+    }
+
     /// The OpenAI parameters this provider accepts for a model; `None` means all of them
     /// (OpenAI-compatible servers).
     fn supported_openai_params(&self, model: &str) -> Option<Vec<&'static str>> {

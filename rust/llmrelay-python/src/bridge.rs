@@ -12,7 +12,7 @@ use std::os::unix::net::UnixDatagram;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use pyo3::exceptions::{PyOSError, PyStopAsyncIteration};
+use pyo3::exceptions::{PyOSError, PyStopAsyncIteration, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use tokio::task::AbortHandle;
@@ -33,6 +33,8 @@ enum Finished {
     Text(Result<TextOutcome, Error>),
     Embedding(Result<CompletionResult<EmbeddingResponse>, Error>),
     Chunk(Option<Result<AnyChunk, Error>>),
+    /// Any engine answer that crosses as plain JSON (`acount_tokens`).
+    Json(Result<serde_json::Value, Error>),
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -92,9 +94,13 @@ fn convert(py: Python<'_>, finished: Finished) -> PyResult<(bool, Py<PyAny>)> {
         Finished::Embedding(Ok(result)) => whole_to_py(py, &result.response, &result.hidden),
         Finished::Chunk(Some(Ok(chunk))) => chunk_to_py(py, &chunk),
         Finished::Chunk(None) => Err(PyStopAsyncIteration::new_err(())),
+        Finished::Json(Ok(value)) => pythonize::pythonize(py, &value)
+            .map(Bound::unbind)
+            .map_err(|e| PyValueError::new_err(e.to_string())),
         Finished::Chat(Err(error))
         | Finished::Text(Err(error))
         | Finished::Embedding(Err(error))
+        | Finished::Json(Err(error))
         | Finished::Chunk(Some(Err(error))) => Err(to_py_err(&error)),
     };
     Ok(match result {
@@ -150,6 +156,19 @@ impl AsyncBridge {
         let params = params_from_py(params)?;
         self.spawn(token, async move {
             Finished::Embedding(Engine.embedding(params).await)
+        });
+        Ok(())
+    }
+
+    fn submit_count_tokens(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        let params = params_from_py(params)?;
+        self.spawn(token, async move {
+            Finished::Json(
+                Engine
+                    .count_tokens(params)
+                    .await
+                    .and_then(|count| Ok(serde_json::to_value(count)?)),
+            )
         });
         Ok(())
     }

@@ -247,6 +247,96 @@ impl Provider for Anthropic {
     fn error(&self, status: u16, body: &[u8]) -> Error {
         parse_error(status, body)
     }
+
+    fn count_tokens_request(
+        &self,
+        request: &ChatRequest,
+        endpoint: &Endpoint,
+    ) -> Option<Result<HttpRequest>> {
+        // Like LiteLLM: without a key there is nothing to ask, and the count is local.
+        let key = endpoint.api_key.as_deref().filter(|k| !k.is_empty())?;
+        Some(build_count_tokens_request(
+            request,
+            &endpoint.api_base,
+            &resolve_auth(key),
+            &endpoint.extra_headers,
+        ))
+    }
+
+    fn count_tokens_response(&self, body: &[u8]) -> Result<u64> {
+        parse_count_tokens(body)
+    }
+}
+
+/// The body fields the count-tokens endpoint accepts
+/// (<https://docs.anthropic.com/en/api/messages-count-tokens>).
+const COUNT_TOKENS_FIELDS: &[&str] = &[
+    "model",
+    "messages",
+    "system",
+    "tools",
+    "tool_choice",
+    "thinking",
+    "mcp_servers",
+];
+
+/// `POST {api_base}/v1/messages/count_tokens` for a chat request: the same translation as the
+/// chat call (so OpenAI-shaped messages, system prompts and tools count as they will be sent),
+/// with only the fields the endpoint takes, and the token-counting beta LiteLLM sends.
+///
+/// # Errors
+/// See [`messages_body`].
+pub fn build_count_tokens_request(
+    request: &ChatRequest,
+    api_base: &str,
+    auth: &AnthropicAuth,
+    extra_headers: &[(String, String)],
+) -> Result<HttpRequest> {
+    let mut http = build_chat_request(
+        request,
+        format!("{}/count_tokens", messages_url(api_base, true)),
+        auth,
+        extra_headers,
+        true,
+    )?;
+    let mut body: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&http.body)?;
+    body.retain(|key, _| COUNT_TOKENS_FIELDS.contains(&key.as_str()));
+    http.body = serde_json::to_vec(&body)?;
+    let beta = http
+        .headers
+        .iter_mut()
+        .find(|(name, _)| name.eq_ignore_ascii_case("anthropic-beta"));
+    match beta {
+        Some((_, value)) if !value.split(',').any(|b| b.trim() == COUNT_TOKENS_BETA) => {
+            value.push(',');
+            value.push_str(COUNT_TOKENS_BETA);
+        }
+        Some(_) => {}
+        None => http
+            .headers
+            .push(("anthropic-beta".to_owned(), COUNT_TOKENS_BETA.to_owned())),
+    }
+    Ok(http)
+}
+
+/// The beta flag LiteLLM sends with count-tokens calls.
+const COUNT_TOKENS_BETA: &str = "token-counting-2024-11-01";
+
+/// `{"input_tokens": N}`.
+///
+/// # Errors
+/// A body without a non-negative integer `input_tokens`.
+pub fn parse_count_tokens(body: &[u8]) -> Result<u64> {
+    let value: serde_json::Value = serde_json::from_slice(body)?;
+    value
+        .get("input_tokens")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Api,
+                "AnthropicException - count_tokens response has no input_tokens",
+            )
+        })
 }
 
 #[cfg(test)]
@@ -283,6 +373,48 @@ mod tests {
             .collect();
         kept.sort();
         kept
+    }
+
+    /// Body and headers per <https://docs.anthropic.com/en/api/messages-count-tokens>.
+    #[test]
+    fn count_tokens_request_keeps_only_counted_fields() {
+        let request: ChatRequest = serde_json::from_value(serde_json::json!({
+            "model": "claude-sonnet-4-5",
+            "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}],
+            "max_tokens": 10, "temperature": 0.2, "stream": true,
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+        }))
+        .unwrap();
+        let http = build_count_tokens_request(
+            &request,
+            "https://api.anthropic.com/",
+            &AnthropicAuth::ApiKey("sk-ant".into()),
+            &[("anthropic-beta".into(), "files-api-2025-04-14".into())],
+        )
+        .unwrap();
+        assert_eq!(
+            http.url,
+            "https://api.anthropic.com/v1/messages/count_tokens"
+        );
+        let body: Value = serde_json::from_slice(&http.body).unwrap();
+        let mut keys: Vec<&str> = body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["messages", "model", "system", "tools"]);
+        assert_eq!(body["system"][0]["text"], "be brief");
+        let beta = &http
+            .headers
+            .iter()
+            .find(|(k, _)| k == "anthropic-beta")
+            .unwrap()
+            .1;
+        assert_eq!(beta, "files-api-2025-04-14,token-counting-2024-11-01");
+        assert_eq!(parse_count_tokens(br#"{"input_tokens": 14}"#).unwrap(), 14);
+        assert!(parse_count_tokens(br#"{"tokens": 14}"#).is_err());
     }
 
     #[test]
