@@ -22,6 +22,7 @@ from .main import (
     mock_completion,
     text_completion,
 )
+from .responses import ResponsesAPIResponse, aresponses, responses
 from .types.utils import (
     Choices,
     Delta,
@@ -192,6 +193,9 @@ __all__ = [
     "acompletion",
     "acount_tokens",
     "aembedding",
+    "aresponses",
+    "responses",
+    "ResponsesAPIResponse",
     "atext_completion",
     "completion",
     "completion_cost",

@@ -226,8 +226,11 @@ class CallLog:
         self, response: Any, hidden: dict, cost: Any, summary: dict | None, exc: BaseException | None
     ) -> dict:
         usage = getattr(response, "usage", None) if response is not None else None
-        prompt_tokens = getattr(usage, "prompt_tokens", 0) or 0
-        completion_tokens = getattr(usage, "completion_tokens", 0) or 0
+        # Chat usage, or the Responses API's input/output tokens.
+        prompt_tokens = getattr(usage, "prompt_tokens", None) or getattr(usage, "input_tokens", 0) or 0
+        completion_tokens = (
+            getattr(usage, "completion_tokens", None) or getattr(usage, "output_tokens", 0) or 0
+        )
         start = _epoch(self.start_time)
         end = _epoch(self.end_time)
         completion_start = (summary or {}).get("completion_start_time") or end

@@ -98,14 +98,14 @@ fn env_first(names: &[&str]) -> Option<String> {
 }
 
 /// Everything resolved about where a call goes.
-struct Target {
-    provider: &'static dyn Provider,
-    provider_name: String,
-    model: String,
-    endpoint: Endpoint,
+pub(crate) struct Target {
+    pub(crate) provider: &'static dyn Provider,
+    pub(crate) provider_name: String,
+    pub(crate) model: String,
+    pub(crate) endpoint: Endpoint,
 }
 
-fn resolve_target(model: &str, options: &CallOptions) -> Result<Target> {
+pub(crate) fn resolve_target(model: &str, options: &CallOptions) -> Result<Target> {
     let resolved = detect::resolve(
         model,
         options.custom_llm_provider.as_deref(),
@@ -264,7 +264,7 @@ fn count_completion_tokens(model: &str, text: &str) -> u64 {
 }
 
 /// Price a usage; `None` when the model is unknown to the catalog (LiteLLM logs and moves on).
-fn price(
+pub(crate) fn price(
     model: &str,
     provider: &str,
     usage: &Usage,
@@ -283,23 +283,23 @@ fn price(
 }
 
 /// An HTTP exchange with retries on retryable errors (honouring Retry-After) and timeouts.
-struct Call<'a> {
-    target: &'a Target,
-    timeouts: Timeouts,
-    num_retries: u32,
-    model_for_errors: &'a str,
-    stream: bool,
+pub(crate) struct Call<'a> {
+    pub(crate) target: &'a Target,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) num_retries: u32,
+    pub(crate) model_for_errors: &'a str,
+    pub(crate) stream: bool,
 }
 
 /// A successful HTTP response: headers read, body not yet consumed.
-struct Opened {
-    response: reqwest::Response,
-    headers: Vec<(String, String)>,
-    retries: u32,
+pub(crate) struct Opened {
+    pub(crate) response: reqwest::Response,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) retries: u32,
 }
 
 impl Call<'_> {
-    fn decorate(&self, error: Error, retries: u32) -> Error {
+    pub(crate) fn decorate(&self, error: Error, retries: u32) -> Error {
         let mut error = error
             .with_provider(&self.target.provider_name)
             .with_model(self.model_for_errors);
@@ -344,7 +344,7 @@ impl Call<'_> {
     /// Open the response, retrying retryable failures before any byte reached the caller.
     /// `used` retries were already spent on this call (a stream that failed before its
     /// first chunk re-opens with the rest of the budget).
-    async fn open(&self, request: &HttpRequest, used: u32) -> Result<Opened> {
+    pub(crate) async fn open(&self, request: &HttpRequest, used: u32) -> Result<Opened> {
         let body = Bytes::from(request.body.clone());
         let mut attempt = used;
         loop {
@@ -367,7 +367,7 @@ impl Call<'_> {
     }
 
     /// Let the provider authenticate a built request (signing, tokens).
-    async fn authorized(&self, mut request: HttpRequest) -> Result<HttpRequest> {
+    pub(crate) async fn authorized(&self, mut request: HttpRequest) -> Result<HttpRequest> {
         self.target
             .provider
             .authorize(&mut request, &self.target.endpoint)
@@ -377,7 +377,10 @@ impl Call<'_> {
     }
 
     /// Whole-body call: open (with retries) and read the body.
-    async fn whole(&self, request: &HttpRequest) -> Result<(Bytes, Vec<(String, String)>, u32)> {
+    pub(crate) async fn whole(
+        &self,
+        request: &HttpRequest,
+    ) -> Result<(Bytes, Vec<(String, String)>, u32)> {
         let opened = self.open(request, 0).await?;
         let retries = opened.retries;
         match opened.response.bytes().await {
@@ -387,7 +390,7 @@ impl Call<'_> {
     }
 }
 
-fn hidden(
+pub(crate) fn hidden(
     target: &Target,
     headers: Vec<(String, String)>,
     retries: u32,
@@ -412,7 +415,9 @@ fn hidden(
 }
 
 /// Peek the first chunk so a failure before any data is retried like any other failure.
-async fn peek_first<T: Send + 'static>(mut stream: ChunkStream<T>) -> Result<ChunkStream<T>> {
+pub(crate) async fn peek_first<T: Send + 'static>(
+    mut stream: ChunkStream<T>,
+) -> Result<ChunkStream<T>> {
     match stream.next().await {
         None => Ok(futures::stream::empty().boxed()),
         Some(Err(error)) => Err(error),

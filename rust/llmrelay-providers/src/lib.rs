@@ -9,6 +9,7 @@ pub mod ndjson;
 pub mod openai;
 pub mod options;
 pub mod provider;
+pub mod responses;
 pub mod sse;
 pub mod stream;
 

@@ -165,6 +165,17 @@ pub trait Provider: Send + Sync {
     /// Classify an upstream error response.
     fn error(&self, status: u16, body: &[u8]) -> Error;
 
+    /// A native Responses API request (`POST /responses`) when the provider has one; `None`
+    /// bridges `responses()` through chat completions.
+    fn responses_request(
+        &self,
+        body: &Map<String, Value>,
+        endpoint: &Endpoint,
+    ) -> Option<Result<HttpRequest>> {
+        let _ = (body, endpoint);
+        None
+    }
+
     /// The provider's token-counting endpoint for a chat request's prompt, when it has one
     /// (`acount_tokens`); `None` means "count locally".
     fn count_tokens_request(

@@ -33,6 +33,7 @@ enum Finished {
     Text(Result<TextOutcome, Error>),
     Embedding(Result<CompletionResult<EmbeddingResponse>, Error>),
     Chunk(Option<Result<AnyChunk, Error>>),
+    Responses(Result<llmrelay_providers::responses::ResponsesOutcome, Error>),
     /// Any engine answer that crosses as plain JSON (`acount_tokens`).
     Json(Result<serde_json::Value, Error>),
 }
@@ -94,6 +95,7 @@ fn convert(py: Python<'_>, finished: Finished) -> PyResult<(bool, Py<PyAny>)> {
         Finished::Embedding(Ok(result)) => whole_to_py(py, &result.response, &result.hidden),
         Finished::Chunk(Some(Ok(chunk))) => chunk_to_py(py, &chunk),
         Finished::Chunk(None) => Err(PyStopAsyncIteration::new_err(())),
+        Finished::Responses(Ok(outcome)) => crate::responses_outcome_to_py(py, outcome),
         Finished::Json(Ok(value)) => pythonize::pythonize(py, &value)
             .map(Bound::unbind)
             .map_err(|e| PyValueError::new_err(e.to_string())),
@@ -101,6 +103,7 @@ fn convert(py: Python<'_>, finished: Finished) -> PyResult<(bool, Py<PyAny>)> {
         | Finished::Text(Err(error))
         | Finished::Embedding(Err(error))
         | Finished::Json(Err(error))
+        | Finished::Responses(Err(error))
         | Finished::Chunk(Some(Err(error))) => Err(to_py_err(&error)),
     };
     Ok(match result {
@@ -156,6 +159,14 @@ impl AsyncBridge {
         let params = params_from_py(params)?;
         self.spawn(token, async move {
             Finished::Embedding(Engine.embedding(params).await)
+        });
+        Ok(())
+    }
+
+    fn submit_responses(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        let params = params_from_py(params)?;
+        self.spawn(token, async move {
+            Finished::Responses(Engine.responses(params).await)
         });
         Ok(())
     }

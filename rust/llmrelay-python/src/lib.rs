@@ -17,6 +17,7 @@ use llmrelay_core::{Error, catalog, cost, detect, tokens};
 use llmrelay_providers::Engine;
 use llmrelay_providers::engine::{ChatOutcome, HiddenParams, StreamResult, TextOutcome};
 use llmrelay_providers::litellm_params::LITELLM_PARAMS;
+use llmrelay_providers::responses::ResponsesOutcome;
 use llmrelay_providers::stream::{AccountedStream, StreamSummary};
 
 mod bridge;
@@ -137,11 +138,14 @@ pub(crate) fn whole_to_py<T: serde::Serialize>(
 enum AnyStream {
     Chat(AccountedStream<ChatChunk>),
     Text(AccountedStream<TextCompletionResponse>),
+    /// Responses API events.
+    Json(futures::stream::BoxStream<'static, Result<Value, Error>>),
 }
 
 pub(crate) enum AnyChunk {
     Chat(ChatChunk),
     Text(TextCompletionResponse),
+    Json(Value),
 }
 
 impl AnyStream {
@@ -149,6 +153,7 @@ impl AnyStream {
         match self {
             Self::Chat(stream) => stream.next().await.map(|r| r.map(AnyChunk::Chat)),
             Self::Text(stream) => stream.next().await.map(|r| r.map(AnyChunk::Text)),
+            Self::Json(stream) => stream.next().await.map(|r| r.map(AnyChunk::Json)),
         }
     }
 }
@@ -157,6 +162,7 @@ pub(crate) fn chunk_to_py(py: Python<'_>, chunk: &AnyChunk) -> PyResult<Py<PyAny
     let value = match chunk {
         AnyChunk::Chat(chunk) => pythonize(py, chunk),
         AnyChunk::Text(chunk) => pythonize(py, chunk),
+        AnyChunk::Json(value) => pythonize(py, value),
     };
     value.map(Bound::unbind).map_err(|e| json_err(&e))
 }
@@ -265,9 +271,37 @@ pub(crate) fn text_outcome_to_py(py: Python<'_>, outcome: TextOutcome) -> PyResu
     }
 }
 
+pub(crate) fn responses_outcome_to_py(
+    py: Python<'_>,
+    outcome: ResponsesOutcome,
+) -> PyResult<Py<PyAny>> {
+    match outcome {
+        ResponsesOutcome::Whole(result) => whole_to_py(py, &result.response, &result.hidden),
+        ResponsesOutcome::Stream(stream) => {
+            let inner = Stream::new(
+                AnyStream::Json(stream.events),
+                stream.summary,
+                stream.hidden,
+            );
+            Ok(Py::new(py, inner)?.into_any())
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Calls
 // ---------------------------------------------------------------------------------------------
+
+/// Responses API. Returns `(response, hidden_params)` or a `Stream` of event dicts.
+#[pyfunction]
+fn responses(py: Python<'_>, params: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    let params = params_from_py(params)?;
+    let outcome = py.detach(|| runtime().block_on(Engine.responses(params)));
+    match outcome {
+        Ok(outcome) => responses_outcome_to_py(py, outcome),
+        Err(error) => Err(to_py_err(&error)),
+    }
+}
 
 /// Chat completion. Returns `(response, hidden_params)` or a `Stream`.
 #[pyfunction]
@@ -626,6 +660,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<MockServer>()?;
     m.add_class::<bridge::AsyncBridge>()?;
     m.add_function(wrap_pyfunction!(completion, m)?)?;
+    m.add_function(wrap_pyfunction!(responses, m)?)?;
     m.add_function(wrap_pyfunction!(text_completion, m)?)?;
     m.add_function(wrap_pyfunction!(embedding, m)?)?;
     m.add_function(wrap_pyfunction!(token_counter, m)?)?;

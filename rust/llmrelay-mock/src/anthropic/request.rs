@@ -80,6 +80,9 @@ pub(super) struct MessagesRequest<'a> {
     pub thinking: Thinking,
     pub stop_sequences: Vec<&'a str>,
     pub stream: bool,
+    /// Structured outputs: the JSON schema of `output_format` (or `output_config.format`) with
+    /// `type: "json_schema"`; the answer text is then a JSON object matching it.
+    pub output_schema: Option<&'a Value>,
 }
 
 impl<'a> MessagesRequest<'a> {
@@ -135,6 +138,11 @@ impl<'a> MessagesRequest<'a> {
             thinking,
             stop_sequences,
             stream,
+            output_schema: request
+                .get("output_format")
+                .or_else(|| request.get("output_config").and_then(|c| c.get("format")))
+                .filter(|f| f.get("type").and_then(Value::as_str) == Some("json_schema"))
+                .and_then(|f| f.get("schema")),
         })
     }
 

@@ -97,7 +97,12 @@ impl<'a> MessagePlan<'a> {
             Vec::new()
         };
         let text: Option<Cow<'a, str>> = match (tool_uses.is_empty(), request.tool_choice) {
-            (true, _) => Some(Cow::Borrowed(exchange.content())),
+            (true, _) => match request.output_schema {
+                Some(schema) if !exchange.has_content_override() => {
+                    Some(Cow::Owned(crate::shaping::mock_object(Some(schema))))
+                }
+                _ => Some(Cow::Borrowed(exchange.content())),
+            },
             // With `any` or `tool` the API prefills the turn, so no text comes before the tool calls.
             (false, ToolChoice::Auto { .. }) => Some(Cow::Borrowed(TOOL_PREAMBLE)),
             (false, _) => None,

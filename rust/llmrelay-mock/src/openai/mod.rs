@@ -9,6 +9,7 @@ mod embeddings;
 mod error;
 mod models;
 mod request;
+mod responses;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -40,6 +41,8 @@ pub(crate) fn routes() -> Router<Arc<MockState>> {
         .route("/chat/completions", post(chat_completions))
         .route("/v1/completions", post(completions))
         .route("/completions", post(completions))
+        .route("/v1/responses", post(responses_create))
+        .route("/responses", post(responses_create))
         .route("/v1/embeddings", post(embeddings))
         .route("/embeddings", post(embeddings))
         .route("/v1/models", get(list_models))
@@ -70,6 +73,33 @@ async fn chat_completions(
             exchange.chunk_count(),
         )),
         Ok(plan) => Rendered::Whole(chat::render_chat_completion(&plan, &id, created)),
+        Err(error) => Rendered::Error(error),
+    };
+    rendered.respond(exchange).await
+}
+
+async fn responses_create(
+    State(state): State<Arc<MockState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut exchange =
+        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
+            Ok(exchange) => exchange,
+            Err(response) => return response,
+        };
+    let request = exchange.body.take();
+    let (id, created) = (new_id("resp_"), crate::unix_seconds());
+    let rendered = match responses::ResponsesPlan::new(request.as_ref(), &exchange) {
+        Ok(plan) if plan.stream => Rendered::Stream(responses::render_response_stream(
+            &plan,
+            &id,
+            created,
+            exchange.chunk_count(),
+        )),
+        Ok(plan) => Rendered::Whole(responses::render_response(&plan, &id, created)),
         Err(error) => Rendered::Error(error),
     };
     rendered.respond(exchange).await

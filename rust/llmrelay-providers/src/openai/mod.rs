@@ -93,6 +93,19 @@ macro_rules! openai_family {
             fn chat_response(&self, body: &[u8], _request: &ChatRequest) -> Result<ChatResponse> {
                 parse_chat(body)
             }
+            fn responses_request(
+                &self,
+                body: &serde_json::Map<String, serde_json::Value>,
+                endpoint: &Endpoint,
+            ) -> Option<Result<HttpRequest>> {
+                // Only the official API is sure to have `/responses`; compatible servers are
+                // bridged through chat completions, as LiteLLM does.
+                (self.name() == "openai").then(|| {
+                    serde_json::to_vec(body)
+                        .map(|bytes| post(endpoint, "/responses", bytes))
+                        .map_err(Into::into)
+                })
+            }
             fn chat_decoder(&self, _request: &ChatRequest) -> Box<dyn ChunkDecoder<ChatChunk>> {
                 Box::new(ChatDecoder::default())
             }
