@@ -191,3 +191,16 @@ async def test_acount_tokens_falls_back_to_local_count(mock, monkeypatch):
         model="gpt-4o", messages=[{"role": "system", "content": "be brief"}, *USER]
     )
     assert r["total_tokens"] == r.total_tokens and r.model_dump()["error"] is False
+
+
+def test_http_image_url_fetch_errors(mock, monkeypatch):
+    # A plain-http image URL is downloaded before translation (as LiteLLM does): a failed
+    # download is a BadRequestError naming the URL, and no request reaches the provider.
+    missing = mock.url + "/__mock/no-such-image.png"
+    image = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": missing}}]}]
+    with pytest.raises(litellm.BadRequestError, match="Unable to fetch image from URL"):
+        litellm.completion(model="anthropic/claude-sonnet-4-5", messages=image, **params(mock))
+    monkeypatch.setenv("MAX_IMAGE_URL_DOWNLOAD_SIZE_MB", "0")
+    with pytest.raises(litellm.BadRequestError, match="download is disabled"):
+        litellm.completion(model="anthropic/claude-sonnet-4-5", messages=image, **params(mock))
+    assert all(r["path"] != "/v1/messages" for r in mock.requests())

@@ -69,7 +69,8 @@ PROFILES = [
             errors={**COMMON_ERRORS, 503: litellm.ServiceUnavailableError}, reasoning=False),
     Profile("anthropic", "anthropic/claude-sonnet-4-5", _anthropic_params,
             errors={**COMMON_ERRORS, 529: litellm.InternalServerError},
-            mid_stream_error=litellm.InternalServerError, json_object_mode=False),
+            mid_stream_error=litellm.InternalServerError, json_object_mode=False,
+            inlines_image_urls=True),  # plain http:// URLs only; https goes by reference
 ]
 
 

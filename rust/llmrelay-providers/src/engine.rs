@@ -451,6 +451,13 @@ impl Engine {
         }
         let target = resolve_target(&original_model, &options)?;
         request.model.clone_from(&target.model);
+        let provider = target.provider;
+        crate::images::inline_image_urls(&mut request, &|url| provider.inlines_image_url(url))
+            .await
+            .map_err(|e| {
+                e.with_provider(&target.provider_name)
+                    .with_model(&original_model)
+            })?;
         let call = Call {
             target: &target,
             timeouts: options.timeouts,

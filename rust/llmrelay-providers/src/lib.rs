@@ -3,6 +3,7 @@
 pub mod anthropic;
 pub mod engine;
 pub mod http;
+pub mod images;
 pub mod litellm_params;
 pub mod mock;
 pub mod ndjson;

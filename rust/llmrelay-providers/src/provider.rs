@@ -80,6 +80,13 @@ pub trait Provider: Send + Sync {
         None
     }
 
+    /// Whether an `image_url` part's URL must be downloaded and sent inline (the engine fetches
+    /// it before translation; see `images`).
+    fn inlines_image_url(&self, url: &str) -> bool {
+        let _ = url;
+        false
+    }
+
     /// How streamed responses are framed.
     fn framing(&self) -> Framing {
         Framing::Sse

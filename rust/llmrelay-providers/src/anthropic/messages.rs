@@ -362,10 +362,8 @@ fn image_format(part: &ContentPart) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// `image_url` → `image`: https URLs by reference, data URLs inline.
-///
-/// LiteLLM downloads plain-http URLs and sends them inline; translation here does no I/O, so
-/// they are sent by reference too (Anthropic fetches them).
+/// `image_url` → `image`: URLs by reference, data URLs inline. (The engine has already
+/// replaced plain-`http` URLs by their bytes, as LiteLLM downloads those.)
 fn image_block(part: &ContentPart) -> Result<AnthropicContentBlock> {
     let url = part.image_url.as_ref().map_or("", |i| i.url.as_str());
     let format = image_format(part);

@@ -190,6 +190,12 @@ impl Provider for Anthropic {
         openai_rate_limit_headers(headers)
     }
 
+    /// Anthropic fetches `https` URLs itself; plain `http` ones are downloaded and sent inline,
+    /// as LiteLLM does.
+    fn inlines_image_url(&self, url: &str) -> bool {
+        url.starts_with("http://")
+    }
+
     fn name(&self) -> &str {
         "anthropic"
     }
