@@ -12,7 +12,7 @@ use llmrelay_core::types::{
 use llmrelay_core::{Error, Result};
 use serde_json::{Map, Value};
 
-use crate::openai::{OpenAi, OpenAiCompatible};
+use crate::openai::OpenAi;
 use crate::sse::RawEvent;
 
 /// Where and as whom to call.
@@ -182,51 +182,7 @@ pub trait Provider: Send + Sync {
 
 static OPENAI: OpenAi = OpenAi;
 
-/// OpenAI-compatible servers reached by `api_base`: one implementation, rows of data.
-static COMPATIBLE: &[OpenAiCompatible] = &[
-    OpenAiCompatible {
-        name: "custom_openai",
-        default_base: None,
-        key_env: &[],
-        base_env: &[],
-        key_required: false,
-    },
-    OpenAiCompatible {
-        name: "openai_like",
-        default_base: None,
-        key_env: &[],
-        base_env: &[],
-        key_required: false,
-    },
-    OpenAiCompatible {
-        name: "hosted_vllm",
-        default_base: None,
-        key_env: &["HOSTED_VLLM_API_KEY"],
-        base_env: &["HOSTED_VLLM_API_BASE"],
-        key_required: false,
-    },
-    OpenAiCompatible {
-        name: "vllm",
-        default_base: None,
-        key_env: &["VLLM_API_KEY"],
-        base_env: &["VLLM_API_BASE"],
-        key_required: false,
-    },
-    OpenAiCompatible {
-        name: "lm_studio",
-        default_base: Some("http://localhost:1234/v1"),
-        key_env: &["LM_STUDIO_API_KEY"],
-        base_env: &["LM_STUDIO_API_BASE"],
-        key_required: false,
-    },
-    OpenAiCompatible {
-        name: "litellm_proxy",
-        default_base: None,
-        key_env: &["LITELLM_PROXY_API_KEY"],
-        base_env: &["LITELLM_PROXY_API_BASE"],
-        key_required: false,
-    },
-];
+// OpenAI-compatible rows (and Azure, Ollama, Cohere, Hugging Face) are served by `compatible.rs`.
 
 /// The provider serving a name, if this build implements it.
 #[must_use]
@@ -235,10 +191,7 @@ pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
         "openai" => Some(&OPENAI),
         "text-completion-openai" => Some(&crate::openai::OpenAiInstruct),
         "anthropic" => Some(&crate::anthropic::Anthropic),
-        other => COMPATIBLE
-            .iter()
-            .find(|p| p.name == other)
-            .map(|p| p as &dyn Provider),
+        other => crate::compatible::lookup(other),
     }
 }
 
@@ -246,6 +199,6 @@ pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
 #[must_use]
 pub fn implemented() -> Vec<&'static str> {
     let mut names = vec!["openai", "text-completion-openai", "anthropic"];
-    names.extend(COMPATIBLE.iter().map(|p| p.name));
+    names.extend(crate::compatible::names());
     names
 }

@@ -28,15 +28,7 @@ pub use stream::{ChatDecoder, TextCompletionDecoder};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OpenAi;
 
-/// An OpenAI-compatible server, described by data.
-#[derive(Debug, Clone, Copy)]
-pub struct OpenAiCompatible {
-    pub name: &'static str,
-    pub default_base: Option<&'static str>,
-    pub key_env: &'static [&'static str],
-    pub base_env: &'static [&'static str],
-    pub key_required: bool,
-}
+pub use crate::compatible::OpenAiCompatible;
 
 const OPENAI_BASE: &str = "https://api.openai.com/v1";
 
@@ -44,7 +36,7 @@ const OPENAI_BASE: &str = "https://api.openai.com/v1";
 /// it uses always sends one; servers started without auth ignore it).
 const PLACEHOLDER_KEY: &str = "fake-api-key";
 
-fn post(endpoint: &Endpoint, path: &str, body: Vec<u8>) -> HttpRequest {
+pub(crate) fn post(endpoint: &Endpoint, path: &str, body: Vec<u8>) -> HttpRequest {
     let base = endpoint.api_base.trim_end_matches('/');
     let mut headers = Vec::with_capacity(3 + endpoint.extra_headers.len());
     headers.push(("content-type".to_owned(), "application/json".to_owned()));
@@ -137,13 +129,4 @@ openai_family!(
     |_: &OpenAi| &["OPENAI_API_KEY"][..],
     |_: &OpenAi| &["OPENAI_BASE_URL", "OPENAI_API_BASE"][..],
     |_: &OpenAi| true
-);
-
-openai_family!(
-    OpenAiCompatible,
-    |p: &OpenAiCompatible| p.name,
-    |p: &OpenAiCompatible| p.default_base,
-    |p: &OpenAiCompatible| p.key_env,
-    |p: &OpenAiCompatible| p.base_env,
-    |p: &OpenAiCompatible| p.key_required
 );
