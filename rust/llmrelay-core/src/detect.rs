@@ -273,7 +273,8 @@ pub fn resolve(
             });
         }
     }
-    if model.starts_with("ft:gpt-") || model.starts_with("gpt-image") {
+    if model.starts_with("ft:gpt-") || model.starts_with("gpt-image") || model.starts_with("dall-e")
+    {
         return Ok(Resolved {
             model: model.to_owned(),
             provider: "openai".to_owned(),

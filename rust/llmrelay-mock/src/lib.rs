@@ -5,6 +5,7 @@
 //! users load-testing a gateway. See `README.md` for every header and control endpoint.
 
 mod anthropic;
+mod azure;
 mod exchange;
 mod faults;
 mod openai;
@@ -413,6 +414,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .route("/__mock/reset", axum::routing::post(control_reset));
     openai::routes()
         .merge(anthropic::routes())
+        .merge(azure::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)

@@ -807,10 +807,14 @@ pub fn names() -> Vec<&'static str> {
 }
 
 /// Providers with their own implementation, served through [`lookup`].
-const DEDICATED: &[&str] = &[];
+const DEDICATED: &[&str] = &["azure", "azure_ai"];
 
-fn dedicated(_name: &str) -> Option<&'static dyn Provider> {
-    None
+fn dedicated(name: &str) -> Option<&'static dyn Provider> {
+    match name {
+        "azure" => Some(&crate::azure::Azure),
+        "azure_ai" => Some(&crate::azure::AzureAi),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -764,3 +764,70 @@ pub(crate) async fn sleep(duration: Option<Duration>) {
         tokio::time::sleep(duration).await;
     }
 }
+
+impl Engine {
+    /// `image_generation` / `rerank` / `moderation` and their async forms.
+    ///
+    /// A moderation call without a model goes to OpenAI with no `model` in the body (the API's
+    /// default model), as LiteLLM's does.
+    ///
+    /// # Errors
+    /// Every failure, classified.
+    pub async fn operation(
+        self,
+        operation: crate::operations::Operation,
+        params: Map<String, Value>,
+    ) -> Result<CompletionResult<Value>> {
+        use crate::operations::Operation;
+        let started = Instant::now();
+        let (mut body, mut options) = options::split(params)?;
+        operation.validate(&body)?;
+        let original_model = match body.get("model") {
+            Some(Value::String(model)) if !model.is_empty() => model.clone(),
+            None | Some(Value::Null) if operation == Operation::Moderation => {
+                options
+                    .custom_llm_provider
+                    .get_or_insert_with(|| "openai".to_owned());
+                String::new()
+            }
+            None | Some(Value::Null) if operation == Operation::ImageGeneration => {
+                // LiteLLM's default, as OpenAI's.
+                "dall-e-2".to_owned()
+            }
+            _ => return Err(Error::bad_request("model is required").with_param("model")),
+        };
+        let routing_model = if original_model.is_empty() {
+            "omni-moderation-latest"
+        } else {
+            &original_model
+        };
+        let target = resolve_target(routing_model, &options)?;
+        if original_model.is_empty() {
+            body.remove("model");
+        } else {
+            body.insert("model".to_owned(), Value::String(target.model.clone()));
+        }
+        let call = Call {
+            target: &target,
+            timeouts: options.timeouts,
+            num_retries: options.num_retries,
+            model_for_errors: routing_model,
+            stream: false,
+        };
+        let http_request = call
+            .authorized(
+                target
+                    .provider
+                    .operation_request(operation, &body, &target.endpoint)
+                    .map_err(|e| call.decorate(e, 0))?,
+            )
+            .await?;
+        let (bytes, headers, retries) = call.whole(&http_request).await?;
+        let response = target
+            .provider
+            .operation_response(operation, &bytes, &body)
+            .map_err(|e| call.decorate(e, retries))?;
+        let hidden = hidden(&target, headers, retries, started, &options);
+        Ok(CompletionResult { response, hidden })
+    }
+}

@@ -1,6 +1,7 @@
 //! llmrelay-providers: provider translation, stream decoding, and the engine that calls upstreams.
 
 pub mod anthropic;
+pub mod azure;
 pub mod compatible;
 pub mod engine;
 pub mod http;
@@ -8,6 +9,7 @@ pub mod litellm_params;
 pub mod mock;
 pub mod ndjson;
 pub mod openai;
+pub mod operations;
 pub mod options;
 pub mod params;
 pub mod provider;

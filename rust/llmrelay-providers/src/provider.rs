@@ -13,6 +13,7 @@ use llmrelay_core::{Error, Result};
 use serde_json::{Map, Value};
 
 use crate::openai::OpenAi;
+use crate::operations::Operation;
 use crate::sse::RawEvent;
 
 /// Where and as whom to call.
@@ -160,6 +161,34 @@ pub trait Provider: Send + Sync {
             "{} does not support embeddings",
             self.name()
         )))
+    }
+
+    /// The request of an extra endpoint (image generation, rerank, moderation).
+    ///
+    /// # Errors
+    /// When the provider does not serve it, or cannot express the request.
+    fn operation_request(
+        &self,
+        operation: Operation,
+        body: &Map<String, Value>,
+        endpoint: &Endpoint,
+    ) -> Result<HttpRequest> {
+        let _ = (body, endpoint);
+        Err(crate::operations::unsupported(self.name(), operation))
+    }
+
+    /// The canonical JSON answer of an extra endpoint; `request` is the body it answers.
+    ///
+    /// # Errors
+    /// A body that is not a valid response.
+    fn operation_response(
+        &self,
+        operation: Operation,
+        body: &[u8],
+        request: &Map<String, Value>,
+    ) -> Result<Value> {
+        let _ = (body, request);
+        Err(crate::operations::unsupported(self.name(), operation))
     }
 
     /// Classify an upstream error response.

@@ -33,6 +33,7 @@ enum Finished {
     Text(Result<TextOutcome, Error>),
     Embedding(Result<CompletionResult<EmbeddingResponse>, Error>),
     Chunk(Option<Result<AnyChunk, Error>>),
+    Operation(Result<CompletionResult<serde_json::Value>, Error>),
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -91,11 +92,13 @@ fn convert(py: Python<'_>, finished: Finished) -> PyResult<(bool, Py<PyAny>)> {
         Finished::Text(Ok(outcome)) => text_outcome_to_py(py, outcome),
         Finished::Embedding(Ok(result)) => whole_to_py(py, &result.response, &result.hidden),
         Finished::Chunk(Some(Ok(chunk))) => chunk_to_py(py, &chunk),
+        Finished::Operation(Ok(result)) => whole_to_py(py, &result.response, &result.hidden),
         Finished::Chunk(None) => Err(PyStopAsyncIteration::new_err(())),
         Finished::Chat(Err(error))
         | Finished::Text(Err(error))
         | Finished::Embedding(Err(error))
-        | Finished::Chunk(Some(Err(error))) => Err(to_py_err(&error)),
+        | Finished::Chunk(Some(Err(error)))
+        | Finished::Operation(Err(error)) => Err(to_py_err(&error)),
     };
     Ok(match result {
         Ok(value) => (true, value),
@@ -152,6 +155,27 @@ impl AsyncBridge {
             Finished::Embedding(Engine.embedding(params).await)
         });
         Ok(())
+    }
+
+    fn submit_operation(&self, name: &str, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        let operation = crate::operation_named(name)?;
+        let params = params_from_py(params)?;
+        self.spawn(token, async move {
+            Finished::Operation(Engine.operation(operation, params).await)
+        });
+        Ok(())
+    }
+
+    fn submit_image_generation(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        self.submit_operation("image_generation", params, token)
+    }
+
+    fn submit_rerank(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        self.submit_operation("rerank", params, token)
+    }
+
+    fn submit_moderation(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        self.submit_operation("moderation", params, token)
     }
 
     /// The next chunk of a stream (`StopAsyncIteration` at its end).

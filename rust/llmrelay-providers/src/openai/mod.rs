@@ -6,6 +6,7 @@
 
 mod error;
 mod instruct;
+pub mod operations;
 mod request;
 mod response;
 mod stream;
@@ -117,6 +118,24 @@ macro_rules! openai_family {
             }
             fn error(&self, status: u16, body: &[u8]) -> Error {
                 parse_error(status, body)
+            }
+            fn operation_request(
+                &self,
+                operation: crate::operations::Operation,
+                body: &serde_json::Map<String, serde_json::Value>,
+                endpoint: &Endpoint,
+            ) -> Result<HttpRequest> {
+                let path = operations::path(operation)
+                    .ok_or_else(|| crate::operations::unsupported(self.name(), operation))?;
+                Ok(post(endpoint, path, operations::body(body)?))
+            }
+            fn operation_response(
+                &self,
+                operation: crate::operations::Operation,
+                body: &[u8],
+                _request: &serde_json::Map<String, serde_json::Value>,
+            ) -> Result<serde_json::Value> {
+                operations::response(operation, body)
             }
         }
     };
