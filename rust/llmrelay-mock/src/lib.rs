@@ -6,8 +6,11 @@
 
 mod anthropic;
 mod azure;
+mod cohere;
 mod exchange;
 mod faults;
+mod huggingface;
+mod ollama;
 mod openai;
 mod script;
 mod shaping;
@@ -415,6 +418,9 @@ pub fn router(state: Arc<MockState>) -> Router {
     openai::routes()
         .merge(anthropic::routes())
         .merge(azure::routes())
+        .merge(ollama::routes())
+        .merge(cohere::routes())
+        .merge(huggingface::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)

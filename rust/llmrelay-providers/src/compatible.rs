@@ -806,13 +806,38 @@ pub fn names() -> Vec<&'static str> {
     names
 }
 
+static OLLAMA_GENERATE: crate::ollama::Ollama = crate::ollama::Ollama {
+    api: crate::ollama::Api::Generate,
+};
+static OLLAMA_CHAT: crate::ollama::Ollama = crate::ollama::Ollama {
+    api: crate::ollama::Api::Chat,
+};
+
+static COHERE: crate::cohere::Cohere = crate::cohere::Cohere { name: "cohere" };
+static COHERE_CHAT: crate::cohere::Cohere = crate::cohere::Cohere {
+    name: "cohere_chat",
+};
+
 /// Providers with their own implementation, served through [`lookup`].
-const DEDICATED: &[&str] = &["azure", "azure_ai"];
+const DEDICATED: &[&str] = &[
+    "azure",
+    "azure_ai",
+    "ollama",
+    "ollama_chat",
+    "cohere",
+    "cohere_chat",
+    "huggingface",
+];
 
 fn dedicated(name: &str) -> Option<&'static dyn Provider> {
     match name {
         "azure" => Some(&crate::azure::Azure),
         "azure_ai" => Some(&crate::azure::AzureAi),
+        "ollama" => Some(&OLLAMA_GENERATE),
+        "ollama_chat" => Some(&OLLAMA_CHAT),
+        "cohere" => Some(&COHERE),
+        "cohere_chat" => Some(&COHERE_CHAT),
+        "huggingface" => Some(&crate::huggingface::HuggingFace),
         _ => None,
     }
 }

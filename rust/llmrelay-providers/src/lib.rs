@@ -2,12 +2,15 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod cohere;
 pub mod compatible;
 pub mod engine;
 pub mod http;
+pub mod huggingface;
 pub mod litellm_params;
 pub mod mock;
 pub mod ndjson;
+pub mod ollama;
 pub mod openai;
 pub mod operations;
 pub mod options;

@@ -3,13 +3,13 @@
 //! Formats follow the OpenAI API reference (platform.openai.com/docs/api-reference) and the types of the
 //! official `openai-python` SDK; each emitting function names the page and SDK type it follows.
 
-mod chat;
+pub(crate) mod chat;
 mod completions;
 mod embeddings;
 mod error;
 mod images;
 mod models;
-mod request;
+pub(crate) mod request;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -22,7 +22,7 @@ use crate::provider::{ChunkDecoder, Endpoint, HttpRequest, Provider};
 pub use error::parse_error;
 pub use instruct::OpenAiInstruct;
 pub use request::{chat_body, embedding_body, text_completion_body};
-pub use response::{parse_chat, parse_embedding, parse_text_completion};
+pub use response::{map_finish_reason, parse_chat, parse_embedding, parse_text_completion};
 pub use stream::{ChatDecoder, TextCompletionDecoder};
 
 /// The official OpenAI API.
