@@ -310,7 +310,7 @@ fn vector(text: &str, dimensions: usize) -> Vec<f64> {
         .map(|i| {
             let mixed = seed
                 .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(i as u64 * 1_442_695_040_888_963_407);
+                .wrapping_add((i as u64).wrapping_mul(1_442_695_040_888_963_407));
             ((mixed >> 11) as f64 / (1_u64 << 53) as f64) - 0.5
         })
         .collect();
