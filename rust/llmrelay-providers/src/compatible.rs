@@ -872,6 +872,69 @@ mod tests {
         }
     }
 
+    /// The providers table of `docs/providers/index.md`, row cells by provider name.
+    fn docs_rows() -> Vec<Vec<String>> {
+        include_str!("../../../docs/providers/index.md")
+            .lines()
+            .filter(|line| line.starts_with("| `"))
+            .map(|line| {
+                line.trim_matches('|')
+                    .split(" | ")
+                    .map(|cell| cell.trim().to_owned())
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn code_list(names: &[&str]) -> String {
+        if names.is_empty() {
+            "—".to_owned()
+        } else {
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    }
+
+    #[test]
+    fn docs_table_matches_the_rows() {
+        let rows = docs_rows();
+        for provider in COMPATIBLE {
+            let row = rows
+                .iter()
+                .find(|r| r[0] == format!("`{}`", provider.name))
+                .unwrap_or_else(|| {
+                    panic!("{} missing from docs/providers/index.md", provider.name)
+                });
+            assert_eq!(
+                row[2],
+                code_list(provider.key_env),
+                "{}: key env",
+                provider.name
+            );
+            assert_eq!(
+                row[3],
+                code_list(provider.base_env),
+                "{}: base env",
+                provider.name
+            );
+            let base = provider
+                .default_base
+                .map_or("— (`api_base=` required)".to_owned(), |b| {
+                    format!("`{b}`")
+                });
+            assert_eq!(row[4], base, "{}: default base", provider.name);
+        }
+        for name in names() {
+            assert!(
+                rows.iter().any(|r| r[0] == format!("`{name}`")),
+                "{name} missing from docs/providers/index.md"
+            );
+        }
+    }
+
     #[test]
     fn mistral_quirks() {
         let sent = body(
