@@ -411,3 +411,28 @@ async fn rerank(
         .respond(exchange)
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relevance_prefers_documents_with_the_query_words() {
+        let query = "capital of France";
+        assert!(
+            relevance(query, "Paris is the capital of France")
+                > relevance(query, "Berlin is in Germany")
+        );
+        assert!(relevance("", "anything") == 0.0);
+    }
+
+    #[test]
+    fn stream_error_is_a_failed_message_end() {
+        let event = stream_error_event(Some("boom"));
+        let text = String::from_utf8_lossy(&event);
+        assert!(text.starts_with("event: message-end\ndata: "));
+        assert!(
+            text.contains("\"finish_reason\":\"ERROR\"") && text.contains("\"error\":\"boom\"")
+        );
+    }
+}

@@ -169,9 +169,32 @@ fn answer(
     }
 }
 
+/// Now in RFC 3339 (UTC), as Ollama's `created_at`.
 fn created_at() -> String {
     let seconds = crate::unix_seconds();
-    format!("1970-01-01T00:00:00Z+{seconds}s")
+    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
+    let rest = seconds % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 fn final_fields(line: &mut Value, answer: &Answer) {
@@ -368,4 +391,36 @@ async fn embed(
         .unwrap_or_else(Rendered::Error)
         .respond(exchange)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_at_is_rfc3339() {
+        let stamp = created_at();
+        assert_eq!(stamp.len(), 20, "{stamp}");
+        assert!(stamp.starts_with("20") && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T');
+    }
+
+    #[test]
+    fn vectors_are_deterministic_unit_vectors() {
+        let a = vector("hello", 16);
+        assert_eq!(a, vector("hello", 16));
+        assert_ne!(a, vector("world", 16));
+        let norm: f64 = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn format_becomes_a_response_format() {
+        let request: Map<String, Value> = serde_json::from_value(
+            json!({"format": {"type": "object"}, "options": {"stop": ["x"]}}),
+        )
+        .unwrap();
+        let adapted = as_response_format(&request);
+        assert_eq!(adapted["response_format"]["type"], "json_schema");
+        assert_eq!(adapted["stop"], json!(["x"]));
+    }
 }

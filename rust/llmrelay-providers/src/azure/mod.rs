@@ -32,7 +32,8 @@ pub use error::parse_error;
 /// (`litellm.AZURE_DEFAULT_API_VERSION`).
 pub const DEFAULT_API_VERSION: &str = "2025-02-01-preview";
 
-/// LiteLLM's supported OpenAI parameters for Azure OpenAI chat deployments.
+/// LiteLLM's supported OpenAI parameters for Azure OpenAI chat deployments, as
+/// `get_supported_openai_params` returns them (`tools` and `tool_choice` twice included).
 pub const AZURE_PARAMS: &[&str] = &[
     "temperature",
     "n",
@@ -49,6 +50,8 @@ pub const AZURE_PARAMS: &[&str] = &[
     "user",
     "function_call",
     "functions",
+    "tools",
+    "tool_choice",
     "top_p",
     "logprobs",
     "top_logprobs",
