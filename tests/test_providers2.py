@@ -283,6 +283,7 @@ def test_cohere_embed_and_rerank(mock):
     assert r.results[0]["document"]["text"] == "Paris is the capital of France"
     assert r.meta["billed_units"]["search_units"] == 1
     assert r._hidden_params["custom_llm_provider"] == "cohere"
+    assert r._hidden_params["response_cost"] == 0.002
 
 
 async def test_arerank(mock):

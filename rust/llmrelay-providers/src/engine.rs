@@ -827,7 +827,26 @@ impl Engine {
             .provider
             .operation_response(operation, &bytes, &body)
             .map_err(|e| call.decorate(e, retries))?;
-        let hidden = hidden(&target, headers, retries, started, &options);
+        let mut hidden = hidden(&target, headers, retries, started, &options);
+        if operation == Operation::Rerank {
+            hidden.response_cost = rerank_cost(&target.model, &target.provider_name, &response);
+        }
         Ok(CompletionResult { response, hidden })
     }
+}
+
+/// LiteLLM's rerank cost: the catalog's `input_cost_per_query` times the search units the
+/// upstream billed (one when it reports none); `None` for a model the catalog does not price.
+fn rerank_cost(model: &str, provider: &str, response: &Value) -> Option<f64> {
+    let catalog = llmrelay_core::catalog::global();
+    let entry = catalog.lookup(model, Some(provider))?;
+    let per_query = entry
+        .raw
+        .get("input_cost_per_query")
+        .and_then(llmrelay_core::catalog::decimal_from_json)?;
+    let units = response
+        .pointer("/meta/billed_units/search_units")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    Some(cost::to_f64(per_query * rust_decimal::Decimal::from(units)))
 }

@@ -556,6 +556,8 @@ async fn rerank_images_and_moderation() {
         "Paris is the capital of France"
     );
     assert!(result.response["meta"]["billed_units"]["search_units"].is_number());
+    // The catalog's `input_cost_per_query` for rerank-v3.5, one search unit.
+    assert_eq!(result.hidden.response_cost, Some(0.002));
 
     let images = Engine
         .operation(Operation::ImageGeneration, map(json!({
