@@ -173,6 +173,8 @@ def test_azure_stream_tools_embeddings_text_and_images(mock):
     e = litellm.embedding(model="azure/emb", input=["a", "b"], dimensions=4, **azure(mock))
     assert len(e.data) == 2 and len(e.data[0]["embedding"]) == 4
     assert mock.last_request()["path"] == "/openai/deployments/emb/embeddings"
+    e = litellm.embedding(model="azure/emb", input="a", encoding_format="base64", **azure(mock))
+    assert isinstance(e.data[0]["embedding"], str)
     t = litellm.text_completion(model="azure/instruct", prompt="say hi", **azure(mock))
     assert t.choices[0].text
     img = litellm.image_generation(prompt="a cat", model="azure/dalle", **azure(mock))
@@ -275,6 +277,10 @@ def test_cohere_embed_and_rerank(mock):
     assert len(e.data) == 2
     body = mock.last_request()["body"]
     assert body["input_type"] == "search_document" and body["output_dimension"] == 8
+    litellm.embedding(model="cohere/embed-english-v3.0", input="a", encoding_format="int8",
+                      input_type="search_query", **cohere(mock))
+    body = mock.last_request()["body"]
+    assert body["embedding_types"] == ["int8"] and body["input_type"] == "search_query"
     r = litellm.rerank(model="cohere/rerank-v3.5", query="capital of France",
                        documents=["Berlin is German", "Paris is the capital of France"], top_n=1,
                        **cohere(mock))

@@ -95,23 +95,36 @@ async def aimage_generation(prompt: str, model: str | None = None, **kwargs: Any
     return await _acall("image_generation", _image_params(prompt, model, kwargs))
 
 
-def _rerank_params(model: str, query: str, documents: list, kwargs: dict) -> dict:
-    kwargs["model"] = model
-    kwargs["query"] = query
-    kwargs["documents"] = documents
-    kwargs.setdefault("return_documents", True)
+def _rerank_params(model: str, query: str, documents: list, custom_llm_provider: str | None,
+                   top_n: int | None, rank_fields: list | None, return_documents: bool | None,
+                   max_chunks_per_doc: int | None, max_tokens_per_doc: int | None,
+                   kwargs: dict) -> dict:
+    kwargs.update(
+        model=model, query=query, documents=documents, custom_llm_provider=custom_llm_provider,
+        top_n=top_n, rank_fields=rank_fields, return_documents=return_documents,
+        max_chunks_per_doc=max_chunks_per_doc, max_tokens_per_doc=max_tokens_per_doc,
+    )
     return kwargs
 
 
-def rerank(model: str, query: str, documents: list, **kwargs: Any) -> Any:
+def rerank(model: str, query: str, documents: list, custom_llm_provider: str | None = None,
+           top_n: int | None = None, rank_fields: list | None = None,
+           return_documents: bool | None = True, max_chunks_per_doc: int | None = None,
+           max_tokens_per_doc: int | None = None, **kwargs: Any) -> Any:
     """Rerank ``documents`` by relevance to ``query`` (Cohere ``/v2/rerank``); returns LiteLLM's
-    ``RerankResponse``. Takes ``top_n``, ``rank_fields``, ``return_documents`` (default True),
-    ``max_chunks_per_doc``, ``max_tokens_per_doc``."""
-    return _call("rerank", _rerank_params(model, query, documents, kwargs))
+    ``RerankResponse``."""
+    return _call("rerank", _rerank_params(model, query, documents, custom_llm_provider, top_n,
+                                          rank_fields, return_documents, max_chunks_per_doc,
+                                          max_tokens_per_doc, kwargs))
 
 
-async def arerank(model: str, query: str, documents: list, **kwargs: Any) -> Any:
-    return await _acall("rerank", _rerank_params(model, query, documents, kwargs))
+async def arerank(model: str, query: str, documents: list, custom_llm_provider: str | None = None,
+                  top_n: int | None = None, rank_fields: list | None = None,
+                  return_documents: bool | None = True, max_chunks_per_doc: int | None = None,
+                  max_tokens_per_doc: int | None = None, **kwargs: Any) -> Any:
+    return await _acall("rerank", _rerank_params(model, query, documents, custom_llm_provider,
+                                                 top_n, rank_fields, return_documents,
+                                                 max_chunks_per_doc, max_tokens_per_doc, kwargs))
 
 
 def _moderation_params(input: Any, model: str | None, api_key: str | None, kwargs: dict) -> dict:
