@@ -23,12 +23,22 @@ from .main import (
     text_completion,
 )
 from .responses import ResponsesAPIResponse, aresponses, responses
+from .endpoints import (
+    aimage_generation,
+    amoderation,
+    arerank,
+    image_generation,
+    moderation,
+    rerank,
+)
 from .types.utils import (
     Choices,
     Delta,
     EmbeddingResponse,
     ImageResponse,
     LlmProviders,
+    OpenAIModerationResponse,
+    RerankResponse,
     Message,
     ModelResponse,
     ModelResponseStream,
@@ -180,6 +190,14 @@ __all__ = [
     "Delta",
     "EmbeddingResponse",
     "ImageResponse",
+    "OpenAIModerationResponse",
+    "RerankResponse",
+    "aimage_generation",
+    "amoderation",
+    "arerank",
+    "image_generation",
+    "moderation",
+    "rerank",
     "LlmProviders",
     "Message",
     "ModelResponse",

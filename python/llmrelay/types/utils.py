@@ -1314,6 +1314,74 @@ class ImageResponse(_Base):
             d.update(kwargs)
 
 
+class RerankResponse(_Base):
+    """LiteLLM's ``RerankResponse``: ``id``, ``results`` (dicts with ``index``,
+    ``relevance_score`` and, when documents are returned, ``document: {"text": ...}``), ``meta``."""
+
+    _order: ClassVar[tuple[str, ...]] = ("id", "results", "meta")
+    _json_is_dict = True
+    _always: ClassVar[dict[str, Any]] = {"id": None, "results": None, "meta": None}
+
+    _response_ms: float | None = None
+
+    def __init__(
+        self, id: str | None = None, results: list | None = None, meta: dict | None = None,
+        **kwargs: Any,
+    ):
+        d = self.__dict__
+        d["id"] = id
+        d["results"] = results
+        d["meta"] = meta
+        if kwargs:
+            d.update(kwargs)
+
+    @classmethod
+    def _from_wire(cls, d: dict) -> RerankResponse:
+        return _wrap(cls, d)
+
+
+class OpenAIModerationResult(_Base):
+    """One result of a moderation call (OpenAI's ``Moderation`` object)."""
+
+    _order: ClassVar[tuple[str, ...]] = (
+        "categories", "category_applied_input_types", "category_scores", "flagged",
+    )
+    _json_is_dict = True
+    _always: ClassVar[dict[str, Any]] = {
+        "categories": None, "category_applied_input_types": None, "category_scores": None,
+        "flagged": None,
+    }
+
+    def __init__(self, **kwargs: Any):
+        self.__dict__.update(kwargs)
+
+
+class OpenAIModerationResponse(_Base):
+    """What ``moderation()`` returns: ``id``, ``model``, ``results``."""
+
+    _order: ClassVar[tuple[str, ...]] = ("id", "model", "results")
+    _json_is_dict = True
+    _always: ClassVar[dict[str, Any]] = {"id": None, "model": None, "results": None}
+
+    _response_ms: float | None = None
+
+    def __init__(
+        self, id: str | None = None, model: str | None = None, results: list | None = None,
+        **kwargs: Any,
+    ):
+        d = self.__dict__
+        d["id"] = id
+        d["model"] = model
+        d["results"] = [_as(OpenAIModerationResult, r) for r in results] if results else []
+        if kwargs:
+            d.update(kwargs)
+
+    @classmethod
+    def _from_wire(cls, d: dict) -> OpenAIModerationResponse:
+        d["results"] = [OpenAIModerationResult(**r) for r in d.get("results") or []]
+        return _wrap(cls, d)
+
+
 class TranscriptionResponse(_Base):
     _order: ClassVar[tuple[str, ...]] = ("text", "usage")
     _json_is_dict = True

@@ -186,6 +186,14 @@ const KNOWN_HOSTS: &[(&str, &str)] = &[
     ("api.x.ai", "xai"),
     ("api.cerebras.ai", "cerebras"),
     ("api.sambanova.ai", "sambanova"),
+    ("api.together.ai", "together_ai"),
+    ("api.friendli.ai", "friendliai"),
+    ("api.galadriel.ai", "galadriel"),
+    ("api.featherless.ai", "featherless_ai"),
+    ("inference.api.nscale.com", "nscale"),
+    ("api.studio.nebius.ai", "nebius"),
+    ("api.moonshot.ai", "moonshot"),
+    ("api.lambda.ai", "lambda_ai"),
 ];
 
 #[must_use]
@@ -273,7 +281,8 @@ pub fn resolve(
             });
         }
     }
-    if model.starts_with("ft:gpt-") || model.starts_with("gpt-image") {
+    if model.starts_with("ft:gpt-") || model.starts_with("gpt-image") || model.starts_with("dall-e")
+    {
         return Ok(Resolved {
             model: model.to_owned(),
             provider: "openai".to_owned(),
@@ -416,6 +425,8 @@ mod tests {
     fn api_base_host() {
         let r = resolve("llama3-8b", None, Some("https://api.groq.com/openai/v1")).unwrap();
         assert_eq!(r.provider, "groq");
+        let r = resolve("m", None, Some("https://api.studio.nebius.ai/v1")).unwrap();
+        assert_eq!(r.provider, "nebius");
         assert_eq!(host_of("http://user@localhost:8000/v1"), Some("localhost"));
     }
 }

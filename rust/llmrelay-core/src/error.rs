@@ -254,6 +254,14 @@ impl Error {
         self
     }
 
+    /// Reclassify: a provider that recognizes an error by a field of its own body (Azure's
+    /// `innererror.code`) refines the status-based kind.
+    #[must_use]
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.0.kind = kind;
+        self
+    }
+
     pub fn set_num_retries(&mut self, n: u32) {
         self.0.num_retries = n;
     }

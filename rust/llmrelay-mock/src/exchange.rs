@@ -13,7 +13,9 @@ use serde_json::Value;
 use crate::faults::{self, Controls, ErrorSpec};
 use crate::script::ScriptedBody;
 use crate::sse::SseEvents;
-use crate::{DEFAULT_CONTENT, MockConfig, MockState, RecordedRequest, anthropic, openai};
+use crate::{
+    DEFAULT_CONTENT, MockConfig, MockState, RecordedRequest, anthropic, cohere, ollama, openai,
+};
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub(crate) const RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
@@ -26,6 +28,10 @@ pub(crate) const EVENT_STREAM: HeaderValue =
 pub(crate) enum Dialect {
     OpenAi,
     Anthropic,
+    /// Ollama's native API: NDJSON streams, `{"error": …}` bodies, no auth.
+    Ollama,
+    /// Cohere v2: `{"id", "message"}` errors, bearer auth.
+    Cohere,
 }
 
 impl Dialect {
@@ -33,6 +39,10 @@ impl Dialect {
     fn for_path(path: &str) -> Dialect {
         if path.starts_with("/v1/messages") {
             Dialect::Anthropic
+        } else if path.starts_with("/api/") {
+            Dialect::Ollama
+        } else if path.starts_with("/v2/") {
+            Dialect::Cohere
         } else {
             Dialect::OpenAi
         }
@@ -44,6 +54,8 @@ impl Dialect {
             Dialect::OpenAi if openai::authorized(headers) => Ok(()),
             Dialect::OpenAi => Err(openai::unauthorized_error(headers)),
             Dialect::Anthropic => anthropic::check_headers(headers),
+            Dialect::Ollama => Ok(()),
+            Dialect::Cohere => cohere::check_headers(headers),
         }
     }
 
@@ -51,6 +63,8 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::fault_error(status, model),
             Dialect::Anthropic => anthropic::fault_error(status, model),
+            Dialect::Ollama => ollama::fault_error(status, model),
+            Dialect::Cohere => cohere::fault_error(status, model),
         }
     }
 
@@ -58,6 +72,8 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::error_body(error),
             Dialect::Anthropic => anthropic::error_body(error, request_id),
+            Dialect::Ollama => ollama::error_body(error),
+            Dialect::Cohere => cohere::error_body(error),
         }
     }
 
@@ -67,6 +83,8 @@ impl Dialect {
             // OpenAI's mid-stream error keeps its `server_error` type; `x-mock-error-type` is for statuses.
             Dialect::OpenAi => openai::stream_error_event(message),
             Dialect::Anthropic => anthropic::stream_error_event(kind, message),
+            Dialect::Ollama => ollama::stream_error_event(message),
+            Dialect::Cohere => cohere::stream_error_event(message),
         }
     }
 
@@ -80,6 +98,20 @@ impl Dialect {
                 None,
             ),
             Dialect::Anthropic => anthropic::not_found_error(),
+            Dialect::Ollama => ErrorSpec::new(
+                StatusCode::NOT_FOUND,
+                "404 page not found",
+                "api_error",
+                None,
+                None,
+            ),
+            Dialect::Cohere => ErrorSpec::new(
+                StatusCode::NOT_FOUND,
+                format!("{method} {path}: not found"),
+                "api_error",
+                None,
+                None,
+            ),
         }
     }
 
@@ -88,6 +120,8 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::MALFORMED_JSON,
             Dialect::Anthropic => anthropic::MALFORMED_JSON,
+            Dialect::Ollama => ollama::MALFORMED_JSON,
+            Dialect::Cohere => cohere::MALFORMED_JSON,
         }
     }
 
@@ -96,6 +130,8 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::MALFORMED_SSE_EVENT,
             Dialect::Anthropic => anthropic::MALFORMED_SSE_EVENT,
+            Dialect::Ollama => ollama::MALFORMED_LINE,
+            Dialect::Cohere => cohere::MALFORMED_SSE_EVENT,
         }
     }
 
@@ -108,6 +144,9 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::insert_standard_headers(headers, request_id, started),
             Dialect::Anthropic => anthropic::insert_standard_headers(headers, request_id),
+            Dialect::Ollama | Dialect::Cohere => {
+                headers.insert(X_REQUEST_ID, request_id);
+            }
         }
     }
 
@@ -119,6 +158,7 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::mark_rate_limited(headers),
             Dialect::Anthropic => anthropic::mark_rate_limited(headers),
+            Dialect::Ollama | Dialect::Cohere => {}
         }
     }
 }
@@ -348,7 +388,11 @@ impl Exchange {
             }
             crate::sse::paced_body(segments, first_delay, interval, abort)
         };
-        let mut response = self.response(StatusCode::OK, EVENT_STREAM, body);
+        let content_type = match self.dialect {
+            Dialect::Ollama => ollama::NDJSON,
+            _ => EVENT_STREAM,
+        };
+        let mut response = self.response(StatusCode::OK, content_type, body);
         response
             .headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -5,8 +5,12 @@
 //! users load-testing a gateway. See `README.md` for every header and control endpoint.
 
 mod anthropic;
+mod azure;
+mod cohere;
 mod exchange;
 mod faults;
+mod huggingface;
+mod ollama;
 mod openai;
 mod script;
 mod shaping;
@@ -413,6 +417,10 @@ pub fn router(state: Arc<MockState>) -> Router {
         .route("/__mock/reset", axum::routing::post(control_reset));
     openai::routes()
         .merge(anthropic::routes())
+        .merge(azure::routes())
+        .merge(ollama::routes())
+        .merge(cohere::routes())
+        .merge(huggingface::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)

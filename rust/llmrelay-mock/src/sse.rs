@@ -47,6 +47,14 @@ impl SseWriter {
         self.json(value);
     }
 
+    /// One NDJSON line (Ollama's streams): the JSON and a newline, no SSE framing.
+    pub fn line_json<T: Serialize + ?Sized>(&mut self, value: &T) {
+        if serde_json::to_writer(&mut self.buffer, value).is_ok() {
+            self.buffer.push(b'\n');
+            self.ends.push(self.buffer.len());
+        }
+    }
+
     /// An `event: <name>` line and a `data:` line holding `data` verbatim.
     pub fn named_raw(&mut self, name: &str, data: &str) {
         self.event_line(name);

@@ -865,3 +865,89 @@ pub(crate) async fn sleep(duration: Option<Duration>) {
         tokio::time::sleep(duration).await;
     }
 }
+
+impl Engine {
+    /// `image_generation` / `rerank` / `moderation` and their async forms.
+    ///
+    /// A moderation call without a model goes to OpenAI with no `model` in the body (the API's
+    /// default model), as LiteLLM's does.
+    ///
+    /// # Errors
+    /// Every failure, classified.
+    pub async fn operation(
+        self,
+        operation: crate::operations::Operation,
+        params: Map<String, Value>,
+    ) -> Result<CompletionResult<Value>> {
+        use crate::operations::Operation;
+        let started = Instant::now();
+        let (mut body, mut options) = options::split(params)?;
+        operation.validate(&body)?;
+        let original_model = match body.get("model") {
+            Some(Value::String(model)) if !model.is_empty() => model.clone(),
+            None | Some(Value::Null) if operation == Operation::Moderation => {
+                options
+                    .custom_llm_provider
+                    .get_or_insert_with(|| "openai".to_owned());
+                String::new()
+            }
+            None | Some(Value::Null) if operation == Operation::ImageGeneration => {
+                // LiteLLM's default, as OpenAI's.
+                "dall-e-2".to_owned()
+            }
+            _ => return Err(Error::bad_request("model is required").with_param("model")),
+        };
+        let routing_model = if original_model.is_empty() {
+            "omni-moderation-latest"
+        } else {
+            &original_model
+        };
+        let target = resolve_target(routing_model, &options)?;
+        if original_model.is_empty() {
+            body.remove("model");
+        } else {
+            body.insert("model".to_owned(), Value::String(target.model.clone()));
+        }
+        let call = Call {
+            target: &target,
+            timeouts: options.timeouts,
+            num_retries: options.num_retries,
+            model_for_errors: routing_model,
+            stream: false,
+        };
+        let http_request = call
+            .authorized(
+                target
+                    .provider
+                    .operation_request(operation, &body, &target.endpoint)
+                    .map_err(|e| call.decorate(e, 0))?,
+            )
+            .await?;
+        let (bytes, headers, retries) = call.whole(&http_request).await?;
+        let response = target
+            .provider
+            .operation_response(operation, &bytes, &body)
+            .map_err(|e| call.decorate(e, retries))?;
+        let mut hidden = hidden(&target, headers, retries, started, &options);
+        if operation == Operation::Rerank {
+            hidden.response_cost = rerank_cost(&target.model, &target.provider_name, &response);
+        }
+        Ok(CompletionResult { response, hidden })
+    }
+}
+
+/// LiteLLM's rerank cost: the catalog's `input_cost_per_query` times the search units the
+/// upstream billed (one when it reports none); `None` for a model the catalog does not price.
+fn rerank_cost(model: &str, provider: &str, response: &Value) -> Option<f64> {
+    let catalog = llmrelay_core::catalog::global();
+    let entry = catalog.lookup(model, Some(provider))?;
+    let per_query = entry
+        .raw
+        .get("input_cost_per_query")
+        .and_then(llmrelay_core::catalog::decimal_from_json)?;
+    let units = response
+        .pointer("/meta/billed_units/search_units")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    Some(cost::to_f64(per_query * rust_decimal::Decimal::from(units)))
+}

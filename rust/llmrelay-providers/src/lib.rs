@@ -1,14 +1,21 @@
 //! llmrelay-providers: provider translation, stream decoding, and the engine that calls upstreams.
 
 pub mod anthropic;
+pub mod azure;
+pub mod cohere;
+pub mod compatible;
 pub mod engine;
 pub mod http;
+pub mod huggingface;
 pub mod images;
 pub mod litellm_params;
 pub mod mock;
 pub mod ndjson;
+pub mod ollama;
 pub mod openai;
+pub mod operations;
 pub mod options;
+pub mod params;
 pub mod provider;
 pub mod responses;
 pub mod sse;

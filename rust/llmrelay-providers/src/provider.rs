@@ -12,7 +12,8 @@ use llmrelay_core::types::{
 use llmrelay_core::{Error, Result};
 use serde_json::{Map, Value};
 
-use crate::openai::{OpenAi, OpenAiCompatible};
+use crate::openai::OpenAi;
+use crate::operations::Operation;
 use crate::sse::RawEvent;
 
 /// Where and as whom to call.
@@ -169,6 +170,34 @@ pub trait Provider: Send + Sync {
         )))
     }
 
+    /// The request of an extra endpoint (image generation, rerank, moderation).
+    ///
+    /// # Errors
+    /// When the provider does not serve it, or cannot express the request.
+    fn operation_request(
+        &self,
+        operation: Operation,
+        body: &Map<String, Value>,
+        endpoint: &Endpoint,
+    ) -> Result<HttpRequest> {
+        let _ = (body, endpoint);
+        Err(crate::operations::unsupported(self.name(), operation))
+    }
+
+    /// The canonical JSON answer of an extra endpoint; `request` is the body it answers.
+    ///
+    /// # Errors
+    /// A body that is not a valid response.
+    fn operation_response(
+        &self,
+        operation: Operation,
+        body: &[u8],
+        request: &Map<String, Value>,
+    ) -> Result<Value> {
+        let _ = (body, request);
+        Err(crate::operations::unsupported(self.name(), operation))
+    }
+
     /// Classify an upstream error response.
     fn error(&self, status: u16, body: &[u8]) -> Error;
 
@@ -223,51 +252,7 @@ pub trait Provider: Send + Sync {
 
 static OPENAI: OpenAi = OpenAi;
 
-/// OpenAI-compatible servers reached by `api_base`: one implementation, rows of data.
-static COMPATIBLE: &[OpenAiCompatible] = &[
-    OpenAiCompatible {
-        name: "custom_openai",
-        default_base: None,
-        key_env: &[],
-        base_env: &[],
-        key_required: false,
-    },
-    OpenAiCompatible {
-        name: "openai_like",
-        default_base: None,
-        key_env: &[],
-        base_env: &[],
-        key_required: false,
-    },
-    OpenAiCompatible {
-        name: "hosted_vllm",
-        default_base: None,
-        key_env: &["HOSTED_VLLM_API_KEY"],
-        base_env: &["HOSTED_VLLM_API_BASE"],
-        key_required: false,
-    },
-    OpenAiCompatible {
-        name: "vllm",
-        default_base: None,
-        key_env: &["VLLM_API_KEY"],
-        base_env: &["VLLM_API_BASE"],
-        key_required: false,
-    },
-    OpenAiCompatible {
-        name: "lm_studio",
-        default_base: Some("http://localhost:1234/v1"),
-        key_env: &["LM_STUDIO_API_KEY"],
-        base_env: &["LM_STUDIO_API_BASE"],
-        key_required: false,
-    },
-    OpenAiCompatible {
-        name: "litellm_proxy",
-        default_base: None,
-        key_env: &["LITELLM_PROXY_API_KEY"],
-        base_env: &["LITELLM_PROXY_API_BASE"],
-        key_required: false,
-    },
-];
+// OpenAI-compatible rows (and Azure, Ollama, Cohere, Hugging Face) are served by `compatible.rs`.
 
 /// The provider serving a name, if this build implements it.
 #[must_use]
@@ -276,10 +261,7 @@ pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
         "openai" => Some(&OPENAI),
         "text-completion-openai" => Some(&crate::openai::OpenAiInstruct),
         "anthropic" => Some(&crate::anthropic::Anthropic),
-        other => COMPATIBLE
-            .iter()
-            .find(|p| p.name == other)
-            .map(|p| p as &dyn Provider),
+        other => crate::compatible::lookup(other),
     }
 }
 
@@ -287,6 +269,6 @@ pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
 #[must_use]
 pub fn implemented() -> Vec<&'static str> {
     let mut names = vec!["openai", "text-completion-openai", "anthropic"];
-    names.extend(COMPATIBLE.iter().map(|p| p.name));
+    names.extend(crate::compatible::names());
     names
 }

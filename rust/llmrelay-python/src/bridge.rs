@@ -36,6 +36,7 @@ enum Finished {
     Responses(Result<llmrelay_providers::responses::ResponsesOutcome, Error>),
     /// Any engine answer that crosses as plain JSON (`acount_tokens`).
     Json(Result<serde_json::Value, Error>),
+    Operation(Result<CompletionResult<serde_json::Value>, Error>),
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -94,6 +95,7 @@ fn convert(py: Python<'_>, finished: Finished) -> PyResult<(bool, Py<PyAny>)> {
         Finished::Text(Ok(outcome)) => text_outcome_to_py(py, outcome),
         Finished::Embedding(Ok(result)) => whole_to_py(py, &result.response, &result.hidden),
         Finished::Chunk(Some(Ok(chunk))) => chunk_to_py(py, &chunk),
+        Finished::Operation(Ok(result)) => whole_to_py(py, &result.response, &result.hidden),
         Finished::Chunk(None) => Err(PyStopAsyncIteration::new_err(())),
         Finished::Responses(Ok(outcome)) => crate::responses_outcome_to_py(py, outcome),
         Finished::Json(Ok(value)) => pythonize::pythonize(py, &value)
@@ -104,7 +106,8 @@ fn convert(py: Python<'_>, finished: Finished) -> PyResult<(bool, Py<PyAny>)> {
         | Finished::Embedding(Err(error))
         | Finished::Json(Err(error))
         | Finished::Responses(Err(error))
-        | Finished::Chunk(Some(Err(error))) => Err(to_py_err(&error)),
+        | Finished::Chunk(Some(Err(error)))
+        | Finished::Operation(Err(error)) => Err(to_py_err(&error)),
     };
     Ok(match result {
         Ok(value) => (true, value),
@@ -171,6 +174,15 @@ impl AsyncBridge {
         Ok(())
     }
 
+    fn submit_operation(&self, name: &str, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        let operation = crate::operation_named(name)?;
+        let params = params_from_py(params)?;
+        self.spawn(token, async move {
+            Finished::Operation(Engine.operation(operation, params).await)
+        });
+        Ok(())
+    }
+
     fn submit_count_tokens(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
         let params = params_from_py(params)?;
         self.spawn(token, async move {
@@ -182,6 +194,18 @@ impl AsyncBridge {
             )
         });
         Ok(())
+    }
+
+    fn submit_image_generation(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        self.submit_operation("image_generation", params, token)
+    }
+
+    fn submit_rerank(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        self.submit_operation("rerank", params, token)
+    }
+
+    fn submit_moderation(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        self.submit_operation("moderation", params, token)
     }
 
     /// The next chunk of a stream (`StopAsyncIteration` at its end).

@@ -334,6 +334,31 @@ fn embedding(py: Python<'_>, params: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> 
     }
 }
 
+/// The extra endpoint named by its LiteLLM function name.
+pub(crate) fn operation_named(name: &str) -> PyResult<llmrelay_providers::operations::Operation> {
+    use llmrelay_providers::operations::Operation;
+    match name {
+        "image_generation" => Ok(Operation::ImageGeneration),
+        "rerank" => Ok(Operation::Rerank),
+        "moderation" => Ok(Operation::Moderation),
+        other => Err(PyValueError::new_err(format!(
+            "unknown operation '{other}'"
+        ))),
+    }
+}
+
+/// `image_generation` / `rerank` / `moderation`: `(response, hidden_params)`.
+#[pyfunction]
+fn operation(py: Python<'_>, name: &str, params: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    let operation = operation_named(name)?;
+    let params = params_from_py(params)?;
+    let result = py.detach(|| runtime().block_on(Engine.operation(operation, params)));
+    match result {
+        Ok(result) => whole_to_py(py, &result.response, &result.hidden),
+        Err(error) => Err(to_py_err(&error)),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tokens, cost, catalog, detection
 // ---------------------------------------------------------------------------------------------
@@ -663,6 +688,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(responses, m)?)?;
     m.add_function(wrap_pyfunction!(text_completion, m)?)?;
     m.add_function(wrap_pyfunction!(embedding, m)?)?;
+    m.add_function(wrap_pyfunction!(operation, m)?)?;
     m.add_function(wrap_pyfunction!(token_counter, m)?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;

@@ -54,9 +54,9 @@ impl ChatUsage {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct PlannedToolCall<'a> {
-    name: &'a str,
-    arguments: String,
+pub(crate) struct PlannedToolCall<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) arguments: String,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -148,7 +148,7 @@ impl<'a> ChatPlan<'a> {
 /// The tool calls to answer with, if the request offers tools and the model should use them now.
 ///
 /// Only when the last message is the user's (not a tool result), so a tool loop ends with text.
-pub(super) fn plan_tool_calls<'a>(
+pub(crate) fn plan_tool_calls<'a>(
     request: &'a Map<String, Value>,
     messages: &'a [Value],
 ) -> Option<Vec<PlannedToolCall<'a>>> {
@@ -202,7 +202,7 @@ pub(super) fn plan_tool_calls<'a>(
 }
 
 /// Content for `response_format` JSON modes: `{"mock": true}`, or an object built from the JSON schema.
-pub(super) fn json_mode_content(request: &Map<String, Value>) -> Option<String> {
+pub(crate) fn json_mode_content(request: &Map<String, Value>) -> Option<String> {
     let format = request.get("response_format")?;
     match format.get("type")?.as_str()? {
         "json_object" => Some(r#"{"mock": true}"#.to_owned()),

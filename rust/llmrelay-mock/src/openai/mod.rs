@@ -3,12 +3,13 @@
 //! Formats follow the OpenAI API reference (platform.openai.com/docs/api-reference) and the types of the
 //! official `openai-python` SDK; each emitting function names the page and SDK type it follows.
 
-mod chat;
+pub(crate) mod chat;
 mod completions;
 mod embeddings;
 mod error;
+mod images;
 mod models;
-mod request;
+pub(crate) mod request;
 mod responses;
 
 use std::sync::Arc;
@@ -45,13 +46,17 @@ pub(crate) fn routes() -> Router<Arc<MockState>> {
         .route("/responses", post(responses_create))
         .route("/v1/embeddings", post(embeddings))
         .route("/embeddings", post(embeddings))
+        .route("/v1/images/generations", post(image_generations))
+        .route("/images/generations", post(image_generations))
+        .route("/v1/moderations", post(moderations))
+        .route("/moderations", post(moderations))
         .route("/v1/models", get(list_models))
         .route("/models", get(list_models))
         .route("/v1/models/{*id}", get(retrieve_model))
         .route("/models/{*id}", get(retrieve_model))
 }
 
-async fn chat_completions(
+pub(crate) async fn chat_completions(
     State(state): State<Arc<MockState>>,
     method: Method,
     uri: Uri,
@@ -105,7 +110,7 @@ async fn responses_create(
     rendered.respond(exchange).await
 }
 
-async fn completions(
+pub(crate) async fn completions(
     State(state): State<Arc<MockState>>,
     method: Method,
     uri: Uri,
@@ -132,7 +137,7 @@ async fn completions(
     rendered.respond(exchange).await
 }
 
-async fn embeddings(
+pub(crate) async fn embeddings(
     State(state): State<Arc<MockState>>,
     method: Method,
     uri: Uri,
@@ -146,6 +151,46 @@ async fn embeddings(
         };
     let request = exchange.body.take();
     let rendered = match embeddings::render_embeddings(request.as_ref(), &exchange) {
+        Ok(body) => Rendered::Whole(body),
+        Err(error) => Rendered::Error(error),
+    };
+    rendered.respond(exchange).await
+}
+
+pub(crate) async fn image_generations(
+    State(state): State<Arc<MockState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut exchange =
+        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
+            Ok(exchange) => exchange,
+            Err(response) => return response,
+        };
+    let request = exchange.body.take();
+    let rendered = match images::render_images(request.as_ref(), crate::unix_seconds()) {
+        Ok(body) => Rendered::Whole(body),
+        Err(error) => Rendered::Error(error),
+    };
+    rendered.respond(exchange).await
+}
+
+async fn moderations(
+    State(state): State<Arc<MockState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut exchange =
+        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
+            Ok(exchange) => exchange,
+            Err(response) => return response,
+        };
+    let request = exchange.body.take();
+    let rendered = match images::render_moderation(request.as_ref(), &new_id("modr-")) {
         Ok(body) => Rendered::Whole(body),
         Err(error) => Rendered::Error(error),
     };

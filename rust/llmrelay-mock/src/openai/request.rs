@@ -49,7 +49,7 @@ pub(super) fn includes_stream_usage(request: &Map<String, Value>) -> bool {
 }
 
 /// `stop`: a string or a list of strings.
-pub(super) fn stop_sequences(request: &Map<String, Value>) -> Vec<&str> {
+pub(crate) fn stop_sequences(request: &Map<String, Value>) -> Vec<&str> {
     match request.get("stop") {
         Some(Value::String(stop)) => vec![stop.as_str()],
         Some(Value::Array(stops)) => stops.iter().filter_map(Value::as_str).collect(),
@@ -58,7 +58,7 @@ pub(super) fn stop_sequences(request: &Map<String, Value>) -> Vec<&str> {
 }
 
 /// Characters of text in chat messages (string contents and `text` parts).
-pub(super) fn message_characters(messages: &[Value]) -> usize {
+pub(crate) fn message_characters(messages: &[Value]) -> usize {
     messages
         .iter()
         .map(|message| match message.get("content") {
@@ -75,7 +75,7 @@ pub(super) fn message_characters(messages: &[Value]) -> usize {
 
 /// Shapes the answer text like the model would: cut at the first stop sequence, then at `max_tokens`.
 /// Returns the text, the finish reason and the completion tokens of one choice.
-pub(super) fn shape_text<'a>(
+pub(crate) fn shape_text<'a>(
     content: Cow<'a, str>,
     stops: &[&str],
     max_tokens: Option<u64>,

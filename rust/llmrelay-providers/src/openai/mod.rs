@@ -6,6 +6,7 @@
 
 mod error;
 mod instruct;
+pub mod operations;
 mod request;
 mod response;
 mod stream;
@@ -21,22 +22,14 @@ use crate::provider::{ChunkDecoder, Endpoint, HttpRequest, Provider};
 pub use error::parse_error;
 pub use instruct::OpenAiInstruct;
 pub use request::{chat_body, embedding_body, text_completion_body};
-pub use response::{parse_chat, parse_embedding, parse_text_completion};
+pub use response::{map_finish_reason, parse_chat, parse_embedding, parse_text_completion};
 pub use stream::{ChatDecoder, TextCompletionDecoder};
 
 /// The official OpenAI API.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OpenAi;
 
-/// An OpenAI-compatible server, described by data.
-#[derive(Debug, Clone, Copy)]
-pub struct OpenAiCompatible {
-    pub name: &'static str,
-    pub default_base: Option<&'static str>,
-    pub key_env: &'static [&'static str],
-    pub base_env: &'static [&'static str],
-    pub key_required: bool,
-}
+pub use crate::compatible::OpenAiCompatible;
 
 const OPENAI_BASE: &str = "https://api.openai.com/v1";
 
@@ -44,7 +37,7 @@ const OPENAI_BASE: &str = "https://api.openai.com/v1";
 /// it uses always sends one; servers started without auth ignore it).
 const PLACEHOLDER_KEY: &str = "fake-api-key";
 
-fn post(endpoint: &Endpoint, path: &str, body: Vec<u8>) -> HttpRequest {
+pub(crate) fn post(endpoint: &Endpoint, path: &str, body: Vec<u8>) -> HttpRequest {
     let base = endpoint.api_base.trim_end_matches('/');
     let mut headers = Vec::with_capacity(3 + endpoint.extra_headers.len());
     headers.push(("content-type".to_owned(), "application/json".to_owned()));
@@ -139,6 +132,24 @@ macro_rules! openai_family {
             fn error(&self, status: u16, body: &[u8]) -> Error {
                 parse_error(status, body)
             }
+            fn operation_request(
+                &self,
+                operation: crate::operations::Operation,
+                body: &serde_json::Map<String, serde_json::Value>,
+                endpoint: &Endpoint,
+            ) -> Result<HttpRequest> {
+                let path = operations::path(operation)
+                    .ok_or_else(|| crate::operations::unsupported(self.name(), operation))?;
+                Ok(post(endpoint, path, operations::body(body)?))
+            }
+            fn operation_response(
+                &self,
+                operation: crate::operations::Operation,
+                body: &[u8],
+                _request: &serde_json::Map<String, serde_json::Value>,
+            ) -> Result<serde_json::Value> {
+                operations::response(operation, body)
+            }
         }
     };
 }
@@ -150,13 +161,4 @@ openai_family!(
     |_: &OpenAi| &["OPENAI_API_KEY"][..],
     |_: &OpenAi| &["OPENAI_BASE_URL", "OPENAI_API_BASE"][..],
     |_: &OpenAi| true
-);
-
-openai_family!(
-    OpenAiCompatible,
-    |p: &OpenAiCompatible| p.name,
-    |p: &OpenAiCompatible| p.default_base,
-    |p: &OpenAiCompatible| p.key_env,
-    |p: &OpenAiCompatible| p.base_env,
-    |p: &OpenAiCompatible| p.key_required
 );

@@ -1,0 +1,145 @@
+"""``image_generation``, ``rerank`` and ``moderation`` (and their async forms), LiteLLM's signatures.
+
+The engine does the work (``_native.operation``); this module shapes arguments the way
+LiteLLM's functions take them and wraps results in LiteLLM's response classes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from . import _async, _logging, _native
+from ._native import NativeError
+from .main import _prepare, _raise_native
+from .types.utils import ImageResponse, OpenAIModerationResponse, RerankResponse
+
+__all__ = [
+    "aimage_generation",
+    "amoderation",
+    "arerank",
+    "image_generation",
+    "moderation",
+    "rerank",
+]
+
+
+def _image_response(body: dict) -> ImageResponse:
+    return ImageResponse(**body)
+
+
+_WRAPPERS: dict[str, Any] = {
+    "image_generation": _image_response,
+    "rerank": RerankResponse._from_wire,
+    "moderation": OpenAIModerationResponse._from_wire,
+}
+
+
+def _wrap(name: str, result: Any) -> Any:
+    body, hidden = result
+    response = _WRAPPERS[name](body)
+    response._hidden_params = hidden
+    response._response_ms = hidden["_response_ms"]
+    return response
+
+
+def _call(name: str, params: dict) -> Any:
+    params = _prepare({k: v for k, v in params.items() if v is not None})
+    started = time.time()
+    log = _logging.start(name, params, started) if _logging.active() else None
+    try:
+        result = _native.operation(name, params)
+    except NativeError as error:
+        exc = _raise_native(error)
+        if log is not None:
+            log.failure(exc)
+        raise exc from None
+    response = _wrap(name, result)
+    if log is not None:
+        log.success(response)
+    return response
+
+
+async def _acall(name: str, params: dict) -> Any:
+    params = _prepare({k: v for k, v in params.items() if v is not None})
+    started = time.time()
+    log = _logging.start("a" + name, params, started) if _logging.active() else None
+    try:
+        result = await _async.submit(f"submit_{name}", params)
+    except NativeError as error:
+        exc = _raise_native(error)
+        if log is not None:
+            log.async_failure(exc)
+        raise exc from None
+    response = _wrap(name, result)
+    if log is not None:
+        log.async_success(response)
+    return response
+
+
+def _image_params(prompt: str, model: str | None, kwargs: dict) -> dict:
+    kwargs["prompt"] = prompt
+    kwargs["model"] = model
+    return kwargs
+
+
+def image_generation(prompt: str, model: str | None = None, **kwargs: Any) -> Any:
+    """Generate images (OpenAI ``/images/generations``, Azure deployments). Without a model,
+    ``dall-e-2`` on OpenAI, as LiteLLM. ``aimg_generation=True`` returns a coroutine."""
+    if kwargs.pop("aimg_generation", False):
+        return aimage_generation(prompt, model, **kwargs)
+    return _call("image_generation", _image_params(prompt, model, kwargs))
+
+
+async def aimage_generation(prompt: str, model: str | None = None, **kwargs: Any) -> Any:
+    return await _acall("image_generation", _image_params(prompt, model, kwargs))
+
+
+def _rerank_params(model: str, query: str, documents: list, custom_llm_provider: str | None,
+                   top_n: int | None, rank_fields: list | None, return_documents: bool | None,
+                   max_chunks_per_doc: int | None, max_tokens_per_doc: int | None,
+                   kwargs: dict) -> dict:
+    kwargs.update(
+        model=model, query=query, documents=documents, custom_llm_provider=custom_llm_provider,
+        top_n=top_n, rank_fields=rank_fields, return_documents=return_documents,
+        max_chunks_per_doc=max_chunks_per_doc, max_tokens_per_doc=max_tokens_per_doc,
+    )
+    return kwargs
+
+
+def rerank(model: str, query: str, documents: list, custom_llm_provider: str | None = None,
+           top_n: int | None = None, rank_fields: list | None = None,
+           return_documents: bool | None = True, max_chunks_per_doc: int | None = None,
+           max_tokens_per_doc: int | None = None, **kwargs: Any) -> Any:
+    """Rerank ``documents`` by relevance to ``query`` (Cohere ``/v2/rerank``); returns LiteLLM's
+    ``RerankResponse``."""
+    return _call("rerank", _rerank_params(model, query, documents, custom_llm_provider, top_n,
+                                          rank_fields, return_documents, max_chunks_per_doc,
+                                          max_tokens_per_doc, kwargs))
+
+
+async def arerank(model: str, query: str, documents: list, custom_llm_provider: str | None = None,
+                  top_n: int | None = None, rank_fields: list | None = None,
+                  return_documents: bool | None = True, max_chunks_per_doc: int | None = None,
+                  max_tokens_per_doc: int | None = None, **kwargs: Any) -> Any:
+    return await _acall("rerank", _rerank_params(model, query, documents, custom_llm_provider,
+                                                 top_n, rank_fields, return_documents,
+                                                 max_chunks_per_doc, max_tokens_per_doc, kwargs))
+
+
+def _moderation_params(input: Any, model: str | None, api_key: str | None, kwargs: dict) -> dict:
+    kwargs["input"] = input
+    kwargs["model"] = model
+    kwargs["api_key"] = api_key
+    return kwargs
+
+
+def moderation(input: Any, model: str | None = None, api_key: str | None = None, **kwargs: Any) -> Any:
+    """OpenAI moderation (``/moderations``); without a model, the API's default model."""
+    return _call("moderation", _moderation_params(input, model, api_key, kwargs))
+
+
+async def amoderation(
+    input: Any, model: str | None = None, api_key: str | None = None, **kwargs: Any
+) -> Any:
+    return await _acall("moderation", _moderation_params(input, model, api_key, kwargs))
