@@ -1,6 +1,8 @@
 //! llmrelay-providers: provider translation, stream decoding, and the engine that calls upstreams.
 
 pub mod anthropic;
+pub mod aws_eventstream;
+pub mod bedrock;
 pub mod engine;
 pub mod http;
 pub mod litellm_params;
