@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::faults::{self, Controls, ErrorSpec};
 use crate::script::ScriptedBody;
 use crate::sse::SseEvents;
-use crate::{DEFAULT_CONTENT, MockConfig, MockState, RecordedRequest, anthropic, openai};
+use crate::{DEFAULT_CONTENT, MockConfig, MockState, RecordedRequest, anthropic, bedrock, openai};
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub(crate) const RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
@@ -26,6 +26,7 @@ pub(crate) const EVENT_STREAM: HeaderValue =
 pub(crate) enum Dialect {
     OpenAi,
     Anthropic,
+    Bedrock,
 }
 
 impl Dialect {
@@ -33,6 +34,8 @@ impl Dialect {
     fn for_path(path: &str) -> Dialect {
         if path.starts_with("/v1/messages") {
             Dialect::Anthropic
+        } else if path.starts_with("/model/") {
+            Dialect::Bedrock
         } else {
             Dialect::OpenAi
         }
@@ -44,6 +47,8 @@ impl Dialect {
             Dialect::OpenAi if openai::authorized(headers) => Ok(()),
             Dialect::OpenAi => Err(openai::unauthorized_error(headers)),
             Dialect::Anthropic => anthropic::check_headers(headers),
+            // SigV4 needs the body too: the Bedrock handlers verify it before the exchange opens.
+            Dialect::Bedrock => Ok(()),
         }
     }
 
@@ -51,6 +56,7 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::fault_error(status, model),
             Dialect::Anthropic => anthropic::fault_error(status, model),
+            Dialect::Bedrock => bedrock::fault_error(status, model),
         }
     }
 
@@ -58,6 +64,7 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::error_body(error),
             Dialect::Anthropic => anthropic::error_body(error, request_id),
+            Dialect::Bedrock => bedrock::error_body(error),
         }
     }
 
@@ -67,6 +74,7 @@ impl Dialect {
             // OpenAI's mid-stream error keeps its `server_error` type; `x-mock-error-type` is for statuses.
             Dialect::OpenAi => openai::stream_error_event(message),
             Dialect::Anthropic => anthropic::stream_error_event(kind, message),
+            Dialect::Bedrock => bedrock::stream_error_event(kind, message),
         }
     }
 
@@ -80,6 +88,7 @@ impl Dialect {
                 None,
             ),
             Dialect::Anthropic => anthropic::not_found_error(),
+            Dialect::Bedrock => bedrock::not_found_error(method, path),
         }
     }
 
@@ -88,6 +97,7 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::MALFORMED_JSON,
             Dialect::Anthropic => anthropic::MALFORMED_JSON,
+            Dialect::Bedrock => bedrock::MALFORMED_JSON,
         }
     }
 
@@ -96,6 +106,7 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::MALFORMED_SSE_EVENT,
             Dialect::Anthropic => anthropic::MALFORMED_SSE_EVENT,
+            Dialect::Bedrock => bedrock::MALFORMED_FRAME,
         }
     }
 
@@ -108,6 +119,7 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::insert_standard_headers(headers, request_id, started),
             Dialect::Anthropic => anthropic::insert_standard_headers(headers, request_id),
+            Dialect::Bedrock => bedrock::insert_standard_headers(headers, request_id),
         }
     }
 
@@ -119,6 +131,8 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::mark_rate_limited(headers),
             Dialect::Anthropic => anthropic::mark_rate_limited(headers),
+            // Bedrock's throttling answers carry no rate-limit headers.
+            Dialect::Bedrock => {}
         }
     }
 }
@@ -295,7 +309,11 @@ impl Exchange {
     /// An error response in the dialect's shape, sent at once.
     pub fn error(&self, error: ErrorSpec) -> Response {
         let body = self.dialect.error_body(&error, &self.request_id);
-        self.response(error.status, APPLICATION_JSON, Body::from(body))
+        let mut response = self.response(error.status, APPLICATION_JSON, Body::from(body));
+        if self.dialect == Dialect::Bedrock {
+            bedrock::insert_error_type(response.headers_mut(), &error);
+        }
+        response
     }
 
     /// A whole (non-streaming) JSON response after the configured latency, with body faults applied.
@@ -397,6 +415,24 @@ impl Exchange {
                     .headers_mut()
                     .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
                 response
+            }
+            ScriptedBody::AwsEventStream {
+                events,
+                interval_ms,
+            } => {
+                let mut writer = crate::sse::SseWriter::with_capacity(events.len() * 128);
+                for item in &events {
+                    if let Some(frame) = bedrock::encode_script_item(item) {
+                        writer.frame(&frame);
+                    }
+                }
+                let body = crate::sse::paced_body(
+                    writer.finish().segments(),
+                    Duration::ZERO,
+                    Duration::from_millis(interval_ms),
+                    false,
+                );
+                self.response(status, bedrock::EVENT_STREAM_CONTENT_TYPE, body)
             }
             ScriptedBody::Raw { body, content_type } => {
                 let content_type = content_type

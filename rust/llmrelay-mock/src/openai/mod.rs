@@ -5,7 +5,7 @@
 
 mod chat;
 mod completions;
-mod embeddings;
+pub(crate) mod embeddings;
 mod error;
 mod models;
 mod request;

@@ -15,6 +15,8 @@ use llmrelay_providers::Engine;
 use llmrelay_providers::engine::{ChatOutcome, TextOutcome};
 use serde_json::{Map, Value, json};
 
+mod bedrock;
+
 async fn server() -> MockServer {
     MockServer::start("127.0.0.1:0".parse().unwrap(), MockConfig::default())
         .await
