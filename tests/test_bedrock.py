@@ -21,8 +21,10 @@ SECRET_KEY = "llmrelay-mock-secret-key"
 API_KEY = "llmrelay-mock-bedrock-api-key"
 
 TOOLS = [
-    {"type": "function", "function": {"name": "get_weather", "description": "Weather by city", "parameters": {
-        "type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]}}},
+    {"type": "function", "function": {
+        "name": "get_weather", "description": "Weather by city", "parameters": {
+            "type": "object", "properties": {"location": {"type": "string"}},
+            "required": ["location"]}}},
     {"type": "function", "function": {"name": "get_time", "parameters": {
         "type": "object", "properties": {"tz": {"type": "string"}}}}},
 ]
@@ -30,8 +32,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"llmrelay-test-image"
 
 
 def params(mock, **extra):
-    return {"api_base": mock.url, "aws_access_key_id": ACCESS_KEY, "aws_secret_access_key": SECRET_KEY,
-            "aws_region_name": "us-east-1", "num_retries": 0, **extra}
+    return {"api_base": mock.url, "aws_access_key_id": ACCESS_KEY,
+            "aws_secret_access_key": SECRET_KEY, "aws_region_name": "us-east-1",
+            "num_retries": 0, **extra}
 
 
 def deltas(chunks, field):
@@ -66,7 +69,8 @@ def test_plain_chat_system_and_merged_turns(mock, stream):
 
 
 def test_bare_inference_profile_id_routes_to_bedrock(mock):
-    r = litellm.completion(model="us.anthropic.claude-3-5-sonnet-20240620-v1:0", messages=USER, **params(mock))
+    r = litellm.completion(model="us.anthropic.claude-3-5-sonnet-20240620-v1:0", messages=USER,
+                           **params(mock))
     assert r._hidden_params["custom_llm_provider"] == "bedrock"
 
 
@@ -84,11 +88,12 @@ def test_stop_sequences_and_max_tokens(mock):
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_parallel_tool_calls_and_streamed_arguments(mock, stream):
-    r = litellm.completion(model=MODEL, messages=USER, tools=TOOLS, tool_choice="auto", stream=stream,
-                           **params(mock))
+    r = litellm.completion(model=MODEL, messages=USER, tools=TOOLS, tool_choice="auto",
+                           stream=stream, **params(mock))
     if stream:
         chunks = list(r)
-        pieces = [(tc.index, tc.function.arguments) for calls in deltas(chunks, "tool_calls") for tc in calls]
+        pieces = [(tc.index, tc.function.arguments)
+                  for calls in deltas(chunks, "tool_calls") for tc in calls]
         assert len([p for p in pieces if p[0] == 0]) >= 3  # argument deltas stream one by one
         r = litellm.stream_chunk_builder(chunks, messages=USER)
     calls = r.choices[0].message.tool_calls
@@ -104,19 +109,23 @@ def test_parallel_tool_calls_and_streamed_arguments(mock, stream):
 
 
 def test_tool_choice_required_named_none_and_parallel_off(mock):
-    r = litellm.completion(model=MODEL, messages=USER, tools=TOOLS, tool_choice="required", **params(mock))
+    r = litellm.completion(model=MODEL, messages=USER, tools=TOOLS, tool_choice="required",
+                           **params(mock))
     assert mock.last_request()["body"]["toolConfig"]["toolChoice"] == {"any": {}}
     assert r.choices[0].message.content is None  # forced use: calls only
-    r = litellm.completion(model=MODEL, messages=USER, tools=TOOLS,
-                           tool_choice={"type": "function", "function": {"name": "get_time"}}, **params(mock))
+    named = {"type": "function", "function": {"name": "get_time"}}
+    r = litellm.completion(model=MODEL, messages=USER, tools=TOOLS, tool_choice=named,
+                           **params(mock))
     assert mock.last_request()["body"]["toolConfig"]["toolChoice"] == {"tool": {"name": "get_time"}}
     assert [c.function.name for c in r.choices[0].message.tool_calls] == ["get_time"]
     with pytest.raises(litellm.UnsupportedParamsError):
-        litellm.completion(model=MODEL, messages=USER, tools=TOOLS, tool_choice="none", **params(mock))
-    litellm.completion(model=MODEL, messages=USER, tools=TOOLS, tool_choice="none", drop_params=True,
-                       **params(mock))
+        litellm.completion(model=MODEL, messages=USER, tools=TOOLS, tool_choice="none",
+                           **params(mock))
+    litellm.completion(model=MODEL, messages=USER, tools=TOOLS, tool_choice="none",
+                       drop_params=True, **params(mock))
     assert "toolChoice" not in mock.last_request()["body"]["toolConfig"]
-    r = litellm.completion(model=MODEL, messages=USER, tools=TOOLS, parallel_tool_calls=False, **params(mock))
+    r = litellm.completion(model=MODEL, messages=USER, tools=TOOLS, parallel_tool_calls=False,
+                           **params(mock))
     assert len(r.choices[0].message.tool_calls) == 1
     assert mock.last_request()["body"]["additionalModelRequestFields"]["tool_choice"] == {
         "type": "auto", "disable_parallel_tool_use": True}
@@ -126,7 +135,8 @@ def test_tool_results_sent_back(mock):
     first = litellm.completion(model=MODEL, messages=USER, tools=TOOLS, **params(mock))
     calls = first.choices[0].message.tool_calls
     messages = [*USER, first.choices[0].message.model_dump(),
-                *({"role": "tool", "tool_call_id": c.id, "content": f"result {i}"} for i, c in enumerate(calls))]
+                *({"role": "tool", "tool_call_id": c.id, "content": f"result {i}"}
+                  for i, c in enumerate(calls))]
     second = litellm.completion(model=MODEL, messages=messages, tools=TOOLS, **params(mock))
     assert second.choices[0].finish_reason == "stop"
     sent = mock.last_request()["body"]["messages"]
@@ -168,7 +178,8 @@ def test_images_base64_and_url(mock, image_url):
         {"type": "image_url", "image_url": {"url": data_url}},
         {"type": "image_url", "image_url": image_url}]}], **params(mock))
     content = mock.last_request()["body"]["messages"][0]["content"]
-    assert content[1] == {"image": {"format": "jpeg", "source": {"bytes": base64.b64encode(b"jpeg-bytes").decode()}}}
+    encoded = base64.b64encode(b"jpeg-bytes").decode()
+    assert content[1] == {"image": {"format": "jpeg", "source": {"bytes": encoded}}}
     assert content[2]["image"]["format"] == "png"
     assert base64.b64decode(content[2]["image"]["source"]["bytes"]) == PNG
 
@@ -183,8 +194,9 @@ def test_unreachable_image_url_is_a_bad_request(mock):
 @pytest.mark.parametrize("stream", [False, True])
 def test_response_format_json_schema(mock, stream):
     schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    response_format = {"type": "json_schema", "json_schema": {"name": "person", "schema": schema}}
     r = litellm.completion(model=MODEL, messages=USER, stream=stream, **params(mock),
-                           response_format={"type": "json_schema", "json_schema": {"name": "person", "schema": schema}})
+                           response_format=response_format)
     if stream:
         r = litellm.stream_chunk_builder(list(r), messages=USER)
     assert json.loads(r.choices[0].message.content) == {"name": "mock"}
@@ -205,8 +217,9 @@ def test_response_format_json_object(mock):
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_reasoning_effort_and_thinking_blocks(mock, stream):
-    r = litellm.completion(model=THINKING_MODEL, messages=USER, reasoning_effort="medium", stream=stream,
-                           extra_headers={"x-mock-redacted-thinking": "1"}, **params(mock))
+    r = litellm.completion(model=THINKING_MODEL, messages=USER, reasoning_effort="medium",
+                           stream=stream, extra_headers={"x-mock-redacted-thinking": "1"},
+                           **params(mock))
     if stream:
         chunks = list(r)
         assert "".join(deltas(chunks, "reasoning_content")).startswith("Let me think")
@@ -216,22 +229,25 @@ def test_reasoning_effort_and_thinking_blocks(mock, stream):
         assert r.choices[0].message.thinking_blocks[1]["type"] == "redacted_thinking"
     assert r.choices[0].message.reasoning_content.startswith("Let me think")
     body = mock.last_request()["body"]
-    assert body["additionalModelRequestFields"]["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    thinking = body["additionalModelRequestFields"]["thinking"]
+    assert thinking == {"type": "enabled", "budget_tokens": 2048}
     assert body["inferenceConfig"]["maxTokens"] == 2048 + 4096
-    assert mock.last_request()["path"].startswith("/model/us.anthropic.claude-3-7-sonnet-20250219-v1%3A0/")
+    path = mock.last_request()["path"]
+    assert path.startswith("/model/us.anthropic.claude-3-7-sonnet-20250219-v1%3A0/")
 
 
 def test_explicit_thinking_budget(mock):
     litellm.completion(model=THINKING_MODEL, messages=USER, max_tokens=5000,
                        thinking={"type": "enabled", "budget_tokens": 3000}, **params(mock))
     body = mock.last_request()["body"]
-    assert body["additionalModelRequestFields"]["thinking"] == {"type": "enabled", "budget_tokens": 3000}
+    thinking = body["additionalModelRequestFields"]["thinking"]
+    assert thinking == {"type": "enabled", "budget_tokens": 3000}
     assert body["inferenceConfig"]["maxTokens"] == 5000
 
 
 def test_thinking_round_trip_with_tool_calls(mock):
-    first = litellm.completion(model=THINKING_MODEL, messages=USER, tools=TOOLS[:1], reasoning_effort="low",
-                               **params(mock))
+    first = litellm.completion(model=THINKING_MODEL, messages=USER, tools=TOOLS[:1],
+                               reasoning_effort="low", **params(mock))
     message = first.choices[0].message
     signature = message.thinking_blocks[0]["signature"]
     assert message.tool_calls
@@ -254,8 +270,10 @@ def test_prompt_caching_usage_and_cost(mock):
                 {"role": "user", "content": "question", "cache_control": {"type": "ephemeral"}}]
     tools = [{**TOOLS[0], "cache_control": {"type": "ephemeral"}}]
     r = litellm.completion(model=MODEL, messages=messages, tools=tools, tool_choice="auto",
-                           extra_headers={"x-mock-cache-read-tokens": "400", "x-mock-cache-creation-tokens": "50",
-                                          "x-mock-prompt-tokens": "100", "x-mock-completion-tokens": "20"},
+                           extra_headers={"x-mock-cache-read-tokens": "400",
+                                          "x-mock-cache-creation-tokens": "50",
+                                          "x-mock-prompt-tokens": "100",
+                                          "x-mock-completion-tokens": "20"},
                            **params(mock))
     body = mock.last_request()["body"]
     assert body["system"][1] == {"cachePoint": {"type": "default"}}
@@ -264,7 +282,8 @@ def test_prompt_caching_usage_and_cost(mock):
     assert r.usage.prompt_tokens == 550
     assert r.usage.prompt_tokens_details.cached_tokens == 400
     assert r.usage.prompt_tokens_details.cache_creation_tokens == 50
-    # Claude 3.5 Sonnet on Bedrock: input 3e-06, cache read 3e-07, cache write 3.75e-06, output 1.5e-05
+    # Claude 3.5 Sonnet on Bedrock: input 3e-06, cache read 3e-07, cache write 3.75e-06,
+    # output 1.5e-05
     expected = 100 * 3e-06 + 400 * 3e-07 + 50 * 3.75e-06 + 20 * 1.5e-05
     assert r._hidden_params["response_cost"] == pytest.approx(expected, rel=1e-9)
 
@@ -279,8 +298,10 @@ def test_stream_usage_chunk(mock):
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_guardrail_intervention_is_content_filter(mock, stream):
-    guardrail = {"guardrailIdentifier": "mock-intervene", "guardrailVersion": "1", "trace": "enabled"}
-    r = litellm.completion(model=MODEL, messages=USER, guardrailConfig=guardrail, stream=stream, **params(mock))
+    guardrail = {"guardrailIdentifier": "mock-intervene", "guardrailVersion": "1",
+                 "trace": "enabled"}
+    r = litellm.completion(model=MODEL, messages=USER, guardrailConfig=guardrail, stream=stream,
+                           **params(mock))
     if stream:
         r = litellm.stream_chunk_builder(list(r), messages=USER)
     assert r.choices[0].finish_reason == "content_filter"
@@ -316,13 +337,16 @@ def test_errors(mock, status, message, cls):
 
 def test_bad_signature_and_missing_credentials(mock):
     with pytest.raises(litellm.AuthenticationError) as info:
-        litellm.completion(model=MODEL, messages=USER, **{**params(mock), "aws_secret_access_key": "wrong"})
+        litellm.completion(model=MODEL, messages=USER,
+                           **{**params(mock), "aws_secret_access_key": "wrong"})
     assert "signature we calculated does not match" in str(info.value)
     with pytest.raises(litellm.AuthenticationError):
-        litellm.completion(model=MODEL, messages=USER, **{**params(mock), "aws_access_key_id": "AKIDUNKNOWN"})
+        litellm.completion(model=MODEL, messages=USER,
+                           **{**params(mock), "aws_access_key_id": "AKIDUNKNOWN"})
     recorded = len(mock.requests())
     with pytest.raises(litellm.AuthenticationError):
-        litellm.completion(model=MODEL, messages=USER, api_base=mock.url, aws_profile_name="llmrelay-absent")
+        litellm.completion(model=MODEL, messages=USER, api_base=mock.url,
+                           aws_profile_name="llmrelay-absent")
     assert len(mock.requests()) == recorded  # failed before any request
 
 
@@ -344,8 +368,9 @@ def test_session_token_signed(mock):
                                            ("internalServerException", "ServiceUnavailableError"),
                                            ("validationException", "BadRequestError")])
 def test_exception_frame_mid_stream(mock, kind, cls):
-    stream = litellm.completion(model=MODEL, messages=USER, stream=True, **params(mock),
-                                extra_headers={"x-mock-error-after": "3", "x-mock-error-type": kind})
+    headers = {"x-mock-error-after": "3", "x-mock-error-type": kind}
+    stream = litellm.completion(model=MODEL, messages=USER, stream=True, extra_headers=headers,
+                                **params(mock))
     received = []
     with pytest.raises(getattr(litellm, cls)):
         for chunk in stream:
@@ -361,16 +386,19 @@ def test_scripted_stream_with_redacted_reasoning_and_tool(mock):
         {"event": "contentBlockStop", "data": {"contentBlockIndex": 0}},
         {"event": "contentBlockStart", "data": {"contentBlockIndex": 1, "start": {
             "toolUse": {"toolUseId": "tooluse_s", "name": "get_weather"}}}},
-        {"event": "contentBlockDelta", "data": {"contentBlockIndex": 1, "delta": {"toolUse": {"input": "{\"location\""}}}},
-        {"event": "contentBlockDelta", "data": {"contentBlockIndex": 1, "delta": {"toolUse": {"input": ": \"Oslo\"}"}}}},
+        {"event": "contentBlockDelta", "data": {"contentBlockIndex": 1, "delta": {
+            "toolUse": {"input": "{\"location\""}}}},
+        {"event": "contentBlockDelta", "data": {"contentBlockIndex": 1, "delta": {
+            "toolUse": {"input": ": \"Oslo\"}"}}}},
         {"event": "contentBlockStop", "data": {"contentBlockIndex": 1}},
         {"event": "messageStop", "data": {"stopReason": "tool_use"}},
-        {"event": "metadata", "data": {"usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15},
-                                       "metrics": {"latencyMs": 1}}},
+        {"event": "metadata", "data": {
+            "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15},
+            "metrics": {"latencyMs": 1}}},
     ]})
-    chunks = list(litellm.completion(model=MODEL, messages=USER, tools=TOOLS, stream=True, **params(mock)))
-    blocks = [b for c in chunks if c.choices and getattr(c.choices[0].delta, "thinking_blocks", None)
-              for b in c.choices[0].delta.thinking_blocks]
+    chunks = list(litellm.completion(model=MODEL, messages=USER, tools=TOOLS, stream=True,
+                                     **params(mock)))
+    blocks = [b for found in deltas(chunks, "thinking_blocks") for b in found]
     assert blocks == [{"type": "redacted_thinking", "data": "c2VjcmV0"}]
     r = litellm.stream_chunk_builder(chunks, messages=USER)
     assert json.loads(r.choices[0].message.tool_calls[0].function.arguments) == {"location": "Oslo"}
@@ -380,8 +408,10 @@ def test_scripted_stream_with_redacted_reasoning_and_tool(mock):
 def test_scripted_mid_stream_model_stream_error(mock):
     mock.script({"path": "/converse-stream", "aws_event_stream": [
         {"event": "messageStart", "data": {"role": "assistant"}},
-        {"event": "contentBlockDelta", "data": {"contentBlockIndex": 0, "delta": {"text": "partial"}}},
-        {"exception": "modelStreamErrorException", "data": {"message": "model failed", "originalStatusCode": 500}},
+        {"event": "contentBlockDelta", "data": {
+            "contentBlockIndex": 0, "delta": {"text": "partial"}}},
+        {"exception": "modelStreamErrorException", "data": {
+            "message": "model failed", "originalStatusCode": 500}},
     ]})
     stream = litellm.completion(model=MODEL, messages=USER, stream=True, **params(mock))
     with pytest.raises(litellm.APIError) as info:
@@ -390,8 +420,8 @@ def test_scripted_mid_stream_model_stream_error(mock):
 
 
 def test_titan_embeddings(mock):
-    r = litellm.embedding(model="bedrock/amazon.titan-embed-text-v2:0", input=["hello", "world"], dimensions=256,
-                          **params(mock))
+    r = litellm.embedding(model="bedrock/amazon.titan-embed-text-v2:0", input=["hello", "world"],
+                          dimensions=256, **params(mock))
     assert [d["index"] for d in r.data] == [0, 1]
     assert len(r.data[0]["embedding"]) == 256
     assert r.usage.prompt_tokens == 4
@@ -408,9 +438,12 @@ def test_cohere_embeddings(mock):
     assert mock.last_request()["body"] == {"texts": ["a", "b"], "input_type": "search_document"}
     litellm.embedding(model="bedrock/cohere.embed-english-v3", input="x", input_type="search_query",
                       embedding_types=["float"], **params(mock))
-    assert mock.last_request()["body"] == {"texts": ["x"], "input_type": "search_query", "embedding_types": ["float"]}
+    assert mock.last_request()["body"] == {
+        "texts": ["x"], "input_type": "search_query", "embedding_types": ["float"]}
 
 
 def test_supported_params():
-    supported = litellm.get_supported_openai_params("us.anthropic.claude-3-7-sonnet-20250219-v1:0", "bedrock")
-    assert "tools" in supported and "reasoning_effort" in supported and "logit_bias" not in supported
+    supported = litellm.get_supported_openai_params(
+        "us.anthropic.claude-3-7-sonnet-20250219-v1:0", "bedrock")
+    assert "tools" in supported and "reasoning_effort" in supported
+    assert "logit_bias" not in supported
