@@ -146,7 +146,7 @@ pub fn converse_body(
     // Tools, then the JSON-mode tool LiteLLM adds for a schema'd response_format.
     let mut tools: Vec<BedrockTool> = Vec::new();
     for tool in request.tools.iter().flatten() {
-        push_tool(tool, &mut tools)?;
+        push_tool(tool, model, &mut tools)?;
     }
     let mut tool_choice = match &request.tool_choice {
         None | Some(Value::Null) => None,
@@ -350,7 +350,7 @@ fn map_tool_choice(choice: &Value, drop_params: bool) -> Result<Option<Value>> {
     }
 }
 
-fn push_tool(tool: &Tool, out: &mut Vec<BedrockTool>) -> Result<()> {
+fn push_tool(tool: &Tool, model: &str, out: &mut Vec<BedrockTool>) -> Result<()> {
     let Some(function) = &tool.function else {
         return Err(Error::bad_request(format!(
             "bedrock tools must be function tools, got type '{}'",
@@ -377,18 +377,26 @@ fn push_tool(tool: &Tool, out: &mut Vec<BedrockTool>) -> Result<()> {
     if let Some(control) = control.filter(|c| !c.is_null()) {
         out.push(BedrockTool {
             tool_spec: None,
-            cache_point: Some(cache_point(control)),
+            cache_point: Some(cache_point(control, model)),
         });
     }
     Ok(())
 }
 
-/// `cache_control` → `cachePoint` (`type` is always `default`; a `ttl` of 5m/1h is kept).
-fn cache_point(control: &Value) -> BedrockCachePoint {
+/// Claude 4.5 models take a cache `ttl` on Bedrock; others reject it (LiteLLM keeps it only there).
+fn accepts_cache_ttl(model: &str) -> bool {
+    ["sonnet-4-5", "haiku-4-5", "opus-4-5"]
+        .iter()
+        .any(|family| model.contains(family))
+}
+
+/// `cache_control` → `cachePoint` (`type` is always `default`; a `ttl` of 5m/1h is kept on the
+/// models that take one).
+fn cache_point(control: &Value, model: &str) -> BedrockCachePoint {
     let ttl = control
         .get("ttl")
         .and_then(Value::as_str)
-        .filter(|t| matches!(*t, "5m" | "1h"))
+        .filter(|t| matches!(*t, "5m" | "1h") && accepts_cache_ttl(model))
         .map(str::to_owned);
     BedrockCachePoint {
         kind: "default".to_owned(),
@@ -396,12 +404,12 @@ fn cache_point(control: &Value) -> BedrockCachePoint {
     }
 }
 
-fn message_cache_point(message: &ChatMessage) -> Option<BedrockCachePoint> {
+fn message_cache_point(message: &ChatMessage, model: &str) -> Option<BedrockCachePoint> {
     message
         .extra
         .get("cache_control")
         .filter(|c| !c.is_null())
-        .map(cache_point)
+        .map(|c| cache_point(c, model))
 }
 
 /// Messages → (system blocks, alternating user/assistant messages).
@@ -412,17 +420,16 @@ pub fn convert_messages(
     messages: &[ChatMessage],
     model: &str,
 ) -> Result<(Vec<BedrockSystemBlock>, Vec<BedrockMessage>)> {
-    let _ = model;
     let mut system = Vec::new();
     let mut out: Vec<BedrockMessage> = Vec::with_capacity(messages.len());
     for (index, message) in messages.iter().enumerate() {
         let (role, blocks) = match message.role {
             Role::System | Role::Developer => {
-                system_blocks(message, &mut system);
+                system_blocks(message, model, &mut system);
                 continue;
             }
-            Role::User => ("user", user_blocks(message, index)?),
-            Role::Assistant => ("assistant", assistant_blocks(message, index)?),
+            Role::User => ("user", user_blocks(message, index, model)?),
+            Role::Assistant => ("assistant", assistant_blocks(message, index, model)?),
             Role::Tool | Role::Function => ("user", vec![tool_result(message)?]),
         };
         if blocks.is_empty() {
@@ -440,7 +447,7 @@ pub fn convert_messages(
     Ok((system, out))
 }
 
-fn system_blocks(message: &ChatMessage, system: &mut Vec<BedrockSystemBlock>) {
+fn system_blocks(message: &ChatMessage, model: &str, system: &mut Vec<BedrockSystemBlock>) {
     match &message.content {
         Some(MessageContent::Text(text)) if !text.is_empty() => system.push(BedrockSystemBlock {
             text: Some(text.clone()),
@@ -456,7 +463,7 @@ fn system_blocks(message: &ChatMessage, system: &mut Vec<BedrockSystemBlock>) {
                 }
                 if let Some(control) = part.extra.get("cache_control").filter(|c| !c.is_null()) {
                     system.push(BedrockSystemBlock {
-                        cache_point: Some(cache_point(control)),
+                        cache_point: Some(cache_point(control, model)),
                         ..BedrockSystemBlock::default()
                     });
                 }
@@ -464,7 +471,7 @@ fn system_blocks(message: &ChatMessage, system: &mut Vec<BedrockSystemBlock>) {
         }
         _ => {}
     }
-    if let Some(point) = message_cache_point(message) {
+    if let Some(point) = message_cache_point(message, model) {
         system.push(BedrockSystemBlock {
             cache_point: Some(point),
             ..BedrockSystemBlock::default()
@@ -472,7 +479,11 @@ fn system_blocks(message: &ChatMessage, system: &mut Vec<BedrockSystemBlock>) {
     }
 }
 
-fn user_blocks(message: &ChatMessage, index: usize) -> Result<Vec<BedrockContentBlock>> {
+fn user_blocks(
+    message: &ChatMessage,
+    index: usize,
+    model: &str,
+) -> Result<Vec<BedrockContentBlock>> {
     let mut blocks = Vec::new();
     match &message.content {
         Some(MessageContent::Text(text)) if !text.is_empty() => {
@@ -480,12 +491,12 @@ fn user_blocks(message: &ChatMessage, index: usize) -> Result<Vec<BedrockContent
         }
         Some(MessageContent::Parts(parts)) => {
             for part in parts {
-                push_part(part, index, &mut blocks)?;
+                push_part(part, index, model, &mut blocks)?;
             }
         }
         _ => {}
     }
-    if let Some(point) = message_cache_point(message) {
+    if let Some(point) = message_cache_point(message, model) {
         blocks.push(BedrockContentBlock::cache_point(point));
     }
     Ok(blocks)
@@ -494,6 +505,7 @@ fn user_blocks(message: &ChatMessage, index: usize) -> Result<Vec<BedrockContent
 fn push_part(
     part: &ContentPart,
     index: usize,
+    model: &str,
     blocks: &mut Vec<BedrockContentBlock>,
 ) -> Result<()> {
     match part.kind.as_str() {
@@ -523,7 +535,9 @@ fn push_part(
         }
     }
     if let Some(control) = part.extra.get("cache_control").filter(|c| !c.is_null()) {
-        blocks.push(BedrockContentBlock::cache_point(cache_point(control)));
+        blocks.push(BedrockContentBlock::cache_point(cache_point(
+            control, model,
+        )));
     }
     Ok(())
 }
@@ -586,7 +600,11 @@ fn image_block(url: &str, index: usize) -> Result<BedrockImageBlock> {
     .with_param("messages"))
 }
 
-fn assistant_blocks(message: &ChatMessage, index: usize) -> Result<Vec<BedrockContentBlock>> {
+fn assistant_blocks(
+    message: &ChatMessage,
+    index: usize,
+    model: &str,
+) -> Result<Vec<BedrockContentBlock>> {
     let mut blocks = Vec::new();
     // Thinking blocks come first and go back with their signatures (required with tool use).
     for block in message.thinking_blocks.iter().flatten() {
@@ -622,7 +640,7 @@ fn assistant_blocks(message: &ChatMessage, index: usize) -> Result<Vec<BedrockCo
         }
         Some(MessageContent::Parts(parts)) => {
             for part in parts {
-                push_part(part, index, &mut blocks)?;
+                push_part(part, index, model, &mut blocks)?;
             }
         }
         _ => {}
@@ -649,7 +667,7 @@ fn assistant_blocks(message: &ChatMessage, index: usize) -> Result<Vec<BedrockCo
             ..BedrockContentBlock::default()
         });
     }
-    if let Some(point) = message_cache_point(message) {
+    if let Some(point) = message_cache_point(message, model) {
         blocks.push(BedrockContentBlock::cache_point(point));
     }
     Ok(blocks)
@@ -678,9 +696,6 @@ fn tool_result(message: &ChatMessage) -> Result<BedrockContentBlock> {
             }
         }
         None => {}
-    }
-    if content.is_empty() {
-        content.push(json!({"text": ""}));
     }
     Ok(BedrockContentBlock {
         tool_result: Some(BedrockToolResult {

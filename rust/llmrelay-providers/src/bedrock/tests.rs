@@ -381,3 +381,25 @@ async fn missing_credentials_fail_before_any_io() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Authentication);
 }
+
+#[test]
+fn cache_ttl_only_where_bedrock_takes_it() {
+    let request = |model: &str| {
+        chat(
+            json!({"model": model, "messages": [{"role": "user", "content": "hi",
+            "cache_control": {"type": "ephemeral", "ttl": "1h"}}]}),
+        )
+    };
+    let model = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let body = serde_json::to_value(converse_body(&request(model), model, false).unwrap()).unwrap();
+    assert_eq!(
+        body["messages"][0]["content"][1],
+        json!({"cachePoint": {"type": "default", "ttl": "1h"}})
+    );
+    let model = "anthropic.claude-3-5-sonnet-20240620-v1:0";
+    let body = serde_json::to_value(converse_body(&request(model), model, false).unwrap()).unwrap();
+    assert_eq!(
+        body["messages"][0]["content"][1],
+        json!({"cachePoint": {"type": "default"}})
+    );
+}
