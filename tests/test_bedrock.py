@@ -224,9 +224,9 @@ def test_reasoning_effort_and_thinking_blocks(mock, stream):
         chunks = list(r)
         assert "".join(deltas(chunks, "reasoning_content")).startswith("Let me think")
         r = litellm.stream_chunk_builder(chunks, messages=USER)
-    else:
-        assert r.choices[0].message.thinking_blocks[0]["signature"]
-        assert r.choices[0].message.thinking_blocks[1]["type"] == "redacted_thinking"
+    blocks = r.choices[0].message.thinking_blocks
+    assert blocks[0]["signature"] and blocks[0]["thinking"].startswith("Let me think")
+    assert blocks[1]["type"] == "redacted_thinking"
     assert r.choices[0].message.reasoning_content.startswith("Let me think")
     body = mock.last_request()["body"]
     thinking = body["additionalModelRequestFields"]["thinking"]

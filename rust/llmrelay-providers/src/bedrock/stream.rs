@@ -58,8 +58,9 @@ struct DeltaMember {
     text: Option<String>,
     #[serde(default)]
     tool_use: Option<ToolUseDelta>,
+    /// Kept raw too: LiteLLM exposes it as `provider_specific_fields.reasoningContent`.
     #[serde(default)]
-    reasoning_content: Option<ReasoningDelta>,
+    reasoning_content: Option<Value>,
     #[serde(default)]
     citation: Option<Value>,
 }
@@ -203,7 +204,13 @@ impl BedrockChatDecoder {
                 }
             }
         }
-        if let Some(reasoning) = delta.reasoning_content {
+        if let Some(raw) = delta.reasoning_content {
+            let reasoning: ReasoningDelta =
+                serde_json::from_value(raw.clone()).unwrap_or(ReasoningDelta {
+                    text: None,
+                    signature: None,
+                    redacted_content: None,
+                });
             self.thinking_ran = true;
             let block = BedrockReasoningContent {
                 reasoning_text: (reasoning.text.is_some() || reasoning.signature.is_some()).then(
@@ -218,10 +225,15 @@ impl BedrockChatDecoder {
                 thinking_blocks: super::response::thinking_block(&block).map(|b| vec![b]),
                 ..Delta::default()
             };
-            if let Some(text) = reasoning.text {
-                self.reasoning.push_str(&text);
-                delta.reasoning_content = Some(text);
-            }
+            // A signature or redacted delta still carries `reasoning_content: ""`, as LiteLLM
+            // (and Anthropic's stream) sends it.
+            let text = reasoning.text.unwrap_or_default();
+            self.reasoning.push_str(&text);
+            delta.reasoning_content = Some(text);
+            delta.extra.insert(
+                "provider_specific_fields".to_owned(),
+                json!({"reasoningContent": raw}),
+            );
             out.push(self.chunk(delta, None));
         }
         if let Some(citation) = delta.citation {
