@@ -447,3 +447,14 @@ def test_supported_params():
         "us.anthropic.claude-3-7-sonnet-20250219-v1:0", "bedrock")
     assert "tools" in supported and "reasoning_effort" in supported
     assert "logit_bias" not in supported
+
+
+async def test_async_stream_and_embedding(mock):
+    stream = await litellm.acompletion(model=MODEL, messages=USER, stream=True, **params(mock))
+    chunks = [chunk async for chunk in stream]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text.startswith("This is a mock")
+    r = await litellm.aembedding(model="bedrock/amazon.titan-embed-text-v1", input=["a", "b", "c"],
+                                 **params(mock))
+    assert [d["index"] for d in r.data] == [0, 1, 2]
+    assert len(mock.requests()) == 4
