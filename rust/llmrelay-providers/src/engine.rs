@@ -706,20 +706,27 @@ async fn embed_once(
     Ok((response, headers, retries))
 }
 
-/// An embedding call split into requests of at most `size` inputs (sent concurrently), joined
-/// in input order with their usage summed.
+/// How many split embedding requests are in flight at once.
+const EMBEDDING_BATCH_CONCURRENCY: usize = 8;
+
+/// An embedding call split into requests of at most `size` inputs (a few in flight at once),
+/// joined in input order with their usage summed.
 async fn embed_in_batches(
     call: &Call<'_>,
     request: &EmbeddingRequest,
     items: &[Value],
     size: usize,
 ) -> Result<(EmbeddingResponse, Vec<(String, String)>, u32)> {
+    use futures::TryStreamExt as _;
     let parts = items.chunks(size.max(1)).map(|chunk| {
         let mut part = request.clone();
         part.input = Value::Array(chunk.to_vec());
         async move { embed_once(call, &part).await }
     });
-    let answers = futures::future::try_join_all(parts).await?;
+    let answers: Vec<_> = futures::stream::iter(parts)
+        .buffered(EMBEDDING_BATCH_CONCURRENCY)
+        .try_collect()
+        .await?;
     let mut joined: Option<EmbeddingResponse> = None;
     let mut headers = Vec::new();
     let mut retries = 0;
