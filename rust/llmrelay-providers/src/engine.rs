@@ -718,12 +718,18 @@ async fn embed_in_batches(
     size: usize,
 ) -> Result<(EmbeddingResponse, Vec<(String, String)>, u32)> {
     use futures::TryStreamExt as _;
-    let parts = items.chunks(size.max(1)).map(|chunk| {
-        let mut part = request.clone();
-        part.input = Value::Array(chunk.to_vec());
-        async move { embed_once(call, &part).await }
-    });
+    // Owned parts first: a closure over borrowed chunks would make the future non-`Send`
+    // across the Python bridge (higher-ranked lifetimes in the stream adapter).
+    let parts: Vec<EmbeddingRequest> = items
+        .chunks(size.max(1))
+        .map(|chunk| {
+            let mut part = request.clone();
+            part.input = Value::Array(chunk.to_vec());
+            part
+        })
+        .collect();
     let answers: Vec<_> = futures::stream::iter(parts)
+        .map(|part| async move { embed_once(call, &part).await })
         .buffered(EMBEDDING_BATCH_CONCURRENCY)
         .try_collect()
         .await?;
