@@ -258,6 +258,11 @@ pub fn resolve(
                 }
                 p => p,
             };
+            // `bedrock/converse/<id>` names the Converse route explicitly; the id is the same.
+            let rest = match provider {
+                "bedrock" => rest.strip_prefix("converse/").unwrap_or(rest),
+                _ => rest,
+            };
             return Ok(Resolved {
                 model: rest.to_owned(),
                 provider: provider.to_owned(),
@@ -391,6 +396,31 @@ mod tests {
             "bedrock"
         );
         assert_eq!(provider("ft:gpt-4o-mini:org::abc"), "openai");
+        for (model, id) in [
+            (
+                "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
+                "anthropic.claude-3-5-sonnet-20240620-v1:0",
+            ),
+            (
+                "bedrock/converse/us.anthropic.claude-3-5-sonnet-20240620-v1:0",
+                "us.anthropic.claude-3-5-sonnet-20240620-v1:0",
+            ),
+            (
+                "anthropic.claude-3-5-sonnet-20240620-v1:0",
+                "anthropic.claude-3-5-sonnet-20240620-v1:0",
+            ),
+            (
+                "amazon.titan-embed-text-v2:0",
+                "amazon.titan-embed-text-v2:0",
+            ),
+        ] {
+            let resolved = resolve(model, None, None).unwrap();
+            assert_eq!(
+                (resolved.provider.as_str(), resolved.model.as_str()),
+                ("bedrock", id),
+                "{model}"
+            );
+        }
         for unknown in ["mistral-large-latest", "llama3", "my-model"] {
             let error = resolve(unknown, None, None).unwrap_err();
             assert!(

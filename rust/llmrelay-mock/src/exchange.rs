@@ -14,7 +14,8 @@ use crate::faults::{self, Controls, ErrorSpec};
 use crate::script::ScriptedBody;
 use crate::sse::SseEvents;
 use crate::{
-    DEFAULT_CONTENT, MockConfig, MockState, RecordedRequest, anthropic, cohere, ollama, openai,
+    DEFAULT_CONTENT, MockConfig, MockState, RecordedRequest, anthropic, bedrock, cohere, ollama,
+    openai,
 };
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -32,6 +33,7 @@ pub(crate) enum Dialect {
     Ollama,
     /// Cohere v2: `{"id", "message"}` errors, bearer auth.
     Cohere,
+    Bedrock,
 }
 
 impl Dialect {
@@ -43,6 +45,8 @@ impl Dialect {
             Dialect::Ollama
         } else if path.starts_with("/v2/") {
             Dialect::Cohere
+        } else if path.starts_with("/model/") {
+            Dialect::Bedrock
         } else {
             Dialect::OpenAi
         }
@@ -56,6 +60,8 @@ impl Dialect {
             Dialect::Anthropic => anthropic::check_headers(headers),
             Dialect::Ollama => Ok(()),
             Dialect::Cohere => cohere::check_headers(headers),
+            // SigV4 needs the body too: the Bedrock handlers verify it before the exchange opens.
+            Dialect::Bedrock => Ok(()),
         }
     }
 
@@ -65,6 +71,7 @@ impl Dialect {
             Dialect::Anthropic => anthropic::fault_error(status, model),
             Dialect::Ollama => ollama::fault_error(status, model),
             Dialect::Cohere => cohere::fault_error(status, model),
+            Dialect::Bedrock => bedrock::fault_error(status, model),
         }
     }
 
@@ -74,6 +81,7 @@ impl Dialect {
             Dialect::Anthropic => anthropic::error_body(error, request_id),
             Dialect::Ollama => ollama::error_body(error),
             Dialect::Cohere => cohere::error_body(error),
+            Dialect::Bedrock => bedrock::error_body(error),
         }
     }
 
@@ -85,6 +93,7 @@ impl Dialect {
             Dialect::Anthropic => anthropic::stream_error_event(kind, message),
             Dialect::Ollama => ollama::stream_error_event(message),
             Dialect::Cohere => cohere::stream_error_event(message),
+            Dialect::Bedrock => bedrock::stream_error_event(kind, message),
         }
     }
 
@@ -112,6 +121,7 @@ impl Dialect {
                 None,
                 None,
             ),
+            Dialect::Bedrock => bedrock::not_found_error(method, path),
         }
     }
 
@@ -122,6 +132,7 @@ impl Dialect {
             Dialect::Anthropic => anthropic::MALFORMED_JSON,
             Dialect::Ollama => ollama::MALFORMED_JSON,
             Dialect::Cohere => cohere::MALFORMED_JSON,
+            Dialect::Bedrock => bedrock::MALFORMED_JSON,
         }
     }
 
@@ -132,6 +143,7 @@ impl Dialect {
             Dialect::Anthropic => anthropic::MALFORMED_SSE_EVENT,
             Dialect::Ollama => ollama::MALFORMED_LINE,
             Dialect::Cohere => cohere::MALFORMED_SSE_EVENT,
+            Dialect::Bedrock => bedrock::MALFORMED_FRAME,
         }
     }
 
@@ -147,6 +159,7 @@ impl Dialect {
             Dialect::Ollama | Dialect::Cohere => {
                 headers.insert(X_REQUEST_ID, request_id);
             }
+            Dialect::Bedrock => bedrock::insert_standard_headers(headers, request_id),
         }
     }
 
@@ -159,6 +172,8 @@ impl Dialect {
             Dialect::OpenAi => openai::mark_rate_limited(headers),
             Dialect::Anthropic => anthropic::mark_rate_limited(headers),
             Dialect::Ollama | Dialect::Cohere => {}
+            // Bedrock's throttling answers carry no rate-limit headers.
+            Dialect::Bedrock => {}
         }
     }
 }
@@ -335,7 +350,11 @@ impl Exchange {
     /// An error response in the dialect's shape, sent at once.
     pub fn error(&self, error: ErrorSpec) -> Response {
         let body = self.dialect.error_body(&error, &self.request_id);
-        self.response(error.status, APPLICATION_JSON, Body::from(body))
+        let mut response = self.response(error.status, APPLICATION_JSON, Body::from(body));
+        if self.dialect == Dialect::Bedrock {
+            bedrock::insert_error_type(response.headers_mut(), &error);
+        }
+        response
     }
 
     /// A whole (non-streaming) JSON response after the configured latency, with body faults applied.
@@ -441,6 +460,24 @@ impl Exchange {
                     .headers_mut()
                     .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
                 response
+            }
+            ScriptedBody::AwsEventStream {
+                events,
+                interval_ms,
+            } => {
+                let mut writer = crate::sse::SseWriter::with_capacity(events.len() * 128);
+                for item in &events {
+                    if let Some(frame) = bedrock::encode_script_item(item) {
+                        writer.frame(&frame);
+                    }
+                }
+                let body = crate::sse::paced_body(
+                    writer.finish().segments(),
+                    Duration::ZERO,
+                    Duration::from_millis(interval_ms),
+                    false,
+                );
+                self.response(status, bedrock::EVENT_STREAM_CONTENT_TYPE, body)
             }
             ScriptedBody::Raw { body, content_type } => {
                 let content_type = content_type

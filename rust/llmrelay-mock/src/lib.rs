@@ -6,6 +6,7 @@
 
 mod anthropic;
 mod azure;
+mod bedrock;
 mod cohere;
 mod exchange;
 mod faults;
@@ -66,7 +67,20 @@ pub struct MockConfig {
     pub embedding_dim: usize,
     /// Record requests for `GET /__mock/requests` (turn off for load tests).
     pub record: bool,
+    /// Bedrock: the access key id SigV4 signatures must name.
+    pub aws_access_key_id: String,
+    /// Bedrock: the secret the mock recomputes SigV4 signatures with.
+    pub aws_secret_access_key: String,
+    /// Bedrock: the API key accepted as `Authorization: Bearer`.
+    pub bedrock_api_key: String,
 }
+
+/// The Bedrock credentials a default mock accepts (documented in the README).
+pub const DEFAULT_AWS_ACCESS_KEY_ID: &str = "AKIDLLMRELAYMOCK";
+/// See [`DEFAULT_AWS_ACCESS_KEY_ID`].
+pub const DEFAULT_AWS_SECRET_ACCESS_KEY: &str = "llmrelay-mock-secret-key";
+/// See [`DEFAULT_AWS_ACCESS_KEY_ID`].
+pub const DEFAULT_BEDROCK_API_KEY: &str = "llmrelay-mock-bedrock-api-key";
 
 /// The answer text used when neither the config nor the request sets one.
 pub const DEFAULT_CONTENT: &str = "This is a mock response from llmrelay-mock.";
@@ -83,6 +97,9 @@ impl Default for MockConfig {
             content: None,
             embedding_dim: 8,
             record: true,
+            aws_access_key_id: DEFAULT_AWS_ACCESS_KEY_ID.to_owned(),
+            aws_secret_access_key: DEFAULT_AWS_SECRET_ACCESS_KEY.to_owned(),
+            bedrock_api_key: DEFAULT_BEDROCK_API_KEY.to_owned(),
         }
     }
 }
@@ -421,6 +438,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(ollama::routes())
         .merge(cohere::routes())
         .merge(huggingface::routes())
+        .merge(bedrock::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)

@@ -37,6 +37,10 @@ struct Options {
 }
 
 #[derive(Debug, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at startup; the config holds the mock's Bedrock credentials"
+)]
 enum Command {
     Serve(Options),
     Help,

@@ -36,6 +36,12 @@ pub enum ScriptedBody {
         done: bool,
         interval_ms: u64,
     },
+    /// AWS event-stream frames (Bedrock's ConverseStream): items `{"event": <type>, "data": <json>}`
+    /// or `{"exception": <type>, "data": <json>}`, each encoded as one CRC-checked message.
+    AwsEventStream {
+        events: Vec<Value>,
+        interval_ms: u64,
+    },
     /// Any body text, e.g. a recorded `.sse` fixture or a broken payload.
     Raw {
         body: String,
@@ -132,6 +138,8 @@ struct RawScriptedResponse {
     #[serde(default)]
     raw: Option<String>,
     #[serde(default)]
+    aws_event_stream: Option<Vec<Value>>,
+    #[serde(default)]
     content_type: Option<String>,
 }
 
@@ -156,6 +164,23 @@ impl TryFrom<RawScriptedResponse> for ScriptedResponse {
     fn try_from(raw: RawScriptedResponse) -> Result<Self, Self::Error> {
         if !(100..=999).contains(&raw.status) {
             return Err(format!("status {} is not an HTTP status code", raw.status));
+        }
+        if let Some(events) = raw.aws_event_stream {
+            if raw.json.is_some() || raw.sse.is_some() || raw.raw.is_some() {
+                return Err(
+                    "a script takes only one of `json`, `sse`, `raw` and `aws_event_stream`"
+                        .to_owned(),
+                );
+            }
+            return Ok(ScriptedResponse {
+                status: raw.status,
+                headers: raw.headers,
+                body: ScriptedBody::AwsEventStream {
+                    events,
+                    interval_ms: raw.interval_ms,
+                },
+                path: raw.path,
+            });
         }
         let body = match (raw.json, raw.sse, raw.raw) {
             (Some(json), None, None) => ScriptedBody::Json(json),

@@ -78,6 +78,12 @@ impl SseWriter {
         self.raw("[DONE]");
     }
 
+    /// A binary frame taken as is (AWS event-stream messages share the pacing and fault logic).
+    pub fn frame(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(bytes);
+        self.ends.push(self.buffer.len());
+    }
+
     fn end_event(&mut self) {
         self.buffer.extend_from_slice(b"\n\n");
         self.ends.push(self.buffer.len());

@@ -332,11 +332,18 @@ impl Call<'_> {
         }
         let retry_after = http::retry_after_seconds(response.headers());
         let headers = collect_headers(response.headers());
+        let all_headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect();
         let body = response.bytes().await.unwrap_or_default();
         Err(self
             .target
             .provider
-            .error(status, &body)
+            .classify_error(status, &all_headers, &body)
             .with_retry_after(retry_after)
             .with_headers(headers))
     }
@@ -667,18 +674,15 @@ impl Engine {
             model_for_errors: &original_model,
             stream: false,
         };
-        let http_request = call
-            .authorized(
-                target
-                    .provider
-                    .embedding_request(&request, &target.endpoint)?,
-            )
-            .await?;
-        let (bytes, headers, retries) = call.whole(&http_request).await?;
-        let response = target
-            .provider
-            .embedding_response(&bytes)
-            .map_err(|e| call.decorate(e, retries))?;
+        let (response, headers, retries) = match (
+            target.provider.embedding_batch_size(&request.model),
+            &request.input,
+        ) {
+            (Some(size), Value::Array(items)) if items.len() > size => {
+                embed_in_batches(&call, &request, items, size).await?
+            }
+            _ => embed_once(&call, &request).await?,
+        };
         let mut hidden = hidden(&target, headers, retries, started, &options);
         hidden.response_cost = response.usage.as_ref().and_then(|usage| {
             price(
@@ -691,6 +695,79 @@ impl Engine {
         });
         Ok(CompletionResult { response, hidden })
     }
+}
+
+/// One embedding request.
+async fn embed_once(
+    call: &Call<'_>,
+    request: &EmbeddingRequest,
+) -> Result<(EmbeddingResponse, Vec<(String, String)>, u32)> {
+    let target = call.target;
+    let http_request = call
+        .authorized(
+            target
+                .provider
+                .embedding_request(request, &target.endpoint)?,
+        )
+        .await?;
+    let (bytes, headers, retries) = call.whole(&http_request).await?;
+    let response = target
+        .provider
+        .embedding_response(&bytes)
+        .map_err(|e| call.decorate(e, retries))?;
+    Ok((response, headers, retries))
+}
+
+/// How many split embedding requests are in flight at once.
+const EMBEDDING_BATCH_CONCURRENCY: usize = 8;
+
+/// An embedding call split into requests of at most `size` inputs (a few in flight at once),
+/// joined in input order with their usage summed.
+async fn embed_in_batches(
+    call: &Call<'_>,
+    request: &EmbeddingRequest,
+    items: &[Value],
+    size: usize,
+) -> Result<(EmbeddingResponse, Vec<(String, String)>, u32)> {
+    use futures::TryStreamExt as _;
+    // Owned parts first: a closure over borrowed chunks would make the future non-`Send`
+    // across the Python bridge (higher-ranked lifetimes in the stream adapter).
+    let parts: Vec<EmbeddingRequest> = items
+        .chunks(size.max(1))
+        .map(|chunk| {
+            let mut part = request.clone();
+            part.input = Value::Array(chunk.to_vec());
+            part
+        })
+        .collect();
+    let answers: Vec<_> = futures::stream::iter(parts)
+        .map(|part| async move { embed_once(call, &part).await })
+        .buffered(EMBEDDING_BATCH_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let mut joined: Option<EmbeddingResponse> = None;
+    let mut headers = Vec::new();
+    let mut retries = 0;
+    for (answer, answer_headers, answer_retries) in answers {
+        retries = retries.max(answer_retries);
+        headers = answer_headers;
+        let Some(total) = joined.as_mut() else {
+            joined = Some(answer);
+            continue;
+        };
+        let offset = u32::try_from(total.data.len()).unwrap_or(u32::MAX);
+        total.data.extend(answer.data.into_iter().map(|mut d| {
+            d.index += offset;
+            d
+        }));
+        if let (Some(sum), Some(usage)) = (total.usage.as_mut(), answer.usage) {
+            sum.prompt_tokens += usage.prompt_tokens;
+            sum.completion_tokens += usage.completion_tokens;
+            sum.total_tokens += usage.total_tokens;
+        }
+    }
+    let response = joined.ok_or_else(|| Error::bad_request("input must not be empty"))?;
+    Ok((response, headers, retries))
 }
 
 /// Prefer the catalog entry of the exact model the upstream reports, when it is known.

@@ -1,7 +1,9 @@
 //! llmrelay-providers: provider translation, stream decoding, and the engine that calls upstreams.
 
 pub mod anthropic;
+pub mod aws_eventstream;
 pub mod azure;
+pub mod bedrock;
 pub mod cohere;
 pub mod compatible;
 pub mod engine;

@@ -38,6 +38,8 @@ pub enum Framing {
     Sse,
     /// One JSON document per line; each line becomes a `RawEvent` with an empty event name.
     NdJson,
+    /// AWS binary event-stream messages (Bedrock); see `aws_eventstream`.
+    AwsEventStream,
 }
 
 /// A request ready to send: always a POST of a JSON body in this providers.
@@ -235,6 +237,20 @@ pub trait Provider: Send + Sync {
         )))
     }
 
+    /// Classify an upstream error response with all its headers (AWS names the exception in
+    /// `x-amzn-ErrorType`). The default ignores the headers.
+    fn classify_error(&self, status: u16, headers: &[(String, String)], body: &[u8]) -> Error {
+        let _ = headers;
+        self.error(status, body)
+    }
+
+    /// How many inputs one embedding request may carry (Amazon Titan takes one); the engine
+    /// splits larger calls and joins the answers in order. `None`: no limit.
+    fn embedding_batch_size(&self, model: &str) -> Option<usize> {
+        let _ = model;
+        None
+    }
+
     /// The OpenAI parameters this provider accepts for a model; `None` means all of them
     /// (OpenAI-compatible servers).
     fn supported_openai_params(&self, model: &str) -> Option<Vec<&'static str>> {
@@ -261,6 +277,7 @@ pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
         "openai" => Some(&OPENAI),
         "text-completion-openai" => Some(&crate::openai::OpenAiInstruct),
         "anthropic" => Some(&crate::anthropic::Anthropic),
+        "bedrock" | "bedrock_converse" => Some(&crate::bedrock::Bedrock),
         other => crate::compatible::lookup(other),
     }
 }
@@ -268,7 +285,7 @@ pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
 /// Every provider name this build serves.
 #[must_use]
 pub fn implemented() -> Vec<&'static str> {
-    let mut names = vec!["openai", "text-completion-openai", "anthropic"];
+    let mut names = vec!["openai", "text-completion-openai", "anthropic", "bedrock"];
     names.extend(crate::compatible::names());
     names
 }

@@ -58,6 +58,7 @@ where
     let events = match framing {
         Framing::Sse => sse::events(body).boxed(),
         Framing::NdJson => ndjson::events(body).boxed(),
+        Framing::AwsEventStream => crate::aws_eventstream::events(body).boxed(),
     };
     let state = DecodeState {
         events,

@@ -164,7 +164,7 @@ pub(super) fn embedding_inputs(
 
 pub(super) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
-pub(super) fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
     for byte in bytes {
         hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
@@ -173,7 +173,7 @@ pub(super) fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
 }
 
 /// A unit-length vector derived from `seed` with splitmix64: the same input always embeds the same way.
-pub(super) fn mock_embedding(seed: u64, dimensions: usize) -> Vec<f32> {
+pub(crate) fn mock_embedding(seed: u64, dimensions: usize) -> Vec<f32> {
     let mut state = seed;
     let mut vector: Vec<f32> = (0..dimensions)
         .map(|_| {

@@ -5,7 +5,7 @@
 
 pub(crate) mod chat;
 mod completions;
-mod embeddings;
+pub(crate) mod embeddings;
 mod error;
 mod images;
 mod models;

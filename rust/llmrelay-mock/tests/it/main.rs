@@ -7,6 +7,7 @@
 )]
 
 mod anthropic;
+mod bedrock;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -10,7 +10,7 @@ mod error;
 mod fixtures;
 mod messages;
 mod model;
-mod python_json;
+pub(crate) mod python_json;
 mod request;
 mod response;
 mod schema;

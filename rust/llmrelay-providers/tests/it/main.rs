@@ -15,6 +15,7 @@ use llmrelay_providers::Engine;
 use llmrelay_providers::engine::{ChatOutcome, TextOutcome};
 use serde_json::{Map, Value, json};
 
+mod bedrock;
 mod providers2;
 
 async fn server() -> MockServer {
