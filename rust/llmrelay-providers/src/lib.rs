@@ -2,6 +2,7 @@
 
 pub mod anthropic;
 pub mod engine;
+pub mod gemini;
 pub mod http;
 pub mod litellm_params;
 pub mod mock;

@@ -235,6 +235,8 @@ pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
         "openai" => Some(&OPENAI),
         "text-completion-openai" => Some(&crate::openai::OpenAiInstruct),
         "anthropic" => Some(&crate::anthropic::Anthropic),
+        "gemini" => Some(&crate::gemini::Gemini),
+        "vertex_ai" | "vertex_ai_beta" => Some(&crate::gemini::Vertex),
         other => COMPATIBLE
             .iter()
             .find(|p| p.name == other)
@@ -245,7 +247,14 @@ pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
 /// Every provider name this build serves.
 #[must_use]
 pub fn implemented() -> Vec<&'static str> {
-    let mut names = vec!["openai", "text-completion-openai", "anthropic"];
+    let mut names = vec![
+        "openai",
+        "text-completion-openai",
+        "anthropic",
+        "gemini",
+        "vertex_ai",
+        "vertex_ai_beta",
+    ];
     names.extend(COMPATIBLE.iter().map(|p| p.name));
     names
 }
