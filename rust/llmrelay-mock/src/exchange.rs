@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::faults::{self, Controls, ErrorSpec};
 use crate::script::ScriptedBody;
 use crate::sse::SseEvents;
-use crate::{DEFAULT_CONTENT, MockConfig, MockState, RecordedRequest, anthropic, openai};
+use crate::{DEFAULT_CONTENT, MockConfig, MockState, RecordedRequest, anthropic, google, openai};
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub(crate) const RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
@@ -26,6 +26,10 @@ pub(crate) const EVENT_STREAM: HeaderValue =
 pub(crate) enum Dialect {
     OpenAi,
     Anthropic,
+    /// Google's Gemini API (`x-goog-api-key`).
+    Gemini,
+    /// Vertex AI (OAuth bearer tokens).
+    Vertex,
 }
 
 impl Dialect {
@@ -33,6 +37,8 @@ impl Dialect {
     fn for_path(path: &str) -> Dialect {
         if path.starts_with("/v1/messages") {
             Dialect::Anthropic
+        } else if let Some(dialect) = google::owns_path(path) {
+            dialect
         } else {
             Dialect::OpenAi
         }
@@ -44,6 +50,8 @@ impl Dialect {
             Dialect::OpenAi if openai::authorized(headers) => Ok(()),
             Dialect::OpenAi => Err(openai::unauthorized_error(headers)),
             Dialect::Anthropic => anthropic::check_headers(headers),
+            Dialect::Gemini => google::check_api_key(headers),
+            Dialect::Vertex => google::check_bearer(headers),
         }
     }
 
@@ -51,6 +59,7 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::fault_error(status, model),
             Dialect::Anthropic => anthropic::fault_error(status, model),
+            Dialect::Gemini | Dialect::Vertex => google::fault_error(status, model),
         }
     }
 
@@ -58,6 +67,7 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::error_body(error),
             Dialect::Anthropic => anthropic::error_body(error, request_id),
+            Dialect::Gemini | Dialect::Vertex => google::error_body(error),
         }
     }
 
@@ -67,6 +77,7 @@ impl Dialect {
             // OpenAI's mid-stream error keeps its `server_error` type; `x-mock-error-type` is for statuses.
             Dialect::OpenAi => openai::stream_error_event(message),
             Dialect::Anthropic => anthropic::stream_error_event(kind, message),
+            Dialect::Gemini | Dialect::Vertex => google::stream_error_event(kind, message),
         }
     }
 
@@ -80,6 +91,7 @@ impl Dialect {
                 None,
             ),
             Dialect::Anthropic => anthropic::not_found_error(),
+            Dialect::Gemini | Dialect::Vertex => google::not_found_error(path),
         }
     }
 
@@ -88,6 +100,7 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::MALFORMED_JSON,
             Dialect::Anthropic => anthropic::MALFORMED_JSON,
+            Dialect::Gemini | Dialect::Vertex => google::MALFORMED_JSON,
         }
     }
 
@@ -96,6 +109,7 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::MALFORMED_SSE_EVENT,
             Dialect::Anthropic => anthropic::MALFORMED_SSE_EVENT,
+            Dialect::Gemini | Dialect::Vertex => google::MALFORMED_SSE_EVENT,
         }
     }
 
@@ -108,6 +122,9 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::insert_standard_headers(headers, request_id, started),
             Dialect::Anthropic => anthropic::insert_standard_headers(headers, request_id),
+            Dialect::Gemini | Dialect::Vertex => {
+                google::insert_standard_headers(headers, request_id);
+            }
         }
     }
 
@@ -119,6 +136,8 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::mark_rate_limited(headers),
             Dialect::Anthropic => anthropic::mark_rate_limited(headers),
+            // Google sends no retry-after with RESOURCE_EXHAUSTED.
+            Dialect::Gemini | Dialect::Vertex => {}
         }
     }
 }

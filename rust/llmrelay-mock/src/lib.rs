@@ -7,6 +7,7 @@
 mod anthropic;
 mod exchange;
 mod faults;
+mod google;
 mod openai;
 mod script;
 mod shaping;
@@ -413,6 +414,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .route("/__mock/reset", axum::routing::post(control_reset));
     openai::routes()
         .merge(anthropic::routes())
+        .merge(google::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)

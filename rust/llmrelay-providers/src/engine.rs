@@ -663,10 +663,18 @@ impl Engine {
             )
             .await?;
         let (bytes, headers, retries) = call.whole(&http_request).await?;
-        let response = target
+        let mut response = target
             .provider
             .embedding_response(&bytes)
             .map_err(|e| call.decorate(e, retries))?;
+        if response.model.is_empty() {
+            response.model.clone_from(&request.model);
+        }
+        // Some APIs (Gemini's batchEmbedContents) report no usage: count the input, as LiteLLM.
+        if response.usage.is_none() {
+            let prompt = tokens::count_text_for_model(&request.model, &prompt_text(&request.input));
+            response.usage = Some(Usage::new(prompt as u64, 0));
+        }
         let mut hidden = hidden(&target, headers, retries, started, &options);
         hidden.response_cost = response.usage.as_ref().and_then(|usage| {
             price(
