@@ -14,8 +14,8 @@ use crate::faults::{self, Controls, ErrorSpec};
 use crate::script::ScriptedBody;
 use crate::sse::SseEvents;
 use crate::{
-    DEFAULT_CONTENT, MockConfig, MockState, RecordedRequest, anthropic, bedrock, cohere, ollama,
-    openai,
+    DEFAULT_CONTENT, MockConfig, MockState, RecordedRequest, anthropic, bedrock, cohere, google,
+    ollama, openai,
 };
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -34,6 +34,10 @@ pub(crate) enum Dialect {
     /// Cohere v2: `{"id", "message"}` errors, bearer auth.
     Cohere,
     Bedrock,
+    /// Google's Gemini API (`x-goog-api-key`).
+    Gemini,
+    /// Vertex AI (OAuth bearer tokens).
+    Vertex,
 }
 
 impl Dialect {
@@ -47,6 +51,8 @@ impl Dialect {
             Dialect::Cohere
         } else if path.starts_with("/model/") {
             Dialect::Bedrock
+        } else if let Some(dialect) = google::owns_path(path) {
+            dialect
         } else {
             Dialect::OpenAi
         }
@@ -62,6 +68,8 @@ impl Dialect {
             Dialect::Cohere => cohere::check_headers(headers),
             // SigV4 needs the body too: the Bedrock handlers verify it before the exchange opens.
             Dialect::Bedrock => Ok(()),
+            Dialect::Gemini => google::check_api_key(headers),
+            Dialect::Vertex => google::check_bearer(headers),
         }
     }
 
@@ -72,6 +80,7 @@ impl Dialect {
             Dialect::Ollama => ollama::fault_error(status, model),
             Dialect::Cohere => cohere::fault_error(status, model),
             Dialect::Bedrock => bedrock::fault_error(status, model),
+            Dialect::Gemini | Dialect::Vertex => google::fault_error(status, model),
         }
     }
 
@@ -82,6 +91,7 @@ impl Dialect {
             Dialect::Ollama => ollama::error_body(error),
             Dialect::Cohere => cohere::error_body(error),
             Dialect::Bedrock => bedrock::error_body(error),
+            Dialect::Gemini | Dialect::Vertex => google::error_body(error),
         }
     }
 
@@ -94,6 +104,7 @@ impl Dialect {
             Dialect::Ollama => ollama::stream_error_event(message),
             Dialect::Cohere => cohere::stream_error_event(message),
             Dialect::Bedrock => bedrock::stream_error_event(kind, message),
+            Dialect::Gemini | Dialect::Vertex => google::stream_error_event(kind, message),
         }
     }
 
@@ -122,6 +133,7 @@ impl Dialect {
                 None,
             ),
             Dialect::Bedrock => bedrock::not_found_error(method, path),
+            Dialect::Gemini | Dialect::Vertex => google::not_found_error(path),
         }
     }
 
@@ -133,6 +145,7 @@ impl Dialect {
             Dialect::Ollama => ollama::MALFORMED_JSON,
             Dialect::Cohere => cohere::MALFORMED_JSON,
             Dialect::Bedrock => bedrock::MALFORMED_JSON,
+            Dialect::Gemini | Dialect::Vertex => google::MALFORMED_JSON,
         }
     }
 
@@ -144,6 +157,7 @@ impl Dialect {
             Dialect::Ollama => ollama::MALFORMED_LINE,
             Dialect::Cohere => cohere::MALFORMED_SSE_EVENT,
             Dialect::Bedrock => bedrock::MALFORMED_FRAME,
+            Dialect::Gemini | Dialect::Vertex => google::MALFORMED_SSE_EVENT,
         }
     }
 
@@ -160,6 +174,9 @@ impl Dialect {
                 headers.insert(X_REQUEST_ID, request_id);
             }
             Dialect::Bedrock => bedrock::insert_standard_headers(headers, request_id),
+            Dialect::Gemini | Dialect::Vertex => {
+                google::insert_standard_headers(headers, request_id);
+            }
         }
     }
 
@@ -174,6 +191,8 @@ impl Dialect {
             Dialect::Ollama | Dialect::Cohere => {}
             // Bedrock's throttling answers carry no rate-limit headers.
             Dialect::Bedrock => {}
+            // Google sends no retry-after with RESOURCE_EXHAUSTED.
+            Dialect::Gemini | Dialect::Vertex => {}
         }
     }
 }

@@ -10,6 +10,7 @@ mod bedrock;
 mod cohere;
 mod exchange;
 mod faults;
+mod google;
 mod huggingface;
 mod ollama;
 mod openai;
@@ -439,6 +440,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(cohere::routes())
         .merge(huggingface::routes())
         .merge(bedrock::routes())
+        .merge(google::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)

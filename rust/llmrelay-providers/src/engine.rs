@@ -674,7 +674,7 @@ impl Engine {
             model_for_errors: &original_model,
             stream: false,
         };
-        let (response, headers, retries) = match (
+        let (mut response, headers, retries) = match (
             target.provider.embedding_batch_size(&request.model),
             &request.input,
         ) {
@@ -683,6 +683,14 @@ impl Engine {
             }
             _ => embed_once(&call, &request).await?,
         };
+        if response.model.is_empty() {
+            response.model.clone_from(&request.model);
+        }
+        // Some APIs (Gemini's batchEmbedContents) report no usage: count the input, as LiteLLM.
+        if response.usage.is_none() {
+            let prompt = tokens::count_text_for_model(&request.model, &prompt_text(&request.input));
+            response.usage = Some(Usage::new(prompt as u64, 0));
+        }
         let mut hidden = hidden(&target, headers, retries, started, &options);
         hidden.response_cost = response.usage.as_ref().and_then(|usage| {
             price(

@@ -7,6 +7,7 @@ pub mod bedrock;
 pub mod cohere;
 pub mod compatible;
 pub mod engine;
+pub mod gemini;
 pub mod http;
 pub mod huggingface;
 pub mod images;

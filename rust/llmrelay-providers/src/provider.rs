@@ -278,6 +278,8 @@ pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
         "text-completion-openai" => Some(&crate::openai::OpenAiInstruct),
         "anthropic" => Some(&crate::anthropic::Anthropic),
         "bedrock" | "bedrock_converse" => Some(&crate::bedrock::Bedrock),
+        "gemini" => Some(&crate::gemini::Gemini),
+        "vertex_ai" | "vertex_ai_beta" => Some(&crate::gemini::Vertex),
         other => crate::compatible::lookup(other),
     }
 }
@@ -285,7 +287,15 @@ pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
 /// Every provider name this build serves.
 #[must_use]
 pub fn implemented() -> Vec<&'static str> {
-    let mut names = vec!["openai", "text-completion-openai", "anthropic", "bedrock"];
+    let mut names = vec![
+        "openai",
+        "text-completion-openai",
+        "anthropic",
+        "bedrock",
+        "gemini",
+        "vertex_ai",
+        "vertex_ai_beta",
+    ];
     names.extend(crate::compatible::names());
     names
 }

@@ -95,6 +95,47 @@ async fn count_tokens(
     rendered.respond(exchange).await
 }
 
+/// Claude on Vertex AI (`rawPredict` / `streamRawPredict`): the Messages answer for a body whose model is in
+/// the URL and whose `anthropic_version` is in the body.
+/// Follows: Vertex AI "Use Claude models" (request body: `anthropic_version: "vertex-2023-10-16"`, no `model`).
+pub(crate) fn render_vertex(
+    body: Option<serde_json::Value>,
+    model: &str,
+    exchange: &Exchange,
+    state: &MockState,
+) -> Rendered {
+    let mut body = body;
+    if let Some(serde_json::Value::Object(map)) = &mut body {
+        match map.remove("anthropic_version") {
+            Some(serde_json::Value::String(version)) if version == "vertex-2023-10-16" => {}
+            _ => {
+                return Rendered::Error(error::invalid_request(
+                    "anthropic_version: Input should be 'vertex-2023-10-16'",
+                ));
+            }
+        }
+        if map.contains_key("model") {
+            return Rendered::Error(error::invalid_request(
+                "model: Extra inputs are not permitted (the model is in the URL)",
+            ));
+        }
+        map.insert(
+            "model".to_owned(),
+            serde_json::Value::String(model.to_owned()),
+        );
+    }
+    let id = new_id("msg_");
+    match response::MessagePlan::new(body.as_ref(), exchange, state, "") {
+        Ok(plan) if plan.stream => Rendered::Stream(stream::render_message_stream(
+            &plan,
+            &id,
+            exchange.chunk_count(),
+        )),
+        Ok(plan) => Rendered::Whole(response::render_message(&plan, &id)),
+        Err(error) => Rendered::Error(error),
+    }
+}
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 const REQUESTS_LIMIT: HeaderName = HeaderName::from_static("anthropic-ratelimit-requests-limit");
 const REQUESTS_REMAINING: HeaderName =

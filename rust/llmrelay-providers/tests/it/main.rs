@@ -173,3 +173,5 @@ async fn embeddings_and_text_completions() {
     };
     assert!(!result.response.choices[0].text.is_empty());
 }
+
+mod gemini;
