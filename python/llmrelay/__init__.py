@@ -21,6 +21,7 @@ from .main import (
     mock_completion,
     text_completion,
 )
+from .router import Router
 from .types.utils import (
     Choices,
     Delta,
@@ -183,6 +184,7 @@ __all__ = [
     "ModelResponse",
     "ModelResponseStream",
     "StreamingChoices",
+    "Router",
     "TextChoices",
     "TextCompletionResponse",
     "TextCompletionStreamWrapper",

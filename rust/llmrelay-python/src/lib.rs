@@ -20,6 +20,7 @@ use llmrelay_providers::litellm_params::LITELLM_PARAMS;
 use llmrelay_providers::stream::{AccountedStream, StreamSummary};
 
 mod bridge;
+mod router;
 
 create_exception!(
     _native,
@@ -625,6 +626,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Stream>()?;
     m.add_class::<MockServer>()?;
     m.add_class::<bridge::AsyncBridge>()?;
+    m.add_class::<router::PyRouter>()?;
     m.add_function(wrap_pyfunction!(completion, m)?)?;
     m.add_function(wrap_pyfunction!(text_completion, m)?)?;
     m.add_function(wrap_pyfunction!(embedding, m)?)?;

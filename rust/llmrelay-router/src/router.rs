@@ -690,6 +690,7 @@ impl Router {
                 )
                 .with_model(model)
                 .with_retry_after(Some(wait.max(0.001)))
+                .with_headers(vec![("retry-after".to_owned(), format!("{}", wait.ceil().max(1.0)))])
             }
             NoDeployment::ContextWindow { input_tokens, largest } => Error::new(
                 ErrorKind::ContextWindowExceeded,
@@ -726,6 +727,7 @@ impl Router {
                 )
                 .with_model(model)
                 .with_retry_after(Some(wait.ceil().max(1.0)))
+                .with_headers(vec![("retry-after".to_owned(), format!("{}", wait.ceil().max(1.0)))])
             }
         }
     }
@@ -1045,7 +1047,8 @@ impl Router {
                                     ),
                                 )
                                 .with_model(requested)
-                                .with_retry_after(error.inner().retry_after);
+                                .with_retry_after(error.inner().retry_after)
+                                .with_headers(error.inner().headers.clone());
                                 return Err(error);
                             }
                         }

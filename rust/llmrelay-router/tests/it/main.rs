@@ -582,3 +582,52 @@ async fn background_health_checks_run() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(server.state().requests().len(), after);
 }
+
+#[tokio::test]
+async fn queued_requests_are_served_by_priority_when_capacity_returns() {
+    let server = server().await;
+    let list = |timeout: u64| {
+        json!([deployment(
+            &server,
+            "g",
+            "a",
+            json!({"rpm": 1, "timeout": timeout}),
+            json!({})
+        )])
+    };
+    let router = Router::from_value(json!({"model_list": list(30), "max_queue_wait": 3})).unwrap();
+    let minute = llmrelay_router::deployment::minute_of(llmrelay_router::deployment::now_ms());
+    router.completion(request("g", json!({}))).await.unwrap();
+    let low = {
+        let router = router.clone();
+        tokio::spawn(async move {
+            let result = router
+                .completion(request("g", json!({"priority": 9, "max_queue_wait": 1})))
+                .await;
+            (result.is_ok(), Instant::now())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let high = {
+        let router = router.clone();
+        tokio::spawn(async move {
+            let result = router
+                .completion(request("g", json!({"priority": 0})))
+                .await;
+            (result.is_ok(), Instant::now())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(router.queue_len(), 2);
+    // A changed deployment starts a fresh budget of one request: the urgent request, though it came
+    // later, takes it; the other waits out its max_queue_wait.
+    router.set_model_list(list(31)).unwrap();
+    let (high_ok, _) = high.await.unwrap();
+    let (low_ok, _) = low.await.unwrap();
+    if llmrelay_router::deployment::minute_of(llmrelay_router::deployment::now_ms()) != minute {
+        return; // a new minute freed capacity for both; ordering is not observable
+    }
+    assert!(high_ok);
+    assert!(!low_ok);
+    assert_eq!(router.queue_len(), 0);
+}
