@@ -743,6 +743,18 @@ mod tests {
         let digest = Sha256::digest(expected_text.as_bytes());
         let expected: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(generate_model_id("gpt-4o", &params), expected);
+        // Ids LiteLLM 1.104's Router.generate_model_id returned for these params.
+        let observed = map(json!({"model": "openai/gpt-4o", "mock_response": "hi"}));
+        assert_eq!(
+            generate_model_id("g", &observed),
+            "a7c945c1d2b9c000806413a43e12eeb5d6dc14e42aca36cafcaf1771d03186ae"
+        );
+        let observed = map(json!({"model": "openai/gpt-4o", "rpm": 600, "weight": 0.5,
+            "stream": true, "extra": {"a": 1, "b": "\u{e9}"}, "l": [1, "x"], "t": 1.0}));
+        assert_eq!(
+            generate_model_id("g", &observed),
+            "45c43a77b9d6e0cc772f355b38397033265607d99dca56ef3dd8bf40e368c38a"
+        );
         // Floats with no fraction render as Python does ("1.0"), lists as repr.
         let mut text = String::new();
         python_str(&json!(1.0), &mut text);
