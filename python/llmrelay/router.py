@@ -78,6 +78,11 @@ class Router:
             if callable(value) and not isinstance(value, type):
                 # Python objects (plugins, alerting hooks) have no place in the Rust config.
                 continue
+            if name in ("timeout", "stream_timeout") and not isinstance(value, (int, float)):
+                value = _timeout_value(value)
+                value = value.get("read") or value.get("timeout") if isinstance(value, dict) else value
+                if value is None:
+                    continue
             config[name] = _plain(value)
         config["model_list"] = _plain(list(model_list or []))
         self._settings = dict(config)

@@ -266,7 +266,8 @@ impl RouterConfig {
     ///
     /// # Errors
     /// `BadRequest` naming the path of the bad field (e.g. `model_list[1].litellm_params`).
-    pub fn from_value(value: Value) -> Result<Self> {
+    pub fn from_value(mut value: Value) -> Result<Self> {
+        resolve_settings_env(&mut value);
         let config: Self = serde_path_to_error::deserialize(value).map_err(|error| {
             let path = error.path().to_string();
             Error::bad_request(format!("Invalid router config: {path}: {}", error.inner()))
@@ -346,6 +347,41 @@ impl RouterConfig {
             .unwrap_or_default();
         let db = self.redis_db.map(|db| format!("/{db}")).unwrap_or_default();
         Some(format!("redis://{auth}{host}:{port}{db}"))
+    }
+}
+
+/// Proxy configs give Redis settings as `os.environ/NAME` and ports as strings: resolve and
+/// convert them before typing, as LiteLLM's proxy does.
+fn resolve_settings_env(value: &mut Value) {
+    let Value::Object(settings) = value else {
+        return;
+    };
+    for key in ["redis_host", "redis_port", "redis_password", "redis_url"] {
+        let Some(Value::String(text)) = settings.get(key) else {
+            continue;
+        };
+        let resolved = match text.strip_prefix("os.environ/") {
+            Some(name) => match std::env::var(name) {
+                Ok(resolved) => Value::String(resolved),
+                Err(_) => {
+                    tracing::warn!(
+                        setting = key,
+                        variable = name,
+                        "router: environment variable is not set"
+                    );
+                    Value::Null
+                }
+            },
+            None => Value::String(text.clone()),
+        };
+        let resolved = match (key, resolved) {
+            ("redis_port", Value::String(port)) => port
+                .trim()
+                .parse::<u16>()
+                .map_or(Value::String(port), Value::from),
+            (_, other) => other,
+        };
+        settings.insert(key.to_owned(), resolved);
     }
 }
 
@@ -436,6 +472,12 @@ mod tests {
             config.redis_target().as_deref(),
             Some("redis://:p%40ss@h:6380")
         );
+        let config = RouterConfig::from_value(
+            json!({"redis_host": "os.environ/LLMRELAY_UNSET_VARIABLE_X", "redis_port": "7000"}),
+        )
+        .unwrap();
+        assert_eq!(config.redis_port, Some(7000));
+        assert_eq!(config.redis_target(), None);
         let config = RouterConfig::from_value(json!({"redis_url": "rediss://x:1"})).unwrap();
         assert_eq!(config.redis_target().as_deref(), Some("rediss://x:1"));
     }

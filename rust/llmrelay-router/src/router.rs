@@ -599,6 +599,16 @@ impl Router {
         model: &str,
         params: &Map<String, Value>,
     ) -> Result<Value> {
+        self.route(model, params)
+            .map(|deployment| deployment.to_json())
+    }
+
+    /// One routing decision for a chat request on `model` (alias and wildcards resolved),
+    /// without reserving capacity or calling: what the benchmark measures.
+    ///
+    /// # Errors
+    /// Unknown model, every deployment cooling down or at its limit, context window.
+    pub fn route(&self, model: &str, params: &Map<String, Value>) -> Result<Arc<Deployment>> {
         let group = self.group_for(model);
         let registry = self.registry();
         let candidates = registry
@@ -607,7 +617,7 @@ impl Router {
         let shape = self.shape(CallKind::Chat, params, candidates);
         let decision = self.decision(now_ms());
         match strategy::choose(candidates, &[], shape, &decision, &mut rand::rng()) {
-            Ok(deployment) => Ok(deployment.to_json()),
+            Ok(deployment) => Ok(Arc::clone(deployment)),
             Err(reason) => Err(self.no_deployment_error(model, reason, candidates)),
         }
     }
