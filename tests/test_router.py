@@ -56,6 +56,29 @@ def test_simple_shuffle_spreads_by_weight(mock):
     assert chi2 < 10.83, counts
 
 
+def test_latency_based_routing_prefers_the_faster_deployment(mock):
+    router = Router(model_list=[dep(mock, "g", "slow", {"x-mock-latency-ms": "150"}), dep(mock, "g", "fast")],
+                    routing_strategy="latency-based-routing")
+    served = [served_by(router.completion(model="g", messages=USER)) for _ in range(10)]
+    # Unmeasured deployments are tried first; once both are measured the fast one wins.
+    assert set(served[:2]) == {"slow", "fast"}
+    assert served[2:] == ["fast"] * 8
+    stats = {s["model_id"]: s for s in router.deployment_stats()}
+    assert stats["slow"]["average_latency"] > stats["fast"]["average_latency"]
+
+
+def test_least_busy_avoids_the_deployment_holding_a_stream(mock):
+    router = Router(model_list=[dep(mock, "g", "a"), dep(mock, "g", "b")], routing_strategy="least-busy")
+    stream = router.completion(model="g", messages=USER, stream=True)
+    busy = stream._hidden_params["model_id"]
+    # The open stream counts as in flight until it ends.
+    for _ in range(5):
+        assert served_by(router.completion(model="g", messages=USER)) != busy
+    for _ in stream:
+        pass
+    assert all(s["in_flight"] == 0 for s in router.deployment_stats())
+
+
 def test_retry_goes_to_another_deployment(mock):
     router = Router(
         model_list=[dep(mock, "g", "bad", {"x-mock-status": "500"}, order=1), dep(mock, "g", "good", order=2)],

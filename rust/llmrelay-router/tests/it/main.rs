@@ -631,3 +631,67 @@ async fn queued_requests_are_served_by_priority_when_capacity_returns() {
     assert!(!low_ok);
     assert_eq!(router.queue_len(), 0);
 }
+
+#[tokio::test]
+async fn allowed_fails_policy_and_default_fallbacks() {
+    let server = server().await;
+    let router = Router::from_value(json!({
+        "model_list": [
+            deployment(&server, "g", "strict", json!({"order": 1}), json!({"x-mock-status": "500"})),
+            deployment(&server, "g", "spare", json!({"order": 2}), json!({"x-mock-status": "500"})),
+            deployment(&server, "last-resort", "lr", json!({}), json!({})),
+        ],
+        // No tolerance for server errors; rate limits would get 10.
+        "allowed_fails_policy": {"InternalServerErrorAllowedFails": 0, "RateLimitErrorAllowedFails": 10},
+        "num_retries": 1,
+        "retry_after": 0,
+        "default_fallbacks": ["last-resort"],
+    }))
+    .unwrap();
+    let outcome = router.completion(request("g", json!({}))).await.unwrap();
+    // Both deployments failed once, each cooled down at its first server error, and the
+    // default fallback answered.
+    assert_eq!(model_id(&outcome), "lr");
+    let mut cooling = router.cooldown_list();
+    cooling.sort();
+    assert_eq!(cooling, vec!["spare".to_owned(), "strict".to_owned()]);
+    // A deployment-level policy overrides the router's.
+    let router = Router::from_value(json!({
+        "model_list": [
+            {"model_name": "g", "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": format!("{}/v1", server.base_url()),
+              "api_key": "k", "extra_headers": {"x-mock-status": "500"}, "order": 1},
+             "model_info": {"id": "tolerant", "allowed_fails_policy": {"InternalServerErrorAllowedFails": 5}}},
+            deployment(&server, "g", "ok", json!({"order": 2}), json!({})),
+        ],
+        "allowed_fails_policy": {"InternalServerErrorAllowedFails": 0},
+        "num_retries": 1,
+    }))
+    .unwrap();
+    router.completion(request("g", json!({}))).await.unwrap();
+    assert!(router.cooldown_list().is_empty());
+}
+
+#[tokio::test]
+async fn deployment_params_merge_under_request_params() {
+    let server = server().await;
+    let router = Router::from_value(json!({
+        "model_list": [deployment(&server, "g", "a", json!({"temperature": 0.3, "max_retries": 7, "rpm": 100}), json!({}))],
+        "default_litellm_params": {"top_p": 0.5, "temperature": 1.0},
+    }))
+    .unwrap();
+    router
+        .completion(request(
+            "g",
+            json!({"temperature": 0.9, "metadata": {"k": "v"}}),
+        ))
+        .await
+        .unwrap();
+    let body = server.state().requests().last().unwrap().body.clone();
+    assert_eq!(body["temperature"], 0.9);
+    assert_eq!(body["top_p"], 0.5);
+    assert_eq!(body["model"], "gpt-4o-mini");
+    // Routing fields and router options stay out of the upstream body.
+    for key in ["rpm", "max_retries", "num_retries", "model_id", "metadata"] {
+        assert!(body.get(key).is_none(), "{key} leaked: {body}");
+    }
+}
