@@ -80,7 +80,8 @@ class Router:
                 continue
             if name in ("timeout", "stream_timeout") and not isinstance(value, (int, float)):
                 value = _timeout_value(value)
-                value = value.get("read") or value.get("timeout") if isinstance(value, dict) else value
+                if isinstance(value, dict):
+                    value = value.get("read") or value.get("timeout")
                 if value is None:
                     continue
             config[name] = _plain(value)
@@ -98,7 +99,8 @@ class Router:
         self.model_group_alias = config.get("model_group_alias", {})
 
     def __repr__(self) -> str:
-        return f"<llmrelay.Router strategy={self.routing_strategy!r} deployments={len(self.model_list)}>"
+        count = len(self.model_list)
+        return f"<llmrelay.Router strategy={self.routing_strategy!r} deployments={count}>"
 
     # -- deployments --------------------------------------------------------------------------
     @property
@@ -157,7 +159,9 @@ class Router:
     async def async_get_available_deployment(self, model: str, messages: list | None = None,
                                              input: Any = None, specific_deployment: bool = False,
                                              request_kwargs: dict | None = None) -> dict:
-        return self.get_available_deployment(model, messages, input, specific_deployment, request_kwargs)
+        return self.get_available_deployment(
+            model, messages, input, specific_deployment, request_kwargs
+        )
 
     # -- state ------------------------------------------------------------------------------
     def deployment_stats(self) -> list[dict]:
@@ -173,7 +177,8 @@ class Router:
         return self._native.health_check(model)
 
     async def ahealth_check(self, model: str | None = None) -> dict:
-        return await _async.submit("submit_router", (self._native, "health_check", {"model": model}))
+        call = (self._native, "health_check", {"model": model})
+        return await _async.submit("submit_router", call)
 
     def get_settings(self) -> dict:
         return {k: v for k, v in self._settings.items() if k != "model_list"}
