@@ -31,6 +31,7 @@ from .endpoints import (
     moderation,
     rerank,
 )
+from .router import Router
 from .types.utils import (
     Choices,
     Delta,
@@ -203,6 +204,7 @@ __all__ = [
     "ModelResponse",
     "ModelResponseStream",
     "StreamingChoices",
+    "Router",
     "TextChoices",
     "TextCompletionResponse",
     "TextCompletionStreamWrapper",

@@ -244,6 +244,17 @@ impl<T> AccountedStream<T> {
         self.started.elapsed()
     }
 
+    /// Also run `hook` with the final summary when the stream ends or is dropped (the router
+    /// books tokens and in-flight counts of its deployment there).
+    pub fn on_finish(&mut self, hook: impl FnOnce(&StreamSummary) + Send + 'static) {
+        if let Some(original) = self.finisher.take() {
+            self.finisher = Some(Box::new(move |summary: &mut StreamSummary, text: &str| {
+                original(summary, text);
+                hook(summary);
+            }));
+        }
+    }
+
     fn finish(&mut self, error: Option<&Error>) {
         let Some(finisher) = self.finisher.take() else {
             return;

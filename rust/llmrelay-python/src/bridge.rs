@@ -22,6 +22,9 @@ use llmrelay_core::types::EmbeddingResponse;
 use llmrelay_providers::Engine;
 use llmrelay_providers::engine::{ChatOutcome, CompletionResult, TextOutcome};
 
+use serde_json::Value;
+
+use crate::router::PyRouter;
 use crate::{
     AnyChunk, Stream, chat_outcome_to_py, chunk_to_py, next_item, params_from_py, runtime,
     text_outcome_to_py, to_py_err, whole_to_py,
@@ -206,6 +209,42 @@ impl AsyncBridge {
 
     fn submit_moderation(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
         self.submit_operation("moderation", params, token)
+    }
+
+    /// A router call: `call` is `(router, kind, params)` with kind `completion`,
+    /// `text_completion`, `embedding` or `health_check` (params: `{"model": ...}`).
+    fn submit_router(&self, call: &Bound<'_, PyTuple>, token: u64) -> PyResult<()> {
+        let (router, kind, params): (Bound<'_, PyRouter>, String, Bound<'_, PyDict>) =
+            call.extract()?;
+        let router = router.get().inner.clone();
+        let params = params_from_py(&params)?;
+        match kind.as_str() {
+            "completion" => self.spawn(token, async move {
+                Finished::Chat(router.completion(params).await)
+            }),
+            "text_completion" => self.spawn(token, async move {
+                Finished::Text(router.text_completion(params).await)
+            }),
+            "embedding" => self.spawn(token, async move {
+                Finished::Embedding(router.embedding(params).await)
+            }),
+            "health_check" => {
+                let model = params
+                    .get("model")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                self.spawn(token, async move {
+                    let report = router.health_check(model.as_deref()).await;
+                    Finished::Json(serde_json::to_value(report).map_err(Into::into))
+                });
+            }
+            other => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "unknown router call {other:?}"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The next chunk of a stream (`StopAsyncIteration` at its end).

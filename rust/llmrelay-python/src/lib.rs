@@ -21,6 +21,7 @@ use llmrelay_providers::responses::ResponsesOutcome;
 use llmrelay_providers::stream::{AccountedStream, StreamSummary};
 
 mod bridge;
+mod router;
 
 create_exception!(
     _native,
@@ -684,6 +685,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Stream>()?;
     m.add_class::<MockServer>()?;
     m.add_class::<bridge::AsyncBridge>()?;
+    m.add_class::<router::PyRouter>()?;
     m.add_function(wrap_pyfunction!(completion, m)?)?;
     m.add_function(wrap_pyfunction!(responses, m)?)?;
     m.add_function(wrap_pyfunction!(text_completion, m)?)?;
