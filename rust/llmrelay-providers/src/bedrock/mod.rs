@@ -9,7 +9,6 @@
 pub mod auth;
 pub mod embedding;
 pub mod error;
-pub mod images;
 pub mod request;
 pub mod response;
 pub mod stream;
@@ -89,9 +88,6 @@ pub async fn authorize_request(
     // Credentials first: a call that cannot authenticate fails before any network I/O.
     let auth = auth::resolve(api_key, credentials)?;
     let region = auth::region(credentials)?;
-    if images::needs_fetch(&request.body) {
-        request.body = images::inline_images(&request.body).await?;
-    }
     match auth {
         BedrockAuth::Bearer(token) => {
             request
@@ -168,6 +164,11 @@ impl Provider for Bedrock {
 
     fn framing(&self) -> Framing {
         Framing::AwsEventStream
+    }
+
+    /// Bedrock's `ImageSource` takes bytes, never a URL: the engine downloads and inlines them.
+    fn inlines_image_url(&self, url: &str) -> bool {
+        url.starts_with("http://") || url.starts_with("https://")
     }
 
     fn authorize<'a>(

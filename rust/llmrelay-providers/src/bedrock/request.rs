@@ -1,6 +1,6 @@
 //! OpenAI chat request → Bedrock `ConverseRequest`, as LiteLLM's `bedrock/converse` route maps
-//! it (`AmazonConverseConfig`): pure, no I/O. http(s) image URLs are left as `fetch_url` for
-//! `authorize` to inline (see `images`).
+//! it (`AmazonConverseConfig`): pure, no I/O. http(s) image URLs never get here: the engine
+//! downloads them first (`Provider::inlines_image_url`).
 
 use serde_json::{Map, Value, json};
 
@@ -584,18 +584,9 @@ fn image_block(url: &str, index: usize) -> Result<BedrockImageBlock> {
             },
         });
     }
-    if url.starts_with("http://") || url.starts_with("https://") {
-        // Bedrock takes bytes only: `authorize` downloads and inlines this.
-        return Ok(BedrockImageBlock {
-            format: String::new(),
-            source: BedrockImageSource {
-                fetch_url: Some(url.to_owned()),
-                ..BedrockImageSource::default()
-            },
-        });
-    }
     Err(Error::bad_request(format!(
-        "messages[{index}]: image_url must be a data: URL or an http(s) URL"
+        "messages[{index}]: image_url must be a data: URL (http(s) URLs are downloaded by the \
+         engine before translation)"
     ))
     .with_param("messages"))
 }

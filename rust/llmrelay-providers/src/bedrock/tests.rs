@@ -143,13 +143,13 @@ fn parameters_map_as_litellm_maps_them() {
     let request = chat(with(json!({"presence_penalty": 0.5})));
     let error = converse_body(&request, "m", false).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::UnsupportedParams);
-    // An http image is left for `authorize` to fetch.
-    let b = body(with(json!({"messages": [{"role": "user", "content": [
+    // http(s) images are the engine's to download first; translation takes bytes only.
+    assert!(Bedrock.inlines_image_url("https://example.com/cat.png"));
+    assert!(!Bedrock.inlines_image_url("data:image/png;base64,AAAA"));
+    let request = chat(with(json!({"messages": [{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": "http://127.0.0.1:1/cat.png"}}]}]})));
-    assert_eq!(
-        b["messages"][0]["content"][0]["image"]["source"]["llmrelayFetchUrl"],
-        "http://127.0.0.1:1/cat.png"
-    );
+    let error = converse_body(&request, "m", false).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::BadRequest);
 }
 
 #[test]
@@ -369,7 +369,7 @@ async fn missing_credentials_fail_before_any_io() {
     let mut request = HttpRequest {
         url: "http://127.0.0.1:1/model/m/converse".to_owned(),
         headers: Vec::new(),
-        body: br#"{"source":{"llmrelayFetchUrl":"http://127.0.0.1:1/x.png"}}"#.to_vec(),
+        body: b"{}".to_vec(),
     };
     let mut credentials = Map::new();
     credentials.insert(

@@ -92,21 +92,12 @@ pub struct BedrockImageBlock {
 }
 
 /// `ImageSource` (union): base64 `bytes` on the wire.
-///
-/// `fetch_url` is llmrelay's own member, never sent: an http(s) image the translation could not
-/// inline (it does no I/O); `authorize` downloads it and replaces it with `bytes`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BedrockImageSource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_location: Option<Value>,
-    #[serde(
-        rename = "llmrelayFetchUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fetch_url: Option<String>,
 }
 
 /// `ToolUseBlock`.

@@ -12,7 +12,6 @@
 mod auth;
 mod embeddings;
 mod error;
-mod images;
 pub mod model;
 mod request;
 mod response;
@@ -38,7 +37,6 @@ pub use auth::{
 };
 pub use embeddings::{batch_embed_body, parse_batch_embed, parse_predict, predict_body};
 pub use error::{GoogleApi, parse_error, stream_error_for};
-pub use images::inline_remote_media;
 pub use request::{
     THOUGHT_SIGNATURE_SEPARATOR, generate_content_body, reasoning_effort, thinking_param,
 };
@@ -198,19 +196,6 @@ pub fn vertex_url(
     )
 }
 
-/// Inline remote media of a built `generateContent` request.
-async fn inline_media(request: &mut HttpRequest) -> Result<()> {
-    let Ok(mut body) = serde_json::from_slice::<Value>(&request.body) else {
-        return Ok(());
-    };
-    if !images::has_remote_media(&body) {
-        return Ok(());
-    }
-    images::inline_remote_media(&mut body).await?;
-    request.body = serde_json::to_vec(&body)?;
-    Ok(())
-}
-
 /// Stands in for the legacy completions decoder: these APIs have none.
 struct NoTextCompletions;
 
@@ -251,12 +236,9 @@ impl Provider for Gemini {
         Some(SUPPORTED_PARAMS.to_vec())
     }
 
-    fn authorize<'a>(
-        &'a self,
-        request: &'a mut HttpRequest,
-        _endpoint: &'a Endpoint,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(inline_media(request))
+    /// Gemini reads no arbitrary URLs: http(s) images are downloaded and sent as `inlineData`.
+    fn inlines_image_url(&self, url: &str) -> bool {
+        url.starts_with("http://") || url.starts_with("https://")
     }
 
     fn chat_request(&self, request: &ChatRequest, endpoint: &Endpoint) -> Result<HttpRequest> {
@@ -353,6 +335,12 @@ fn is_anthropic_error(body: &[u8]) -> bool {
 }
 
 impl Provider for Vertex {
+    /// Vertex reads `gs://` itself; http(s) images are downloaded and inlined (harmless for
+    /// Claude on Vertex, which takes base64 too).
+    fn inlines_image_url(&self, url: &str) -> bool {
+        url.starts_with("http://") || url.starts_with("https://")
+    }
+
     fn name(&self) -> &str {
         "vertex_ai"
     }
@@ -400,9 +388,6 @@ impl Provider for Vertex {
                 request
                     .headers
                     .push(("x-goog-user-project".to_owned(), quota_project.clone()));
-            }
-            if !request.url.contains("/publishers/anthropic/") {
-                inline_media(request).await?;
             }
             Ok(())
         })
