@@ -77,3 +77,10 @@ def get_llm_provider(model: str, custom_llm_provider: str | None = None, api_bas
 def provider_list() -> list[str]: ...
 def implemented_providers() -> list[str]: ...
 def supported_openai_params(model: str, provider: str) -> list[str] | None: ...
+
+def proxy_prepare(argv: list[str]) -> dict[str, Any]:
+    """Parse proxy flags and read the config: ``help``, ``version``, ``usage``,
+    ``environment`` (pairs to export), ``callbacks`` (``module.instance`` names), ``config_dir``."""
+
+def proxy_serve(argv: list[str], hooks: Any | None = None) -> None:
+    """Run the proxy server until Ctrl-C / SIGTERM, with the GIL released."""
