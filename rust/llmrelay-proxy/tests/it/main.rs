@@ -20,7 +20,8 @@ struct Harness {
     mock: MockServer,
     base: String,
     client: reqwest::Client,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    stopped: tokio::sync::oneshot::Receiver<()>,
 }
 
 async fn start(extra_yaml: &str) -> Harness {
@@ -68,6 +69,7 @@ general_settings:
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (stopped_tx, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         proxy
             .serve(
@@ -79,12 +81,14 @@ general_settings:
             )
             .await
             .unwrap();
+        let _ = stopped_tx.send(());
     });
     Harness {
         mock,
         base,
         client: llmrelay_providers::http::client().clone(),
-        _shutdown: tx,
+        shutdown: Some(tx),
+        stopped,
     }
 }
 
@@ -598,4 +602,122 @@ async fn passthrough_injects_the_provider_key() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn graceful_shutdown_drains_streams() {
+    let mut h = start("").await;
+    let mut body = chat("gpt-4o");
+    body["stream"] = json!(true);
+    body["extra_headers"] = json!({"x-mock-chunk-interval-ms": "100", "x-mock-chunk-count": "6"});
+    let response = h.post("/v1/chat/completions", &body).send().await.unwrap();
+    let mut stream = response.bytes_stream();
+    let first = stream.next().await.unwrap().unwrap();
+    assert!(first.starts_with(b"data: "));
+    let _ = h.shutdown.take().unwrap().send(());
+    let mut rest = Vec::new();
+    while let Some(piece) = stream.next().await {
+        rest.extend_from_slice(&piece.unwrap());
+    }
+    assert!(
+        String::from_utf8(rest)
+            .unwrap()
+            .ends_with("data: [DONE]\n\n")
+    );
+    tokio::time::timeout(Duration::from_secs(5), &mut h.stopped)
+        .await
+        .unwrap()
+        .unwrap();
+    // No new connections once draining is over.
+    assert!(
+        h.client
+            .get(format!("{}/health/liveliness", h.base))
+            .send()
+            .await
+            .is_err()
+    );
+}
+
+/// A dispatcher that panics: the server must answer 500 in OpenAI's shape, not drop the
+/// connection. Also shows a custom `Dispatch` plugged in (as the Router will be).
+struct Panicking;
+
+impl llmrelay_proxy::Dispatch for Panicking {
+    fn completion(
+        &self,
+        _params: serde_json::Map<String, Value>,
+    ) -> llmrelay_proxy::DispatchFuture<llmrelay_providers::ChatOutcome> {
+        Box::pin(async { panic!("boom") })
+    }
+    fn text_completion(
+        &self,
+        _params: serde_json::Map<String, Value>,
+    ) -> llmrelay_proxy::DispatchFuture<llmrelay_providers::engine::TextOutcome> {
+        Box::pin(async { panic!("boom") })
+    }
+    fn embedding(
+        &self,
+        _params: serde_json::Map<String, Value>,
+    ) -> llmrelay_proxy::DispatchFuture<
+        llmrelay_providers::CompletionResult<llmrelay_core::types::EmbeddingResponse>,
+    > {
+        Box::pin(async { panic!("boom") })
+    }
+    fn has_model(&self, _model: &str) -> bool {
+        true
+    }
+    fn underlying_model(&self, model: &str) -> Option<String> {
+        Some(model.to_owned())
+    }
+    fn model_list(&self) -> Vec<llmrelay_proxy::ModelEntry> {
+        Vec::new()
+    }
+    fn health_check(
+        &self,
+        _model: Option<String>,
+    ) -> futures::future::BoxFuture<'static, llmrelay_proxy::HealthReport> {
+        Box::pin(async { llmrelay_proxy::HealthReport::default() })
+    }
+}
+
+fn request(method: &str, uri: &str, body: &Value) -> http::Request<axum::body::Body> {
+    http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {KEY}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_panic_is_a_500_json_error_and_readiness_reports_draining() {
+    use tower::ServiceExt;
+    let config = RawConfig::from_document(
+        parse_yaml(&format!("general_settings:\n  master_key: {KEY}\n")).unwrap(),
+    )
+    .resolve()
+    .unwrap();
+    let proxy = Proxy::with_dispatch(&config, std::sync::Arc::new(Panicking), None).unwrap();
+    let response = proxy
+        .router()
+        .oneshot(request("POST", "/v1/chat/completions", &chat("any")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["error"]["code"], "500");
+    proxy
+        .state()
+        .shutting_down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let response = proxy
+        .router()
+        .oneshot(request("GET", "/health/readiness", &Value::Null))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
 }
