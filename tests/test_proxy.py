@@ -206,6 +206,22 @@ def test_sdk_errors(client: openai.OpenAI, proxy: Proxy) -> None:
                                        extra_body={"extra_headers": {"x-mock-status": "429"}})
 
 
+def test_responses_bridge(client: openai.OpenAI) -> None:
+    response = client.responses.create(model="gpt-4o", input="Hello", instructions="be brief")
+    assert response.output_text.startswith("This is a mock")
+    assert response.usage.total_tokens > 0
+    with client.responses.stream(model="gpt-4o", input="Hello") as stream:
+        deltas = [event.delta for event in stream if event.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+    assert "".join(deltas) == final.output_text == "This is a mock response from llmrelay-mock."
+    tools = [{"type": "function", "name": "get_weather",
+              "parameters": {"type": "object", "properties": {"location": {"type": "string"}}}}]
+    with client.responses.stream(model="gpt-4o", input="Weather?", tools=tools) as stream:
+        final = stream.get_final_response()
+    call = next(item for item in final.output if item.type == "function_call")
+    assert json.loads(call.arguments) == {"location": "mock"}
+
+
 # --------------------------------------------------------------------------- anthropic SDK
 def test_messages_whole(claude: anthropic.Anthropic) -> None:
     message = claude.messages.create(model="claude", max_tokens=256, messages=USER)

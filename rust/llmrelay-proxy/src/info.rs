@@ -11,14 +11,45 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use llmrelay_core::{Error, ErrorKind};
+use llmrelay_core::{Error, ErrorKind, catalog, detect};
 use llmrelay_providers::engine::now_unix;
 
+use crate::dispatch::ModelEntry;
 use crate::errors::ApiError;
 use crate::server::AppState;
 
 fn model_object(id: &str, created: u64) -> Value {
     json!({"id": id, "object": "model", "created": created, "owned_by": "openai"})
+}
+
+/// The price map's entry for a deployment's model string, if it knows it.
+fn catalog_entry(entry: &ModelEntry) -> Option<Arc<catalog::ModelEntry>> {
+    let text = |key: &str| entry.litellm_params.get(key).and_then(Value::as_str);
+    let resolved = detect::resolve(
+        text("model")?,
+        text("custom_llm_provider"),
+        text("api_base"),
+    )
+    .ok()?;
+    catalog::global()
+        .lookup(&resolved.model, Some(&resolved.provider))
+        .cloned()
+}
+
+/// A `/v1/models` entry: LiteLLM adds `mode` and the token limits from the price map.
+fn listed_model(entry: &ModelEntry, created: u64) -> Value {
+    let mut object = model_object(&entry.model_name, created);
+    let known = catalog_entry(entry);
+    let mode = entry.model_info.get("mode").cloned().or_else(|| {
+        known
+            .as_ref()
+            .and_then(|k| k.mode.clone())
+            .map(Value::String)
+    });
+    object["mode"] = mode.unwrap_or(Value::Null);
+    object["max_input_tokens"] = json!(known.as_ref().and_then(|k| k.max_input_tokens));
+    object["max_output_tokens"] = json!(known.as_ref().and_then(|k| k.max_output_tokens));
+    object
 }
 
 /// `GET /v1/models`: one entry per model group.
@@ -30,7 +61,7 @@ pub async fn models(State(state): State<Arc<AppState>>) -> Json<Value> {
         .model_list()
         .into_iter()
         .filter(|entry| seen.insert(entry.model_name.clone()))
-        .map(|entry| model_object(&entry.model_name, created))
+        .map(|entry| listed_model(&entry, created))
         .collect();
     Json(json!({"data": data, "object": "list"}))
 }
@@ -60,10 +91,17 @@ pub async fn model_info(State(state): State<Arc<AppState>>) -> Json<Value> {
         .model_list()
         .into_iter()
         .map(|entry| {
+            // The price map's facts, overridden by the configured `model_info`.
+            let mut model_info = catalog_entry(&entry)
+                .map(|k| k.raw.clone())
+                .unwrap_or_default();
+            for (key, value) in &entry.model_info {
+                model_info.insert(key.clone(), value.clone());
+            }
             json!({
                 "model_name": entry.model_name,
                 "litellm_params": entry.litellm_params,
-                "model_info": entry.model_info,
+                "model_info": model_info,
             })
         })
         .collect();

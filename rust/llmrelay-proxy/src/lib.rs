@@ -56,11 +56,18 @@ pub async fn run(proxy: Proxy, options: &ServeOptions) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    // The price map (parsed on first use) is loaded while the first connections arrive, so
+    // readiness does not wait for it and the first priced response does not pay for it.
+    let warm_up = tokio::task::spawn_blocking(|| {
+        let _ = llmrelay_core::catalog::global();
+    });
     tracing::info!("llmrelay proxy listening on http://{local}");
-    proxy
+    let served = proxy
         .serve(listener, shutdown_signal(), options.drain)
         .await
-        .map_err(|e| format!("server error: {e}"))
+        .map_err(|e| format!("server error: {e}"));
+    let _ = warm_up.await;
+    served
 }
 
 /// Install a log subscriber on stderr (`debug`/`detailed_debug` raise the level). Safe to call

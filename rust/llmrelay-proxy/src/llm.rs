@@ -25,6 +25,40 @@ use crate::responses;
 use crate::server::{AppState, RequestContext, RouteLabel, principal_of};
 use crate::sse::{ChunkEncoder, OpenAiEncoder, SseBody, StreamContext};
 
+const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
+const MODEL_API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
+const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
+const MODEL_NAME: HeaderName = HeaderName::from_static("x-litellm-model-name");
+const RESPONSE_COST: HeaderName = HeaderName::from_static("x-litellm-response-cost");
+const RESPONSE_DURATION: HeaderName = HeaderName::from_static("x-litellm-response-duration-ms");
+const OVERHEAD_DURATION: HeaderName = HeaderName::from_static("x-litellm-overhead-duration-ms");
+const ATTEMPTED_RETRIES: HeaderName = HeaderName::from_static("x-litellm-attempted-retries");
+const ATTEMPTED_FALLBACKS: HeaderName = HeaderName::from_static("x-litellm-attempted-fallbacks");
+const VERSION: HeaderName = HeaderName::from_static("x-litellm-version");
+
+/// Upstream header name → (itself, `llm_provider-<name>`) as header names. The same few names
+/// come back on every response, so they are parsed once.
+fn provider_header_names(name: &str) -> Option<(HeaderName, HeaderName)> {
+    static CACHE: std::sync::OnceLock<
+        std::sync::RwLock<std::collections::HashMap<String, (HeaderName, HeaderName)>>,
+    > = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Ok(guard) = cache.read() {
+        if let Some(names) = guard.get(name) {
+            return Some(names.clone());
+        }
+    }
+    let plain = HeaderName::from_bytes(name.as_bytes()).ok()?;
+    let prefixed = HeaderName::from_bytes(format!("llm_provider-{name}").as_bytes()).ok()?;
+    if let Ok(mut guard) = cache.write() {
+        // Bounded: upstreams send a fixed set of names; stop caching if one does not.
+        if guard.len() < 256 {
+            guard.insert(name.to_owned(), (plain.clone(), prefixed.clone()));
+        }
+    }
+    Some((plain, prefixed))
+}
+
 /// Parameters a client may not set: they would point the proxy's credentials elsewhere
 /// (LiteLLM rejects them unless client-side credentials are allowed).
 const CLIENT_FORBIDDEN: &[&str] = &["api_base", "base_url", "api_key"];
@@ -70,9 +104,10 @@ async fn read_json(
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Error::bad_request("Request body must be a JSON object")),
-        Err(error) => Err(Error::bad_request(format!(
-            "Invalid JSON in request body: {error}"
-        ))),
+        Err(error) => {
+            Err(Error::bad_request(format!("Invalid JSON payload: {error}"))
+                .with_param("request_body"))
+        }
     }
 }
 
@@ -192,9 +227,13 @@ impl Call {
             }
         }
         if !self.state.dispatch.has_model(&model) {
+            // LiteLLM names the route, or the call type for the Anthropic route.
+            let prefix = match self.call_type {
+                CallType::AnthropicMessages => "anthropic_messages",
+                _ => self.route,
+            };
             return Err(Error::bad_request(format!(
-                "{}: Invalid model name passed in model={model}. Call `/v1/models` to view available models for your key.",
-                self.route
+                "{prefix}: Invalid model name passed in model={model}. Call `/v1/models` to view available models for your key."
             ))
             .with_param("model"));
         }
@@ -227,40 +266,47 @@ impl Call {
     fn litellm_headers(&self, headers: &mut HeaderMap, hidden: &HiddenParams, cost: Option<f64>) {
         let total_ms = self.context.received.elapsed().as_secs_f64() * 1000.0;
         let overhead_ms = (total_ms - hidden.response_ms).max(0.0);
-        let mut put = |name: &str, value: String| {
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(&value),
-            ) {
+        let mut put = |name: HeaderName, value: &str| {
+            if let Ok(value) = HeaderValue::from_str(value) {
                 headers.insert(name, value);
             }
         };
         if let Some(id) = &hidden.model_id {
-            put("x-litellm-model-id", id.clone());
+            put(MODEL_ID, id);
         }
         if let Some(base) = &hidden.api_base {
-            put("x-litellm-model-api-base", base.clone());
+            put(MODEL_API_BASE, base);
         }
-        put("x-litellm-model-group", self.model_group.clone());
-        put("x-litellm-model-name", hidden.model.clone());
+        put(MODEL_GROUP, &self.model_group);
+        let provider = &hidden.custom_llm_provider;
+        let already_qualified = hidden
+            .model
+            .strip_prefix(provider.as_str())
+            .is_some_and(|rest| rest.starts_with('/'));
+        if !provider.is_empty() && !already_qualified {
+            put(MODEL_NAME, &format!("{provider}/{}", hidden.model));
+        } else {
+            put(MODEL_NAME, &hidden.model);
+        }
         if let Some(cost) = cost {
-            put("x-litellm-response-cost", format!("{cost}"));
+            put(RESPONSE_COST, &cost.to_string());
         }
-        put("x-litellm-response-duration-ms", format!("{total_ms:.3}"));
-        put(
-            "x-litellm-overhead-duration-ms",
-            format!("{overhead_ms:.3}"),
-        );
-        put(
-            "x-litellm-attempted-retries",
-            hidden.num_retries.to_string(),
-        );
-        put("x-litellm-version", env!("CARGO_PKG_VERSION").to_owned());
+        put(RESPONSE_DURATION, &format!("{total_ms:.3}"));
+        put(OVERHEAD_DURATION, &format!("{overhead_ms:.3}"));
+        headers.insert(ATTEMPTED_RETRIES, HeaderValue::from(hidden.num_retries));
+        headers.insert(ATTEMPTED_FALLBACKS, HeaderValue::from_static("0"));
+        headers.insert(VERSION, HeaderValue::from_static(env!("CARGO_PKG_VERSION")));
         for (name, value) in &hidden.headers {
+            let Ok(value) = HeaderValue::from_str(value) else {
+                continue;
+            };
+            let Some((plain, prefixed)) = provider_header_names(name) else {
+                continue;
+            };
             if name.starts_with("x-ratelimit-") {
-                put(name, value.clone());
+                headers.insert(plain, value.clone());
             }
-            put(&format!("llm_provider-{name}"), value.clone());
+            headers.insert(prefixed, value);
         }
     }
 
@@ -677,7 +723,7 @@ pub async fn count_tokens(State(state): State<Arc<AppState>>, request: Request) 
     call.model_group.clone_from(&model);
     let Some(underlying) = state.dispatch.underlying_model(&model) else {
         return call.reject(Error::bad_request(format!(
-            "/v1/messages/count_tokens: Invalid model name passed in model={model}. Call `/v1/models` to view available models for your key."
+            "anthropic_messages: Invalid model name passed in model={model}. Call `/v1/models` to view available models for your key."
         )).with_param("model"));
     };
     let (messages, tools) = match anthropic::count_tokens_input(&body) {
@@ -762,7 +808,7 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(error.status_code(), 400);
-        assert!(error.message().starts_with("Invalid JSON"));
+        assert!(error.message().starts_with("Invalid JSON payload"));
         let error = read_json(Body::from("[1]"), &headers, 100)
             .await
             .unwrap_err();

@@ -7,6 +7,11 @@ use std::process::ExitCode;
 use llmrelay_proxy::cli::{CliOptions, USAGE};
 use llmrelay_proxy::{Proxy, init_logging, run};
 
+/// glibc's allocator serializes on arena locks under this many small, short-lived
+/// allocations across threads; mimalloc's per-thread heaps do not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Set once the config's `environment_variables` are in this process's environment.
 const EXPORTED_MARKER: &str = "LLMRELAY_PROXY_ENV_EXPORTED";
 

@@ -119,7 +119,7 @@ const ROUTES: &[(&str, &str, &str, &str, bool, bool)] = &[
     (
         "/v1/responses",
         "post",
-        "OpenAI Responses API, bridged onto chat (no streaming)",
+        "OpenAI Responses API, bridged onto chat (whole or streamed)",
         "llm",
         true,
         true,

@@ -348,7 +348,17 @@ async fn request_context(
         received: Instant::now(),
         received_wall: SystemTime::now(),
     };
-    let span = tracing::info_span!("request", call_id = %call_id, method = %request.method(), path = %request.uri().path());
+    // Only the id rides on the span (every log line of the request shows it); formatting more
+    // fields costs on every request.
+    let span = tracing::info_span!("request", call_id = %call_id);
+    let (method, path) = if tracing::enabled!(tracing::Level::DEBUG) {
+        (
+            request.method().to_string(),
+            request.uri().path().to_owned(),
+        )
+    } else {
+        (String::new(), String::new())
+    };
     request.extensions_mut().insert(context.clone());
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status();
@@ -373,6 +383,8 @@ async fn request_context(
     }
     span.in_scope(|| {
         tracing::debug!(
+            %method,
+            %path,
             status = status.as_u16(),
             elapsed_ms = context.received.elapsed().as_secs_f64() * 1000.0,
             "response"

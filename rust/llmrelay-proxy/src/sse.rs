@@ -21,6 +21,7 @@ use llmrelay_providers::stream::{Accountable, AccountedStream, StreamSummary};
 use crate::anthropic::MessageStreamEncoder;
 use crate::auth::Principal;
 use crate::hooks::{CallType, LogEvent};
+use crate::responses::ResponseStreamEncoder;
 use crate::server::AppState;
 
 /// Turns chunks into wire bytes for one dialect.
@@ -86,6 +87,20 @@ impl ChunkEncoder<ChatChunk> for MessageStreamEncoder {
 
     fn error(&mut self, error: &Error, out: &mut Vec<u8>) {
         MessageStreamEncoder::error(self, error, out);
+    }
+}
+
+impl ChunkEncoder<ChatChunk> for ResponseStreamEncoder {
+    fn chunk(&mut self, chunk: &mut ChatChunk, out: &mut Vec<u8>) {
+        ResponseStreamEncoder::chunk(self, chunk, out);
+    }
+
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        ResponseStreamEncoder::finish(self, out);
+    }
+
+    fn error(&mut self, error: &Error, out: &mut Vec<u8>) {
+        ResponseStreamEncoder::error(self, error, out);
     }
 }
 

@@ -446,6 +446,10 @@ async fn embeddings_completions_models_and_info() {
         .map(|m| m["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["gpt-4o", "embed", "claude", "instruct"]);
+    // Facts from the price map, as LiteLLM lists them.
+    assert_eq!(models["data"][0]["mode"], "chat");
+    assert_eq!(models["data"][1]["mode"], "embedding");
+    assert!(models["data"][0]["max_input_tokens"].as_u64().unwrap() > 0);
     let info: Value = h
         .get("/model/info")
         .send()
@@ -458,6 +462,12 @@ async fn embeddings_completions_models_and_info() {
     assert_eq!(first["model_name"], "gpt-4o");
     assert!(first["litellm_params"].get("api_key").is_none());
     assert_eq!(first["model_info"]["id"].as_str().unwrap().len(), 64);
+    assert!(
+        first["model_info"]["input_cost_per_token"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
     let health: Value = h
         .get("/health?model=gpt-4o")
         .send()
@@ -528,6 +538,14 @@ async fn anthropic_messages_whole_and_streamed() {
     let error: Value = response.json().await.unwrap();
     assert_eq!(error["type"], "error");
     assert_eq!(error["error"]["type"], "invalid_request_error");
+    let response = h.post("/v1/messages", &json!({"model": "nope", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]})).send().await.unwrap();
+    let error: Value = response.json().await.unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("anthropic_messages: Invalid model name passed in model=nope.")
+    );
     let response = h
         .client
         .post(format!("{}/v1/messages", h.base))
