@@ -790,9 +790,10 @@ pub async fn responses(State(state): State<Arc<AppState>>, request: Request) -> 
             )
             .await
         }
-        Ok(ChatOutcome::Stream(_)) => call.reject(Error::bad_request(
-            "stream is not supported on /v1/responses yet",
-        )),
+        Ok(ChatOutcome::Stream(result)) => {
+            let encoder = responses::ResponseStreamEncoder::new(&call.model_group, body);
+            call.stream(result.stream, &result.hidden, encoder, request_copy)
+        }
         Err(error) => call.fail(error, request_copy).await,
     }
 }

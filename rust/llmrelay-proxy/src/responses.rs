@@ -1,6 +1,6 @@
 //! `/v1/responses` bridged onto chat completions, so every provider answers it: request items →
-//! chat messages, chat response → a `response` object. Stateless: `previous_response_id` and
-//! `store` need storage the proxy does not have yet, and streaming is not bridged.
+//! chat messages, chat response → a `response` object, whole or streamed as Responses events.
+//! Stateless: `previous_response_id` needs storage the proxy does not have yet.
 //!
 //! Shapes follow OpenAI's API reference "Responses" (create, the response object) and
 //! openai-python `types/responses/response.py`, `response_input_item_param.py`,
@@ -85,10 +85,8 @@ pub fn request_to_chat(body: &Map<String, Value>) -> Result<Map<String, Value>, 
         ));
     }
     if body.get("stream") == Some(&Value::Bool(true)) {
-        return Err(bad(
-            "stream is not supported on /v1/responses by the llmrelay proxy yet; use /v1/chat/completions for streaming",
-            "stream",
-        ));
+        params.insert("stream".to_owned(), Value::Bool(true));
+        params.insert("stream_options".to_owned(), json!({"include_usage": true}));
     }
     let mut messages = Vec::new();
     if let Some(Value::String(instructions)) = body.get("instructions") {
@@ -637,8 +635,14 @@ mod tests {
         assert_eq!(messages[3]["role"], "tool");
         assert_eq!(params["max_tokens"], 50);
         assert_eq!(params["tools"][0]["function"]["name"], "f");
+        let streamed =
+            request_to_chat(&map(json!({"model": "m", "input": "x", "stream": true}))).unwrap();
+        assert_eq!(streamed["stream_options"]["include_usage"], true);
         assert!(
-            request_to_chat(&map(json!({"model": "m", "input": "x", "stream": true}))).is_err()
+            request_to_chat(&map(
+                json!({"model": "m", "input": "x", "previous_response_id": "r"})
+            ))
+            .is_err()
         );
         assert!(request_to_chat(&map(json!({"model": "m"}))).is_err());
     }

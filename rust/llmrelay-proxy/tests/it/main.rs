@@ -137,6 +137,9 @@ async fn chat_whole_with_headers() {
             .unwrap()
             .starts_with("http://127.0.0.1")
     );
+    assert_eq!(headers["x-litellm-model-name"], "openai/gpt-4o-mini");
+    assert_eq!(headers["x-litellm-attempted-fallbacks"], "0");
+    assert!(headers.contains_key("llm_provider-x-request-id"));
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["model"], "gpt-4o");
     assert!(
@@ -594,6 +597,23 @@ async fn responses_bridge() {
             .unwrap()
             .starts_with("This is a mock")
     );
+    let response = h
+        .post(
+            "/v1/responses",
+            &json!({"model": "gpt-4o", "input": "Hello", "stream": true}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let text = sse_text(response).await;
+    let kinds: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("event: "))
+        .collect();
+    assert_eq!(kinds.first(), Some(&"response.created"));
+    assert_eq!(kinds.last(), Some(&"response.completed"));
+    assert!(text.contains("This is a mock response from llmrelay-mock."));
 }
 
 #[tokio::test]
