@@ -759,3 +759,24 @@ async fn a_panic_is_a_500_json_error_and_readiness_reports_draining() {
         .unwrap();
     assert_eq!(response.status(), 503);
 }
+
+#[tokio::test]
+async fn request_timeout_applies_and_headers_override_it() {
+    let h = start("litellm_settings:\n  request_timeout: 0.3\n").await;
+    let mut body = chat("gpt-4o");
+    body["extra_headers"] = json!({"x-mock-latency-ms": "1500"});
+    let started = std::time::Instant::now();
+    let response = h.post("/v1/chat/completions", &body).send().await.unwrap();
+    assert_eq!(response.status(), 408);
+    assert!(started.elapsed() < Duration::from_millis(1200));
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["type"], "timeout");
+    // A longer per-request limit (LiteLLM's header) lets the slow answer through.
+    let response = h
+        .post("/v1/chat/completions", &body)
+        .header("x-litellm-timeout", "5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
