@@ -780,3 +780,69 @@ async fn request_timeout_applies_and_headers_override_it() {
         .unwrap();
     assert_eq!(response.status(), 200);
 }
+
+/// The standalone binary: `environment_variables` reach `os.environ/` references (through its
+/// one re-exec), and a weak master key stops it at start.
+#[tokio::test]
+async fn binary_exports_environment_variables() {
+    let mock = MockServer::start("127.0.0.1:0".parse().unwrap(), MockConfig::default())
+        .await
+        .unwrap();
+    let directory = std::env::temp_dir().join(format!("llmrelay-bin-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let config = directory.join("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o-mini\n      api_base: os.environ/BIN_TEST_BASE\n      api_key: sk-test\ngeneral_settings:\n  master_key: os.environ/BIN_TEST_KEY\nenvironment_variables:\n  BIN_TEST_BASE: {}/v1\n  BIN_TEST_KEY: {KEY}\n",
+            mock.base_url()
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_llmrelay-proxy"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .env_remove("LITELLM_MASTER_KEY")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = llmrelay_providers::http::client();
+    let url = format!("http://127.0.0.1:{port}/v1/chat/completions");
+    let mut answer = None;
+    for _ in 0..200 {
+        if let Ok(response) = client
+            .post(&url)
+            .bearer_auth(KEY)
+            .json(&chat("gpt-4o"))
+            .send()
+            .await
+        {
+            answer = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(answer.expect("the binary did not start").status(), 200);
+    std::fs::write(&config, "general_settings:\n  master_key: sk-1234\n").unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_llmrelay-proxy"))
+        .args(["--config", config.to_str().unwrap(), "--port", "0"])
+        .env_remove("LITELLM_MASTER_KEY")
+        .env_remove("LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY")
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success());
+    std::fs::remove_dir_all(directory).unwrap();
+}
