@@ -2,7 +2,7 @@
 //! Label values are bounded: the model group is one of the configured groups or `other`, the
 //! route one of the proxy's routes, the error one of the engine's error kinds.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,20 +45,26 @@ fn latency_histogram() -> Histogram {
     ])
 }
 
+/// One model group's series, resolved once so a call records without label lookups.
+struct GroupSeries {
+    total_latency: Histogram,
+    api_latency: Histogram,
+    overhead: Histogram,
+    time_to_first_token: Histogram,
+    input_tokens: Counter,
+    output_tokens: Counter,
+    total_tokens: Counter,
+    spend: FloatCounter,
+}
+
 /// The proxy's metrics and their registry.
 pub struct Metrics {
     registry: Registry,
     groups: HashSet<String>,
+    /// Per configured group, plus `other`.
+    series: HashMap<String, GroupSeries>,
     requests: Family<RequestLabels, Counter>,
     failures: Family<ErrorLabels, Counter>,
-    total_latency: Family<GroupLabels, Histogram, fn() -> Histogram>,
-    api_latency: Family<GroupLabels, Histogram, fn() -> Histogram>,
-    overhead: Family<GroupLabels, Histogram, fn() -> Histogram>,
-    time_to_first_token: Family<GroupLabels, Histogram, fn() -> Histogram>,
-    input_tokens: Family<GroupLabels, Counter>,
-    output_tokens: Family<GroupLabels, Counter>,
-    total_tokens: Family<GroupLabels, Counter>,
-    spend: Family<GroupLabels, FloatCounter>,
     in_flight: Gauge,
 }
 
@@ -134,19 +140,34 @@ impl Metrics {
             "Requests being served right now (streams until they end)",
             in_flight.clone(),
         );
+        let groups: HashSet<String> = groups.into_iter().collect();
+        let series = groups
+            .iter()
+            .map(String::as_str)
+            .chain(["other"])
+            .map(|group| {
+                let labels = GroupLabels {
+                    model_group: group.to_owned(),
+                };
+                let handles = GroupSeries {
+                    total_latency: total_latency.get_or_create(&labels).clone(),
+                    api_latency: api_latency.get_or_create(&labels).clone(),
+                    overhead: overhead.get_or_create(&labels).clone(),
+                    time_to_first_token: time_to_first_token.get_or_create(&labels).clone(),
+                    input_tokens: input_tokens.get_or_create(&labels).clone(),
+                    output_tokens: output_tokens.get_or_create(&labels).clone(),
+                    total_tokens: total_tokens.get_or_create(&labels).clone(),
+                    spend: spend.get_or_create(&labels).clone(),
+                };
+                (group.to_owned(), handles)
+            })
+            .collect();
         Arc::new(Self {
             registry,
-            groups: groups.into_iter().collect(),
+            groups,
+            series,
             requests,
             failures,
-            total_latency,
-            api_latency,
-            overhead,
-            time_to_first_token,
-            input_tokens,
-            output_tokens,
-            total_tokens,
-            spend,
             in_flight,
         })
     }
@@ -189,40 +210,36 @@ impl Metrics {
         usage: Option<&Usage>,
         cost: Option<f64>,
     ) {
-        let labels = GroupLabels {
-            model_group: self.group(model_group),
+        let Some(series) = self.series_for(model_group) else {
+            return;
         };
-        self.total_latency
-            .get_or_create(&labels)
-            .observe(total.as_secs_f64());
-        self.api_latency
-            .get_or_create(&labels)
-            .observe(upstream.as_secs_f64());
-        self.overhead
-            .get_or_create(&labels)
+        series.total_latency.observe(total.as_secs_f64());
+        series.api_latency.observe(upstream.as_secs_f64());
+        series
+            .overhead
             .observe(total.saturating_sub(upstream).as_secs_f64());
         if let Some(usage) = usage {
-            self.input_tokens
-                .get_or_create(&labels)
-                .inc_by(usage.prompt_tokens);
-            self.output_tokens
-                .get_or_create(&labels)
-                .inc_by(usage.completion_tokens);
-            self.total_tokens
-                .get_or_create(&labels)
+            series.input_tokens.inc_by(usage.prompt_tokens);
+            series.output_tokens.inc_by(usage.completion_tokens);
+            series
+                .total_tokens
                 .inc_by(usage.prompt_tokens + usage.completion_tokens);
         }
         if let Some(cost) = cost.filter(|c| c.is_finite() && *c > 0.0) {
-            self.spend.get_or_create(&labels).inc_by(cost);
+            series.spend.inc_by(cost);
         }
     }
 
+    fn series_for(&self, model_group: &str) -> Option<&GroupSeries> {
+        self.series
+            .get(model_group)
+            .or_else(|| self.series.get("other"))
+    }
+
     pub fn first_token(&self, model_group: &str, after: Duration) {
-        self.time_to_first_token
-            .get_or_create(&GroupLabels {
-                model_group: self.group(model_group),
-            })
-            .observe(after.as_secs_f64());
+        if let Some(series) = self.series_for(model_group) {
+            series.time_to_first_token.observe(after.as_secs_f64());
+        }
     }
 
     /// Count a request in flight until the guard drops.
