@@ -18,7 +18,11 @@ import anthropic
 import openai
 import pytest
 
-PYTHON_DIR = str(Path(__file__).resolve().parent.parent / "python")
+import llmrelay
+
+# The server runs in a child process that must import the same llmrelay as these tests (the
+# installed package in CI, the source tree with PYTHONPATH=../python in development).
+PYTHON_DIR = str(Path(llmrelay.__file__).resolve().parent.parent)
 MASTER_KEY = "sk-proxy-test-0123456789abcdef"
 
 
