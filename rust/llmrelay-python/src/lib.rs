@@ -21,6 +21,7 @@ use llmrelay_providers::responses::ResponsesOutcome;
 use llmrelay_providers::stream::{AccountedStream, StreamSummary};
 
 mod bridge;
+mod proxy;
 mod router;
 
 create_exception!(
@@ -704,6 +705,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
     m.add_function(wrap_pyfunction!(implemented_providers, m)?)?;
     m.add_function(wrap_pyfunction!(supported_openai_params, m)?)?;
+    m.add_function(wrap_pyfunction!(proxy::proxy_prepare, m)?)?;
+    m.add_function(wrap_pyfunction!(proxy::proxy_serve, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,0 +1,163 @@
+//! Every failure leaves the proxy as JSON in the caller's dialect: OpenAI's
+//! `{"error":{"message","type","param","code"}}` or, on `/v1/messages`, Anthropic's
+//! `{"type":"error","error":{"type","message"}}`, with the status of the error's kind.
+
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use llmrelay_core::{Error, ErrorKind};
+
+/// Which wire format an error is rendered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    OpenAi,
+    Anthropic,
+}
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub error: Error,
+    pub dialect: Dialect,
+    /// Replaces the OpenAI `type` (the proxy's own auth failures are `auth_error` in LiteLLM).
+    pub type_override: Option<&'static str>,
+}
+
+impl ApiError {
+    #[must_use]
+    pub fn new(error: Error, dialect: Dialect) -> Self {
+        Self {
+            error,
+            dialect,
+            type_override: None,
+        }
+    }
+
+    #[must_use]
+    pub fn openai(error: Error) -> Self {
+        Self::new(error, Dialect::OpenAi)
+    }
+
+    /// A 400 naming the offending parameter.
+    #[must_use]
+    pub fn bad_request(message: impl Into<String>, dialect: Dialect) -> Self {
+        Self::new(Error::bad_request(message), dialect)
+    }
+
+    /// The status the client receives (a valid HTTP status, else 500).
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.error.status_code())
+            .ok()
+            .filter(|s| s.is_client_error() || s.is_server_error())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The JSON body.
+    #[must_use]
+    pub fn body(&self) -> Value {
+        match self.dialect {
+            Dialect::OpenAi => {
+                let mut body = self.error.to_openai_json();
+                if let Some(kind) = self.type_override {
+                    body["error"]["type"] = Value::String(kind.to_owned());
+                }
+                body["error"]["code"] = Value::String(self.status().as_u16().to_string());
+                body
+            }
+            Dialect::Anthropic => json!({
+                "type": "error",
+                "error": {
+                    "type": anthropic_error_type(self.error.kind(), self.status().as_u16()),
+                    "message": self.error.message(),
+                },
+            }),
+        }
+    }
+}
+
+/// Anthropic's error types (API reference "Errors").
+#[must_use]
+pub fn anthropic_error_type(kind: ErrorKind, status: u16) -> &'static str {
+    match (kind, status) {
+        (_, 413) => "request_too_large",
+        (_, 529) => "overloaded_error",
+        (ErrorKind::Authentication, _) => "authentication_error",
+        (ErrorKind::PermissionDenied, _) => "permission_error",
+        (ErrorKind::NotFound, _) => "not_found_error",
+        (ErrorKind::RateLimit, _) => "rate_limit_error",
+        (ErrorKind::Timeout, _) => "timeout_error",
+        (
+            ErrorKind::BadRequest
+            | ErrorKind::UnprocessableEntity
+            | ErrorKind::ContextWindowExceeded
+            | ErrorKind::ContentPolicyViolation
+            | ErrorKind::UnsupportedParams,
+            _,
+        ) => "invalid_request_error",
+        (ErrorKind::ServiceUnavailable, _) => "overloaded_error",
+        _ => "api_error",
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = self.body();
+        let mut response = (status, axum::Json(body)).into_response();
+        // Upstream rate-limit and retry headers help the client back off.
+        for (name, value) in &self.error.inner().headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        response
+            .extensions_mut()
+            .insert(ErrorLabel(self.error.kind()));
+        response
+    }
+}
+
+/// Error kind recorded on a response, for metrics and logs.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorLabel(pub ErrorKind);
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        Self::openai(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openai_and_anthropic_shapes() {
+        let error = Error::bad_request("bad").with_param("messages");
+        let openai = ApiError::openai(error.clone()).body();
+        assert_eq!(openai["error"]["type"], "invalid_request_error");
+        assert_eq!(openai["error"]["param"], "messages");
+        assert_eq!(openai["error"]["code"], "400");
+        let anthropic = ApiError::new(error, Dialect::Anthropic).body();
+        assert_eq!(anthropic["type"], "error");
+        assert_eq!(anthropic["error"]["type"], "invalid_request_error");
+        let mut auth = ApiError::openai(Error::new(ErrorKind::Authentication, "no"));
+        auth.type_override = Some("auth_error");
+        assert_eq!(auth.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(auth.body()["error"]["type"], "auth_error");
+    }
+
+    #[test]
+    fn out_of_range_status_becomes_500() {
+        let error = Error::from_upstream(200, "odd", None);
+        assert_eq!(
+            ApiError::openai(error).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}

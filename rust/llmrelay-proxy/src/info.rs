@@ -1,0 +1,180 @@
+//! Model listings, health probes, metrics and the root page.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use llmrelay_core::{Error, ErrorKind, catalog, detect};
+use llmrelay_providers::engine::now_unix;
+
+use crate::dispatch::ModelEntry;
+use crate::errors::ApiError;
+use crate::server::AppState;
+
+fn model_object(id: &str, created: u64) -> Value {
+    json!({"id": id, "object": "model", "created": created, "owned_by": "openai"})
+}
+
+/// The price map's entry for a deployment's model string, if it knows it.
+fn catalog_entry(entry: &ModelEntry) -> Option<Arc<catalog::ModelEntry>> {
+    let text = |key: &str| entry.litellm_params.get(key).and_then(Value::as_str);
+    let resolved = detect::resolve(
+        text("model")?,
+        text("custom_llm_provider"),
+        text("api_base"),
+    )
+    .ok()?;
+    catalog::global()
+        .lookup(&resolved.model, Some(&resolved.provider))
+        .cloned()
+}
+
+/// A `/v1/models` entry: LiteLLM adds `mode` and the token limits from the price map.
+fn listed_model(entry: &ModelEntry, created: u64) -> Value {
+    let mut object = model_object(&entry.model_name, created);
+    let known = catalog_entry(entry);
+    let mode = entry.model_info.get("mode").cloned().or_else(|| {
+        known
+            .as_ref()
+            .and_then(|k| k.mode.clone())
+            .map(Value::String)
+    });
+    object["mode"] = mode.unwrap_or(Value::Null);
+    object["max_input_tokens"] = json!(known.as_ref().and_then(|k| k.max_input_tokens));
+    object["max_output_tokens"] = json!(known.as_ref().and_then(|k| k.max_output_tokens));
+    object
+}
+
+/// `GET /v1/models`: one entry per model group.
+pub async fn models(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let created = now_unix();
+    let mut seen = BTreeSet::new();
+    let data: Vec<Value> = state
+        .dispatch
+        .model_list()
+        .into_iter()
+        .filter(|entry| seen.insert(entry.model_name.clone()))
+        .map(|entry| listed_model(&entry, created))
+        .collect();
+    Json(json!({"data": data, "object": "list"}))
+}
+
+/// `GET /v1/models/{model}`.
+pub async fn model(State(state): State<Arc<AppState>>, Path(model): Path<String>) -> Response {
+    if state
+        .dispatch
+        .model_list()
+        .iter()
+        .any(|entry| entry.model_name == model)
+    {
+        Json(model_object(&model, now_unix())).into_response()
+    } else {
+        ApiError::openai(Error::new(
+            ErrorKind::NotFound,
+            format!("The model `{model}` does not exist. Call `/v1/models` to view available models for your key."),
+        ))
+        .into_response()
+    }
+}
+
+/// `GET /model/info`: every deployment, without credentials.
+pub async fn model_info(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let data: Vec<Value> = state
+        .dispatch
+        .model_list()
+        .into_iter()
+        .map(|entry| {
+            // The price map's facts, overridden by the configured `model_info`.
+            let mut model_info = catalog_entry(&entry)
+                .map(|k| k.raw.clone())
+                .unwrap_or_default();
+            for (key, value) in &entry.model_info {
+                model_info.insert(key.clone(), value.clone());
+            }
+            json!({
+                "model_name": entry.model_name,
+                "litellm_params": entry.litellm_params,
+                "model_info": model_info,
+            })
+        })
+        .collect();
+    Json(json!({"data": data}))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HealthQuery {
+    model: Option<String>,
+}
+
+/// `GET /health`: call every deployment (or those of `?model=`) with a minimal request.
+pub async fn health(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HealthQuery>,
+) -> Json<Value> {
+    let report = state.dispatch.health_check(query.model).await;
+    Json(json!({
+        "healthy_endpoints": report.healthy,
+        "unhealthy_endpoints": report.unhealthy,
+        "healthy_count": report.healthy.len(),
+        "unhealthy_count": report.unhealthy.len(),
+    }))
+}
+
+/// `GET /health/liveliness` (and LiteLLM's other spelling, `/health/liveness`).
+pub async fn liveliness(State(state): State<Arc<AppState>>) -> Response {
+    if state.shutting_down.load(Ordering::Relaxed) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "shutting_down"})),
+        )
+            .into_response();
+    }
+    Json(json!("I'm alive!")).into_response()
+}
+
+/// `GET /health/readiness`.
+pub async fn readiness(State(state): State<Arc<AppState>>) -> Response {
+    if state.shutting_down.load(Ordering::Relaxed) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "shutting_down"})),
+        )
+            .into_response();
+    }
+    Json(json!({
+        "status": "healthy",
+        "db": "Not connected",
+        "cache": null,
+        "litellm_version": env!("CARGO_PKG_VERSION"),
+        "success_callbacks": state.settings.callbacks,
+    }))
+    .into_response()
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// `GET /`: a pointer to the API description.
+pub async fn root() -> Json<Value> {
+    Json(json!({
+        "name": "llmrelay proxy",
+        "version": env!("CARGO_PKG_VERSION"),
+        "openapi": "/openapi.json",
+    }))
+}

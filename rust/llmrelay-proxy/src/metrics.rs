@@ -1,0 +1,301 @@
+//! Prometheus metrics (`GET /metrics`), named like LiteLLM's so existing dashboards work.
+//! Label values are bounded: the model group is one of the configured groups or `other`, the
+//! route one of the proxy's routes, the error one of the engine's error kinds.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use llmrelay_core::ErrorKind;
+use llmrelay_core::types::Usage;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    model_group: String,
+    route: &'static str,
+    status_code: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GroupLabels {
+    model_group: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    model_group: String,
+    route: &'static str,
+    exception_class: &'static str,
+}
+
+type FloatCounter = Counter<f64, std::sync::atomic::AtomicU64>;
+
+fn latency_histogram() -> Histogram {
+    // 1 ms … ~65 s: LLM calls span that range; proxy overhead sits in the first buckets.
+    Histogram::new([
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+        60.0, 120.0,
+    ])
+}
+
+/// One model group's series, resolved once so a call records without label lookups.
+struct GroupSeries {
+    total_latency: Histogram,
+    api_latency: Histogram,
+    overhead: Histogram,
+    time_to_first_token: Histogram,
+    input_tokens: Counter,
+    output_tokens: Counter,
+    total_tokens: Counter,
+    spend: FloatCounter,
+}
+
+/// The proxy's metrics and their registry.
+pub struct Metrics {
+    registry: Registry,
+    groups: HashSet<String>,
+    /// Per configured group, plus `other`.
+    series: HashMap<String, GroupSeries>,
+    requests: Family<RequestLabels, Counter>,
+    failures: Family<ErrorLabels, Counter>,
+    in_flight: Gauge,
+}
+
+impl Metrics {
+    /// Metrics for these model groups (others are counted as `other`).
+    #[must_use]
+    pub fn new(groups: impl IntoIterator<Item = String>) -> Arc<Self> {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let failures = Family::<ErrorLabels, Counter>::default();
+        let total_latency = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let api_latency = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let overhead = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let time_to_first_token =
+            Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let input_tokens = Family::<GroupLabels, Counter>::default();
+        let output_tokens = Family::<GroupLabels, Counter>::default();
+        let total_tokens = Family::<GroupLabels, Counter>::default();
+        let spend = Family::<GroupLabels, FloatCounter>::default();
+        let in_flight = Gauge::default();
+        registry.register(
+            "litellm_proxy_total_requests_metric",
+            "Requests answered by the proxy, by model group, route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "litellm_proxy_failed_requests_metric",
+            "Failed requests, by model group, route and error class",
+            failures.clone(),
+        );
+        registry.register(
+            "litellm_request_total_latency_metric",
+            "Seconds from request received to response finished (streams: last byte)",
+            total_latency.clone(),
+        );
+        registry.register(
+            "litellm_llm_api_latency_metric",
+            "Seconds spent waiting on the upstream provider (streams: until headers)",
+            api_latency.clone(),
+        );
+        registry.register(
+            "litellm_overhead_latency_metric",
+            "Seconds the proxy added on top of the upstream call",
+            overhead.clone(),
+        );
+        registry.register(
+            "litellm_llm_api_time_to_first_token_metric",
+            "Seconds to the first streamed chunk",
+            time_to_first_token.clone(),
+        );
+        registry.register(
+            "litellm_input_tokens_metric",
+            "Prompt tokens, by model group",
+            input_tokens.clone(),
+        );
+        registry.register(
+            "litellm_output_tokens_metric",
+            "Completion tokens, by model group",
+            output_tokens.clone(),
+        );
+        registry.register(
+            "litellm_total_tokens_metric",
+            "Prompt + completion tokens, by model group",
+            total_tokens.clone(),
+        );
+        registry.register(
+            "litellm_spend_metric",
+            "Spend in USD, by model group",
+            spend.clone(),
+        );
+        registry.register(
+            "litellm_in_flight_requests",
+            "Requests being served right now (streams until they end)",
+            in_flight.clone(),
+        );
+        let groups: HashSet<String> = groups.into_iter().collect();
+        let series = groups
+            .iter()
+            .map(String::as_str)
+            .chain(["other"])
+            .map(|group| {
+                let labels = GroupLabels {
+                    model_group: group.to_owned(),
+                };
+                let handles = GroupSeries {
+                    total_latency: total_latency.get_or_create(&labels).clone(),
+                    api_latency: api_latency.get_or_create(&labels).clone(),
+                    overhead: overhead.get_or_create(&labels).clone(),
+                    time_to_first_token: time_to_first_token.get_or_create(&labels).clone(),
+                    input_tokens: input_tokens.get_or_create(&labels).clone(),
+                    output_tokens: output_tokens.get_or_create(&labels).clone(),
+                    total_tokens: total_tokens.get_or_create(&labels).clone(),
+                    spend: spend.get_or_create(&labels).clone(),
+                };
+                (group.to_owned(), handles)
+            })
+            .collect();
+        Arc::new(Self {
+            registry,
+            groups,
+            series,
+            requests,
+            failures,
+            in_flight,
+        })
+    }
+
+    /// Bound the label: a configured group keeps its name, anything else is `other`.
+    fn group(&self, model_group: &str) -> String {
+        if self.groups.contains(model_group) {
+            model_group.to_owned()
+        } else {
+            "other".to_owned()
+        }
+    }
+
+    pub fn request(&self, model_group: &str, route: &'static str, status_code: u16) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                model_group: self.group(model_group),
+                route,
+                status_code,
+            })
+            .inc();
+    }
+
+    pub fn failure(&self, model_group: &str, route: &'static str, kind: ErrorKind) {
+        self.failures
+            .get_or_create(&ErrorLabels {
+                model_group: self.group(model_group),
+                route,
+                exception_class: kind.as_str(),
+            })
+            .inc();
+    }
+
+    /// A finished LLM call: total time, upstream time, tokens and spend.
+    pub fn call(
+        &self,
+        model_group: &str,
+        total: Duration,
+        upstream: Duration,
+        usage: Option<&Usage>,
+        cost: Option<f64>,
+    ) {
+        let Some(series) = self.series_for(model_group) else {
+            return;
+        };
+        series.total_latency.observe(total.as_secs_f64());
+        series.api_latency.observe(upstream.as_secs_f64());
+        series
+            .overhead
+            .observe(total.saturating_sub(upstream).as_secs_f64());
+        if let Some(usage) = usage {
+            series.input_tokens.inc_by(usage.prompt_tokens);
+            series.output_tokens.inc_by(usage.completion_tokens);
+            series
+                .total_tokens
+                .inc_by(usage.prompt_tokens + usage.completion_tokens);
+        }
+        if let Some(cost) = cost.filter(|c| c.is_finite() && *c > 0.0) {
+            series.spend.inc_by(cost);
+        }
+    }
+
+    fn series_for(&self, model_group: &str) -> Option<&GroupSeries> {
+        self.series
+            .get(model_group)
+            .or_else(|| self.series.get("other"))
+    }
+
+    pub fn first_token(&self, model_group: &str, after: Duration) {
+        if let Some(series) = self.series_for(model_group) {
+            series.time_to_first_token.observe(after.as_secs_f64());
+        }
+    }
+
+    /// Count a request in flight until the guard drops.
+    #[must_use]
+    pub fn in_flight(self: &Arc<Self>) -> InFlight {
+        self.in_flight.inc();
+        InFlight(Arc::clone(self))
+    }
+
+    /// The text exposition format.
+    #[must_use]
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(8192);
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+/// Decrements the in-flight gauge when dropped.
+pub struct InFlight(Arc<Metrics>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_and_bounds_labels() {
+        let metrics = Metrics::new(["gpt-4o".to_owned()]);
+        metrics.request("gpt-4o", "/chat/completions", 200);
+        metrics.request("made-up", "/chat/completions", 400);
+        metrics.failure("gpt-4o", "/chat/completions", ErrorKind::RateLimit);
+        metrics.call(
+            "gpt-4o",
+            Duration::from_millis(20),
+            Duration::from_millis(15),
+            Some(&Usage::new(10, 5)),
+            Some(0.25),
+        );
+        {
+            let _guard = metrics.in_flight();
+        }
+        let text = metrics.render();
+        assert!(text.contains("litellm_proxy_total_requests_metric_total{model_group=\"gpt-4o\",route=\"/chat/completions\",status_code=\"200\"} 1"), "{text}");
+        assert!(text.contains("model_group=\"other\""));
+        assert!(!text.contains("made-up"));
+        assert!(text.contains("litellm_total_tokens_metric_total{model_group=\"gpt-4o\"} 15"));
+        assert!(text.contains("litellm_spend_metric_total{model_group=\"gpt-4o\"} 0.25"));
+        assert!(text.contains("exception_class=\"rate_limit\""));
+        assert!(text.contains("litellm_in_flight_requests 0"));
+    }
+}

@@ -1,0 +1,323 @@
+//! Provider-native pass-through (`/openai/*`, `/anthropic/*`, `/gemini/*`, `/cohere/*`,
+//! `/vertex_ai/*`, `/bedrock/*`): the request goes to the provider's base URL with the proxy's
+//! credential in place of the caller's proxy key; the response streams back byte for byte.
+//!
+//! Vertex AI and Bedrock need request signing or OAuth tokens; until the engine exposes those,
+//! their routes forward to a configured base URL (`VERTEXAI_API_BASE`, `BEDROCK_API_BASE`, or a
+//! deployment's `api_base`) without adding a credential.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use futures::TryStreamExt;
+use serde_json::Value;
+
+use llmrelay_core::Error;
+
+use crate::config::ProxyConfig;
+use crate::errors::ApiError;
+use crate::server::{AppState, RouteLabel};
+
+/// How the provider wants its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyStyle {
+    Bearer,
+    XApiKey,
+    GoogApiKey,
+    /// Signing or tokens the proxy cannot add yet: forward without a credential.
+    Unsigned,
+}
+
+struct Provider {
+    name: &'static str,
+    route: &'static str,
+    base_env: &'static [&'static str],
+    default_base: Option<&'static str>,
+    key_env: &'static [&'static str],
+    key_style: KeyStyle,
+}
+
+const OPENAI: Provider = Provider {
+    name: "openai",
+    route: "/openai/*",
+    base_env: &["OPENAI_API_BASE", "OPENAI_BASE_URL"],
+    default_base: Some("https://api.openai.com"),
+    key_env: &["OPENAI_API_KEY"],
+    key_style: KeyStyle::Bearer,
+};
+const ANTHROPIC: Provider = Provider {
+    name: "anthropic",
+    route: "/anthropic/*",
+    base_env: &["ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"],
+    default_base: Some("https://api.anthropic.com"),
+    key_env: &["ANTHROPIC_API_KEY"],
+    key_style: KeyStyle::XApiKey,
+};
+const GEMINI: Provider = Provider {
+    name: "gemini",
+    route: "/gemini/*",
+    base_env: &["GEMINI_API_BASE"],
+    default_base: Some("https://generativelanguage.googleapis.com"),
+    key_env: &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+    key_style: KeyStyle::GoogApiKey,
+};
+const COHERE: Provider = Provider {
+    name: "cohere",
+    route: "/cohere/*",
+    base_env: &["COHERE_API_BASE"],
+    default_base: Some("https://api.cohere.com"),
+    key_env: &["COHERE_API_KEY", "CO_API_KEY"],
+    key_style: KeyStyle::Bearer,
+};
+const VERTEX_AI: Provider = Provider {
+    name: "vertex_ai",
+    route: "/vertex_ai/*",
+    base_env: &["VERTEXAI_API_BASE", "VERTEX_AI_API_BASE"],
+    default_base: None,
+    key_env: &[],
+    key_style: KeyStyle::Unsigned,
+};
+const BEDROCK: Provider = Provider {
+    name: "bedrock",
+    route: "/bedrock/*",
+    base_env: &["BEDROCK_API_BASE", "AWS_BEDROCK_RUNTIME_ENDPOINT"],
+    default_base: None,
+    key_env: &[],
+    key_style: KeyStyle::Unsigned,
+};
+
+/// Credentials taken from the config's deployments: the first deployment of a provider with an
+/// `api_base` / `api_key` supplies them (environment variables win).
+#[derive(Debug, Clone, Default)]
+pub struct PassthroughCredentials {
+    by_provider: HashMap<String, (Option<String>, Option<String>)>,
+}
+
+impl PassthroughCredentials {
+    #[must_use]
+    pub fn from_config(config: &ProxyConfig) -> Self {
+        let mut by_provider: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
+        for deployment in &config.model_list {
+            let params = &deployment.litellm_params;
+            let provider = params
+                .other
+                .get("custom_llm_provider")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .or_else(|| params.model.split_once('/').map(|(p, _)| p.to_owned()));
+            let Some(provider) = provider else { continue };
+            let entry = by_provider.entry(provider).or_default();
+            let text = |key: &str| {
+                params
+                    .other
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            if entry.0.is_none() {
+                entry.0 = text("api_base");
+            }
+            if entry.1.is_none() {
+                entry.1 = text("api_key");
+            }
+        }
+        Self { by_provider }
+    }
+}
+
+fn env_first(names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+}
+
+/// Join the endpoint under the base path, refusing `..` segments that would climb out of it.
+fn target_url(base: &str, endpoint: &str, query: Option<&str>) -> Result<String, Error> {
+    if endpoint
+        .split('/')
+        .any(|segment| segment == ".." || segment == ".")
+    {
+        return Err(Error::bad_request(
+            "pass-through path may not contain '.' or '..' segments",
+        ));
+    }
+    let mut url = format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        endpoint.trim_start_matches('/')
+    );
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        url.push('?');
+        url.push_str(query);
+    }
+    Ok(url)
+}
+
+/// Request headers that must not be forwarded: hop-by-hop, and the caller's proxy key.
+fn forwardable(name: &HeaderName) -> bool {
+    !matches!(
+        name.as_str(),
+        "host"
+            | "authorization"
+            | "x-api-key"
+            | "api-key"
+            | "x-goog-api-key"
+            | "x-litellm-api-key"
+            | "ocp-apim-subscription-key"
+            | "connection"
+            | "keep-alive"
+            | "proxy-authorization"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
+
+async fn forward(
+    state: Arc<AppState>,
+    provider: &Provider,
+    endpoint: String,
+    request: Request,
+) -> Response {
+    let label = RouteLabel {
+        route: provider.route,
+        model_group: String::new(),
+    };
+    let mut response = match forward_inner(&state, provider, &endpoint, request).await {
+        Ok(response) => response,
+        Err(error) => ApiError::openai(error).into_response(),
+    };
+    response.extensions_mut().insert(label);
+    response
+}
+
+async fn forward_inner(
+    state: &AppState,
+    provider: &Provider,
+    endpoint: &str,
+    request: Request,
+) -> Result<Response, Error> {
+    let configured = state.passthrough.by_provider.get(provider.name);
+    let base = env_first(provider.base_env)
+        .or_else(|| configured.and_then(|c| c.0.clone()))
+        .or_else(|| provider.default_base.map(str::to_owned))
+        .ok_or_else(|| {
+            Error::bad_request(format!(
+                "{} pass-through needs a base URL: set {} (request signing for this provider is not added by the proxy yet)",
+                provider.name,
+                provider.base_env.join(" or ")
+            ))
+        })?;
+    let key = env_first(provider.key_env).or_else(|| configured.and_then(|c| c.1.clone()));
+    if key.is_none() && provider.key_style != KeyStyle::Unsigned {
+        return Err(Error::bad_request(format!(
+            "Required '{}' in the environment (or an api_key on a {} deployment) to make pass-through calls to {}.",
+            provider.key_env.first().copied().unwrap_or_default(),
+            provider.name,
+            provider.name
+        )));
+    }
+    let (parts, body) = request.into_parts();
+    // Gemini callers send the proxy key as `?key=`; it must not reach Google.
+    let query = parts.uri.query().map(|q| {
+        q.split('&')
+            .filter(|pair| {
+                !(provider.key_style == KeyStyle::GoogApiKey && pair.starts_with("key="))
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    let mut endpoint = endpoint.to_owned();
+    if provider.name == "openai" && base.contains("api.openai.com") && !endpoint.starts_with("v1/")
+    {
+        endpoint = format!("v1/{endpoint}");
+    }
+    let url = target_url(&base, &endpoint, query.as_deref())?;
+    let mut headers = HeaderMap::new();
+    for (name, value) in &parts.headers {
+        if forwardable(name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    if let Some(key) = key {
+        let put = |headers: &mut HeaderMap, name: &'static str, value: String| {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        };
+        match provider.key_style {
+            KeyStyle::Bearer => put(&mut headers, "authorization", format!("Bearer {key}")),
+            KeyStyle::XApiKey => put(&mut headers, "x-api-key", key),
+            KeyStyle::GoogApiKey => put(&mut headers, "x-goog-api-key", key),
+            KeyStyle::Unsigned => {}
+        }
+    }
+    if provider.name == "anthropic" && !headers.contains_key("anthropic-version") {
+        headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
+    }
+    let body = reqwest::Body::wrap_stream(body.into_data_stream());
+    let upstream = llmrelay_providers::http::client()
+        .request(parts.method, &url)
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| llmrelay_providers::http::transport_error(&e))?;
+    let status = upstream.status();
+    let mut response_headers = HeaderMap::new();
+    for (name, value) in upstream.headers() {
+        if !matches!(
+            name.as_str(),
+            "connection" | "keep-alive" | "transfer-encoding" | "content-length"
+        ) {
+            response_headers.append(name.clone(), value.clone());
+        }
+    }
+    let stream = upstream.bytes_stream().map_err(std::io::Error::other);
+    let mut response = Response::new(Body::from_stream(stream));
+    *response.status_mut() = status;
+    *response.headers_mut() = response_headers;
+    Ok(response)
+}
+
+macro_rules! passthrough_route {
+    ($name:ident, $provider:expr) => {
+        #[doc = concat!("Pass-through to ", stringify!($name), ".")]
+        pub async fn $name(
+            State(state): State<Arc<AppState>>,
+            Path(endpoint): Path<String>,
+            request: Request,
+        ) -> Response {
+            forward(state, &$provider, endpoint, request).await
+        }
+    };
+}
+
+passthrough_route!(openai, OPENAI);
+passthrough_route!(anthropic, ANTHROPIC);
+passthrough_route!(gemini, GEMINI);
+passthrough_route!(cohere, COHERE);
+passthrough_route!(vertex_ai, VERTEX_AI);
+passthrough_route!(bedrock, BEDROCK);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_stay_under_the_base() {
+        assert_eq!(
+            target_url("http://h/v1/", "chat/completions", Some("a=1")).unwrap(),
+            "http://h/v1/chat/completions?a=1"
+        );
+        assert!(target_url("http://h/v1", "../admin", None).is_err());
+        assert!(!forwardable(&HeaderName::from_static("authorization")));
+        assert!(forwardable(&HeaderName::from_static("anthropic-version")));
+    }
+}

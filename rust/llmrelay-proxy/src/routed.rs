@@ -1,0 +1,199 @@
+//! The proxy's model routing through the Router (`llmrelay-router`), as LiteLLM's proxy routes
+//! every call through its `Router`: strategies, rpm/tpm limits, retries, fallbacks, cooldowns,
+//! health, and state shared through Redis when `router_settings` names one.
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde_json::{Map, Value};
+
+use llmrelay_core::types::EmbeddingResponse;
+use llmrelay_providers::engine::{ChatOutcome, CompletionResult, TextOutcome};
+use llmrelay_router::Router;
+
+use crate::config::ProxyConfig;
+use crate::dispatch::{Dispatch, DispatchFuture, HealthReport, ModelEntry};
+
+/// `litellm_settings` keys that LiteLLM's proxy hands to its Router.
+const ROUTER_KEYS_IN_LITELLM_SETTINGS: &[&str] = &[
+    "fallbacks",
+    "context_window_fallbacks",
+    "content_policy_fallbacks",
+    "default_fallbacks",
+    "allowed_fails",
+    "cooldown_time",
+    "retry_policy",
+    "allowed_fails_policy",
+    "model_group_alias",
+];
+
+/// [`Dispatch`] over a [`Router`] built from the config's `model_list` and `router_settings`.
+pub struct RouterDispatch {
+    router: Router,
+}
+
+/// The Router's configuration for a proxy config: `model_list`, then `router_settings`, then
+/// the router-related `litellm_settings` (as LiteLLM passes them to its Router).
+#[must_use]
+pub fn router_config(config: &ProxyConfig) -> Value {
+    let mut out = Map::new();
+    let model_list: Vec<Value> = config
+        .model_list
+        .iter()
+        .map(|deployment| {
+            let mut params = deployment.litellm_params.other.clone();
+            params.insert(
+                "model".to_owned(),
+                Value::String(deployment.litellm_params.model.clone()),
+            );
+            let mut entry = Map::new();
+            entry.insert(
+                "model_name".to_owned(),
+                Value::String(deployment.model_name.clone()),
+            );
+            entry.insert("litellm_params".to_owned(), Value::Object(params));
+            if !deployment.model_info.is_empty() {
+                entry.insert(
+                    "model_info".to_owned(),
+                    Value::Object(deployment.model_info.clone()),
+                );
+            }
+            Value::Object(entry)
+        })
+        .collect();
+    out.insert("model_list".to_owned(), Value::Array(model_list));
+    for key in ROUTER_KEYS_IN_LITELLM_SETTINGS {
+        if let Some(value) = config.litellm_settings.other.get(*key) {
+            out.insert((*key).to_owned(), value.clone());
+        }
+    }
+    if let Some(retries) = config.litellm_settings.num_retries {
+        out.insert("num_retries".to_owned(), Value::from(retries));
+    }
+    for (key, value) in &config.router_settings {
+        out.insert(key.clone(), value.clone());
+    }
+    Value::Object(out)
+}
+
+/// `*` matches any run of characters (LiteLLM's wildcard model names).
+fn glob(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((prefix, rest)) => {
+            let Some(tail) = name.strip_prefix(prefix) else {
+                return false;
+            };
+            if rest.is_empty() {
+                return true;
+            }
+            (0..=tail.len())
+                .filter(|i| tail.is_char_boundary(*i))
+                .any(|i| glob(rest, &tail[i..]))
+        }
+    }
+}
+
+impl RouterDispatch {
+    /// # Errors
+    /// An invalid `model_list` / `router_settings`, naming the field.
+    pub fn from_config(config: &ProxyConfig) -> Result<Self, String> {
+        let router =
+            Router::from_value(router_config(config)).map_err(|e| e.message().to_owned())?;
+        Ok(Self { router })
+    }
+
+    /// The Router behind the proxy (stats, cooldowns, queue length).
+    #[must_use]
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+}
+
+impl Dispatch for RouterDispatch {
+    fn completion(&self, params: Map<String, Value>) -> DispatchFuture<ChatOutcome> {
+        let router = self.router.clone();
+        async move { router.completion(params).await }.boxed()
+    }
+
+    fn text_completion(&self, params: Map<String, Value>) -> DispatchFuture<TextOutcome> {
+        let router = self.router.clone();
+        async move { router.text_completion(params).await }.boxed()
+    }
+
+    fn embedding(
+        &self,
+        params: Map<String, Value>,
+    ) -> DispatchFuture<CompletionResult<EmbeddingResponse>> {
+        let router = self.router.clone();
+        async move { router.embedding(params).await }.boxed()
+    }
+
+    fn has_model(&self, model: &str) -> bool {
+        self.router.config().model_group_alias.contains_key(model)
+            || self
+                .router
+                .deployments()
+                .iter()
+                .any(|d| d.model_name == model || (d.is_wildcard() && glob(&d.model_name, model)))
+    }
+
+    fn underlying_model(&self, model: &str) -> Option<String> {
+        let deployments = self.router.deployments();
+        let exact = deployments.iter().find(|d| d.model_name == model);
+        let chosen = exact.or_else(|| {
+            deployments
+                .iter()
+                .find(|d| d.is_wildcard() && glob(&d.model_name, model))
+        })?;
+        Some(chosen.upstream_model(model))
+    }
+
+    fn model_list(&self) -> Vec<ModelEntry> {
+        self.router
+            .deployments()
+            .iter()
+            .map(|d| ModelEntry {
+                model_name: d.model_name.clone(),
+                litellm_params: d.public_params(),
+                model_info: d.model_info.clone(),
+            })
+            .collect()
+    }
+
+    fn health_check(&self, model: Option<String>) -> BoxFuture<'static, HealthReport> {
+        let router = self.router.clone();
+        async move {
+            let report = router.health_check(model.as_deref()).await;
+            let entry = |health: &llmrelay_router::EndpointHealth| {
+                let mut value = health.params.clone();
+                value.insert(
+                    "model_id".to_owned(),
+                    Value::String(health.model_id.clone()),
+                );
+                if let Some(error) = &health.error {
+                    value.insert("error".to_owned(), Value::String(error.clone()));
+                }
+                Value::Object(value)
+            };
+            HealthReport {
+                healthy: report.healthy_endpoints.iter().map(entry).collect(),
+                unhealthy: report.unhealthy_endpoints.iter().map(entry).collect(),
+            }
+        }
+        .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards() {
+        assert!(glob("*", "anything"));
+        assert!(glob("anthropic/*", "anthropic/claude-x"));
+        assert!(!glob("anthropic/*", "openai/gpt-4o"));
+        assert!(glob("gpt-*-mini", "gpt-4o-mini"));
+        assert!(!glob("gpt-*-mini", "gpt-4o"));
+    }
+}

@@ -1,0 +1,491 @@
+//! The HTTP server: shared state, the route table, per-request context (call id, tracing span,
+//! timing, metrics), authentication, and serving with graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use futures::future::BoxFuture;
+use serde_json::{Map, Value, json};
+use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use llmrelay_core::{Error, ErrorKind};
+
+use crate::auth::{self, Authenticator, Principal};
+use crate::config::ProxyConfig;
+use crate::dispatch::Dispatch;
+use crate::errors::{ApiError, Dialect, ErrorLabel};
+use crate::hooks::Hooks;
+use crate::metrics::Metrics;
+use crate::passthrough::PassthroughCredentials;
+use crate::routed::RouterDispatch;
+use crate::{info, llm, openapi, passthrough};
+
+/// Default largest request body (LiteLLM has no limit by default; an unbounded body is a
+/// memory hazard, so llmrelay caps it unless `max_request_size_mb` says otherwise).
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+
+/// Per-request facts set by the outer middleware.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub call_id: Arc<str>,
+    pub received: Instant,
+    pub received_wall: SystemTime,
+}
+
+/// Set by LLM handlers on their response: which route and model group it was, for metrics.
+#[derive(Debug, Clone)]
+pub struct RouteLabel {
+    pub route: &'static str,
+    pub model_group: String,
+}
+
+/// Settings the handlers read on every request.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub max_request_bytes: usize,
+    /// Call parameters added when the request does not set them (`drop_params`,
+    /// `num_retries`, `timeout` from `request_timeout`).
+    pub call_defaults: Map<String, Value>,
+    /// Interval of SSE keep-alive comments.
+    pub keep_alive: Duration,
+    /// Names of the configured Python callbacks, for `/health/readiness` details.
+    pub callbacks: Vec<String>,
+}
+
+/// Everything the handlers share.
+pub struct AppState {
+    pub dispatch: Arc<dyn Dispatch>,
+    pub auth: Arc<dyn Authenticator>,
+    pub hooks: Option<Arc<dyn Hooks>>,
+    pub metrics: Arc<Metrics>,
+    pub settings: Settings,
+    pub shutting_down: AtomicBool,
+    /// Provider credentials from the config for the pass-through routes.
+    pub passthrough: PassthroughCredentials,
+    tasks: TaskTracker,
+}
+
+impl AppState {
+    /// Run a background task (logging hooks) that shutdown waits for.
+    pub fn spawn_background(&self, future: BoxFuture<'static, ()>) {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            self.tasks.spawn(future);
+        }
+    }
+}
+
+/// A configured proxy, ready to serve.
+#[derive(Clone)]
+pub struct Proxy {
+    state: Arc<AppState>,
+}
+
+/// The master key: `general_settings.master_key`, else `LITELLM_MASTER_KEY`.
+fn master_key(config: &ProxyConfig) -> Option<String> {
+    config
+        .general_settings
+        .master_key
+        .clone()
+        .or_else(|| std::env::var("LITELLM_MASTER_KEY").ok())
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    })
+}
+
+impl Proxy {
+    /// A proxy routing through the Router (as LiteLLM's proxy does).
+    ///
+    /// # Errors
+    /// An unsafe master key (see [`auth::authenticator_for`]) or an invalid router config.
+    pub fn from_config(
+        config: &ProxyConfig,
+        hooks: Option<Arc<dyn Hooks>>,
+    ) -> Result<Self, String> {
+        let dispatch: Arc<dyn Dispatch> = Arc::new(RouterDispatch::from_config(config)?);
+        Self::with_dispatch(config, dispatch, hooks)
+    }
+
+    /// A proxy over any [`Dispatch`] (the Router).
+    ///
+    /// # Errors
+    /// An unsafe master key.
+    pub fn with_dispatch(
+        config: &ProxyConfig,
+        dispatch: Arc<dyn Dispatch>,
+        hooks: Option<Arc<dyn Hooks>>,
+    ) -> Result<Self, String> {
+        let permit_weak = env_flag(auth::PERMIT_WEAK_ENV)
+            || config
+                .general_settings
+                .dangerously_permit_weak_or_unset_master_key
+                == Some(true);
+        let key = master_key(config);
+        let authenticator = auth::authenticator_for(key.as_deref(), permit_weak)?;
+        Ok(Self::with_parts(config, dispatch, authenticator, hooks))
+    }
+
+    /// A proxy with an explicit authenticator (virtual keys, tests).
+    #[must_use]
+    pub fn with_parts(
+        config: &ProxyConfig,
+        dispatch: Arc<dyn Dispatch>,
+        authenticator: Arc<dyn Authenticator>,
+        hooks: Option<Arc<dyn Hooks>>,
+    ) -> Self {
+        let mut call_defaults = Map::new();
+        let litellm = &config.litellm_settings;
+        if let Some(drop) = litellm.drop_params {
+            call_defaults.insert("drop_params".to_owned(), Value::Bool(drop));
+        }
+        let retries = litellm.num_retries.or_else(|| {
+            config
+                .router_settings
+                .get("num_retries")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+        });
+        if let Some(retries) = retries {
+            call_defaults.insert("num_retries".to_owned(), json!(retries));
+        }
+        let timeout = litellm.request_timeout.or_else(|| {
+            config
+                .router_settings
+                .get("timeout")
+                .and_then(Value::as_f64)
+        });
+        if let Some(timeout) = timeout.filter(|t| t.is_finite() && *t > 0.0) {
+            call_defaults.insert("timeout".to_owned(), json!(timeout));
+        }
+        let max_request_bytes = config
+            .general_settings
+            .max_request_size_mb
+            .filter(|mb| mb.is_finite() && *mb > 0.0)
+            .map_or(DEFAULT_MAX_REQUEST_BYTES, |mb| {
+                // Bounded above by the float → integer conversion saturating.
+                (mb * 1024.0 * 1024.0) as usize
+            });
+        let metrics = Metrics::new(config.model_group_names());
+        let state = AppState {
+            dispatch,
+            auth: authenticator,
+            hooks,
+            metrics,
+            settings: Settings {
+                max_request_bytes,
+                call_defaults,
+                keep_alive: Duration::from_secs(15),
+                callbacks: config.python_callbacks(),
+            },
+            shutting_down: AtomicBool::new(false),
+            passthrough: PassthroughCredentials::from_config(config),
+            tasks: TaskTracker::new(),
+        };
+        Self {
+            state: Arc::new(state),
+        }
+    }
+
+    /// Change the SSE keep-alive interval (tests use a short one).
+    #[must_use]
+    pub fn with_keep_alive(self, keep_alive: Duration) -> Self {
+        let mut state = match Arc::try_unwrap(self.state) {
+            Ok(state) => state,
+            Err(shared) => return Self { state: shared },
+        };
+        state.settings.keep_alive = keep_alive;
+        Self {
+            state: Arc::new(state),
+        }
+    }
+
+    #[must_use]
+    pub fn state(&self) -> Arc<AppState> {
+        Arc::clone(&self.state)
+    }
+
+    /// The route table with every layer.
+    pub fn router(&self) -> Router {
+        let state = Arc::clone(&self.state);
+        let protected = Router::new()
+            .route("/v1/chat/completions", post(llm::chat))
+            .route("/chat/completions", post(llm::chat))
+            .route(
+                "/openai/deployments/{model}/chat/completions",
+                post(llm::chat_for_deployment),
+            )
+            .route(
+                "/engines/{model}/chat/completions",
+                post(llm::chat_for_deployment),
+            )
+            .route("/v1/completions", post(llm::text_completion))
+            .route("/completions", post(llm::text_completion))
+            .route(
+                "/openai/deployments/{model}/completions",
+                post(llm::text_completion_for_deployment),
+            )
+            .route("/v1/embeddings", post(llm::embeddings))
+            .route("/embeddings", post(llm::embeddings))
+            .route(
+                "/openai/deployments/{model}/embeddings",
+                post(llm::embeddings_for_deployment),
+            )
+            .route("/v1/messages", post(llm::messages))
+            .route("/v1/messages/count_tokens", post(llm::count_tokens))
+            .route("/v1/responses", post(llm::responses))
+            .route("/responses", post(llm::responses))
+            .route("/v1/models", get(info::models))
+            .route("/models", get(info::models))
+            .route("/v1/models/{*model}", get(info::model))
+            .route("/models/{*model}", get(info::model))
+            .route("/v1/model/info", get(info::model_info))
+            .route("/model/info", get(info::model_info))
+            .route("/health", get(info::health))
+            .route("/openai/{*endpoint}", any(passthrough::openai))
+            .route("/anthropic/{*endpoint}", any(passthrough::anthropic))
+            .route("/gemini/{*endpoint}", any(passthrough::gemini))
+            .route("/vertex_ai/{*endpoint}", any(passthrough::vertex_ai))
+            .route("/bedrock/{*endpoint}", any(passthrough::bedrock))
+            .route("/cohere/{*endpoint}", any(passthrough::cohere))
+            .route_layer(middleware::from_fn_with_state(
+                Arc::clone(&state),
+                authenticate,
+            ));
+        let open = Router::new()
+            .route("/health/liveliness", get(info::liveliness))
+            .route("/health/liveness", get(info::liveliness))
+            .route("/health/readiness", get(info::readiness))
+            .route("/metrics", get(info::metrics))
+            .route("/openapi.json", get(openapi::spec))
+            .route("/", get(info::root));
+        protected
+            .merge(open)
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed)
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&state),
+                request_context,
+            ))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                panic_response,
+            ))
+            .with_state(state)
+    }
+
+    /// Serve on `listener` until `shutdown` resolves, then stop accepting, let in-flight
+    /// requests (streams included) finish for up to `drain`, and wait for logging hooks.
+    ///
+    /// # Errors
+    /// Accept-loop I/O errors.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        drain: Duration,
+    ) -> std::io::Result<()> {
+        let state = Arc::clone(&self.state);
+        let app = self.router();
+        let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+        let marker = Arc::clone(&state);
+        let graceful = async move {
+            shutdown.await;
+            marker.shutting_down.store(true, Ordering::SeqCst);
+            tracing::info!("shutting down: no new connections, draining in-flight requests");
+            let _ = signalled_tx.send(());
+        };
+        let server = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(graceful);
+        let server = std::pin::pin!(server.into_future());
+        let mut server = server;
+        tokio::select! {
+            result = &mut server => result?,
+            () = async {
+                let _ = signalled_rx.await;
+                tokio::time::sleep(drain).await;
+            } => {
+                tracing::warn!(seconds = drain.as_secs(), "drain time over; closing remaining connections");
+            }
+        }
+        state.tasks.close();
+        if tokio::time::timeout(Duration::from_secs(10), state.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("logging hooks still running after 10 s; exiting anyway");
+        }
+        Ok(())
+    }
+}
+
+/// Every request: a call id, a tracing span carrying it, timing, security headers, and the
+/// request counters (LLM routes tag their response with a [`RouteLabel`]).
+async fn request_context(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let call_id: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
+    let context = RequestContext {
+        call_id: Arc::clone(&call_id),
+        received: Instant::now(),
+        received_wall: SystemTime::now(),
+    };
+    // Only the id rides on the span (every log line of the request shows it); formatting more
+    // fields costs on every request.
+    let span = tracing::info_span!("request", call_id = %call_id);
+    let (method, path) = if tracing::enabled!(tracing::Level::DEBUG) {
+        (
+            request.method().to_string(),
+            request.uri().path().to_owned(),
+        )
+    } else {
+        (String::new(), String::new())
+    };
+    request.extensions_mut().insert(context.clone());
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&call_id) {
+        headers.insert("x-litellm-call-id", value);
+    }
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    if let Some(label) = response.extensions().get::<RouteLabel>() {
+        state
+            .metrics
+            .request(&label.model_group, label.route, status.as_u16());
+        if let Some(ErrorLabel(kind)) = response.extensions().get::<ErrorLabel>() {
+            state
+                .metrics
+                .failure(&label.model_group, label.route, *kind);
+        }
+    }
+    span.in_scope(|| {
+        tracing::debug!(
+            %method,
+            %path,
+            status = status.as_u16(),
+            elapsed_ms = context.received.elapsed().as_secs_f64() * 1000.0,
+            "response"
+        );
+    });
+    response
+}
+
+/// The key check in front of every protected route; the [`Principal`] goes into the request.
+async fn authenticate(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let dialect = if path.starts_with("/v1/messages") {
+        Dialect::Anthropic
+    } else {
+        Dialect::OpenAi
+    };
+    let mut key = auth::presented_key(request.headers());
+    if key.is_none() && path.starts_with("/gemini/") {
+        // Google's SDKs send the key as `?key=`.
+        key = request.uri().query().and_then(|q| {
+            q.split('&')
+                .find_map(|pair| pair.strip_prefix("key="))
+                .map(str::to_owned)
+        });
+    }
+    match state.auth.authenticate(key).await {
+        Ok(principal) => {
+            request.extensions_mut().insert(principal);
+            next.run(request).await
+        }
+        Err(error) => {
+            let mut api_error = ApiError::new(error, dialect);
+            if api_error.error.kind() == ErrorKind::Authentication && dialect == Dialect::OpenAi {
+                api_error.type_override = Some("auth_error");
+            }
+            api_error.into_response()
+        }
+    }
+}
+
+async fn not_found(request: Request) -> Response {
+    ApiError::openai(Error::new(
+        ErrorKind::NotFound,
+        format!("Not Found: {} {}", request.method(), request.uri().path()),
+    ))
+    .into_response()
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    let error = Error::new(
+        ErrorKind::BadRequest,
+        format!(
+            "Method Not Allowed: {} {}",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+    .with_status(405);
+    ApiError::openai(error).into_response()
+}
+
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a handler panicked; answered 500");
+    let error = Error::new(
+        ErrorKind::InternalServer,
+        "Internal Server Error: the proxy hit an unexpected condition",
+    );
+    let mut response = ApiError::openai(error).into_response();
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+}
+
+/// Resolve on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
+
+/// The principal of an authenticated request (the auth layer always sets one).
+#[must_use]
+pub fn principal_of(extensions: &http::Extensions) -> Principal {
+    extensions.get::<Principal>().cloned().unwrap_or_default()
+}
