@@ -224,6 +224,19 @@ async fn forward_inner(
         )));
     }
     let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let limit = state.settings.max_request_bytes;
+    if declared.is_some_and(|length| length > limit) {
+        return Err(Error::bad_request(format!(
+            "Request size is too large. Max size is {:.2} MB",
+            limit as f64 / 1_048_576.0
+        ))
+        .with_status(413));
+    }
     // Gemini callers send the proxy key as `?key=`; it must not reach Google.
     let query = parts.uri.query().map(|q| {
         q.split('&')

@@ -286,6 +286,15 @@ async fn bad_requests_are_4xx_openai_errors() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
+    let response = h
+        .post(
+            "/openai/chat/completions",
+            &json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x".repeat(5000)}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
     let response = h.get("/v1/nothing-here").send().await.unwrap();
     assert_eq!(response.status(), 404);
     assert!(response.json::<Value>().await.unwrap()["error"]["message"].is_string());
