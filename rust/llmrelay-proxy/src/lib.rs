@@ -1,8 +1,8 @@
 //! llmrelay-proxy: an OpenAI- and Anthropic-compatible LLM gateway server, configured with
 //! LiteLLM's proxy `config.yaml`.
 //!
-//! The server calls models through a [`Dispatch`] (the plain [`GroupDispatcher`] here; the
-//! Router implements the same trait), checks keys with an [`auth::Authenticator`], and runs
+//! The server calls models through a [`Dispatch`] ([`RouterDispatch`]: the Router, as LiteLLM's
+//! proxy routes every call), checks keys with an [`auth::Authenticator`], and runs
 //! user [`hooks::Hooks`] only when some are configured. See `docs/proxy.md`.
 
 pub mod anthropic;
@@ -23,7 +23,7 @@ pub mod server;
 pub mod sse;
 
 pub use config::{ConfigError, ProxyConfig, RawConfig};
-pub use dispatch::{Dispatch, DispatchFuture, GroupDispatcher, HealthReport, ModelEntry};
+pub use dispatch::{Dispatch, DispatchFuture, HealthReport, ModelEntry};
 pub use routed::RouterDispatch;
 pub use server::{Proxy, shutdown_signal};
 
