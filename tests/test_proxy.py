@@ -224,6 +224,14 @@ def test_responses_bridge(client: openai.OpenAI) -> None:
         final = stream.get_final_response()
     call = next(item for item in final.output if item.type == "function_call")
     assert json.loads(call.arguments) == {"location": "mock"}
+    # The tool result goes back by `previous_response_id`: the proxy keeps the conversation.
+    follow = client.responses.create(
+        model="gpt-4o", previous_response_id=final.id, tools=tools,
+        input=[{"type": "function_call_output", "call_id": call.call_id, "output": "sunny"}])
+    assert follow.previous_response_id == final.id
+    assert follow.output_text.startswith("This is a mock")
+    with pytest.raises(openai.BadRequestError, match="resp_unknown"):
+        client.responses.create(model="gpt-4o", input="hi", previous_response_id="resp_unknown")
 
 
 # --------------------------------------------------------------------------- anthropic SDK

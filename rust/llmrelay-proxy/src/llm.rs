@@ -761,16 +761,16 @@ pub async fn responses(State(state): State<Arc<AppState>>, request: Request) -> 
         Ok(body) => body,
         Err(error) => return call.reject(error),
     };
-    let params = match responses::request_to_chat(&body) {
-        Ok(params) => params,
+    let bridged = match responses::request_to_chat(&body) {
+        Ok(bridged) => bridged,
         Err(error) => return call.reject(error),
     };
-    let params = match call.prepare(params, &parts.headers).await {
+    let params = match call.prepare(bridged.chat.clone(), &parts.headers).await {
         Ok(PreCall::Continue(params)) => params,
         Ok(PreCall::Respond(text)) => {
             let chat = canned_chat(&call.model_group, &text);
             let response = serde_json::from_value(chat)
-                .map(|chat| responses::chat_to_response(&chat, &call.model_group, &body))
+                .map(|chat| responses::chat_to_response(&chat, &call.model_group, &bridged))
                 .unwrap_or(Value::Null);
             return call.label(json_response(&response));
         }
@@ -779,7 +779,8 @@ pub async fn responses(State(state): State<Arc<AppState>>, request: Request) -> 
     let request_copy = call.keep(&params);
     match state.dispatch.completion(params).await {
         Ok(ChatOutcome::Whole(result)) => {
-            let response = responses::chat_to_response(&result.response, &call.model_group, &body);
+            let response =
+                responses::chat_to_response(&result.response, &call.model_group, &bridged);
             let cost = result.hidden.response_cost;
             call.whole(
                 &response,
@@ -791,7 +792,7 @@ pub async fn responses(State(state): State<Arc<AppState>>, request: Request) -> 
             .await
         }
         Ok(ChatOutcome::Stream(result)) => {
-            let encoder = responses::ResponseStreamEncoder::new(&call.model_group, body);
+            let encoder = responses::ResponseStreamEncoder::new(&call.model_group, bridged);
             call.stream(result.stream, &result.hidden, encoder, request_copy)
         }
         Err(error) => call.fail(error, request_copy).await,

@@ -320,6 +320,13 @@ impl EventBuilder {
         out
     }
 
+    /// `response.failed` for a stream that broke (the proxy's answer to an error mid-stream).
+    pub fn fail(&mut self, code: &str, message: &str) -> Vec<Value> {
+        let mut response = self.snapshot("failed", Value::Null, None);
+        response["error"] = json!({"code": code, "message": message});
+        vec![self.event("response.failed", json!({"response": response}))]
+    }
+
     /// Close every item and emit `response.completed` / `response.incomplete`; returns the
     /// events and the final response object.
     pub fn finish(&mut self) -> (Vec<Value>, Value) {
