@@ -222,6 +222,9 @@ async fn vertex_models(
         }
         ("google", Some((_, "predict"))) => predict(&exchange),
         ("anthropic", Some((model, "rawPredict" | "streamRawPredict"))) => {
+            // Claude's own stream: a mid-stream error is Anthropic's `event: error` (faults
+            // before the answer, handled above, stay in Google's envelope).
+            exchange.dialect = Dialect::Anthropic;
             let request = exchange.body.take();
             crate::anthropic::render_vertex(request, model, &exchange, &state)
         }
