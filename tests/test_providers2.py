@@ -221,6 +221,36 @@ def test_ollama_chat_tools_images_options_and_stream(mock):
     assert mock.last_request()["body"]["format"] == "json"
 
 
+def test_ollama_image_links_are_downloaded_and_inlined(mock):
+    import base64
+    import http.server
+    import threading
+
+    png = b"\x89PNG\r\n\x1a\nllmrelay-ollama-image"
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            self.send_response(200)
+            self.send_header("content-type", "image/png")
+            self.send_header("content-length", str(len(png)))
+            self.end_headers()
+            self.wfile.write(png)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/cat.png"
+        image = {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}
+        litellm.completion(model="ollama_chat/llava", messages=[image], api_base=mock.url)
+        assert mock.last_request()["body"]["messages"][0]["images"] == [base64.b64encode(png).decode()]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_ollama_generate_text_completion_and_embeddings(mock):
     r = litellm.completion(model="ollama/llama3.2",
                            messages=[{"role": "system", "content": "be brief"}, *USER],

@@ -70,6 +70,10 @@ impl Provider for Ollama {
     fn framing(&self) -> Framing {
         Framing::NdJson
     }
+    /// Ollama takes images as base64 only: the engine downloads links first, as LiteLLM does.
+    fn inlines_image_url(&self, url: &str) -> bool {
+        url.starts_with("http://") || url.starts_with("https://")
+    }
     fn chat_request(&self, request: &ChatRequest, endpoint: &Endpoint) -> Result<HttpRequest> {
         Ok(match self.api {
             Api::Chat => post(

@@ -149,7 +149,7 @@ fn image_base64(url: &str) -> Result<String> {
     }
     if url.starts_with("http://") || url.starts_with("https://") {
         return Err(Error::bad_request(
-            "Ollama takes images as base64: pass a data URL (data:image/png;base64,…), not a link",
+            "Ollama takes images as base64: links are downloaded by the engine before translation",
         )
         .with_param("messages"));
     }
