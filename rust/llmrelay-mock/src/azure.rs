@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use crate::MockState;
+use crate::exchange::Incoming;
 use crate::openai;
 
 pub(crate) fn routes() -> Router<Arc<MockState>> {
@@ -65,12 +66,17 @@ async fn serve(
         .and_then(|rest| rest.split('/').next())
         .unwrap_or_default()
         .to_owned();
-    let body = with_model(body, &deployment);
+    let incoming = Incoming {
+        body: with_model(body, &deployment),
+        method,
+        uri,
+        headers,
+    };
     match operation {
-        Operation::Chat => openai::chat_completions(state, method, uri, headers, body).await,
-        Operation::Completions => openai::completions(state, method, uri, headers, body).await,
-        Operation::Embeddings => openai::embeddings(state, method, uri, headers, body).await,
-        Operation::Images => openai::image_generations(state, method, uri, headers, body).await,
+        Operation::Chat => openai::chat_completions(state, incoming).await,
+        Operation::Completions => openai::completions(state, incoming).await,
+        Operation::Embeddings => openai::embeddings(state, incoming).await,
+        Operation::Images => openai::image_generations(state, incoming).await,
     }
 }
 

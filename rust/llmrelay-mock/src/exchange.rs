@@ -312,6 +312,31 @@ impl Exchange {
             .await
     }
 
+    /// Open an exchange for `incoming`, let `render` answer from its JSON body (taken out of
+    /// the exchange), and respond — every plain emulated route in one place.
+    pub(crate) async fn serve(
+        state: &MockState,
+        dialect: Dialect,
+        incoming: &Incoming,
+        render: impl FnOnce(Option<Value>, &Exchange) -> Rendered,
+    ) -> Response {
+        let mut exchange = match Self::open(
+            state,
+            dialect,
+            &incoming.method,
+            &incoming.uri,
+            &incoming.headers,
+            &incoming.body,
+        )
+        .await
+        {
+            Ok(exchange) => exchange,
+            Err(response) => return response,
+        };
+        let request = exchange.body.take();
+        render(request, &exchange).respond(exchange).await
+    }
+
     pub fn model(&self) -> Option<&str> {
         self.body.as_ref()?.get("model")?.as_str()
     }
@@ -557,6 +582,49 @@ pub(crate) async fn method_not_allowed(
 }
 
 /// What a handler produced, rendered before the exchange is consumed (a plan borrows from it).
+/// The parts of a request an emulated route opens its exchange from (one extractor instead of
+/// four per handler).
+pub(crate) struct Incoming {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Incoming {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        use axum::response::IntoResponse;
+        let (parts, body) = request.into_parts();
+        let (method, uri, headers) = (
+            parts.method.clone(),
+            parts.uri.clone(),
+            parts.headers.clone(),
+        );
+        // `Bytes` honours the router's body limit.
+        let body = Bytes::from_request(axum::extract::Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            method,
+            uri,
+            headers,
+            body,
+        })
+    }
+}
+
+/// A whole JSON body or the error to answer instead.
+impl From<Result<Vec<u8>, ErrorSpec>> for Rendered {
+    fn from(result: Result<Vec<u8>, ErrorSpec>) -> Self {
+        match result {
+            Ok(body) => Rendered::Whole(body),
+            Err(error) => Rendered::Error(error),
+        }
+    }
+}
+
 pub(crate) enum Rendered {
     Whole(Vec<u8>),
     Stream(SseEvents),

@@ -14,15 +14,14 @@ mod tokens;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::RETRY_AFTER;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;
 use axum::routing::post;
 
 use crate::MockState;
-use crate::exchange::{Dialect, Exchange, Rendered, new_id};
+use crate::exchange::{Dialect, Exchange, Incoming, Rendered, new_id};
 
 pub(crate) use error::{
     MALFORMED_JSON, MALFORMED_SSE_EVENT, check_headers, error_body, fault_error, not_found_error,
@@ -47,52 +46,37 @@ fn betas(headers: &HeaderMap) -> String {
         .join(",")
 }
 
-async fn messages(
-    State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut exchange =
-        match Exchange::open(&state, Dialect::Anthropic, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let request = exchange.body.take();
-    let id = new_id("msg_");
-    let rendered =
-        match response::MessagePlan::new(request.as_ref(), &exchange, &state, &betas(&headers)) {
-            Ok(plan) if plan.stream => Rendered::Stream(stream::render_message_stream(
-                &plan,
-                &id,
-                exchange.chunk_count(),
-            )),
-            Ok(plan) => Rendered::Whole(response::render_message(&plan, &id)),
-            Err(error) => Rendered::Error(error),
-        };
-    rendered.respond(exchange).await
+async fn messages(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    let betas = betas(&incoming.headers);
+    Exchange::serve(
+        &state,
+        Dialect::Anthropic,
+        &incoming,
+        |request, exchange| {
+            let id = new_id("msg_");
+            match response::MessagePlan::new(request.as_ref(), exchange, &state, &betas) {
+                Ok(plan) if plan.stream => Rendered::Stream(stream::render_message_stream(
+                    &plan,
+                    &id,
+                    exchange.chunk_count(),
+                )),
+                Ok(plan) => Rendered::Whole(response::render_message(&plan, &id)),
+                Err(error) => Rendered::Error(error),
+            }
+        },
+    )
+    .await
 }
 
-async fn count_tokens(
-    State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut exchange =
-        match Exchange::open(&state, Dialect::Anthropic, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let request = exchange.body.take();
-    let rendered = match response::render_token_count(request.as_ref(), &exchange, &betas(&headers))
-    {
-        Ok(body) => Rendered::Whole(body),
-        Err(error) => Rendered::Error(error),
-    };
-    rendered.respond(exchange).await
+async fn count_tokens(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    let betas = betas(&incoming.headers);
+    Exchange::serve(
+        &state,
+        Dialect::Anthropic,
+        &incoming,
+        |request, exchange| response::render_token_count(request.as_ref(), exchange, &betas).into(),
+    )
+    .await
 }
 
 /// Claude on Vertex AI (`rawPredict` / `streamRawPredict`): the Messages answer for a body whose model is in

@@ -16,15 +16,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 
 use crate::MockState;
-use crate::exchange::{Dialect, Exchange, Rendered, X_REQUEST_ID, new_id};
+use crate::exchange::{Dialect, Exchange, Incoming, Rendered, X_REQUEST_ID, new_id};
 use crate::faults::ErrorSpec;
 
 pub(crate) use error::{
@@ -58,186 +57,118 @@ pub(crate) fn routes() -> Router<Arc<MockState>> {
 
 pub(crate) async fn chat_completions(
     State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    incoming: Incoming,
 ) -> Response {
-    let mut exchange =
-        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let request = exchange.body.take();
-    let (id, created) = (new_id("chatcmpl-"), crate::unix_seconds());
-    let rendered = match chat::ChatPlan::new(request.as_ref(), &exchange) {
-        Ok(plan) if plan.stream => Rendered::Stream(chat::render_chat_stream(
-            &plan,
-            &id,
-            created,
-            exchange.chunk_count(),
-        )),
-        Ok(plan) => Rendered::Whole(chat::render_chat_completion(&plan, &id, created)),
-        Err(error) => Rendered::Error(error),
-    };
-    rendered.respond(exchange).await
+    Exchange::serve(&state, Dialect::OpenAi, &incoming, |request, exchange| {
+        let (id, created) = (new_id("chatcmpl-"), crate::unix_seconds());
+        match chat::ChatPlan::new(request.as_ref(), exchange) {
+            Ok(plan) if plan.stream => Rendered::Stream(chat::render_chat_stream(
+                &plan,
+                &id,
+                created,
+                exchange.chunk_count(),
+            )),
+            Ok(plan) => Rendered::Whole(chat::render_chat_completion(&plan, &id, created)),
+            Err(error) => Rendered::Error(error),
+        }
+    })
+    .await
 }
 
-async fn responses_create(
-    State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut exchange =
-        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let request = exchange.body.take();
-    let (id, created) = (new_id("resp_"), crate::unix_seconds());
-    let rendered = match responses::ResponsesPlan::new(request.as_ref(), &exchange) {
-        Ok(plan) if plan.stream => Rendered::Stream(responses::render_response_stream(
-            &plan,
-            &id,
-            created,
-            exchange.chunk_count(),
-        )),
-        Ok(plan) => Rendered::Whole(responses::render_response(&plan, &id, created)),
-        Err(error) => Rendered::Error(error),
-    };
-    rendered.respond(exchange).await
+async fn responses_create(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    Exchange::serve(&state, Dialect::OpenAi, &incoming, |request, exchange| {
+        let (id, created) = (new_id("resp_"), crate::unix_seconds());
+        match responses::ResponsesPlan::new(request.as_ref(), exchange) {
+            Ok(plan) if plan.stream => Rendered::Stream(responses::render_response_stream(
+                &plan,
+                &id,
+                created,
+                exchange.chunk_count(),
+            )),
+            Ok(plan) => Rendered::Whole(responses::render_response(&plan, &id, created)),
+            Err(error) => Rendered::Error(error),
+        }
+    })
+    .await
 }
 
 pub(crate) async fn completions(
     State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    incoming: Incoming,
 ) -> Response {
-    let mut exchange =
-        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let request = exchange.body.take();
-    let (id, created) = (new_id("cmpl-"), crate::unix_seconds());
-    let rendered = match completions::CompletionPlan::new(request.as_ref(), &exchange) {
-        Ok(plan) if plan.stream => Rendered::Stream(completions::render_completion_stream(
-            &plan,
-            &id,
-            created,
-            exchange.chunk_count(),
-        )),
-        Ok(plan) => Rendered::Whole(completions::render_completion(&plan, &id, created)),
-        Err(error) => Rendered::Error(error),
-    };
-    rendered.respond(exchange).await
+    Exchange::serve(&state, Dialect::OpenAi, &incoming, |request, exchange| {
+        let (id, created) = (new_id("cmpl-"), crate::unix_seconds());
+        match completions::CompletionPlan::new(request.as_ref(), exchange) {
+            Ok(plan) if plan.stream => Rendered::Stream(completions::render_completion_stream(
+                &plan,
+                &id,
+                created,
+                exchange.chunk_count(),
+            )),
+            Ok(plan) => Rendered::Whole(completions::render_completion(&plan, &id, created)),
+            Err(error) => Rendered::Error(error),
+        }
+    })
+    .await
 }
 
 pub(crate) async fn embeddings(
     State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    incoming: Incoming,
 ) -> Response {
-    let mut exchange =
-        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let request = exchange.body.take();
-    let rendered = match embeddings::render_embeddings(request.as_ref(), &exchange) {
-        Ok(body) => Rendered::Whole(body),
-        Err(error) => Rendered::Error(error),
-    };
-    rendered.respond(exchange).await
+    Exchange::serve(&state, Dialect::OpenAi, &incoming, |request, exchange| {
+        embeddings::render_embeddings(request.as_ref(), exchange).into()
+    })
+    .await
 }
 
 pub(crate) async fn image_generations(
     State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    incoming: Incoming,
 ) -> Response {
-    let mut exchange =
-        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let request = exchange.body.take();
-    let rendered = match images::render_images(request.as_ref(), crate::unix_seconds()) {
-        Ok(body) => Rendered::Whole(body),
-        Err(error) => Rendered::Error(error),
-    };
-    rendered.respond(exchange).await
+    Exchange::serve(&state, Dialect::OpenAi, &incoming, |request, _| {
+        images::render_images(request.as_ref(), crate::unix_seconds()).into()
+    })
+    .await
 }
 
-async fn moderations(
-    State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut exchange =
-        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let request = exchange.body.take();
-    let rendered = match images::render_moderation(request.as_ref(), &new_id("modr-")) {
-        Ok(body) => Rendered::Whole(body),
-        Err(error) => Rendered::Error(error),
-    };
-    rendered.respond(exchange).await
+async fn moderations(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    Exchange::serve(&state, Dialect::OpenAi, &incoming, |request, _| {
+        images::render_moderation(request.as_ref(), &new_id("modr-")).into()
+    })
+    .await
 }
 
-async fn list_models(
-    State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let exchange =
-        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    Rendered::Whole(models::render_model_list())
-        .respond(exchange)
-        .await
+async fn list_models(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    Exchange::serve(&state, Dialect::OpenAi, &incoming, |_, _| {
+        Rendered::Whole(models::render_model_list())
+    })
+    .await
 }
 
-async fn retrieve_model(
-    State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let exchange =
-        match Exchange::open(&state, Dialect::OpenAi, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let id = uri.path().split_once("/models/").map_or("", |(_, id)| id);
-    let rendered = match models::render_model(id) {
-        Some(body) => Rendered::Whole(body),
-        None => Rendered::Error(ErrorSpec::new(
-            StatusCode::NOT_FOUND,
-            format!("The model `{id}` does not exist or you do not have access to it."),
-            "invalid_request_error",
-            None,
-            Some("model_not_found"),
-        )),
-    };
-    rendered.respond(exchange).await
+async fn retrieve_model(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    let id = incoming
+        .uri
+        .path()
+        .split_once("/models/")
+        .map_or("", |(_, id)| id)
+        .to_owned();
+    Exchange::serve(
+        &state,
+        Dialect::OpenAi,
+        &incoming,
+        |_, _| match models::render_model(&id) {
+            Some(body) => Rendered::Whole(body),
+            None => Rendered::Error(ErrorSpec::new(
+                StatusCode::NOT_FOUND,
+                format!("The model `{id}` does not exist or you do not have access to it."),
+                "invalid_request_error",
+                None,
+                Some("model_not_found"),
+            )),
+        },
+    )
+    .await
 }
 
 /// `Authorization: Bearer <key>` (or Azure's `api-key: <key>`) with a non-empty key.
