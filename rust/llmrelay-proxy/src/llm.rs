@@ -461,28 +461,46 @@ fn canned_stream(model: &str, text: &str) -> Response {
     ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response()
 }
 
+/// Start a call on an OpenAI-shaped endpoint: its books, and the JSON body with the model
+/// named by the path (Azure-style deployment routes), if any.
+async fn open_call(
+    state: &Arc<AppState>,
+    request: Request,
+    call_type: CallType,
+    path: &'static str,
+    path_model: Option<String>,
+) -> Result<(Call, Map<String, Value>, axum::http::HeaderMap), Response> {
+    let (parts, body) = request.into_parts();
+    let call = Call::new(Arc::clone(state), &parts, call_type, path, Dialect::OpenAi);
+    let mut params = match read_json(body, &parts.headers, state.settings.max_request_bytes).await {
+        Ok(params) => params,
+        Err(error) => return Err(call.reject(error)),
+    };
+    if let Some(model) = path_model {
+        params.insert("model".to_owned(), Value::String(model));
+    }
+    Ok((call, params, parts.headers))
+}
+
 async fn chat_inner(
     state: Arc<AppState>,
     request: Request,
     path_model: Option<String>,
 ) -> Response {
-    let (parts, body) = request.into_parts();
-    let mut call = Call::new(
-        Arc::clone(&state),
-        &parts,
+    let (mut call, params, headers) = match open_call(
+        &state,
+        request,
         CallType::Completion,
         "/chat/completions",
-        Dialect::OpenAi,
-    );
-    let mut params = match read_json(body, &parts.headers, state.settings.max_request_bytes).await {
-        Ok(params) => params,
-        Err(error) => return call.reject(error),
+        path_model,
+    )
+    .await
+    {
+        Ok(opened) => opened,
+        Err(response) => return response,
     };
-    if let Some(model) = path_model {
-        params.insert("model".to_owned(), Value::String(model));
-    }
     let wants_stream = params.get("stream") == Some(&Value::Bool(true));
-    let params = match call.prepare(params, &parts.headers).await {
+    let params = match call.prepare(params, &headers).await {
         Ok(PreCall::Continue(params)) => params,
         Ok(PreCall::Respond(text)) if wants_stream => {
             return call.label(canned_stream(&call.model_group, &text));
@@ -535,22 +553,19 @@ async fn text_inner(
     request: Request,
     path_model: Option<String>,
 ) -> Response {
-    let (parts, body) = request.into_parts();
-    let mut call = Call::new(
-        Arc::clone(&state),
-        &parts,
+    let (mut call, params, headers) = match open_call(
+        &state,
+        request,
         CallType::TextCompletion,
         "/completions",
-        Dialect::OpenAi,
-    );
-    let mut params = match read_json(body, &parts.headers, state.settings.max_request_bytes).await {
-        Ok(params) => params,
-        Err(error) => return call.reject(error),
+        path_model,
+    )
+    .await
+    {
+        Ok(opened) => opened,
+        Err(response) => return response,
     };
-    if let Some(model) = path_model {
-        params.insert("model".to_owned(), Value::String(model));
-    }
-    let params = match call.prepare(params, &parts.headers).await {
+    let params = match call.prepare(params, &headers).await {
         Ok(PreCall::Continue(params)) => params,
         Ok(PreCall::Respond(text)) => return call.reject(Error::bad_request(text)),
         Err(error) => return call.fail(error, None).await,
@@ -598,22 +613,19 @@ async fn embeddings_inner(
     request: Request,
     path_model: Option<String>,
 ) -> Response {
-    let (parts, body) = request.into_parts();
-    let mut call = Call::new(
-        Arc::clone(&state),
-        &parts,
+    let (mut call, params, headers) = match open_call(
+        &state,
+        request,
         CallType::Embeddings,
         "/embeddings",
-        Dialect::OpenAi,
-    );
-    let mut params = match read_json(body, &parts.headers, state.settings.max_request_bytes).await {
-        Ok(params) => params,
-        Err(error) => return call.reject(error),
+        path_model,
+    )
+    .await
+    {
+        Ok(opened) => opened,
+        Err(response) => return response,
     };
-    if let Some(model) = path_model {
-        params.insert("model".to_owned(), Value::String(model));
-    }
-    let params = match call.prepare(params, &parts.headers).await {
+    let params = match call.prepare(params, &headers).await {
         Ok(PreCall::Continue(params)) => params,
         Ok(PreCall::Respond(text)) => return call.reject(Error::bad_request(text)),
         Err(error) => return call.fail(error, None).await,
