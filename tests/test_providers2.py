@@ -94,6 +94,9 @@ def test_unsupported_params_raise_unless_dropped(mock, row):
     with pytest.raises(UnsupportedParamsError) as info:
         litellm.completion(model=model, messages=USER, **kwargs)
     assert f"does not support parameters: ['{unsupported}']" in str(info.value)
+    # Raised before any request, yet it names the provider and model, as LiteLLM's does.
+    assert info.value.llm_provider in (provider, provider + "_chat")
+    assert info.value.model == model
     assert litellm.completion(model=model, messages=USER, drop_params=True, **kwargs).choices
     litellm.drop_params = True
     assert litellm.completion(model=model, messages=USER, **kwargs).choices

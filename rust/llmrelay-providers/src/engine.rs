@@ -484,7 +484,12 @@ impl Engine {
                     .include_usage = Some(true);
             }
             let http_request = call
-                .authorized(target.provider.chat_request(&request, &target.endpoint)?)
+                .authorized(
+                    target
+                        .provider
+                        .chat_request(&request, &target.endpoint)
+                        .map_err(|e| call.decorate(e, 0))?,
+                )
                 .await?;
             let idle = options.stream_timeout.or(options.timeouts.read);
             let mut used = 0;
@@ -512,7 +517,12 @@ impl Engine {
             return Ok(ChatOutcome::Stream(StreamResult { stream, hidden }));
         }
         let http_request = call
-            .authorized(target.provider.chat_request(&request, &target.endpoint)?)
+            .authorized(
+                target
+                    .provider
+                    .chat_request(&request, &target.endpoint)
+                    .map_err(|e| call.decorate(e, 0))?,
+            )
             .await?;
         let (bytes, headers, retries) = call.whole(&http_request).await?;
         let mut response = target
@@ -596,7 +606,8 @@ impl Engine {
             .authorized(
                 target
                     .provider
-                    .text_completion_request(&request, &target.endpoint)?,
+                    .text_completion_request(&request, &target.endpoint)
+                    .map_err(|e| call.decorate(e, 0))?,
             )
             .await?;
         if request.stream {
@@ -715,7 +726,8 @@ async fn embed_once(
         .authorized(
             target
                 .provider
-                .embedding_request(request, &target.endpoint)?,
+                .embedding_request(request, &target.endpoint)
+                .map_err(|e| call.decorate(e, 0))?,
         )
         .await?;
     let (bytes, headers, retries) = call.whole(&http_request).await?;
