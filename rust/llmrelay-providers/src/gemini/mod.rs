@@ -54,29 +54,118 @@ pub const DEFAULT_VERTEX_LOCATION: &str = "us-central1";
 pub const VERTEX_ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
 
 /// The OpenAI parameters LiteLLM maps for Gemini models.
-const SUPPORTED_PARAMS: &[&str] = &[
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "max_completion_tokens",
-    "stream",
-    "stream_options",
-    "tools",
-    "tool_choice",
-    "functions",
-    "response_format",
-    "n",
-    "stop",
-    "logprobs",
-    "top_logprobs",
+/// LiteLLM 1.104's `get_supported_openai_params(model, "gemini")`.
+const GEMINI_PARAMS: &[&str] = &[
     "frequency_penalty",
-    "presence_penalty",
-    "seed",
+    "functions",
+    "include_server_side_tool_invocations",
+    "logprobs",
+    "max_completion_tokens",
+    "max_tokens",
     "modalities",
-    "reasoning_effort",
-    "thinking",
+    "n",
     "parallel_tool_calls",
+    "presence_penalty",
+    "reasoning_effort",
+    "response_format",
+    "service_tier",
+    "stop",
+    "stream",
+    "temperature",
+    "thinking",
+    "tool_choice",
+    "tools",
+    "top_p",
+    "web_search_options",
 ];
+
+/// LiteLLM 1.104's `get_supported_openai_params(model, "vertex_ai")` for Gemini models.
+const VERTEX_PARAMS: &[&str] = &[
+    "audio",
+    "extra_headers",
+    "frequency_penalty",
+    "functions",
+    "include_server_side_tool_invocations",
+    "logprobs",
+    "max_completion_tokens",
+    "max_tokens",
+    "modalities",
+    "n",
+    "parallel_tool_calls",
+    "presence_penalty",
+    "reasoning_effort",
+    "response_format",
+    "seed",
+    "service_tier",
+    "stop",
+    "stream",
+    "temperature",
+    "thinking",
+    "tool_choice",
+    "tools",
+    "top_k",
+    "top_logprobs",
+    "top_p",
+    "web_search_options",
+];
+
+/// LiteLLM's supported-parameter check on a typed request: an OpenAI parameter outside
+/// `supported` is an `UnsupportedParamsError` unless `drop_params` (the translation then leaves
+/// out what Gemini cannot express).
+fn check_params(
+    request: &ChatRequest,
+    supported: &[&str],
+    provider: &str,
+    drop: bool,
+) -> Result<()> {
+    if drop {
+        return Ok(());
+    }
+    let typed = [
+        ("temperature", request.temperature.is_some()),
+        ("top_p", request.top_p.is_some()),
+        ("n", request.n.is_some_and(|n| n != 1)),
+        ("stop", request.stop.is_some()),
+        ("max_tokens", request.max_tokens.is_some()),
+        (
+            "max_completion_tokens",
+            request.max_completion_tokens.is_some(),
+        ),
+        ("presence_penalty", request.presence_penalty.is_some()),
+        ("frequency_penalty", request.frequency_penalty.is_some()),
+        ("logit_bias", request.logit_bias.is_some()),
+        ("logprobs", request.logprobs.is_some()),
+        ("top_logprobs", request.top_logprobs.is_some()),
+        ("seed", request.seed.is_some()),
+        ("tools", request.tools.is_some()),
+        ("tool_choice", request.tool_choice.is_some()),
+        ("parallel_tool_calls", request.parallel_tool_calls.is_some()),
+        ("response_format", request.response_format.is_some()),
+        ("reasoning_effort", request.reasoning_effort.is_some()),
+    ];
+    let mut names: Vec<&str> = typed
+        .iter()
+        .filter(|(name, present)| *present && !supported.contains(name))
+        .map(|(name, _)| *name)
+        .collect();
+    names.extend(
+        crate::params::CHECKED_CHAT_PARAMS
+            .iter()
+            .copied()
+            .filter(|name| {
+                request.extra.get(*name).is_some_and(|v| !v.is_null()) && !supported.contains(name)
+            }),
+    );
+    if names.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::params::unsupported_error(
+            provider,
+            &request.model,
+            &names,
+        ))
+    }
+}
 
 /// The Gemini API (Google AI Studio).
 #[derive(Debug, Clone, Copy, Default)]
@@ -233,7 +322,7 @@ impl Provider for Gemini {
     }
 
     fn supported_openai_params(&self, _model: &str) -> Option<Vec<&'static str>> {
-        Some(SUPPORTED_PARAMS.to_vec())
+        Some(GEMINI_PARAMS.to_vec())
     }
 
     /// Gemini reads no arbitrary URLs: http(s) images are downloaded and sent as `inlineData`.
@@ -242,6 +331,7 @@ impl Provider for Gemini {
     }
 
     fn chat_request(&self, request: &ChatRequest, endpoint: &Endpoint) -> Result<HttpRequest> {
+        check_params(request, GEMINI_PARAMS, "gemini", endpoint.drop_params)?;
         let key = gemini_key(endpoint, &request.model)?;
         let method = if request.stream {
             "streamGenerateContent?alt=sse"
@@ -369,7 +459,7 @@ impl Provider for Vertex {
         if model::is_claude(model) {
             Some(crate::anthropic::supported_openai_params(model))
         } else {
-            Some(SUPPORTED_PARAMS.to_vec())
+            Some(VERTEX_PARAMS.to_vec())
         }
     }
 
@@ -394,6 +484,9 @@ impl Provider for Vertex {
     }
 
     fn chat_request(&self, request: &ChatRequest, endpoint: &Endpoint) -> Result<HttpRequest> {
+        if !model::is_claude(&request.model) {
+            check_params(request, VERTEX_PARAMS, "vertex_ai", endpoint.drop_params)?;
+        }
         let placement = vertex_placement(&endpoint.credentials)?;
         let (publisher, method, body) = if model::is_claude(&request.model) {
             let method = if request.stream {
