@@ -15,13 +15,13 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
 use serde_json::{Map, Value, json};
 
 use crate::MockState;
-use crate::exchange::{Dialect, Exchange, Rendered, new_id};
+use crate::exchange::{Dialect, Exchange, Incoming, Rendered, new_id};
 use crate::faults::ErrorSpec;
 use crate::openai::chat::{json_mode_content, plan_tool_calls};
 use crate::openai::request::{message_characters, shape_text};
@@ -120,24 +120,12 @@ fn usage(prompt: u64, completion: u64) -> Value {
            "tokens": {"input_tokens": prompt, "output_tokens": completion}})
 }
 
-async fn chat(
-    State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut exchange =
-        match Exchange::open(&state, Dialect::Cohere, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let request = exchange.body.take();
-    let rendered = render_chat(request.as_ref(), &exchange);
-    rendered
-        .unwrap_or_else(Rendered::Error)
-        .respond(exchange)
-        .await
+async fn chat(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    Exchange::serve(&state, Dialect::Cohere, &incoming, |request, exchange| {
+        let rendered = render_chat(request.as_ref(), exchange);
+        rendered.unwrap_or_else(Rendered::Error)
+    })
+    .await
 }
 
 fn render_chat(body: Option<&Value>, exchange: &Exchange) -> Result<Rendered, ErrorSpec> {
@@ -258,19 +246,8 @@ fn start_events(writer: &mut SseWriter, id: &str) {
         "delta": {"message": {"role": "assistant", "content": [], "tool_plan": "", "tool_calls": [], "citations": []}}}));
 }
 
-async fn embed(
-    State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut exchange =
-        match Exchange::open(&state, Dialect::Cohere, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let request = exchange.body.take();
+async fn embed(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    Exchange::serve(&state, Dialect::Cohere, &incoming, |request, exchange| {
     let rendered = (|| {
         let request = object(request.as_ref())?;
         model(request)?;
@@ -331,10 +308,9 @@ async fn embed(
             serde_json::to_vec(&body).unwrap_or_default(),
         ))
     })();
-    rendered
-        .unwrap_or_else(Rendered::Error)
-        .respond(exchange)
-        .await
+        rendered.unwrap_or_else(Rendered::Error)
+    })
+    .await
 }
 
 /// Relevance: the share of query words found in the document (deterministic, order-stable).
@@ -357,59 +333,47 @@ fn relevance(query: &str, document: &str) -> f64 {
     (score * 0.9 + 0.05).min(1.0)
 }
 
-async fn rerank(
-    State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut exchange =
-        match Exchange::open(&state, Dialect::Cohere, &method, &uri, &headers, &body).await {
-            Ok(exchange) => exchange,
-            Err(response) => return response,
-        };
-    let request = exchange.body.take();
-    let rendered = (|| {
-        let request = object(request.as_ref())?;
-        model(request)?;
-        let query = request
-            .get("query")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad_request("invalid request: query is required"))?;
-        let documents = request
-            .get("documents")
-            .and_then(Value::as_array)
-            .filter(|d| !d.is_empty())
-            .ok_or_else(|| bad_request("invalid request: documents must not be empty"))?;
-        let mut scored: Vec<(usize, f64)> = documents
-            .iter()
-            .enumerate()
-            .map(|(index, document)| {
-                let text = document
-                    .as_str()
-                    .map_or_else(|| document.to_string(), str::to_owned);
-                (index, relevance(query, &text))
-            })
-            .collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        if let Some(top) = request.get("top_n").and_then(Value::as_u64) {
-            scored.truncate(usize::try_from(top).unwrap_or(usize::MAX));
-        }
-        let results: Vec<Value> = scored
-            .iter()
-            .map(|(index, score)| json!({"index": index, "relevance_score": score}))
-            .collect();
-        let body = json!({"results": results, "id": uuid(),
+async fn rerank(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    Exchange::serve(&state, Dialect::Cohere, &incoming, |request, _| {
+        let rendered = (|| {
+            let request = object(request.as_ref())?;
+            model(request)?;
+            let query = request
+                .get("query")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad_request("invalid request: query is required"))?;
+            let documents = request
+                .get("documents")
+                .and_then(Value::as_array)
+                .filter(|d| !d.is_empty())
+                .ok_or_else(|| bad_request("invalid request: documents must not be empty"))?;
+            let mut scored: Vec<(usize, f64)> = documents
+                .iter()
+                .enumerate()
+                .map(|(index, document)| {
+                    let text = document
+                        .as_str()
+                        .map_or_else(|| document.to_string(), str::to_owned);
+                    (index, relevance(query, &text))
+                })
+                .collect();
+            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            if let Some(top) = request.get("top_n").and_then(Value::as_u64) {
+                scored.truncate(usize::try_from(top).unwrap_or(usize::MAX));
+            }
+            let results: Vec<Value> = scored
+                .iter()
+                .map(|(index, score)| json!({"index": index, "relevance_score": score}))
+                .collect();
+            let body = json!({"results": results, "id": uuid(),
             "meta": {"api_version": {"version": "2"}, "billed_units": {"search_units": 1}}});
-        Ok(Rendered::Whole(
-            serde_json::to_vec(&body).unwrap_or_default(),
-        ))
-    })();
-    rendered
-        .unwrap_or_else(Rendered::Error)
-        .respond(exchange)
-        .await
+            Ok(Rendered::Whole(
+                serde_json::to_vec(&body).unwrap_or_default(),
+            ))
+        })();
+        rendered.unwrap_or_else(Rendered::Error)
+    })
+    .await
 }
 
 #[cfg(test)]

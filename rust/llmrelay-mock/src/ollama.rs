@@ -13,13 +13,13 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
 use serde_json::{Map, Value, json};
 
 use crate::MockState;
-use crate::exchange::{Dialect, Exchange, Rendered};
+use crate::exchange::{Dialect, Exchange, Incoming, Rendered};
 use crate::faults::ErrorSpec;
 use crate::openai::chat::{json_mode_content, plan_tool_calls};
 use crate::openai::request::{message_characters, shape_text, stop_sequences};
@@ -246,82 +246,50 @@ fn render(model: &str, answer: &Answer, stream: bool, chunks: usize, chat: bool)
     Rendered::Stream(writer.finish())
 }
 
-async fn open(
-    state: &MockState,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<Exchange, Response> {
-    Exchange::open(state, Dialect::Ollama, method, uri, headers, body).await
+async fn chat(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    Exchange::serve(&state, Dialect::Ollama, &incoming, |request, exchange| {
+        let rendered = (|| {
+            let request = request_object(request.as_ref())?;
+            let model = model(request)?;
+            let messages = request
+                .get("messages")
+                .and_then(Value::as_array)
+                .ok_or_else(|| bad_request("messages is required"))?;
+            let answer = answer(request, messages, message_characters(messages), exchange);
+            Ok::<Rendered, ErrorSpec>(render(
+                model,
+                &answer,
+                streams(request),
+                exchange.chunk_count(),
+                true,
+            ))
+        })();
+        rendered.unwrap_or_else(Rendered::Error)
+    })
+    .await
 }
 
-async fn chat(
-    State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut exchange = match open(&state, &method, &uri, &headers, &body).await {
-        Ok(exchange) => exchange,
-        Err(response) => return response,
-    };
-    let request = exchange.body.take();
-    let rendered = (|| {
-        let request = request_object(request.as_ref())?;
-        let model = model(request)?;
-        let messages = request
-            .get("messages")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad_request("messages is required"))?;
-        let answer = answer(request, messages, message_characters(messages), &exchange);
-        Ok::<Rendered, ErrorSpec>(render(
-            model,
-            &answer,
-            streams(request),
-            exchange.chunk_count(),
-            true,
-        ))
-    })();
-    rendered
-        .unwrap_or_else(Rendered::Error)
-        .respond(exchange)
-        .await
-}
-
-async fn generate(
-    State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut exchange = match open(&state, &method, &uri, &headers, &body).await {
-        Ok(exchange) => exchange,
-        Err(response) => return response,
-    };
-    let request = exchange.body.take();
-    let rendered = (|| {
-        let request = request_object(request.as_ref())?;
-        let model = model(request)?;
-        let prompt = request
-            .get("prompt")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let answer = answer(request, &[], prompt.chars().count(), &exchange);
-        Ok::<Rendered, ErrorSpec>(render(
-            model,
-            &answer,
-            streams(request),
-            exchange.chunk_count(),
-            false,
-        ))
-    })();
-    rendered
-        .unwrap_or_else(Rendered::Error)
-        .respond(exchange)
-        .await
+async fn generate(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    Exchange::serve(&state, Dialect::Ollama, &incoming, |request, exchange| {
+        let rendered = (|| {
+            let request = request_object(request.as_ref())?;
+            let model = model(request)?;
+            let prompt = request
+                .get("prompt")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let answer = answer(request, &[], prompt.chars().count(), exchange);
+            Ok::<Rendered, ErrorSpec>(render(
+                model,
+                &answer,
+                streams(request),
+                exchange.chunk_count(),
+                false,
+            ))
+        })();
+        rendered.unwrap_or_else(Rendered::Error)
+    })
+    .await
 }
 
 /// Deterministic unit-length vector for a text.
@@ -350,18 +318,8 @@ pub(crate) fn embedding_vector(text: &str, dimensions: usize) -> Vec<f64> {
     vector(text, dimensions)
 }
 
-async fn embed(
-    State(state): State<Arc<MockState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut exchange = match open(&state, &method, &uri, &headers, &body).await {
-        Ok(exchange) => exchange,
-        Err(response) => return response,
-    };
-    let request = exchange.body.take();
+async fn embed(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    Exchange::serve(&state, Dialect::Ollama, &incoming, |request, exchange| {
     let rendered = (|| {
         let request = request_object(request.as_ref())?;
         let model = model(request)?;
@@ -387,10 +345,9 @@ async fn embed(
             serde_json::to_vec(&body).unwrap_or_default(),
         ))
     })();
-    rendered
-        .unwrap_or_else(Rendered::Error)
-        .respond(exchange)
-        .await
+        rendered.unwrap_or_else(Rendered::Error)
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -75,24 +75,6 @@ pub fn router_config(config: &ProxyConfig) -> Value {
     Value::Object(out)
 }
 
-/// `*` matches any run of characters (LiteLLM's wildcard model names).
-fn glob(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((prefix, rest)) => {
-            let Some(tail) = name.strip_prefix(prefix) else {
-                return false;
-            };
-            if rest.is_empty() {
-                return true;
-            }
-            (0..=tail.len())
-                .filter(|i| tail.is_char_boundary(*i))
-                .any(|i| glob(rest, &tail[i..]))
-        }
-    }
-}
-
 impl RouterDispatch {
     /// # Errors
     /// An invalid `model_list` / `router_settings`, naming the field.
@@ -129,23 +111,12 @@ impl Dispatch for RouterDispatch {
     }
 
     fn has_model(&self, model: &str) -> bool {
-        self.router.config().model_group_alias.contains_key(model)
-            || self
-                .router
-                .deployments()
-                .iter()
-                .any(|d| d.model_name == model || (d.is_wildcard() && glob(&d.model_name, model)))
+        self.router.serves(model)
     }
 
     fn underlying_model(&self, model: &str) -> Option<String> {
-        let deployments = self.router.deployments();
-        let exact = deployments.iter().find(|d| d.model_name == model);
-        let chosen = exact.or_else(|| {
-            deployments
-                .iter()
-                .find(|d| d.is_wildcard() && glob(&d.model_name, model))
-        })?;
-        Some(chosen.upstream_model(model))
+        let deployments = self.router.group_deployments(model)?;
+        Some(deployments.first()?.upstream_model(model))
     }
 
     fn model_list(&self) -> Vec<ModelEntry> {
@@ -181,19 +152,5 @@ impl Dispatch for RouterDispatch {
             }
         }
         .boxed()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wildcards() {
-        assert!(glob("*", "anything"));
-        assert!(glob("anthropic/*", "anthropic/claude-x"));
-        assert!(!glob("anthropic/*", "openai/gpt-4o"));
-        assert!(glob("gpt-*-mini", "gpt-4o-mini"));
-        assert!(!glob("gpt-*-mini", "gpt-4o"));
     }
 }

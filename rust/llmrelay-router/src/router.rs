@@ -590,6 +590,22 @@ impl Router {
         }
     }
 
+    /// The deployments serving `model` (alias and wildcard groups resolved), in config order;
+    /// `None` when no group serves it.
+    #[must_use]
+    pub fn group_deployments(&self, model: &str) -> Option<Vec<Arc<Deployment>>> {
+        let group = self.group_for(model);
+        self.registry()
+            .resolve(&group)
+            .map(<[Arc<Deployment>]>::to_vec)
+    }
+
+    /// Whether some group (alias and wildcards included) serves `model`.
+    #[must_use]
+    pub fn serves(&self, model: &str) -> bool {
+        self.registry().resolve(&self.group_for(model)).is_some()
+    }
+
     /// Pick a deployment for `model` without calling it (`get_available_deployment`).
     ///
     /// # Errors

@@ -453,6 +453,14 @@ async fn wildcards_aliases_and_model_list_management() {
     );
     let outcome = router.completion(request("gpt4", json!({}))).await.unwrap();
     assert_eq!(model_id(&outcome), "exact");
+    // The same resolution, without a call (the proxy's model check).
+    assert!(router.serves("gpt4") && router.serves("openai/o3") && router.serves("anything"));
+    let group = router.group_deployments("openai/o3").unwrap();
+    assert_eq!(group[0].upstream_model("openai/o3"), "openai/o3");
+    assert_eq!(
+        router.group_deployments("gpt4").unwrap()[0].model_info["id"],
+        "exact"
+    );
     assert_eq!(router.get_model_list(None).len(), 4); // three + the visible alias
     assert_eq!(
         router.get_model_ids(Some("gpt-4o")),
