@@ -4,10 +4,25 @@ from typing import Any, Literal
 
 __version__: str
 
+class ErrorInfo:
+    """What the engine knows about a failure; ``str(info)`` is the message."""
+
+    kind: str
+    message: str
+    status: int
+    provider: str | None
+    model: str | None
+    retry_after: float | None
+    headers: list[tuple[str, str]]
+    body: str | None
+    num_retries: int
+    param: str | None
+
 class NativeError(Exception):
-    """An engine error. ``args`` = (kind, message, status, provider, model, retry_after,
-    headers, body, num_retries, param); mapped to LiteLLM's classes by
-    ``llmrelay.exceptions._from_native``."""
+    """An engine error: ``args[0]`` is its :class:`ErrorInfo`; mapped to LiteLLM's classes by
+    ``llmrelay._errors.from_native``."""
+
+    args: tuple[ErrorInfo]
 
 class Stream:
     """A stream of chunk dicts from the engine (sync iteration; async through AsyncBridge)."""

@@ -16,7 +16,7 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
-from .exceptions import _from_native
+from ._errors import build as _from_native
 
 __all__ = ["HookHost"]
 

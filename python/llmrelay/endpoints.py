@@ -6,12 +6,11 @@ LiteLLM's functions take them and wraps results in LiteLLM's response classes.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from . import _async, _logging, _native
-from ._native import NativeError
-from .main import _prepare, _raise_native
+from . import _call as _calls
+from . import _native
+from .main import _prepare
 from .types.utils import ImageResponse, OpenAIModerationResponse, RerankResponse
 
 __all__ = [
@@ -35,46 +34,25 @@ _WRAPPERS: dict[str, Any] = {
 }
 
 
-def _wrap(name: str, result: Any) -> Any:
-    body, hidden = result
-    response = _WRAPPERS[name](body)
-    response._hidden_params = hidden
-    response._response_ms = hidden["_response_ms"]
-    return response
+def _wrapper(name: str) -> Any:
+    def wrap(result: Any, _params: dict, _started: float) -> Any:
+        body, hidden = result
+        response = _WRAPPERS[name](body)
+        response._hidden_params = hidden
+        response._response_ms = hidden["_response_ms"]
+        return response
+
+    return wrap
 
 
 def _call(name: str, params: dict) -> Any:
     params = _prepare({k: v for k, v in params.items() if v is not None})
-    started = time.time()
-    log = _logging.start(name, params, started) if _logging.active() else None
-    try:
-        result = _native.operation(name, params)
-    except NativeError as error:
-        exc = _raise_native(error)
-        if log is not None:
-            log.failure(exc)
-        raise exc from None
-    response = _wrap(name, result)
-    if log is not None:
-        log.success(response)
-    return response
+    return _calls.call(name, params, lambda p: _native.operation(name, p), _wrapper(name))
 
 
 async def _acall(name: str, params: dict) -> Any:
     params = _prepare({k: v for k, v in params.items() if v is not None})
-    started = time.time()
-    log = _logging.start("a" + name, params, started) if _logging.active() else None
-    try:
-        result = await _async.submit(f"submit_{name}", params)
-    except NativeError as error:
-        exc = _raise_native(error)
-        if log is not None:
-            log.async_failure(exc)
-        raise exc from None
-    response = _wrap(name, result)
-    if log is not None:
-        log.async_success(response)
-    return response
+    return await _calls.acall("a" + name, params, f"submit_{name}", params, _wrapper(name))
 
 
 def _image_params(prompt: str, model: str | None, kwargs: dict) -> dict:

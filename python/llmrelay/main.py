@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from . import _async, _logging, _native
+from . import _async, _call, _native
 from ._native import NativeError
 from .types.utils import (
     EmbeddingResponse,
@@ -47,34 +47,7 @@ def _settings() -> Any:
 
 def _raise_native(error: NativeError) -> Exception:
     """Map an engine error to LiteLLM's exception class (imports openai on first use)."""
-    from .exceptions import _from_native
-
-    kind, message, status, provider, model, retry_after, headers, body, num_retries, _param = (
-        error.args
-    )
-    if body is not None:
-        import json
-
-        try:
-            body = json.loads(body)
-        except ValueError:
-            pass
-        else:
-            # As the openai SDK does: the exception's body is the inner error object, so
-            # e.code / e.type / e.param come from it.
-            if isinstance(body, dict) and isinstance(body.get("error"), dict):
-                body = body["error"]
-    return _from_native(
-        kind,
-        status,
-        message,
-        provider,
-        model,
-        retry_after,
-        dict(headers) if headers else None,
-        body,
-        num_retries,
-    )
+    return _call.exception(error)
 
 
 def _timeout_value(value: Any) -> Any:
@@ -139,7 +112,8 @@ def _python_mock(params: dict) -> Any:
 def _raise_mock_exception(mock: Any, model: str) -> None:
     import openai
 
-    from .exceptions import MockException, _from_native
+    from ._errors import build
+    from .exceptions import MockException
 
     if isinstance(mock, type):
         mock = mock("mock exception")
@@ -147,7 +121,7 @@ def _raise_mock_exception(mock: Any, model: str) -> None:
         raise mock
     status = getattr(mock, "status_code", 500)
     kind = "internal_server" if status == 500 else "api_error"
-    exc = _from_native(kind, status, str(mock), "openai", model, None, None, None, 0)
+    exc = build(kind, status, str(mock), "openai", model, None, None, None, 0)
     if not isinstance(exc, MockException):
         raise exc
     raise exc
@@ -169,58 +143,29 @@ def _wrap_chat(result: Any, params: dict, started: float) -> Any:
 # ----------------------------------------------------------------------------------------------
 
 
-def completion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
-    """Chat completion in OpenAI's shape from any supported provider (LiteLLM's signature)."""
+def _chat_params(model: str, messages: list | None, kwargs: dict) -> dict:
     kwargs["model"] = model
     if messages is not None:
         kwargs["messages"] = messages
-    params = _prepare(kwargs)
-    started = time.time()
+    return _prepare(kwargs)
+
+
+def completion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
+    """Chat completion in OpenAI's shape from any supported provider (LiteLLM's signature)."""
+    params = _chat_params(model, messages, kwargs)
     python_mock = _python_mock(params)
     if python_mock is not None:
-        return _complete_python_mock(python_mock, params, started)
-    log = _logging.start("completion", params, started) if _logging.active() else None
-    try:
-        result = _native.completion(params)
-    except NativeError as error:
-        exc = _raise_native(error)
-        if log is not None:
-            log.failure(exc)
-        raise exc from None
-    response = _wrap_chat(result, params, started)
-    if log is not None:
-        if isinstance(response, CustomStreamWrapper):
-            response._log = log
-        else:
-            log.success(response)
-    return response
+        return _complete_python_mock(python_mock, params, time.time())
+    return _call.call("completion", params, _native.completion, _wrap_chat)
 
 
 async def acompletion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
     """Async ``completion``: awaits a ``ModelResponse`` or an async-iterable stream."""
-    kwargs["model"] = model
-    if messages is not None:
-        kwargs["messages"] = messages
-    params = _prepare(kwargs)
-    started = time.time()
+    params = _chat_params(model, messages, kwargs)
     python_mock = _python_mock(params)
     if python_mock is not None:
-        return _complete_python_mock(python_mock, params, started)
-    log = _logging.start("acompletion", params, started) if _logging.active() else None
-    try:
-        result = await _async.submit("submit_completion", params)
-    except NativeError as error:
-        exc = _raise_native(error)
-        if log is not None:
-            log.async_failure(exc)
-        raise exc from None
-    response = _wrap_chat(result, params, started)
-    if log is not None:
-        if isinstance(response, CustomStreamWrapper):
-            response._log = log
-        else:
-            log.async_success(response)
-    return response
+        return _complete_python_mock(python_mock, params, time.time())
+    return await _call.acall("acompletion", params, "submit_completion", params, _wrap_chat)
 
 
 def _complete_python_mock(mock: Any, params: dict, started: float) -> Any:
@@ -251,6 +196,7 @@ class CustomStreamWrapper:
     ``ModelResponseStream`` chunks, each handed over as the engine decodes it."""
 
     _chunk_class: Any = ModelResponseStream
+    _is_stream = True
 
     def __init__(self, native_stream: Any, params: dict, started: float) -> None:
         self.completion_stream = native_stream
@@ -386,58 +332,29 @@ def _wrap_text(result: Any, params: dict, started: float) -> Any:
     return TextCompletionStreamWrapper(result, params, started)
 
 
-def text_completion(prompt: Any = None, model: str | None = None, **kwargs: Any) -> Any:
-    """Legacy completions (``/v1/completions``), LiteLLM's signature."""
+def _text_params(prompt: Any, model: str | None, kwargs: dict) -> dict:
     if model is None:
         model = kwargs.pop("engine", None)
     kwargs["model"] = model
     if prompt is not None:
         kwargs["prompt"] = prompt
-    params = _prepare(kwargs)
-    started = time.time()
-    log = _logging.start("text_completion", params, started) if _logging.active() else None
-    try:
-        result = _native.text_completion(params)
-    except NativeError as error:
-        exc = _raise_native(error)
-        if log is not None:
-            log.failure(exc)
-        raise exc from None
-    response = _wrap_text(result, params, started)
-    if log is not None:
-        if isinstance(response, CustomStreamWrapper):
-            response._log = log
-        else:
-            log.success(response)
-    return response
+    return _prepare(kwargs)
+
+
+def text_completion(prompt: Any = None, model: str | None = None, **kwargs: Any) -> Any:
+    """Legacy completions (``/v1/completions``), LiteLLM's signature."""
+    params = _text_params(prompt, model, kwargs)
+    return _call.call("text_completion", params, _native.text_completion, _wrap_text)
 
 
 async def atext_completion(prompt: Any = None, model: str | None = None, **kwargs: Any) -> Any:
-    if model is None:
-        model = kwargs.pop("engine", None)
-    kwargs["model"] = model
-    if prompt is not None:
-        kwargs["prompt"] = prompt
-    params = _prepare(kwargs)
-    started = time.time()
-    log = _logging.start("atext_completion", params, started) if _logging.active() else None
-    try:
-        result = await _async.submit("submit_text_completion", params)
-    except NativeError as error:
-        exc = _raise_native(error)
-        if log is not None:
-            log.async_failure(exc)
-        raise exc from None
-    response = _wrap_text(result, params, started)
-    if log is not None:
-        if isinstance(response, CustomStreamWrapper):
-            response._log = log
-        else:
-            log.async_success(response)
-    return response
+    params = _text_params(prompt, model, kwargs)
+    return await _call.acall(
+        "atext_completion", params, "submit_text_completion", params, _wrap_text
+    )
 
 
-def _wrap_embedding(result: Any) -> EmbeddingResponse:
+def _wrap_embedding(result: Any, _params: dict | None = None, _started: float = 0.0) -> Any:
     body, hidden = result
     response = EmbeddingResponse._from_wire(body)
     response._hidden_params = hidden
@@ -461,36 +378,12 @@ def embedding(model: str, input: Any = None, **kwargs: Any) -> Any:
     if kwargs.pop("aembedding", False):
         return aembedding(model, input, **kwargs)
     params = _embedding_params(model, input, kwargs)
-    started = time.time()
-    log = _logging.start("embedding", params, started) if _logging.active() else None
-    try:
-        result = _native.embedding(params)
-    except NativeError as error:
-        exc = _raise_native(error)
-        if log is not None:
-            log.failure(exc)
-        raise exc from None
-    response = _wrap_embedding(result)
-    if log is not None:
-        log.success(response)
-    return response
+    return _call.call("embedding", params, _native.embedding, _wrap_embedding)
 
 
 async def aembedding(model: str, input: Any = None, **kwargs: Any) -> Any:
     params = _embedding_params(model, input, kwargs)
-    started = time.time()
-    log = _logging.start("aembedding", params, started) if _logging.active() else None
-    try:
-        result = await _async.submit("submit_embedding", params)
-    except NativeError as error:
-        exc = _raise_native(error)
-        if log is not None:
-            log.async_failure(exc)
-        raise exc from None
-    response = _wrap_embedding(result)
-    if log is not None:
-        log.async_success(response)
-    return response
+    return await _call.acall("aembedding", params, "submit_embedding", params, _wrap_embedding)
 
 
 async def acount_tokens(
@@ -515,5 +408,5 @@ async def acount_tokens(
     try:
         result = await _async.submit("submit_count_tokens", params)
     except NativeError as error:
-        raise _raise_native(error) from None
+        raise _call.exception(error) from None
     return TokenCountResponse(**result)

@@ -8,10 +8,9 @@ sequence, ``previous_response_id`` from a process-wide store).
 from __future__ import annotations
 
 import json as _json
-import time
 from typing import Any
 
-from . import _async, _logging, _native
+from . import _async, _call, _native
 from ._native import NativeError
 
 __all__ = [
@@ -123,18 +122,18 @@ class ResponsesAPIStreamEvent(_Obj):
 
 
 def _raise(error: NativeError) -> Exception:
-    from .main import _raise_native
-
-    return _raise_native(error)
+    return _call.exception(error)
 
 
 class ResponsesAPIStreamingIterator:
     """Sync and async iterator of ``ResponsesAPIStreamEvent``; ``completed_response`` holds
     the final response once the stream ended."""
 
-    def __init__(self, native_stream: Any, log: Any) -> None:
+    _is_stream = True
+
+    def __init__(self, native_stream: Any) -> None:
         self._stream = native_stream
-        self._log = log
+        self._log: Any = None
         self._done = False
         self.completed_response: ResponsesAPIResponse | None = None
         self._hidden_params = native_stream.hidden_params()
@@ -215,7 +214,9 @@ def _params(input: Any, model: str, kwargs: dict) -> dict:
     return _prepare(params)
 
 
-def _whole(result: Any) -> ResponsesAPIResponse:
+def _wrap_result(result: Any, _params: dict, _started: float) -> Any:
+    if not isinstance(result, tuple):
+        return ResponsesAPIStreamingIterator(result)
     body, hidden = result
     response = ResponsesAPIResponse(body)
     response._hidden_params = hidden
@@ -225,35 +226,9 @@ def _whole(result: Any) -> ResponsesAPIResponse:
 def responses(input: Any, model: str, **kwargs: Any) -> Any:
     """Create a model response (OpenAI's Responses API shape, any provider)."""
     params = _params(input, model, kwargs)
-    log = _logging.start("responses", params, time.time()) if _logging.active() else None
-    try:
-        result = _native.responses(params)
-    except NativeError as error:
-        exc = _raise(error)
-        if log is not None:
-            log.failure(exc)
-        raise exc from None
-    if not isinstance(result, tuple):
-        return ResponsesAPIStreamingIterator(result, log)
-    response = _whole(result)
-    if log is not None:
-        log.success(response)
-    return response
+    return _call.call("responses", params, _native.responses, _wrap_result)
 
 
 async def aresponses(input: Any, model: str, **kwargs: Any) -> Any:
     params = _params(input, model, kwargs)
-    log = _logging.start("aresponses", params, time.time()) if _logging.active() else None
-    try:
-        result = await _async.submit("submit_responses", params)
-    except NativeError as error:
-        exc = _raise(error)
-        if log is not None:
-            log.async_failure(exc)
-        raise exc from None
-    if not isinstance(result, tuple):
-        return ResponsesAPIStreamingIterator(result, log)
-    response = _whole(result)
-    if log is not None:
-        log.async_success(response)
-    return response
+    return await _call.acall("aresponses", params, "submit_responses", params, _wrap_result)

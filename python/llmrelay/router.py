@@ -8,13 +8,11 @@ method signatures into calls on the native router and wraps results exactly as
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from . import _async, _logging, _native
+from . import _async, _call, _native
 from ._native import NativeError
 from .main import (
-    CustomStreamWrapper,
     _raise_native,
     _response_format_value,
     _settings,
@@ -194,40 +192,11 @@ class Router:
 
     # -- calls ------------------------------------------------------------------------------
     def _sync(self, call_type: str, method: Any, params: dict, wrap: Any) -> Any:
-        started = time.time()
-        log = _logging.start(call_type, params, started) if _logging.active() else None
-        try:
-            result = method(params)
-        except NativeError as error:
-            exc = _raise_native(error)
-            if log is not None:
-                log.failure(exc)
-            raise exc from None
-        response = wrap(result, params, started)
-        if log is not None:
-            if isinstance(response, CustomStreamWrapper):
-                response._log = log
-            else:
-                log.success(response)
-        return response
+        return _call.call(call_type, params, method, wrap)
 
     async def _async(self, call_type: str, kind: str, params: dict, wrap: Any) -> Any:
-        started = time.time()
-        log = _logging.start(call_type, params, started) if _logging.active() else None
-        try:
-            result = await _async.submit("submit_router", (self._native, kind, params))
-        except NativeError as error:
-            exc = _raise_native(error)
-            if log is not None:
-                log.async_failure(exc)
-            raise exc from None
-        response = wrap(result, params, started)
-        if log is not None:
-            if isinstance(response, CustomStreamWrapper):
-                response._log = log
-            else:
-                log.async_success(response)
-        return response
+        argument = (self._native, kind, params)
+        return await _call.acall(call_type, params, "submit_router", argument, wrap)
 
     @staticmethod
     def _chat_params(model: str, messages: list | None, kwargs: dict) -> dict:
@@ -269,9 +238,9 @@ class Router:
     def embedding(self, model: str, input: Any = None, **kwargs: Any) -> Any:
         params = self._embedding_params(model, input, kwargs)
         return self._sync("embedding", self._native.embedding, params,
-                          lambda result, _params, _started: _wrap_embedding(result))
+                          _wrap_embedding)
 
     async def aembedding(self, model: str, input: Any = None, **kwargs: Any) -> Any:
         params = self._embedding_params(model, input, kwargs)
         return await self._async("aembedding", "embedding", params,
-                                 lambda result, _params, _started: _wrap_embedding(result))
+                                 _wrap_embedding)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import openai
 import pytest
 from llmrelay import exceptions as E
-from llmrelay.exceptions import _from_native
+from llmrelay._errors import build as _from_native
 
 # (class, openai base it must subclass)
 OPENAI_BASES = [

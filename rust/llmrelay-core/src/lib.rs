@@ -1,9 +1,11 @@
 //! llmrelay-core: canonical types, errors, model catalog, tokens, cost and provider detection.
 
 pub mod catalog;
+pub mod clock;
 pub mod cost;
 pub mod detect;
 pub mod error;
+pub mod ids;
 pub mod tokens;
 pub mod types;
 

@@ -476,7 +476,7 @@ pub fn to_chat_response(
     ChatResponse {
         id: new_id(),
         object: "chat.completion".to_owned(),
-        created: crate::engine::now_unix(),
+        created: llmrelay_core::clock::now_unix(),
         model: response.model.clone(),
         system_fingerprint: None,
         choices: vec![Choice {

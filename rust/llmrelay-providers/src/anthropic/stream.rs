@@ -68,7 +68,7 @@ pub struct AnthropicChatDecoder {
 impl AnthropicChatDecoder {
     #[must_use]
     pub fn new(request: &ChatRequest) -> Self {
-        Self::with_identity(request, new_id(), crate::engine::now_unix())
+        Self::with_identity(request, new_id(), llmrelay_core::clock::now_unix())
     }
 
     /// A decoder with a fixed id and timestamp (tests, replays).

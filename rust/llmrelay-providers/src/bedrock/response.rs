@@ -191,7 +191,7 @@ pub fn parse_response(body: &[u8], model: &str, json_mode: bool) -> Result<ChatR
     Ok(ChatResponse {
         id: format!("chatcmpl-{}", uuid::Uuid::new_v4()),
         object: "chat.completion".to_owned(),
-        created: crate::engine::now_unix(),
+        created: llmrelay_core::clock::now_unix(),
         model: model.to_owned(),
         system_fingerprint: None,
         choices: vec![Choice {

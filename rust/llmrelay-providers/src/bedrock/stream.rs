@@ -123,7 +123,7 @@ impl BedrockChatDecoder {
         Self {
             id: format!("chatcmpl-{}", uuid::Uuid::new_v4()),
             model: model.to_owned(),
-            created: crate::engine::now_unix(),
+            created: llmrelay_core::clock::now_unix(),
             json_mode,
             blocks: HashMap::new(),
             tool_calls: 0,

@@ -102,7 +102,7 @@ pub fn parse_chat(body: &[u8], model: &str) -> Result<ChatResponse> {
     let response = json!({
         "id": value.get("id").and_then(Value::as_str).unwrap_or_default(),
         "object": "chat.completion",
-        "created": crate::engine::now_unix(),
+        "created": llmrelay_core::clock::now_unix(),
         "model": model,
         "choices": [{"index": 0, "message": out, "finish_reason": reason}],
         "usage": value.get("usage").and_then(usage),

@@ -30,7 +30,7 @@ impl CohereChatDecoder {
         Self {
             id: String::new(),
             model: model.to_owned(),
-            created: crate::engine::now_unix(),
+            created: llmrelay_core::clock::now_unix(),
             saw_tool_call: false,
         }
     }

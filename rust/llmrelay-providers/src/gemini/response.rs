@@ -14,7 +14,7 @@ use llmrelay_core::{Error, ErrorKind, Result};
 use super::error::stream_error;
 use super::request::THOUGHT_SIGNATURE_SEPARATOR;
 use super::types::{GeminiCandidate, GeminiPart, GeminiResponse, GeminiUsageMetadata};
-use crate::engine::now_unix;
+use llmrelay_core::clock::now_unix;
 
 /// `call_` and 28 hex digits, the shape of LiteLLM's generated Gemini tool call ids.
 #[must_use]

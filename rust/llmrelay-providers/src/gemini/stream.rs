@@ -14,9 +14,9 @@ use llmrelay_core::{Error, ErrorKind, Result};
 use super::error::{GoogleApi, stream_error_for};
 use super::response::{finish_reason, new_response_id, split_parts, usage_from};
 use super::types::GeminiResponse;
-use crate::engine::now_unix;
 use crate::provider::ChunkDecoder;
 use crate::sse::RawEvent;
+use llmrelay_core::clock::now_unix;
 
 /// Decoder for one Gemini stream.
 #[derive(Debug)]

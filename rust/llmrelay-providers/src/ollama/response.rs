@@ -119,7 +119,7 @@ pub fn parse_chat(body: &[u8], model: &str) -> Result<ChatResponse> {
     let response = json!({
         "id": completion_id(),
         "object": "chat.completion",
-        "created": crate::engine::now_unix(),
+        "created": llmrelay_core::clock::now_unix(),
         "model": format!("ollama_chat/{model}"),
         "choices": [{"index": 0, "message": out_message, "finish_reason": finish_reason(&value, has_calls)}],
         "usage": usage(&value),
@@ -144,7 +144,7 @@ pub fn parse_generate_chat(body: &[u8], model: &str) -> Result<ChatResponse> {
     let response = json!({
         "id": completion_id(),
         "object": "chat.completion",
-        "created": crate::engine::now_unix(),
+        "created": llmrelay_core::clock::now_unix(),
         "model": format!("ollama/{model}"),
         "choices": [{"index": 0, "message": message, "finish_reason": finish_reason(&value, false)}],
         "usage": usage(&value),
@@ -165,7 +165,7 @@ pub fn parse_generate_text(body: &[u8], model: &str) -> Result<TextCompletionRes
     let response = json!({
         "id": format!("cmpl-{}", uuid::Uuid::new_v4()),
         "object": "text_completion",
-        "created": crate::engine::now_unix(),
+        "created": llmrelay_core::clock::now_unix(),
         "model": format!("ollama/{model}"),
         "choices": [{"index": 0, "text": text, "logprobs": null, "finish_reason": finish_reason(&value, false)}],
         "usage": usage(&value),

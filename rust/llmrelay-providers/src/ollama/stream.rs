@@ -68,7 +68,7 @@ impl OllamaChatDecoder {
             api,
             id: format!("chatcmpl-{}", uuid::Uuid::new_v4()),
             model: format!("{prefix}/{model}"),
-            created: crate::engine::now_unix(),
+            created: llmrelay_core::clock::now_unix(),
             sent_role: false,
             tool_calls: 0,
         }
@@ -175,7 +175,7 @@ impl Default for OllamaTextDecoder {
     fn default() -> Self {
         Self {
             id: format!("cmpl-{}", uuid::Uuid::new_v4()),
-            created: crate::engine::now_unix(),
+            created: llmrelay_core::clock::now_unix(),
         }
     }
 }

@@ -1,0 +1,181 @@
+"""Engine errors → LiteLLM's exception classes.
+
+The engine raises ``_native.NativeError(info)``; ``info`` is an ``ErrorInfo`` with named fields
+(``kind``, ``message``, ``status``, ``provider``, ``model``, ``retry_after``, ``headers``, ``body``,
+``num_retries``, ``param``). :func:`from_native` builds the LiteLLM class for it; :func:`build`
+does so from the parts (the proxy's hook host and mocks use it directly).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .exceptions import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    BadGatewayError,
+    BadRequestError,
+    BudgetExceededError,
+    ContentPolicyViolationError,
+    ContextWindowExceededError,
+    InternalServerError,
+    MockException,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServiceUnavailableError,
+    Timeout,
+    UnprocessableEntityError,
+    UnsupportedParamsError,
+    _response,
+)
+
+__all__ = ["build", "from_native"]
+
+
+def from_native(error: Any) -> Exception:
+    """The LiteLLM exception for a ``NativeError`` raised by the engine."""
+    info = error.args[0]
+    body: Any = info.body
+    if body is not None:
+        try:
+            body = json.loads(body)
+        except ValueError:
+            pass
+        else:
+            # As the openai SDK does: the exception's body is the inner error object, so
+            # e.code / e.type / e.param come from it.
+            if isinstance(body, dict) and isinstance(body.get("error"), dict):
+                body = body["error"]
+    return build(
+        info.kind,
+        info.status,
+        info.message,
+        info.provider,
+        info.model,
+        info.retry_after,
+        dict(info.headers) if info.headers else None,
+        body,
+        info.num_retries,
+    )
+
+
+
+def build(
+    kind: str,
+    status: int | None,
+    message: str,
+    provider: str | None,
+    model: str | None,
+    retry_after: float | None = None,
+    headers: dict | None = None,
+    body: object | None = None,
+    num_retries: int | None = None,
+    max_retries: int | None = None,
+    litellm_debug_info: str | None = None,
+) -> Exception:
+    """Build the LiteLLM exception for an engine error.
+
+    ``message`` is the text *after* the ``"litellm.<ClassName>: "`` prefix, which the
+    class adds.  ``status`` overrides the class's default ``status_code`` when given
+    (e.g. ``bad_request`` with 422, ``timeout`` with 504).  ``headers`` become the
+    synthetic response's headers (so ``e.response.headers["retry-after"]`` works);
+    ``retry_after`` (seconds) is stored on :class:`RateLimitError`.
+    Unknown ``kind`` values produce :class:`APIError`.
+    """
+    common = {
+        "litellm_debug_info": litellm_debug_info,
+        "max_retries": max_retries,
+        "num_retries": num_retries,
+    }
+
+    def resp(default: int) -> Any:
+        return _response(status or default, headers=headers)
+
+    exc: Exception
+    if kind == "bad_request":
+        exc = BadRequestError(message, model, provider, response=resp(400), body=body, **common)
+        if status:
+            exc.status_code = status
+    elif kind == "authentication":
+        exc = AuthenticationError(message, provider, model, response=resp(401), **common)
+    elif kind == "permission_denied":
+        exc = PermissionDeniedError(message, provider, model, response=resp(403), **common)
+    elif kind == "not_found":
+        exc = NotFoundError(message, model, provider, response=resp(404), **common)
+    elif kind == "timeout":
+        exc = Timeout(
+            message,
+            model,
+            provider,
+            headers=headers,
+            exception_status_code=status if status and status != 408 else None,
+            **common,
+        )
+    elif kind == "unprocessable_entity":
+        exc = UnprocessableEntityError(message, model, provider, response=resp(422), **common)
+    elif kind == "rate_limit":
+        exc = RateLimitError(
+            message,
+            provider,
+            model,
+            response=resp(429),
+            headers=headers,
+            body=body,
+            retry_after=retry_after,
+            **common,
+        )
+    elif kind == "context_window_exceeded":
+        exc = ContextWindowExceededError(
+            message, model, provider, response=resp(400), litellm_debug_info=litellm_debug_info
+        )
+        exc.max_retries = max_retries
+        exc.num_retries = num_retries
+        if status:
+            exc.status_code = status
+    elif kind == "content_policy_violation":
+        exc = ContentPolicyViolationError(
+            message,
+            model,
+            provider,
+            response=resp(400),
+            litellm_debug_info=litellm_debug_info,
+            body=body,
+        )
+        exc.max_retries = max_retries
+        exc.num_retries = num_retries
+        if status:
+            exc.status_code = status
+    elif kind == "unsupported_params":
+        exc = UnsupportedParamsError(message, provider, model, status_code=status or 400, **common)
+    elif kind == "internal_server":
+        exc = InternalServerError(message, provider, model, response=resp(500), body=body, **common)
+        if status:
+            exc.status_code = status
+    elif kind == "bad_gateway":
+        exc = BadGatewayError(message, provider, model, response=resp(502), **common)
+    elif kind == "service_unavailable":
+        exc = ServiceUnavailableError(message, provider, model, response=resp(503), **common)
+    elif kind == "api_connection":
+        exc = APIConnectionError(message, provider, model, **common)
+    elif kind == "budget_exceeded":
+        b = body if isinstance(body, dict) else {}
+        exc = BudgetExceededError(
+            current_cost=b.get("current_cost", 0.0),
+            max_budget=b.get("max_budget", 0.0),
+            message=message or None,
+            llm_provider=provider,
+            entity_type=b.get("entity_type"),
+            entity_id=b.get("entity_id"),
+        )
+        if status:
+            exc.status_code = status
+    elif kind == "mock":
+        exc = MockException(status or 500, message, provider, model, **common)
+    else:  # "api_error" and anything unknown
+        exc = APIError(status or 500, message, provider, model, body=body, **common)
+    if retry_after is not None and not isinstance(exc, RateLimitError):
+        exc.retry_after = retry_after  # type: ignore[attr-defined]
+    return exc

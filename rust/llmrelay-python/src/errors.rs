@@ -1,0 +1,85 @@
+//! Engine errors crossing into Python: `NativeError(info)`, where `info` is an [`ErrorInfo`]
+//! with named fields; the facade turns it into LiteLLM's exception class
+//! (`llmrelay._errors.from_native`).
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+
+use llmrelay_core::Error;
+
+create_exception!(
+    _native,
+    NativeError,
+    PyException,
+    "An engine error; `args[0]` is its `ErrorInfo`. The facade maps it to LiteLLM's classes."
+);
+
+/// What the engine knows about a failure. `str(info)` is the message.
+#[pyclass(
+    module = "llmrelay._native",
+    name = "ErrorInfo",
+    get_all,
+    frozen,
+    skip_from_py_object
+)]
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorInfo {
+    /// The `ErrorKind` name (`bad_request`, `rate_limit`, …).
+    kind: &'static str,
+    message: String,
+    status: u16,
+    provider: Option<String>,
+    model: Option<String>,
+    /// Seconds the upstream asked to wait.
+    retry_after: Option<f64>,
+    /// Selected upstream headers, `(name, value)`.
+    headers: Vec<(String, String)>,
+    /// The upstream error body as JSON text.
+    body: Option<String>,
+    num_retries: u32,
+    param: Option<String>,
+}
+
+#[pymethods]
+impl ErrorInfo {
+    fn __str__(&self) -> String {
+        self.message.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ErrorInfo(kind={:?}, status={}, message={:?})",
+            self.kind, self.status, self.message
+        )
+    }
+}
+
+impl ErrorInfo {
+    fn from_error(error: &Error) -> Self {
+        let inner = error.inner();
+        Self {
+            kind: inner.kind.as_str(),
+            message: inner.message.clone(),
+            status: error.status_code(),
+            provider: inner.provider.clone(),
+            model: inner.model.clone(),
+            retry_after: inner.retry_after,
+            headers: inner.headers.clone(),
+            body: inner.body.as_ref().map(ToString::to_string),
+            num_retries: inner.num_retries,
+            param: inner.param.clone(),
+        }
+    }
+}
+
+/// Raise an engine error as `NativeError(ErrorInfo)`.
+pub(crate) fn to_py_err(error: &Error) -> PyErr {
+    NativeError::new_err((ErrorInfo::from_error(error),))
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("NativeError", m.py().get_type::<NativeError>())?;
+    m.add_class::<ErrorInfo>()?;
+    Ok(())
+}
