@@ -426,9 +426,10 @@ def test_titan_embeddings(mock):
     assert len(r.data[0]["embedding"]) == 256
     assert r.usage.prompt_tokens == 4
     sent = mock.requests()
-    assert len(sent) == 2  # Titan takes one text per request
-    assert sent[0]["path"] == "/model/amazon.titan-embed-text-v2%3A0/invoke"
-    assert sent[0]["body"] == {"inputText": "hello", "dimensions": 256}
+    assert len(sent) == 2  # Titan takes one text per request (sent concurrently: any order)
+    assert {s["path"] for s in sent} == {"/model/amazon.titan-embed-text-v2%3A0/invoke"}
+    assert sorted((s["body"] for s in sent), key=str) == [
+        {"inputText": "hello", "dimensions": 256}, {"inputText": "world", "dimensions": 256}]
     assert r._hidden_params["response_cost"] > 0
 
 

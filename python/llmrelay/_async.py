@@ -51,14 +51,14 @@ def _bridge() -> _LoopBridge:
     return bridge
 
 
-async def submit(method: str, arg: Any) -> Any:
-    """Run engine work (``submit_completion``, ``submit_next`` …) and await its result; a
+async def submit(method: str, *args: Any) -> Any:
+    """Run engine work (``submit_call``, ``submit_next`` …) and await its result; a
     cancelled await aborts the engine task."""
     bridge = _bridge()
     token = next(_tokens)
     future = bridge.loop.create_future()
     bridge.futures[token] = future
-    getattr(bridge.native, method)(arg, token)
+    getattr(bridge.native, method)(*args, token)
     try:
         return await future
     except asyncio.CancelledError:

@@ -10,10 +10,12 @@ from typing import Any, Callable
 from . import _async, _logging
 from ._native import NativeError
 
-__all__ = ["acall", "call", "exception"]
+__all__ = ["acall", "call", "exception", "native_call", "submit_call"]
 
 # wrap(result, params, started) -> the response object (or a stream wrapper with a `_log`).
 Wrap = Callable[[Any, dict, float], Any]
+# native(params, log) -> the engine's answer; `log` asks it for the logging payload.
+Native = Callable[[dict, bool], Any]
 
 
 def exception(error: NativeError) -> Exception:
@@ -28,41 +30,76 @@ def _is_stream(response: Any) -> bool:
     return getattr(type(response), "_is_stream", False)
 
 
-def call(call_type: str, params: dict, native: Callable[[dict], Any], wrap: Wrap) -> Any:
-    """A sync call: ``native(params)`` runs the engine; callbacks see success or failure."""
+def _payload(response: Any) -> Any:
+    """The engine's ``standard_logging_object`` of a whole answer (taken out of its hidden
+    params, where it travelled)."""
+    hidden = getattr(response, "_hidden_params", None)
+    if isinstance(hidden, dict):
+        return hidden.pop("_standard_logging_object", None)
+    return None
+
+
+def _error_payload(error: NativeError) -> Any:
+    info = error.args[0] if error.args else None
+    return getattr(info, "payload", None)
+
+
+def native_call(kind: str) -> Native:
+    """The engine's entry point for a call kind (a LiteLLM function name)."""
+    from . import _native
+
+    def run(params: dict, log: bool) -> Any:
+        return _native.call(kind, params, log)
+
+    return run
+
+
+def call(call_type: str, params: dict, native: Native, wrap: Wrap) -> Any:
+    """A sync call: ``native(params, log)`` runs the engine; callbacks see success or failure."""
     started = time.time()
     log = _logging.start(call_type, params, started) if _logging.active() else None
     try:
-        result = native(params)
+        result = native(params, log is not None)
     except NativeError as error:
         exc = exception(error)
         if log is not None:
-            log.failure(exc)
+            log.failure(exc, payload=_error_payload(error))
         raise exc from None
     response = wrap(result, params, started)
     if log is not None:
         if _is_stream(response):
             response._log = log
         else:
-            log.success(response)
+            log.success(response, payload=_payload(response))
     return response
 
 
-async def acall(call_type: str, params: dict, method: str, argument: Any, wrap: Wrap) -> Any:
-    """An async call through the bridge: ``method`` is an ``AsyncBridge.submit_*`` name."""
+def submit_call(kind: str) -> Callable[[dict, bool], Any]:
+    """The async bridge's entry point for a call kind."""
+
+    def submit(params: dict, log: bool) -> Any:
+        return _async.submit("submit_call", kind, params, log)
+
+    return submit
+
+
+async def acall(
+    call_type: str, params: dict, submit: Callable[[dict, bool], Any], wrap: Wrap
+) -> Any:
+    """An async call: ``submit(params, log)`` returns the bridge's awaitable."""
     started = time.time()
     log = _logging.start(call_type, params, started) if _logging.active() else None
     try:
-        result = await _async.submit(method, argument)
+        result = await submit(params, log is not None)
     except NativeError as error:
         exc = exception(error)
         if log is not None:
-            log.async_failure(exc)
+            log.async_failure(exc, payload=_error_payload(error))
         raise exc from None
     response = wrap(result, params, started)
     if log is not None:
         if _is_stream(response):
             response._log = log
         else:
-            log.async_success(response)
+            log.async_success(response, payload=_payload(response))
     return response

@@ -197,7 +197,9 @@ class CallLog:
             if _overrides(entry, "log_stream_event"):
                 _guarded(entry.log_stream_event, self.kwargs, chunk, self.start_time, now)
 
-    def _finish_kwargs(self, response: Any, summary: dict | None, exc: BaseException | None) -> None:
+    def _finish_kwargs(
+        self, response: Any, summary: dict | None, exc: BaseException | None, payload: Any = None
+    ) -> None:
         self.end_time = _dt.datetime.now()
         hidden = getattr(response, "_hidden_params", None) or {}
         cost = hidden.get("response_cost")
@@ -216,7 +218,16 @@ class CallLog:
             self.kwargs["traceback_exception"] = "".join(
                 traceback.format_exception(type(exc), exc, exc.__traceback__)
             )
-        self.kwargs["standard_logging_object"] = self._standard_payload(response, hidden, cost, summary, exc)
+        if payload is None:
+            # Answers that never reached the engine (Python-side mocks) are described here.
+            payload = self._standard_payload(response, hidden, cost, summary, exc)
+        else:
+            if exc is not None and payload.get("error_information"):
+                payload["error_information"]["traceback"] = self.kwargs["traceback_exception"]
+            if summary is not None and response is not None:
+                # A stream's answer as the caller assembled it.
+                payload["response"] = _dump(response)
+        self.kwargs["standard_logging_object"] = payload
         # LiteLLM's post_call: inline, for every CustomLogger that implements it.
         for entry in _settings().callbacks:
             if isinstance(entry, _custom_logger_class()) and _overrides(entry, "log_post_api_call"):
@@ -301,16 +312,18 @@ class CallLog:
         }
 
     # -- success --------------------------------------------------------------------------
-    def success(self, response: Any, summary: dict | None = None) -> None:
-        self._finish_kwargs(response, summary, None)
+    def success(self, response: Any, summary: dict | None = None, payload: Any = None) -> None:
+        self._finish_kwargs(response, summary, None, payload)
         loggers, functions = _listeners("success")
         for entry in loggers:
             _background(entry.log_success_event, self.kwargs, response, self.start_time, self.end_time)
         for fn in functions:
             _background(fn, self.kwargs, response, self.start_time, self.end_time)
 
-    def async_success(self, response: Any, summary: dict | None = None) -> None:
-        self._finish_kwargs(response, summary, None)
+    def async_success(
+        self, response: Any, summary: dict | None = None, payload: Any = None
+    ) -> None:
+        self._finish_kwargs(response, summary, None, payload)
         loggers, functions = _listeners("success")
         for entry in loggers:
             _schedule(
@@ -324,16 +337,16 @@ class CallLog:
                 _background(fn, self.kwargs, response, self.start_time, self.end_time)
 
     # -- failure --------------------------------------------------------------------------
-    def failure(self, exc: BaseException) -> None:
-        self._finish_kwargs(None, None, exc)
+    def failure(self, exc: BaseException, payload: Any = None) -> None:
+        self._finish_kwargs(None, None, exc, payload)
         loggers, functions = _listeners("failure")
         for entry in loggers:
             _background(entry.log_failure_event, self.kwargs, exc, self.start_time, self.end_time)
         for fn in functions:
             _background(fn, self.kwargs, exc, self.start_time, self.end_time)
 
-    def async_failure(self, exc: BaseException) -> None:
-        self._finish_kwargs(None, None, exc)
+    def async_failure(self, exc: BaseException, payload: Any = None) -> None:
+        self._finish_kwargs(None, None, exc, payload)
         loggers, functions = _listeners("failure")
         for entry in loggers:
             _schedule(entry.async_log_failure_event(self.kwargs, exc, self.start_time, self.end_time), entry)

@@ -1,6 +1,6 @@
 """``image_generation``, ``rerank`` and ``moderation`` (and their async forms), LiteLLM's signatures.
 
-The engine does the work (``_native.operation``); this module shapes arguments the way
+The engine does the work (``_native.call``); this module shapes arguments the way
 LiteLLM's functions take them and wraps results in LiteLLM's response classes.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from . import _call as _calls
-from . import _native
 from .main import _prepare
 from .types.utils import ImageResponse, OpenAIModerationResponse, RerankResponse
 
@@ -47,12 +46,12 @@ def _wrapper(name: str) -> Any:
 
 def _call(name: str, params: dict) -> Any:
     params = _prepare({k: v for k, v in params.items() if v is not None})
-    return _calls.call(name, params, lambda p: _native.operation(name, p), _wrapper(name))
+    return _calls.call(name, params, _calls.native_call(name), _wrapper(name))
 
 
 async def _acall(name: str, params: dict) -> Any:
     params = _prepare({k: v for k, v in params.items() if v is not None})
-    return await _calls.acall("a" + name, params, f"submit_{name}", params, _wrapper(name))
+    return await _calls.acall("a" + name, params, _calls.submit_call(name), _wrapper(name))
 
 
 def _image_params(prompt: str, model: str | None, kwargs: dict) -> dict:

@@ -156,7 +156,7 @@ def completion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
     python_mock = _python_mock(params)
     if python_mock is not None:
         return _complete_python_mock(python_mock, params, time.time())
-    return _call.call("completion", params, _native.completion, _wrap_chat)
+    return _call.call("completion", params, _call.native_call("completion"), _wrap_chat)
 
 
 async def acompletion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
@@ -165,7 +165,7 @@ async def acompletion(model: str, messages: list | None = None, **kwargs: Any) -
     python_mock = _python_mock(params)
     if python_mock is not None:
         return _complete_python_mock(python_mock, params, time.time())
-    return await _call.acall("acompletion", params, "submit_completion", params, _wrap_chat)
+    return await _call.acall("acompletion", params, _call.submit_call("completion"), _wrap_chat)
 
 
 def _complete_python_mock(mock: Any, params: dict, started: float) -> Any:
@@ -176,7 +176,7 @@ def _complete_python_mock(mock: Any, params: dict, started: float) -> Any:
     if params.get("stream"):
         text = response.choices[0].message.content or ""
         params = dict(params, mock_response=text)
-        return _wrap_chat(_native.completion(params), params, started)
+        return _wrap_chat(_native.call("completion", params, False), params, started)
     return response
 
 
@@ -286,16 +286,18 @@ class CustomStreamWrapper:
         if self._log is None:
             return
         if exc is not None:
+            payload = self.completion_stream.payload()
             if is_async:
-                self._log.async_failure(exc)
+                self._log.async_failure(exc, payload=payload)
             else:
-                self._log.failure(exc)
+                self._log.failure(exc, payload=payload)
             return
         response = self._assemble(summary)
+        payload = self.completion_stream.payload()
         if is_async:
-            self._log.async_success(response, summary)
+            self._log.async_success(response, summary, payload=payload)
         else:
-            self._log.success(response, summary)
+            self._log.success(response, summary, payload=payload)
 
     def _assemble(self, summary: dict) -> Any:
         from . import stream_chunk_builder
@@ -344,13 +346,13 @@ def _text_params(prompt: Any, model: str | None, kwargs: dict) -> dict:
 def text_completion(prompt: Any = None, model: str | None = None, **kwargs: Any) -> Any:
     """Legacy completions (``/v1/completions``), LiteLLM's signature."""
     params = _text_params(prompt, model, kwargs)
-    return _call.call("text_completion", params, _native.text_completion, _wrap_text)
+    return _call.call("text_completion", params, _call.native_call("text_completion"), _wrap_text)
 
 
 async def atext_completion(prompt: Any = None, model: str | None = None, **kwargs: Any) -> Any:
     params = _text_params(prompt, model, kwargs)
     return await _call.acall(
-        "atext_completion", params, "submit_text_completion", params, _wrap_text
+        "atext_completion", params, _call.submit_call("text_completion"), _wrap_text
     )
 
 
@@ -378,12 +380,12 @@ def embedding(model: str, input: Any = None, **kwargs: Any) -> Any:
     if kwargs.pop("aembedding", False):
         return aembedding(model, input, **kwargs)
     params = _embedding_params(model, input, kwargs)
-    return _call.call("embedding", params, _native.embedding, _wrap_embedding)
+    return _call.call("embedding", params, _call.native_call("embedding"), _wrap_embedding)
 
 
 async def aembedding(model: str, input: Any = None, **kwargs: Any) -> Any:
     params = _embedding_params(model, input, kwargs)
-    return await _call.acall("aembedding", params, "submit_embedding", params, _wrap_embedding)
+    return await _call.acall("aembedding", params, _call.submit_call("embedding"), _wrap_embedding)
 
 
 async def acount_tokens(

@@ -157,10 +157,11 @@ class ResponsesAPIStreamingIterator:
             return
         summary = self._stream.summary()
         response = self.completed_response
+        payload = self._stream.payload()
         if is_async:
-            self._log.async_success(response, summary)
+            self._log.async_success(response, summary, payload=payload)
         else:
-            self._log.success(response, summary)
+            self._log.success(response, summary, payload=payload)
 
     def __iter__(self) -> ResponsesAPIStreamingIterator:
         return self
@@ -226,9 +227,9 @@ def _wrap_result(result: Any, _params: dict, _started: float) -> Any:
 def responses(input: Any, model: str, **kwargs: Any) -> Any:
     """Create a model response (OpenAI's Responses API shape, any provider)."""
     params = _params(input, model, kwargs)
-    return _call.call("responses", params, _native.responses, _wrap_result)
+    return _call.call("responses", params, _call.native_call("responses"), _wrap_result)
 
 
 async def aresponses(input: Any, model: str, **kwargs: Any) -> Any:
     params = _params(input, model, kwargs)
-    return await _call.acall("aresponses", params, "submit_responses", params, _wrap_result)
+    return await _call.acall("aresponses", params, _call.submit_call("responses"), _wrap_result)

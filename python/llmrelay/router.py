@@ -175,7 +175,7 @@ class Router:
         return self._native.health_check(model)
 
     async def ahealth_check(self, model: str | None = None) -> dict:
-        call = (self._native, "health_check", {"model": model})
+        call = (self._native, "health_check", {"model": model}, False)
         return await _async.submit("submit_router", call)
 
     def get_settings(self) -> dict:
@@ -191,12 +191,21 @@ class Router:
             native.shutdown()
 
     # -- calls ------------------------------------------------------------------------------
-    def _sync(self, call_type: str, method: Any, params: dict, wrap: Any) -> Any:
-        return _call.call(call_type, params, method, wrap)
+    def _sync(self, call_type: str, kind: str, params: dict, wrap: Any) -> Any:
+        native = self._native
+
+        def run(params: dict, log: bool) -> Any:
+            return native.call(kind, params, log)
+
+        return _call.call(call_type, params, run, wrap)
 
     async def _async(self, call_type: str, kind: str, params: dict, wrap: Any) -> Any:
-        argument = (self._native, kind, params)
-        return await _call.acall(call_type, params, "submit_router", argument, wrap)
+        native = self._native
+
+        def submit(params: dict, log: bool) -> Any:
+            return _async.submit("submit_router", (native, kind, params, log))
+
+        return await _call.acall(call_type, params, submit, wrap)
 
     @staticmethod
     def _chat_params(model: str, messages: list | None, kwargs: dict) -> dict:
@@ -221,7 +230,7 @@ class Router:
     def completion(self, model: str, messages: list | None = None, **kwargs: Any) -> Any:
         """Chat completion on the model group ``model`` (``stream=True`` for a stream)."""
         params = self._chat_params(model, messages, kwargs)
-        return self._sync("completion", self._native.completion, params, _wrap_chat)
+        return self._sync("completion", "completion", params, _wrap_chat)
 
     async def acompletion(self, model: str, messages: list | None = None, **kwargs: Any) -> Any:
         params = self._chat_params(model, messages, kwargs)
@@ -229,7 +238,7 @@ class Router:
 
     def text_completion(self, model: str, prompt: Any = None, **kwargs: Any) -> Any:
         params = self._text_params(model, prompt, kwargs)
-        return self._sync("text_completion", self._native.text_completion, params, _wrap_text)
+        return self._sync("text_completion", "text_completion", params, _wrap_text)
 
     async def atext_completion(self, model: str, prompt: Any = None, **kwargs: Any) -> Any:
         params = self._text_params(model, prompt, kwargs)
@@ -237,8 +246,7 @@ class Router:
 
     def embedding(self, model: str, input: Any = None, **kwargs: Any) -> Any:
         params = self._embedding_params(model, input, kwargs)
-        return self._sync("embedding", self._native.embedding, params,
-                          _wrap_embedding)
+        return self._sync("embedding", "embedding", params, _wrap_embedding)
 
     async def aembedding(self, model: str, input: Any = None, **kwargs: Any) -> Any:
         params = self._embedding_params(model, input, kwargs)

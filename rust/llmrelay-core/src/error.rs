@@ -49,6 +49,28 @@ impl ErrorKind {
         }
     }
 
+    /// LiteLLM's exception class for the kind (`RateLimitError`, …).
+    #[must_use]
+    pub const fn litellm_class(self) -> &'static str {
+        match self {
+            Self::BadRequest => "BadRequestError",
+            Self::Authentication => "AuthenticationError",
+            Self::PermissionDenied => "PermissionDeniedError",
+            Self::NotFound => "NotFoundError",
+            Self::Timeout => "Timeout",
+            Self::UnprocessableEntity => "UnprocessableEntityError",
+            Self::RateLimit => "RateLimitError",
+            Self::ContextWindowExceeded => "ContextWindowExceededError",
+            Self::ContentPolicyViolation => "ContentPolicyViolationError",
+            Self::UnsupportedParams => "UnsupportedParamsError",
+            Self::InternalServer => "InternalServerError",
+            Self::BadGateway => "BadGatewayError",
+            Self::ServiceUnavailable => "ServiceUnavailableError",
+            Self::ApiConnection => "APIConnectionError",
+            Self::Api => "APIError",
+        }
+    }
+
     /// The status LiteLLM reports for this kind when no upstream status is known.
     #[must_use]
     pub const fn default_status(self) -> u16 {

@@ -6,7 +6,9 @@ pub mod cost;
 pub mod detect;
 pub mod error;
 pub mod ids;
+pub mod kind;
 pub mod tokens;
 pub mod types;
 
 pub use error::{Error, ErrorKind, Result};
+pub use kind::CallKind;

@@ -199,7 +199,19 @@ pub struct MockState {
     requests: Mutex<VecDeque<RecordedRequest>>,
     failure_counts: Mutex<HashMap<String, u64>>,
     prompt_cache: Mutex<anthropic::PromptCache>,
+    /// Responses API ids this server issued (OpenAI keeps responses for `previous_response_id`).
+    response_ids: Mutex<ResponseIds>,
 }
+
+/// The most recent Responses API ids, bounded.
+#[derive(Debug, Default)]
+struct ResponseIds {
+    ids: std::collections::HashSet<String>,
+    order: VecDeque<String>,
+}
+
+/// How many issued Responses API ids the mock remembers.
+const RESPONSE_IDS_KEPT: usize = 10_000;
 
 impl MockState {
     #[must_use]
@@ -316,6 +328,31 @@ impl MockState {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .read_then_write(prefixes)
+    }
+
+    /// Remember a Responses API id this server issued.
+    pub(crate) fn remember_response(&self, id: &str) {
+        let mut kept = self
+            .response_ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if kept.ids.insert(id.to_owned()) {
+            kept.order.push_back(id.to_owned());
+        }
+        while kept.order.len() > RESPONSE_IDS_KEPT {
+            if let Some(oldest) = kept.order.pop_front() {
+                kept.ids.remove(&oldest);
+            }
+        }
+    }
+
+    /// Whether this server issued a Responses API id.
+    pub(crate) fn knows_response(&self, id: &str) -> bool {
+        self.response_ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .ids
+            .contains(id)
     }
 
     /// Clears recorded requests, pending scripts, `x-mock-fail-times` counters and cached prompt prefixes;

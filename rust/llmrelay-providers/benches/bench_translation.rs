@@ -15,7 +15,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 use llmrelay_core::types::ChatRequest;
-use llmrelay_providers::provider::{self, Endpoint};
+use llmrelay_providers::provider::Endpoint;
 use llmrelay_providers::stream::decode_sse;
 
 /// 20 messages: a system prompt, then user / assistant-with-tool-call / tool-result turns, with
@@ -95,7 +95,7 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     for (name, model) in [("openai", "gpt-4o"), ("anthropic", "claude-sonnet-4-5")] {
-        let provider = provider::lookup(name).unwrap();
+        let provider = llmrelay_providers::registry::lookup(name).unwrap();
         let request = conversation(model);
         let endpoint = endpoint();
         let mut group = c.benchmark_group(name);

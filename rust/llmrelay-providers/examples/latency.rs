@@ -47,7 +47,10 @@ fn main() {
         return;
     };
     let (median, p99) = measure(&runtime, 3000, |rt| {
-        if rt.block_on(Engine.completion(params.clone())).is_err() {
+        if rt
+            .block_on(Engine.run(llmrelay_core::CallKind::Chat, params.clone()))
+            .is_err()
+        {
             std::process::exit(2);
         }
     });

@@ -32,12 +32,12 @@ pub struct Quirks {
 }
 
 impl Quirks {
-    const NONE: Quirks = Quirks {
+    pub(crate) const NONE: Quirks = Quirks {
         max_tokens_only: false,
         required_tool_choice_is_any: false,
         model_prefix: None,
     };
-    const MAX_TOKENS: Quirks = Quirks {
+    pub(crate) const MAX_TOKENS: Quirks = Quirks {
         max_tokens_only: true,
         ..Quirks::NONE
     };
@@ -198,7 +198,7 @@ pub const OPENAI_LIKE_PARAMS: &[&str] = &[
 ];
 
 /// The generic list plus the reasoning controls (vLLM, DeepSeek).
-const REASONING_PARAMS: &[&str] = &[
+pub(crate) const REASONING_PARAMS: &[&str] = &[
     "frequency_penalty",
     "logit_bias",
     "logprobs",
@@ -234,7 +234,7 @@ const REASONING_PARAMS: &[&str] = &[
     "thinking",
 ];
 
-const GROQ_PARAMS: &[&str] = &[
+pub(crate) const GROQ_PARAMS: &[&str] = &[
     "frequency_penalty",
     "logit_bias",
     "logprobs",
@@ -266,7 +266,7 @@ const GROQ_PARAMS: &[&str] = &[
     "response_format",
 ];
 
-const MISTRAL_PARAMS: &[&str] = &[
+pub(crate) const MISTRAL_PARAMS: &[&str] = &[
     "stream",
     "temperature",
     "top_p",
@@ -280,7 +280,7 @@ const MISTRAL_PARAMS: &[&str] = &[
     "parallel_tool_calls",
 ];
 
-const FIREWORKS_PARAMS: &[&str] = &[
+pub(crate) const FIREWORKS_PARAMS: &[&str] = &[
     "stream",
     "max_completion_tokens",
     "max_tokens",
@@ -322,7 +322,7 @@ const FIREWORKS_PARAMS: &[&str] = &[
     "parallel_tool_calls",
 ];
 
-const XAI_PARAMS: &[&str] = &[
+pub(crate) const XAI_PARAMS: &[&str] = &[
     "logit_bias",
     "logprobs",
     "max_completion_tokens",
@@ -345,7 +345,7 @@ const XAI_PARAMS: &[&str] = &[
     "frequency_penalty",
 ];
 
-const PERPLEXITY_PARAMS: &[&str] = &[
+pub(crate) const PERPLEXITY_PARAMS: &[&str] = &[
     "frequency_penalty",
     "max_tokens",
     "max_completion_tokens",
@@ -358,7 +358,7 @@ const PERPLEXITY_PARAMS: &[&str] = &[
     "extra_headers",
 ];
 
-const DEEPINFRA_PARAMS: &[&str] = &[
+pub(crate) const DEEPINFRA_PARAMS: &[&str] = &[
     "stream",
     "frequency_penalty",
     "function_call",
@@ -376,7 +376,7 @@ const DEEPINFRA_PARAMS: &[&str] = &[
     "tool_choice",
 ];
 
-const CEREBRAS_PARAMS: &[&str] = &[
+pub(crate) const CEREBRAS_PARAMS: &[&str] = &[
     "max_tokens",
     "max_completion_tokens",
     "response_format",
@@ -392,7 +392,7 @@ const CEREBRAS_PARAMS: &[&str] = &[
     "extra_headers",
 ];
 
-const SAMBANOVA_PARAMS: &[&str] = &[
+pub(crate) const SAMBANOVA_PARAMS: &[&str] = &[
     "max_completion_tokens",
     "max_tokens",
     "response_format",
@@ -404,7 +404,7 @@ const SAMBANOVA_PARAMS: &[&str] = &[
     "top_k",
 ];
 
-const NVIDIA_NIM_PARAMS: &[&str] = &[
+pub(crate) const NVIDIA_NIM_PARAMS: &[&str] = &[
     "stream",
     "temperature",
     "top_p",
@@ -420,7 +420,7 @@ const NVIDIA_NIM_PARAMS: &[&str] = &[
     "response_format",
 ];
 
-const FEATHERLESS_PARAMS: &[&str] = &[
+pub(crate) const FEATHERLESS_PARAMS: &[&str] = &[
     "stream",
     "frequency_penalty",
     "function_call",
@@ -435,7 +435,7 @@ const FEATHERLESS_PARAMS: &[&str] = &[
     "top_p",
 ];
 
-const NSCALE_PARAMS: &[&str] = &[
+pub(crate) const NSCALE_PARAMS: &[&str] = &[
     "max_tokens",
     "n",
     "temperature",
@@ -451,7 +451,7 @@ const NSCALE_PARAMS: &[&str] = &[
 ];
 
 /// A row with the generic parameter list and no quirks.
-const fn row(
+pub(crate) const fn row(
     name: &'static str,
     default_base: Option<&'static str>,
     key_env: &'static [&'static str],
@@ -469,7 +469,7 @@ const fn row(
     }
 }
 
-const fn with(
+pub(crate) const fn with(
     base: OpenAiCompatible,
     params: &'static [&'static str],
     quirks: Quirks,
@@ -481,370 +481,10 @@ const fn with(
     }
 }
 
-/// Every OpenAI-compatible provider this build serves.
-pub static COMPATIBLE: &[OpenAiCompatible] = &[
-    row("custom_openai", None, &[], &[], false),
-    row("openai_like", None, &[], &[], false),
-    with(
-        row(
-            "hosted_vllm",
-            None,
-            &["HOSTED_VLLM_API_KEY"],
-            &["HOSTED_VLLM_API_BASE"],
-            false,
-        ),
-        REASONING_PARAMS,
-        Quirks::NONE,
-    ),
-    with(
-        row("vllm", None, &["VLLM_API_KEY"], &["VLLM_API_BASE"], false),
-        REASONING_PARAMS,
-        Quirks::NONE,
-    ),
-    row(
-        "lm_studio",
-        Some("http://localhost:1234/v1"),
-        &["LM_STUDIO_API_KEY"],
-        &["LM_STUDIO_API_BASE"],
-        false,
-    ),
-    row(
-        "litellm_proxy",
-        None,
-        &["LITELLM_PROXY_API_KEY"],
-        &["LITELLM_PROXY_API_BASE"],
-        false,
-    ),
-    row(
-        "llamafile",
-        Some("http://127.0.0.1:8080/v1"),
-        &["LLAMAFILE_API_KEY"],
-        &["LLAMAFILE_API_BASE"],
-        false,
-    ),
-    with(
-        row(
-            "groq",
-            Some("https://api.groq.com/openai/v1"),
-            &["GROQ_API_KEY"],
-            &["GROQ_API_BASE"],
-            true,
-        ),
-        GROQ_PARAMS,
-        Quirks::MAX_TOKENS,
-    ),
-    with(
-        row(
-            "mistral",
-            Some("https://api.mistral.ai/v1"),
-            &["MISTRAL_AZURE_API_KEY", "MISTRAL_API_KEY"],
-            &["MISTRAL_AZURE_API_BASE"],
-            true,
-        ),
-        MISTRAL_PARAMS,
-        Quirks {
-            max_tokens_only: true,
-            required_tool_choice_is_any: true,
-            model_prefix: None,
-        },
-    ),
-    with(
-        row(
-            "codestral",
-            Some("https://codestral.mistral.ai/v1"),
-            &["CODESTRAL_API_KEY"],
-            &["CODESTRAL_API_BASE"],
-            true,
-        ),
-        MISTRAL_PARAMS,
-        Quirks {
-            max_tokens_only: true,
-            required_tool_choice_is_any: true,
-            model_prefix: None,
-        },
-    ),
-    with(
-        row(
-            "deepseek",
-            Some("https://api.deepseek.com/beta"),
-            &["DEEPSEEK_API_KEY"],
-            &["DEEPSEEK_API_BASE"],
-            true,
-        ),
-        REASONING_PARAMS,
-        Quirks::NONE,
-    ),
-    row(
-        "together_ai",
-        Some("https://api.together.ai/v1"),
-        &[
-            "TOGETHER_API_KEY",
-            "TOGETHER_AI_API_KEY",
-            "TOGETHERAI_API_KEY",
-            "TOGETHER_AI_TOKEN",
-        ],
-        &["TOGETHER_AI_API_BASE"],
-        true,
-    ),
-    with(
-        row(
-            "fireworks_ai",
-            Some("https://api.fireworks.ai/inference/v1"),
-            &[
-                "FIREWORKS_API_KEY",
-                "FIREWORKS_AI_API_KEY",
-                "FIREWORKSAI_API_KEY",
-            ],
-            &["FIREWORKS_API_BASE"],
-            true,
-        ),
-        FIREWORKS_PARAMS,
-        Quirks {
-            max_tokens_only: true,
-            required_tool_choice_is_any: false,
-            model_prefix: Some("accounts/fireworks/models/"),
-        },
-    ),
-    row(
-        "openrouter",
-        Some("https://openrouter.ai/api/v1"),
-        &["OPENROUTER_API_KEY", "OR_API_KEY"],
-        &["OPENROUTER_API_BASE"],
-        true,
-    ),
-    with(
-        row(
-            "xai",
-            Some("https://api.x.ai/v1"),
-            &["XAI_API_KEY"],
-            &["XAI_API_BASE"],
-            true,
-        ),
-        XAI_PARAMS,
-        Quirks::MAX_TOKENS,
-    ),
-    with(
-        row(
-            "perplexity",
-            Some("https://api.perplexity.ai"),
-            &["PERPLEXITYAI_API_KEY", "PERPLEXITY_API_KEY"],
-            &["PERPLEXITY_API_BASE"],
-            true,
-        ),
-        PERPLEXITY_PARAMS,
-        Quirks::NONE,
-    ),
-    with(
-        row(
-            "deepinfra",
-            Some("https://api.deepinfra.com/v1/openai"),
-            &["DEEPINFRA_API_KEY"],
-            &["DEEPINFRA_API_BASE"],
-            true,
-        ),
-        DEEPINFRA_PARAMS,
-        Quirks::NONE,
-    ),
-    with(
-        row(
-            "cerebras",
-            Some("https://api.cerebras.ai/v1"),
-            &["CEREBRAS_API_KEY"],
-            &["CEREBRAS_API_BASE"],
-            true,
-        ),
-        CEREBRAS_PARAMS,
-        Quirks::MAX_TOKENS,
-    ),
-    with(
-        row(
-            "sambanova",
-            Some("https://api.sambanova.ai/v1"),
-            &["SAMBANOVA_API_KEY"],
-            &["SAMBANOVA_API_BASE"],
-            true,
-        ),
-        SAMBANOVA_PARAMS,
-        Quirks::MAX_TOKENS,
-    ),
-    with(
-        row(
-            "nvidia_nim",
-            Some("https://integrate.api.nvidia.com/v1"),
-            &["NVIDIA_NIM_API_KEY"],
-            &["NVIDIA_NIM_API_BASE"],
-            true,
-        ),
-        NVIDIA_NIM_PARAMS,
-        Quirks::MAX_TOKENS,
-    ),
-    with(
-        row(
-            "github",
-            Some("https://models.inference.ai.azure.com"),
-            &["GITHUB_API_KEY"],
-            &["GITHUB_API_BASE"],
-            true,
-        ),
-        OPENAI_LIKE_PARAMS,
-        Quirks::MAX_TOKENS,
-    ),
-    with(
-        row(
-            "nebius",
-            Some("https://api.studio.nebius.ai/v1"),
-            &["NEBIUS_API_KEY"],
-            &["NEBIUS_API_BASE"],
-            true,
-        ),
-        OPENAI_LIKE_PARAMS,
-        Quirks::MAX_TOKENS,
-    ),
-    row(
-        "novita",
-        Some("https://api.novita.ai/v3/openai"),
-        &["NOVITA_API_KEY"],
-        &["NOVITA_API_BASE"],
-        true,
-    ),
-    with(
-        row(
-            "friendliai",
-            Some("https://api.friendli.ai/serverless/v1"),
-            &["FRIENDLIAI_API_KEY", "FRIENDLI_TOKEN"],
-            &["FRIENDLI_API_BASE"],
-            true,
-        ),
-        OPENAI_LIKE_PARAMS,
-        Quirks::MAX_TOKENS,
-    ),
-    with(
-        row(
-            "galadriel",
-            Some("https://api.galadriel.com/v1"),
-            &["GALADRIEL_API_KEY"],
-            &["GALADRIEL_API_BASE"],
-            true,
-        ),
-        OPENAI_LIKE_PARAMS,
-        Quirks::MAX_TOKENS,
-    ),
-    with(
-        row(
-            "featherless_ai",
-            Some("https://api.featherless.ai/v1"),
-            &["FEATHERLESS_AI_API_KEY", "FEATHERLESS_API_KEY"],
-            &["FEATHERLESS_AI_API_BASE", "FEATHERLESS_API_BASE"],
-            true,
-        ),
-        FEATHERLESS_PARAMS,
-        Quirks::MAX_TOKENS,
-    ),
-    with(
-        row(
-            "lambda_ai",
-            Some("https://api.lambda.ai/v1"),
-            &["LAMBDA_API_KEY"],
-            &["LAMBDA_API_BASE"],
-            true,
-        ),
-        OPENAI_LIKE_PARAMS,
-        Quirks::MAX_TOKENS,
-    ),
-    with(
-        row(
-            "moonshot",
-            Some("https://api.moonshot.ai/v1"),
-            &["MOONSHOT_API_KEY"],
-            &["MOONSHOT_API_BASE"],
-            true,
-        ),
-        OPENAI_LIKE_PARAMS,
-        Quirks::MAX_TOKENS,
-    ),
-    with(
-        row(
-            "nscale",
-            Some("https://inference.api.nscale.com/v1"),
-            &["NSCALE_API_KEY"],
-            &["NSCALE_API_BASE"],
-            true,
-        ),
-        NSCALE_PARAMS,
-        Quirks::NONE,
-    ),
-    with(
-        row(
-            "wandb",
-            Some("https://api.inference.wandb.ai/v1"),
-            &["WANDB_API_KEY"],
-            &["WANDB_API_BASE"],
-            true,
-        ),
-        OPENAI_LIKE_PARAMS,
-        Quirks::MAX_TOKENS,
-    ),
-];
-
-/// The providers this module and its siblings add beyond OpenAI and Anthropic: the compatible
-/// rows, then the dedicated implementations (Azure, Ollama, Cohere, Hugging Face).
-#[must_use]
-pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
-    dedicated(name).or_else(|| {
-        COMPATIBLE
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| p as &dyn Provider)
-    })
-}
-
-/// Every provider name [`lookup`] serves.
-#[must_use]
-pub fn names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = COMPATIBLE.iter().map(|p| p.name).collect();
-    names.extend_from_slice(DEDICATED);
-    names
-}
-
-static OLLAMA_GENERATE: crate::ollama::Ollama = crate::ollama::Ollama {
-    api: crate::ollama::Api::Generate,
-};
-static OLLAMA_CHAT: crate::ollama::Ollama = crate::ollama::Ollama {
-    api: crate::ollama::Api::Chat,
-};
-
-static COHERE: crate::cohere::Cohere = crate::cohere::Cohere { name: "cohere" };
-static COHERE_CHAT: crate::cohere::Cohere = crate::cohere::Cohere {
-    name: "cohere_chat",
-};
-
-/// Providers with their own implementation, served through [`lookup`].
-const DEDICATED: &[&str] = &[
-    "azure",
-    "azure_ai",
-    "ollama",
-    "ollama_chat",
-    "cohere",
-    "cohere_chat",
-    "huggingface",
-];
-
-fn dedicated(name: &str) -> Option<&'static dyn Provider> {
-    match name {
-        "azure" => Some(&crate::azure::Azure),
-        "azure_ai" => Some(&crate::azure::AzureAi),
-        "ollama" => Some(&OLLAMA_GENERATE),
-        "ollama_chat" => Some(&OLLAMA_CHAT),
-        "cohere" => Some(&COHERE),
-        "cohere_chat" => Some(&COHERE_CHAT),
-        "huggingface" => Some(&crate::huggingface::HuggingFace),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::{COMPATIBLE, implemented as names};
     use serde_json::json;
 
     fn request(value: Value) -> ChatRequest {
@@ -927,7 +567,18 @@ mod tests {
                 });
             assert_eq!(row[4], base, "{}: default base", provider.name);
         }
-        for name in names() {
+        // The Providers I entry points have their own pages (docs/providers.md).
+        let own_pages = [
+            "openai",
+            "text-completion-openai",
+            "anthropic",
+            "bedrock",
+            "bedrock_converse",
+            "gemini",
+            "vertex_ai",
+            "vertex_ai_beta",
+        ];
+        for name in names().into_iter().filter(|n| !own_pages.contains(n)) {
             assert!(
                 rows.iter().any(|r| r[0] == format!("`{name}`")),
                 "{name} missing from docs/providers/index.md"

@@ -185,14 +185,49 @@ pub async fn to_data_url(url: &str) -> Result<String> {
     Ok(data_url)
 }
 
+/// The images one call has downloaded: every retry and fallback of the call reuses them.
+#[derive(Debug, Default)]
+pub struct ImageCache {
+    urls: Mutex<HashMap<String, String>>,
+}
+
+impl ImageCache {
+    fn get(&self, url: &str) -> Option<String> {
+        self.urls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(url)
+            .cloned()
+    }
+
+    fn put(&self, url: &str, data_url: &str) {
+        self.urls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(url.to_owned(), data_url.to_owned());
+    }
+
+    /// The image at `url` as a `data:` URL, downloaded at most once per call.
+    async fn fetch(&self, url: &str) -> Result<String> {
+        if let Some(hit) = self.get(url) {
+            return Ok(hit);
+        }
+        let data_url = to_data_url(url).await?;
+        self.put(url, &data_url);
+        Ok(data_url)
+    }
+}
+
 /// Replace every `image_url` part whose URL `wanted` selects with its bytes as a `data:` URL.
-/// Downloads run concurrently; the first failure fails the call.
+/// Downloads run concurrently (at most once per call, through `cache`); the first failure
+/// fails the call.
 ///
 /// # Errors
 /// See [`to_data_url`].
 pub async fn inline_image_urls(
     request: &mut ChatRequest,
     wanted: &(dyn Fn(&str) -> bool + Sync),
+    cache: &ImageCache,
 ) -> Result<()> {
     let mut urls: Vec<String> = Vec::new();
     for message in &request.messages {
@@ -209,7 +244,7 @@ pub async fn inline_image_urls(
     if urls.is_empty() {
         return Ok(());
     }
-    let fetched = futures::future::try_join_all(urls.iter().map(|url| to_data_url(url))).await?;
+    let fetched = futures::future::try_join_all(urls.iter().map(|url| cache.fetch(url))).await?;
     let resolved: HashMap<&str, String> = urls.iter().map(String::as_str).zip(fetched).collect();
     for message in &mut request.messages {
         if let Some(MessageContent::Parts(parts)) = &mut message.content {

@@ -20,9 +20,10 @@ pub mod operations;
 pub mod options;
 pub mod params;
 pub mod provider;
+pub mod registry;
 pub mod responses;
 pub mod sse;
 pub mod stream;
 
-pub use engine::{ChatOutcome, CompletionResult, Engine, HiddenParams};
+pub use engine::{ChatOutcome, CompletionResult, Engine, HiddenParams, Outcome, Request};
 pub use options::CallOptions;

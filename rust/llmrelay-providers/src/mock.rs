@@ -12,9 +12,9 @@ use llmrelay_core::types::{
 };
 use llmrelay_core::{Error, ErrorKind, Result};
 
-use crate::engine::{
-    ChatOutcome, CompletionResult, HiddenParams, StreamResult, TextOutcome, now_unix, sleep,
-};
+use llmrelay_core::clock::now_unix;
+
+use crate::engine::{ChatOutcome, CompletionResult, HiddenParams, StreamResult, TextOutcome};
 use crate::options::{CallOptions, MockResponse};
 use crate::stream::{AccountedStream, Finisher, StreamSummary};
 
@@ -57,6 +57,12 @@ fn mock_error(class_name: &str, message: &str, status: u16, provider: &str, mode
         .with_status(status)
         .with_provider(provider)
         .with_model(model)
+}
+
+async fn sleep(duration: Option<Duration>) {
+    if let Some(duration) = duration {
+        tokio::time::sleep(duration).await;
+    }
 }
 
 async fn before_reply(options: &CallOptions, model: &str, provider: &str) -> Result<()> {

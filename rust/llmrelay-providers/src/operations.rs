@@ -20,6 +20,27 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// The operation serving a call kind, if the kind is one.
+    #[must_use]
+    pub const fn for_kind(kind: llmrelay_core::CallKind) -> Option<Self> {
+        match kind {
+            llmrelay_core::CallKind::ImageGeneration => Some(Self::ImageGeneration),
+            llmrelay_core::CallKind::Rerank => Some(Self::Rerank),
+            llmrelay_core::CallKind::Moderation => Some(Self::Moderation),
+            _ => None,
+        }
+    }
+
+    /// The call kind of the operation.
+    #[must_use]
+    pub const fn kind(self) -> llmrelay_core::CallKind {
+        match self {
+            Self::ImageGeneration => llmrelay_core::CallKind::ImageGeneration,
+            Self::Rerank => llmrelay_core::CallKind::Rerank,
+            Self::Moderation => llmrelay_core::CallKind::Moderation,
+        }
+    }
+
     /// The LiteLLM function name, used in messages and logs.
     #[must_use]
     pub const fn label(self) -> &'static str {

@@ -119,6 +119,87 @@ pub struct CallOptions {
     pub credentials: Map<String, Value>,
     /// Other LiteLLM-only parameters, kept for logging.
     pub other: Map<String, Value>,
+    /// Per-request Router parameters ([`ROUTER_PARAMS`]), read by the Router.
+    pub router: Map<String, Value>,
+}
+
+/// Request parameters the Router reads (never sent upstream).
+pub const ROUTER_PARAMS: &[&str] = &[
+    "content_policy_fallbacks",
+    "context_window_fallbacks",
+    "fallbacks",
+    "max_queue_wait",
+    "max_retries",
+    "mock_testing_content_policy_fallbacks",
+    "mock_testing_context_fallbacks",
+    "mock_testing_fallbacks",
+    "mock_testing_rate_limit_error",
+    "model_list",
+    "num_retries",
+    "priority",
+    "specific_deployment",
+];
+
+impl CallOptions {
+    /// These options over `base` (a deployment's, the Router's defaults): every option this
+    /// call sets wins; lists and maps are merged, this call's entries last.
+    #[must_use]
+    pub fn over(&self, base: &Self) -> Self {
+        let pick =
+            |top: &Option<String>, bottom: &Option<String>| top.clone().or_else(|| bottom.clone());
+        let mut extra_headers = base.extra_headers.clone();
+        for (name, value) in &self.extra_headers {
+            extra_headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(name));
+            extra_headers.push((name.clone(), value.clone()));
+        }
+        let mut credentials = base.credentials.clone();
+        credentials.extend(self.credentials.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut other = base.other.clone();
+        other.extend(self.other.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Self {
+            api_key: pick(&self.api_key, &base.api_key),
+            api_base: pick(&self.api_base, &base.api_base),
+            api_version: pick(&self.api_version, &base.api_version),
+            organization: pick(&self.organization, &base.organization),
+            extra_headers,
+            timeouts: Timeouts {
+                total: self.timeouts.total.or(base.timeouts.total),
+                read: self.timeouts.read.or(base.timeouts.read),
+                connect: self.timeouts.connect.or(base.timeouts.connect),
+            },
+            stream_timeout: self.stream_timeout.or(base.stream_timeout),
+            num_retries: self.num_retries,
+            custom_llm_provider: pick(&self.custom_llm_provider, &base.custom_llm_provider),
+            mock_response: self
+                .mock_response
+                .clone()
+                .or_else(|| base.mock_response.clone()),
+            mock_delay: self.mock_delay.or(base.mock_delay),
+            mock_timeout: self.mock_timeout || base.mock_timeout,
+            mock_tool_calls: self
+                .mock_tool_calls
+                .clone()
+                .or_else(|| base.mock_tool_calls.clone()),
+            mock_prompt_tokens: self.mock_prompt_tokens.or(base.mock_prompt_tokens),
+            mock_completion_tokens: self.mock_completion_tokens.or(base.mock_completion_tokens),
+            drop_params: self.drop_params || base.drop_params,
+            price_overrides: PriceOverrides {
+                input_cost_per_token: self
+                    .price_overrides
+                    .input_cost_per_token
+                    .or(base.price_overrides.input_cost_per_token),
+                output_cost_per_token: self
+                    .price_overrides
+                    .output_cost_per_token
+                    .or(base.price_overrides.output_cost_per_token),
+            },
+            metadata: self.metadata.clone().or_else(|| base.metadata.clone()),
+            model_id: pick(&self.model_id, &base.model_id),
+            credentials,
+            other,
+            router: self.router.clone(),
+        }
+    }
 }
 
 fn string(value: &Value, name: &str) -> Result<Option<String>> {
@@ -243,6 +324,7 @@ pub fn split(params: Map<String, Value>) -> Result<(Map<String, Value>, CallOpti
                 if let Some(n) = count(&value, &key)? {
                     options.num_retries = u32::try_from(n.min(100)).unwrap_or(100);
                 }
+                options.router.insert(key, value);
             }
             "custom_llm_provider" => {
                 options.custom_llm_provider = string(&value, "custom_llm_provider")?
@@ -288,6 +370,9 @@ pub fn split(params: Map<String, Value>) -> Result<(Map<String, Value>, CallOpti
             {
                 options.credentials.insert(key, value);
             }
+            k if ROUTER_PARAMS.binary_search(&k).is_ok() => {
+                options.router.insert(key, value);
+            }
             k if LITELLM_PARAMS.binary_search(&k).is_ok() => {
                 options.other.insert(key, value);
             }
@@ -322,6 +407,7 @@ mod tests {
     #[test]
     fn litellm_params_are_sorted() {
         assert!(LITELLM_PARAMS.windows(2).all(|w| w[0] < w[1]));
+        assert!(ROUTER_PARAMS.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

@@ -12,7 +12,6 @@ use llmrelay_core::types::{
 use llmrelay_core::{Error, Result};
 use serde_json::{Map, Value};
 
-use crate::openai::OpenAi;
 use crate::operations::Operation;
 use crate::sse::RawEvent;
 
@@ -264,38 +263,4 @@ pub trait Provider: Send + Sync {
         let _ = headers;
         Vec::new()
     }
-}
-
-static OPENAI: OpenAi = OpenAi;
-
-// OpenAI-compatible rows (and Azure, Ollama, Cohere, Hugging Face) are served by `compatible.rs`.
-
-/// The provider serving a name, if this build implements it.
-#[must_use]
-pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
-    match name {
-        "openai" => Some(&OPENAI),
-        "text-completion-openai" => Some(&crate::openai::OpenAiInstruct),
-        "anthropic" => Some(&crate::anthropic::Anthropic),
-        "bedrock" | "bedrock_converse" => Some(&crate::bedrock::Bedrock),
-        "gemini" => Some(&crate::gemini::Gemini),
-        "vertex_ai" | "vertex_ai_beta" => Some(&crate::gemini::Vertex),
-        other => crate::compatible::lookup(other),
-    }
-}
-
-/// Every provider name this build serves.
-#[must_use]
-pub fn implemented() -> Vec<&'static str> {
-    let mut names = vec![
-        "openai",
-        "text-completion-openai",
-        "anthropic",
-        "bedrock",
-        "gemini",
-        "vertex_ai",
-        "vertex_ai_beta",
-    ];
-    names.extend(crate::compatible::names());
-    names
 }

@@ -49,28 +49,9 @@ pub fn presented_key(headers: &HeaderMap) -> Option<String> {
     })
 }
 
-/// The authenticated caller, handed to handlers and hooks (LiteLLM's `UserAPIKeyAuth`).
-#[derive(Debug, Clone, Default)]
-pub struct Principal {
-    /// SHA-256 of the key, hex (LiteLLM's `token`); `None` on an open proxy.
-    pub key_hash: Option<String>,
-    /// Admin (master key, or no auth configured).
-    pub is_admin: bool,
-    pub user_id: Option<String>,
-    pub team_id: Option<String>,
-    pub key_alias: Option<String>,
-}
-
-impl Principal {
-    /// The caller of an open proxy (no master key): anonymous and unrestricted.
-    #[must_use]
-    pub fn anonymous() -> Self {
-        Self {
-            is_admin: true,
-            ..Self::default()
-        }
-    }
-}
+/// The authenticated caller, handed to handlers, layers and hooks (LiteLLM's
+/// `UserAPIKeyAuth`): the pipeline's [`llmrelay_pipeline::Identity`].
+pub type Principal = llmrelay_pipeline::Identity;
 
 /// Checks a presented key. Asynchronous so implementations can look keys up in a store.
 pub trait Authenticator: Send + Sync + 'static {

@@ -5,13 +5,6 @@
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
-use llmrelay_core::Result;
-use llmrelay_core::types::EmbeddingResponse;
-use llmrelay_providers::engine::{ChatOutcome, CompletionResult, TextOutcome};
-
-/// A future a dispatcher returns: owned (`'static`) so the server can spawn or race it.
-pub type DispatchFuture<T> = BoxFuture<'static, Result<T>>;
-
 /// One deployment as `/model/info` shows it (credentials removed).
 #[derive(Debug, Clone)]
 pub struct ModelEntry {
@@ -31,19 +24,9 @@ pub struct HealthReport {
     pub unhealthy: Vec<Value>,
 }
 
-/// The proxy's view of model routing. Every call takes the request body merged with the
-/// proxy's defaults (a flat JSON map, `model` = the public model name) and returns the engine's
-/// outcome; implementations add credentials, pick a deployment, retry or fall back.
-pub trait Dispatch: Send + Sync + 'static {
-    /// `/chat/completions` (also the bridge for `/v1/messages` and `/v1/responses`).
-    fn completion(&self, params: Map<String, Value>) -> DispatchFuture<ChatOutcome>;
-    /// `/completions`.
-    fn text_completion(&self, params: Map<String, Value>) -> DispatchFuture<TextOutcome>;
-    /// `/embeddings`.
-    fn embedding(
-        &self,
-        params: Map<String, Value>,
-    ) -> DispatchFuture<CompletionResult<EmbeddingResponse>>;
+/// The proxy's view of model routing: executes calls (a pipeline [`llmrelay_pipeline::Dispatch`])
+/// and knows which model groups exist.
+pub trait Dispatch: llmrelay_pipeline::Dispatch + Send + Sync + 'static {
     /// Whether `model` names a model group (or matches a wildcard group) this dispatcher serves.
     fn has_model(&self, model: &str) -> bool;
     /// The `litellm_params.model` the group's first deployment calls (token counting picks its

@@ -11,12 +11,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use llmrelay_core::clock::now_unix;
 use llmrelay_core::{Error, ErrorKind, catalog, detect};
-use llmrelay_providers::engine::now_unix;
 
 use crate::dispatch::ModelEntry;
 use crate::errors::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 fn model_object(id: &str, created: u64) -> Value {
     json!({"id": id, "object": "model", "created": created, "owned_by": "openai"})

@@ -1,15 +1,18 @@
 //! llmrelay-proxy: an OpenAI- and Anthropic-compatible LLM gateway server, configured with
 //! LiteLLM's proxy `config.yaml`.
 //!
-//! The server calls models through a [`Dispatch`] ([`RouterDispatch`]: the Router, as LiteLLM's
-//! proxy routes every call), checks keys with an [`auth::Authenticator`], and runs
-//! user [`hooks::Hooks`] only when some are configured. See `docs/proxy.md`.
+//! Every call runs through the typed call pipeline (`llmrelay-pipeline`: admission, per
+//! attempt, around, respond and account layers) and is executed by a [`Dispatch`]
+//! ([`RouterDispatch`]: the Router, as LiteLLM's proxy routes every call). Keys are checked
+//! by an [`auth::Authenticator`]; user [`hooks::Hooks`] become layers only when some are
+//! configured. See `docs/proxy.md`.
 
 pub mod anthropic;
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod dispatch;
+pub mod edge;
 pub mod errors;
 pub mod hooks;
 mod info;
@@ -21,9 +24,10 @@ pub mod responses;
 pub mod routed;
 pub mod server;
 pub mod sse;
+pub mod state;
 
 pub use config::{ConfigError, ProxyConfig, RawConfig};
-pub use dispatch::{Dispatch, DispatchFuture, HealthReport, ModelEntry};
+pub use dispatch::{Dispatch, HealthReport, ModelEntry};
 pub use routed::RouterDispatch;
 pub use server::{Proxy, shutdown_signal};
 

@@ -1,485 +1,57 @@
-//! The LLM routes: parse, check, call the dispatcher, render (OpenAI or Anthropic dialect),
-//! with hooks, headers and metrics around each call.
+//! The LLM routes: each parses its body into a typed call at the edge, runs it through the
+//! pipeline and renders the answer in its dialect (OpenAI, Anthropic, Responses).
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use llmrelay_core::types::Usage;
-use llmrelay_core::{Error, ErrorKind, tokens};
-use llmrelay_providers::engine::{ChatOutcome, HiddenParams, TextOutcome, now_unix};
-use llmrelay_providers::stream::{Accountable, AccountedStream};
+use llmrelay_core::{CallKind, Error, tokens};
+use llmrelay_pipeline::Answer;
+use llmrelay_providers::engine::{ChatOutcome, Outcome, Request as CallRequest, TextOutcome};
 
 use crate::anthropic::{self, MessageStreamEncoder};
-use crate::auth::Principal;
-use crate::errors::{ApiError, Dialect};
-use crate::hooks::{CallType, LogEvent, PreCall};
-use crate::responses;
-use crate::server::{AppState, RequestContext, RouteLabel, principal_of};
-use crate::sse::{ChunkEncoder, OpenAiEncoder, SseBody, StreamContext};
-
-const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
-const MODEL_API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
-const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
-const MODEL_NAME: HeaderName = HeaderName::from_static("x-litellm-model-name");
-const RESPONSE_COST: HeaderName = HeaderName::from_static("x-litellm-response-cost");
-const RESPONSE_DURATION: HeaderName = HeaderName::from_static("x-litellm-response-duration-ms");
-const OVERHEAD_DURATION: HeaderName = HeaderName::from_static("x-litellm-overhead-duration-ms");
-const ATTEMPTED_RETRIES: HeaderName = HeaderName::from_static("x-litellm-attempted-retries");
-const ATTEMPTED_FALLBACKS: HeaderName = HeaderName::from_static("x-litellm-attempted-fallbacks");
-const VERSION: HeaderName = HeaderName::from_static("x-litellm-version");
-
-/// Upstream header name → (itself, `llm_provider-<name>`) as header names. The same few names
-/// come back on every response, so they are parsed once.
-fn provider_header_names(name: &str) -> Option<(HeaderName, HeaderName)> {
-    static CACHE: std::sync::OnceLock<
-        std::sync::RwLock<std::collections::HashMap<String, (HeaderName, HeaderName)>>,
-    > = std::sync::OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Ok(guard) = cache.read() {
-        if let Some(names) = guard.get(name) {
-            return Some(names.clone());
-        }
-    }
-    let plain = HeaderName::from_bytes(name.as_bytes()).ok()?;
-    let prefixed = HeaderName::from_bytes(format!("llm_provider-{name}").as_bytes()).ok()?;
-    if let Ok(mut guard) = cache.write() {
-        // Bounded: upstreams send a fixed set of names; stop caching if one does not.
-        if guard.len() < 256 {
-            guard.insert(name.to_owned(), (plain.clone(), prefixed.clone()));
-        }
-    }
-    Some((plain, prefixed))
-}
-
-/// Parameters a client may not set: they would point the proxy's credentials elsewhere
-/// (LiteLLM rejects them unless client-side credentials are allowed).
-const CLIENT_FORBIDDEN: &[&str] = &["api_base", "base_url", "api_key"];
-
-/// Read a JSON object body, bounded by the configured size.
-async fn read_json(
-    body: Body,
-    headers: &HeaderMap,
-    limit: usize,
-) -> Result<Map<String, Value>, Error> {
-    let too_large = |size: usize| {
-        Error::bad_request(format!(
-            "Request size is too large. Request size is {:.2} MB. Max size is {:.2} MB",
-            size as f64 / 1_048_576.0,
-            limit as f64 / 1_048_576.0
-        ))
-        .with_status(413)
-    };
-    if let Some(length) = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        if length > limit {
-            return Err(too_large(length));
-        }
-    }
-    let mut stream = body.into_data_stream();
-    let mut bytes = Vec::new();
-    while let Some(piece) = stream.next().await {
-        let piece = piece
-            .map_err(|e| Error::bad_request(format!("could not read the request body: {e}")))?;
-        if bytes.len() + piece.len() > limit {
-            return Err(too_large(bytes.len() + piece.len()));
-        }
-        bytes.extend_from_slice(&piece);
-    }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::bad_request(
-            "Request body is empty: expected a JSON object",
-        ));
-    }
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Error::bad_request("Request body must be a JSON object")),
-        Err(error) => {
-            Err(Error::bad_request(format!("Invalid JSON payload: {error}"))
-                .with_param("request_body"))
-        }
-    }
-}
-
-/// One LLM request on its way through the proxy.
-struct Call {
-    state: Arc<AppState>,
-    context: RequestContext,
-    principal: Principal,
-    call_type: CallType,
-    route: &'static str,
-    dialect: Dialect,
-    model_group: String,
-}
-
-impl Call {
-    fn new(
-        state: Arc<AppState>,
-        parts: &http::request::Parts,
-        call_type: CallType,
-        route: &'static str,
-        dialect: Dialect,
-    ) -> Self {
-        let context = parts
-            .extensions
-            .get::<RequestContext>()
-            .cloned()
-            .unwrap_or_else(|| RequestContext {
-                call_id: Arc::from(uuid::Uuid::new_v4().to_string()),
-                received: std::time::Instant::now(),
-                received_wall: std::time::SystemTime::now(),
-            });
-        Self {
-            state,
-            context,
-            principal: principal_of(&parts.extensions),
-            call_type,
-            route,
-            dialect,
-            model_group: String::new(),
-        }
-    }
-
-    fn label(&self, mut response: Response) -> Response {
-        response.extensions_mut().insert(RouteLabel {
-            route: self.route,
-            model_group: self.model_group.clone(),
-        });
-        response
-    }
-
-    /// A request rejected before any call (bad body, unknown model): no hooks.
-    fn reject(&self, error: Error) -> Response {
-        self.label(ApiError::new(error, self.dialect).into_response())
-    }
-
-    /// A failed call: failure hooks, then the error in the route's dialect.
-    async fn fail(&self, error: Error, request: Option<Arc<Map<String, Value>>>) -> Response {
-        tracing::info!(error = %error, model_group = %self.model_group, "call failed");
-        if let Some(hooks) = &self.state.hooks {
-            let data = request.unwrap_or_default();
-            hooks
-                .post_call_failure(
-                    self.call_type,
-                    &self.principal,
-                    Arc::clone(&data),
-                    error.clone(),
-                )
-                .await;
-            let now = std::time::SystemTime::now();
-            let event = LogEvent {
-                call_type: self.call_type,
-                call_id: self.context.call_id.to_string(),
-                model_group: self.model_group.clone(),
-                request: data,
-                response: None,
-                chunks: Vec::new(),
-                error: Some(error.clone()),
-                usage: None,
-                response_cost: None,
-                stream: false,
-                start_time: self.context.received_wall,
-                end_time: now,
-                completion_start_time: None,
-                principal: self.principal.clone(),
-                model_id: None,
-                api_base: None,
-            };
-            self.state.spawn_background(hooks.log_failure(event));
-        }
-        self.reject(error)
-    }
-
-    /// Validate the model, apply header overrides and defaults, and run the pre-call hook.
-    async fn prepare(
-        &mut self,
-        mut params: Map<String, Value>,
-        headers: &HeaderMap,
-    ) -> Result<PreCall, Error> {
-        let model = match params.get("model") {
-            Some(Value::String(model)) if !model.is_empty() => model.clone(),
-            Some(Value::String(_)) | None | Some(Value::Null) => {
-                return Err(Error::bad_request(format!(
-                    "{}: Missing required parameter: 'model'.",
-                    self.route
-                ))
-                .with_param("model"));
-            }
-            Some(_) => return Err(Error::bad_request("model must be a string").with_param("model")),
-        };
-        self.model_group.clone_from(&model);
-        for key in CLIENT_FORBIDDEN {
-            if params.get(*key).is_some_and(|v| !v.is_null()) {
-                return Err(Error::bad_request(format!(
-                    "Rejected Request: {key} is not allowed in request body. The proxy's configured deployments decide where calls go."
-                ))
-                .with_param(*key));
-            }
-        }
-        if !self.state.dispatch.has_model(&model) {
-            // LiteLLM names the route, or the call type for the Anthropic route.
-            let prefix = match self.call_type {
-                CallType::AnthropicMessages => "anthropic_messages",
-                _ => self.route,
-            };
-            return Err(Error::bad_request(format!(
-                "{prefix}: Invalid model name passed in model={model}. Call `/v1/models` to view available models for your key."
-            ))
-            .with_param("model"));
-        }
-        for (header_name, param) in [
-            ("x-litellm-timeout", "timeout"),
-            ("x-litellm-stream-timeout", "stream_timeout"),
-            ("x-litellm-num-retries", "num_retries"),
-        ] {
-            if let Some(value) = headers.get(header_name).and_then(|v| v.to_str().ok()) {
-                let number = value.trim().parse::<f64>().map_err(|_| {
-                    Error::bad_request(format!("{header_name} must be a number, got '{value}'"))
-                })?;
-                params.insert(param.to_owned(), json!(number));
-            }
-        }
-        for (key, value) in &self.state.settings.call_defaults {
-            params.entry(key.clone()).or_insert_with(|| value.clone());
-        }
-        match &self.state.hooks {
-            Some(hooks) => {
-                hooks
-                    .pre_call(self.call_type, &self.principal, params)
-                    .await
-            }
-            None => Ok(PreCall::Continue(params)),
-        }
-    }
-
-    /// The `x-litellm-*` response headers and the upstream's rate-limit headers.
-    fn litellm_headers(&self, headers: &mut HeaderMap, hidden: &HiddenParams, cost: Option<f64>) {
-        let total_ms = self.context.received.elapsed().as_secs_f64() * 1000.0;
-        let overhead_ms = (total_ms - hidden.response_ms).max(0.0);
-        let mut put = |name: HeaderName, value: &str| {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(name, value);
-            }
-        };
-        if let Some(id) = &hidden.model_id {
-            put(MODEL_ID, id);
-        }
-        if let Some(base) = &hidden.api_base {
-            put(MODEL_API_BASE, base);
-        }
-        put(MODEL_GROUP, &self.model_group);
-        let provider = &hidden.custom_llm_provider;
-        let already_qualified = hidden
-            .model
-            .strip_prefix(provider.as_str())
-            .is_some_and(|rest| rest.starts_with('/'));
-        if !provider.is_empty() && !already_qualified {
-            put(MODEL_NAME, &format!("{provider}/{}", hidden.model));
-        } else {
-            put(MODEL_NAME, &hidden.model);
-        }
-        if let Some(cost) = cost {
-            put(RESPONSE_COST, &cost.to_string());
-        }
-        put(RESPONSE_DURATION, &format!("{total_ms:.3}"));
-        put(OVERHEAD_DURATION, &format!("{overhead_ms:.3}"));
-        headers.insert(ATTEMPTED_RETRIES, HeaderValue::from(hidden.num_retries));
-        headers.insert(ATTEMPTED_FALLBACKS, HeaderValue::from_static("0"));
-        headers.insert(VERSION, HeaderValue::from_static(env!("CARGO_PKG_VERSION")));
-        for (name, value) in &hidden.headers {
-            let Ok(value) = HeaderValue::from_str(value) else {
-                continue;
-            };
-            let Some((plain, prefixed)) = provider_header_names(name) else {
-                continue;
-            };
-            if name.starts_with("x-ratelimit-") {
-                headers.insert(plain, value.clone());
-            }
-            headers.insert(prefixed, value);
-        }
-    }
-
-    /// A whole response: post-call hook, metrics, logging, headers.
-    async fn whole<T: Serialize>(
-        &self,
-        body: &T,
-        hidden: &HiddenParams,
-        usage: Option<&Usage>,
-        cost: Option<f64>,
-        request: Option<Arc<Map<String, Value>>>,
-    ) -> Response {
-        let upstream = Duration::from_secs_f64(hidden.response_ms.max(0.0) / 1000.0);
-        let bytes = match &self.state.hooks {
-            None => serde_json::to_vec(body),
-            Some(hooks) => {
-                let data = request.clone().unwrap_or_default();
-                let value = serde_json::to_value(body).unwrap_or(Value::Null);
-                let value = match hooks
-                    .post_call_success(
-                        self.call_type,
-                        &self.principal,
-                        Arc::clone(&data),
-                        value.clone(),
-                    )
-                    .await
-                {
-                    Ok(Some(replaced)) => replaced,
-                    Ok(None) => value,
-                    Err(error) => return self.fail(error, request).await,
-                };
-                let event = LogEvent {
-                    call_type: self.call_type,
-                    call_id: self.context.call_id.to_string(),
-                    model_group: self.model_group.clone(),
-                    request: data,
-                    response: Some(value.clone()),
-                    chunks: Vec::new(),
-                    error: None,
-                    usage: usage.cloned(),
-                    response_cost: cost,
-                    stream: false,
-                    start_time: self.context.received_wall,
-                    end_time: std::time::SystemTime::now(),
-                    completion_start_time: None,
-                    principal: self.principal.clone(),
-                    model_id: hidden.model_id.clone(),
-                    api_base: hidden.api_base.clone(),
-                };
-                self.state.spawn_background(hooks.log_success(event));
-                serde_json::to_vec(&value)
-            }
-        };
-        let bytes = match bytes {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                return self.reject(Error::new(
-                    ErrorKind::InternalServer,
-                    format!("could not encode the response: {error}"),
-                ));
-            }
-        };
-        self.state.metrics.call(
-            &self.model_group,
-            self.context.received.elapsed(),
-            upstream,
-            usage,
-            cost,
-        );
-        let mut response = (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            bytes,
-        )
-            .into_response();
-        self.litellm_headers(response.headers_mut(), hidden, cost);
-        self.label(response)
-    }
-
-    /// A streamed response: SSE with keep-alives; books closed when it ends or the client leaves.
-    fn stream<T, E>(
-        &self,
-        stream: AccountedStream<T>,
-        hidden: &HiddenParams,
-        encoder: E,
-        request: Option<Arc<Map<String, Value>>>,
-    ) -> Response
-    where
-        T: Accountable + Serialize + Unpin + Send + 'static,
-        E: ChunkEncoder<T>,
-    {
-        let context = StreamContext {
-            state: Arc::clone(&self.state),
-            call_type: self.call_type,
-            call_id: self.context.call_id.to_string(),
-            model_group: self.model_group.clone(),
-            request: request.unwrap_or_default(),
-            principal: self.principal.clone(),
-            received: self.context.received,
-            received_wall: self.context.received_wall,
-            upstream_open: Duration::from_secs_f64(hidden.response_ms.max(0.0) / 1000.0),
-            model_id: hidden.model_id.clone(),
-            api_base: hidden.api_base.clone(),
-        };
-        let body = SseBody::new(stream, encoder, self.state.settings.keep_alive, context);
-        let mut response = Response::new(Body::from_stream(body));
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-        self.litellm_headers(response.headers_mut(), hidden, None);
-        self.label(response)
-    }
-
-    /// Keep the request for hooks only when hooks exist.
-    fn keep(&self, params: &Map<String, Value>) -> Option<Arc<Map<String, Value>>> {
-        self.state.hooks.as_ref().map(|_| Arc::new(params.clone()))
-    }
-}
-
-/// A chat completion answering with fixed text (a pre-call hook returned a string).
-fn canned_chat(model: &str, text: &str) -> Value {
-    json!({
-        "id": format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
-        "object": "chat.completion",
-        "created": now_unix(),
-        "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-    })
-}
+use crate::edge::{Edge, read_json, to_json};
+use crate::errors::Dialect;
+use crate::responses::{EventEncoder, ResponseStreamEncoder};
+use crate::sse::OpenAiEncoder;
+use crate::state::AppState;
 
 fn json_response(value: &Value) -> Response {
-    (StatusCode::OK, axum::Json(value)).into_response()
+    (axum::http::StatusCode::OK, axum::Json(value)).into_response()
 }
 
-/// Streamed form of a canned answer.
-fn canned_stream(model: &str, text: &str) -> Response {
-    let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
-    let created = now_unix();
-    let first = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
-        "choices": [{"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": null}]});
-    let last = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
-        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]});
-    let body = format!("data: {first}\n\ndata: {last}\n\ndata: [DONE]\n\n");
-    ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response()
-}
-
-/// Start a call on an OpenAI-shaped endpoint: its books, and the JSON body with the model
-/// named by the path (Azure-style deployment routes), if any.
-async fn open_call(
+/// Start a call on a route: the edge and the JSON body with the model named by the path
+/// (Azure-style deployment routes), if any.
+async fn open(
     state: &Arc<AppState>,
     request: Request,
-    call_type: CallType,
-    path: &'static str,
+    kind: CallKind,
+    route: &'static str,
+    dialect: Dialect,
     path_model: Option<String>,
-) -> Result<(Call, Map<String, Value>, axum::http::HeaderMap), Response> {
+) -> Result<(Edge, Map<String, Value>, axum::http::HeaderMap), Response> {
     let (parts, body) = request.into_parts();
-    let call = Call::new(Arc::clone(state), &parts, call_type, path, Dialect::OpenAi);
+    let edge = Edge::new(Arc::clone(state), &parts, kind, route, dialect);
     let mut params = match read_json(body, &parts.headers, state.settings.max_request_bytes).await {
         Ok(params) => params,
-        Err(error) => return Err(call.reject(error)),
+        Err(error) => return Err(edge.reject(error)),
     };
     if let Some(model) = path_model {
         params.insert("model".to_owned(), Value::String(model));
     }
-    Ok((call, params, parts.headers))
+    Ok((edge, params, parts.headers))
+}
+
+/// Parse and run: the answer, or the error response.
+async fn run(
+    edge: &mut Edge,
+    params: Map<String, Value>,
+    headers: &axum::http::HeaderMap,
+) -> Result<Answer, Response> {
+    let call = edge.call(params, headers).map_err(|e| edge.reject(e))?;
+    edge.run(call).await.map_err(|e| edge.reject(e))
 }
 
 async fn chat_inner(
@@ -487,11 +59,12 @@ async fn chat_inner(
     request: Request,
     path_model: Option<String>,
 ) -> Response {
-    let (mut call, params, headers) = match open_call(
+    let (mut edge, params, headers) = match open(
         &state,
         request,
-        CallType::Completion,
+        CallKind::Chat,
         "/chat/completions",
+        Dialect::OpenAi,
         path_model,
     )
     .await
@@ -499,38 +72,19 @@ async fn chat_inner(
         Ok(opened) => opened,
         Err(response) => return response,
     };
-    let wants_stream = params.get("stream") == Some(&Value::Bool(true));
-    let params = match call.prepare(params, &headers).await {
-        Ok(PreCall::Continue(params)) => params,
-        Ok(PreCall::Respond(text)) if wants_stream => {
-            return call.label(canned_stream(&call.model_group, &text));
-        }
-        Ok(PreCall::Respond(text)) => {
-            return call.label(json_response(&canned_chat(&call.model_group, &text)));
-        }
-        Err(error) => return call.fail(error, None).await,
-    };
-    let request_copy = call.keep(&params);
-    match state.dispatch.completion(params).await {
-        Ok(ChatOutcome::Whole(mut result)) => {
-            result.response.model.clone_from(&call.model_group);
-            let cost = result.hidden.response_cost;
-            call.whole(
-                &result.response,
-                &result.hidden,
-                result.response.usage.as_ref(),
-                cost,
-                request_copy,
-            )
-            .await
-        }
-        Ok(ChatOutcome::Stream(result)) => {
-            let encoder = OpenAiEncoder {
-                model: call.model_group.clone(),
-            };
-            call.stream(result.stream, &result.hidden, encoder, request_copy)
-        }
-        Err(error) => call.fail(error, request_copy).await,
+    let model = edge.model_group_of(&params);
+    match run(&mut edge, params, &headers).await {
+        Ok(Answer::Whole(whole)) => edge.whole(whole, |outcome, _| match outcome {
+            Outcome::Chat(ChatOutcome::Whole(result)) => {
+                let mut response = result.response.clone();
+                response.model.clone_from(&model);
+                to_json(&response)
+            }
+            _ => Err(Error::bad_request("not a chat answer")),
+        }),
+        Ok(Answer::Chat(stream)) => edge.stream(stream, OpenAiEncoder { model }),
+        Ok(_) => edge.unexpected("not a chat answer"),
+        Err(response) => response,
     }
 }
 
@@ -553,11 +107,12 @@ async fn text_inner(
     request: Request,
     path_model: Option<String>,
 ) -> Response {
-    let (mut call, params, headers) = match open_call(
+    let (mut edge, params, headers) = match open(
         &state,
         request,
-        CallType::TextCompletion,
+        CallKind::TextCompletion,
         "/completions",
+        Dialect::OpenAi,
         path_model,
     )
     .await
@@ -565,32 +120,19 @@ async fn text_inner(
         Ok(opened) => opened,
         Err(response) => return response,
     };
-    let params = match call.prepare(params, &headers).await {
-        Ok(PreCall::Continue(params)) => params,
-        Ok(PreCall::Respond(text)) => return call.reject(Error::bad_request(text)),
-        Err(error) => return call.fail(error, None).await,
-    };
-    let request_copy = call.keep(&params);
-    match state.dispatch.text_completion(params).await {
-        Ok(TextOutcome::Whole(mut result)) => {
-            result.response.model.clone_from(&call.model_group);
-            let cost = result.hidden.response_cost;
-            call.whole(
-                &result.response,
-                &result.hidden,
-                result.response.usage.as_ref(),
-                cost,
-                request_copy,
-            )
-            .await
-        }
-        Ok(TextOutcome::Stream(result)) => {
-            let encoder = OpenAiEncoder {
-                model: call.model_group.clone(),
-            };
-            call.stream(result.stream, &result.hidden, encoder, request_copy)
-        }
-        Err(error) => call.fail(error, request_copy).await,
+    let model = edge.model_group_of(&params);
+    match run(&mut edge, params, &headers).await {
+        Ok(Answer::Whole(whole)) => edge.whole(whole, |outcome, _| match outcome {
+            Outcome::Text(TextOutcome::Whole(result)) => {
+                let mut response = result.response.clone();
+                response.model.clone_from(&model);
+                to_json(&response)
+            }
+            _ => Err(Error::bad_request("not a text completion")),
+        }),
+        Ok(Answer::Text(stream)) => edge.stream(stream, OpenAiEncoder { model }),
+        Ok(_) => edge.unexpected("not a text completion"),
+        Err(response) => response,
     }
 }
 
@@ -613,11 +155,12 @@ async fn embeddings_inner(
     request: Request,
     path_model: Option<String>,
 ) -> Response {
-    let (mut call, params, headers) = match open_call(
+    let (mut edge, params, headers) = match open(
         &state,
         request,
-        CallType::Embeddings,
+        CallKind::Embedding,
         "/embeddings",
+        Dialect::OpenAi,
         path_model,
     )
     .await
@@ -625,26 +168,18 @@ async fn embeddings_inner(
         Ok(opened) => opened,
         Err(response) => return response,
     };
-    let params = match call.prepare(params, &headers).await {
-        Ok(PreCall::Continue(params)) => params,
-        Ok(PreCall::Respond(text)) => return call.reject(Error::bad_request(text)),
-        Err(error) => return call.fail(error, None).await,
-    };
-    let request_copy = call.keep(&params);
-    match state.dispatch.embedding(params).await {
-        Ok(mut result) => {
-            result.response.model.clone_from(&call.model_group);
-            let cost = result.hidden.response_cost;
-            call.whole(
-                &result.response,
-                &result.hidden,
-                result.response.usage.as_ref(),
-                cost,
-                request_copy,
-            )
-            .await
-        }
-        Err(error) => call.fail(error, request_copy).await,
+    let model = edge.model_group_of(&params);
+    match run(&mut edge, params, &headers).await {
+        Ok(Answer::Whole(whole)) => edge.whole(whole, |outcome, _| match outcome {
+            Outcome::Embedding(result) => {
+                let mut response = result.response.clone();
+                response.model.clone_from(&model);
+                to_json(&response)
+            }
+            _ => Err(Error::bad_request("not an embedding answer")),
+        }),
+        Ok(_) => edge.unexpected("not an embedding answer"),
+        Err(response) => response,
     }
 }
 
@@ -664,62 +199,44 @@ pub async fn embeddings_for_deployment(
 
 /// `POST /v1/messages`: Anthropic's Messages API over any provider.
 pub async fn messages(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let mut call = Call::new(
-        Arc::clone(&state),
-        &parts,
-        CallType::AnthropicMessages,
+    let (mut edge, body, headers) = match open(
+        &state,
+        request,
+        CallKind::AnthropicMessages,
         "/v1/messages",
         Dialect::Anthropic,
-    );
-    let body = match read_json(body, &parts.headers, state.settings.max_request_bytes).await {
-        Ok(body) => body,
-        Err(error) => return call.reject(error),
+        None,
+    )
+    .await
+    {
+        Ok(opened) => opened,
+        Err(response) => return response,
     };
     let params = match anthropic::request_to_chat(&body) {
         Ok(params) => params,
-        Err(error) => return call.reject(error),
+        Err(error) => return edge.reject(error),
     };
-    let params = match call.prepare(params, &parts.headers).await {
-        Ok(PreCall::Continue(params)) => params,
-        Ok(PreCall::Respond(text)) => {
-            let chat = canned_chat(&call.model_group, &text);
-            let message = serde_json::from_value(chat)
-                .map(|response| anthropic::response_to_message(&response, &call.model_group))
-                .unwrap_or(Value::Null);
-            return call.label(json_response(&message));
-        }
-        Err(error) => return call.fail(error, None).await,
-    };
-    let request_copy = call.keep(&params);
-    match state.dispatch.completion(params).await {
-        Ok(ChatOutcome::Whole(result)) => {
-            let message = anthropic::response_to_message(&result.response, &call.model_group);
-            let cost = result.hidden.response_cost;
-            call.whole(
-                &message,
-                &result.hidden,
-                result.response.usage.as_ref(),
-                cost,
-                request_copy,
-            )
-            .await
-        }
-        Ok(ChatOutcome::Stream(result)) => {
-            let encoder = MessageStreamEncoder::new(&call.model_group);
-            call.stream(result.stream, &result.hidden, encoder, request_copy)
-        }
-        Err(error) => call.fail(error, request_copy).await,
+    let model = edge.model_group_of(&params);
+    match run(&mut edge, params, &headers).await {
+        Ok(Answer::Whole(whole)) => edge.whole(whole, |outcome, _| match outcome {
+            Outcome::Chat(ChatOutcome::Whole(result)) => {
+                to_json(&anthropic::response_to_message(&result.response, &model))
+            }
+            _ => Err(Error::bad_request("not a chat answer")),
+        }),
+        Ok(Answer::Chat(stream)) => edge.stream(stream, MessageStreamEncoder::new(&model)),
+        Ok(_) => edge.unexpected("not a chat answer"),
+        Err(response) => response,
     }
 }
 
 /// `POST /v1/messages/count_tokens`: counted locally with the deployment model's tokenizer.
 pub async fn count_tokens(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let mut call = Call::new(
+    let mut call = Edge::new(
         Arc::clone(&state),
         &parts,
-        CallType::AnthropicMessages,
+        CallKind::CountTokens,
         "/v1/messages/count_tokens",
         Dialect::Anthropic,
     );
@@ -759,60 +276,57 @@ pub async fn count_tokens(State(state): State<Arc<AppState>>, request: Request) 
     }
 }
 
-/// `POST /v1/responses`: OpenAI's Responses API, bridged onto chat for every provider.
+/// `POST /v1/responses`: OpenAI's Responses API — passed through to providers that have it,
+/// bridged onto chat for every other.
 pub async fn responses(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let mut call = Call::new(
-        Arc::clone(&state),
-        &parts,
-        CallType::Responses,
+    let (mut edge, params, headers) = match open(
+        &state,
+        request,
+        CallKind::Responses,
         "/responses",
         Dialect::OpenAi,
-    );
-    let body = match read_json(body, &parts.headers, state.settings.max_request_bytes).await {
-        Ok(body) => body,
-        Err(error) => return call.reject(error),
+        None,
+    )
+    .await
+    {
+        Ok(opened) => opened,
+        Err(response) => return response,
     };
-    let bridged = match responses::request_to_chat(&body) {
-        Ok(bridged) => bridged,
-        Err(error) => return call.reject(error),
-    };
-    let params = match call.prepare(bridged.chat.clone(), &parts.headers).await {
-        Ok(PreCall::Continue(params)) => params,
-        Ok(PreCall::Respond(text)) => {
-            let chat = canned_chat(&call.model_group, &text);
-            let response = serde_json::from_value(chat)
-                .map(|chat| responses::chat_to_response(&chat, &call.model_group, &bridged))
-                .unwrap_or(Value::Null);
-            return call.label(json_response(&response));
+    let model = edge.model_group_of(&params);
+    match run(&mut edge, params, &headers).await {
+        Ok(Answer::Whole(whole)) => {
+            edge.whole(whole, |outcome, call| match (outcome, &call.request) {
+                (Outcome::Chat(ChatOutcome::Whole(result)), CallRequest::Responses(bridge)) => {
+                    to_json(&bridge.render_whole(&result.response, &model))
+                }
+                (Outcome::Json(result), _) => {
+                    let mut response = result.response.clone();
+                    if let Some(object) = response.as_object_mut() {
+                        object.insert("model".to_owned(), Value::String(model.clone()));
+                    }
+                    to_json(&response)
+                }
+                _ => Err(Error::bad_request("not a Responses answer")),
+            })
         }
-        Err(error) => return call.fail(error, None).await,
-    };
-    let request_copy = call.keep(&params);
-    match state.dispatch.completion(params).await {
-        Ok(ChatOutcome::Whole(result)) => {
-            let response =
-                responses::chat_to_response(&result.response, &call.model_group, &bridged);
-            let cost = result.hidden.response_cost;
-            call.whole(
-                &response,
-                &result.hidden,
-                result.response.usage.as_ref(),
-                cost,
-                request_copy,
-            )
-            .await
+        Ok(Answer::Chat(stream)) => {
+            let encoder = match &stream.call().request {
+                CallRequest::Responses(bridge) => ResponseStreamEncoder::new(bridge, &model),
+                _ => return edge.unexpected("a Responses stream without its request"),
+            };
+            edge.stream(stream, encoder)
         }
-        Ok(ChatOutcome::Stream(result)) => {
-            let encoder = responses::ResponseStreamEncoder::new(&call.model_group, bridged);
-            call.stream(result.stream, &result.hidden, encoder, request_copy)
-        }
-        Err(error) => call.fail(error, request_copy).await,
+        Ok(Answer::Events(stream)) => edge.stream(stream, EventEncoder),
+        Ok(_) => edge.unexpected("not a Responses answer"),
+        Err(response) => response,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::body::Body;
+    use axum::http::HeaderMap;
+
     use super::*;
 
     #[tokio::test]

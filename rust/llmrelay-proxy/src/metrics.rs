@@ -269,6 +269,35 @@ impl Drop for InFlight {
     }
 }
 
+/// The pipeline's account layer that feeds the per-group series: latency (total, upstream,
+/// overhead), tokens and spend of every finished call.
+pub struct CallMetrics(pub Arc<Metrics>);
+
+impl llmrelay_pipeline::Account for CallMetrics {
+    fn name(&self) -> &'static str {
+        "prometheus"
+    }
+
+    fn account(&self, call: &llmrelay_pipeline::Call, record: &llmrelay_pipeline::CallRecord) {
+        let total = call.started.elapsed();
+        let upstream_open = record.hidden.as_ref().map_or(Duration::ZERO, |h| {
+            Duration::from_secs_f64(h.response_ms.max(0.0) / 1000.0)
+        });
+        // A stream's upstream time goes on after it opened: until its last chunk.
+        let upstream = match (record.stream, record.served_after) {
+            (true, Some(opened)) => upstream_open + total.saturating_sub(opened),
+            _ => upstream_open,
+        };
+        self.0.call(
+            &call.model_group,
+            total,
+            upstream,
+            record.usage.as_ref(),
+            record.cost,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

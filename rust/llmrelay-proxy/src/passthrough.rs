@@ -20,7 +20,7 @@ use llmrelay_core::Error;
 
 use crate::config::ProxyConfig;
 use crate::errors::ApiError;
-use crate::server::{AppState, RouteLabel};
+use crate::state::{AppState, RouteLabel};
 
 /// How the provider wants its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,12 +6,10 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
-use llmrelay_core::types::EmbeddingResponse;
-use llmrelay_providers::engine::{ChatOutcome, CompletionResult, TextOutcome};
 use llmrelay_router::Router;
 
 use crate::config::ProxyConfig;
-use crate::dispatch::{Dispatch, DispatchFuture, HealthReport, ModelEntry};
+use crate::dispatch::{Dispatch, HealthReport, ModelEntry};
 
 /// `litellm_settings` keys that LiteLLM's proxy hands to its Router.
 const ROUTER_KEYS_IN_LITELLM_SETTINGS: &[&str] = &[
@@ -91,25 +89,17 @@ impl RouterDispatch {
     }
 }
 
+impl llmrelay_pipeline::Dispatch for RouterDispatch {
+    fn dispatch<'a>(
+        &'a self,
+        call: &'a llmrelay_pipeline::Call,
+        attempts: llmrelay_pipeline::Attempts<'a>,
+    ) -> BoxFuture<'a, llmrelay_core::Result<llmrelay_pipeline::Dispatched>> {
+        llmrelay_pipeline::Dispatch::dispatch(&self.router, call, attempts)
+    }
+}
+
 impl Dispatch for RouterDispatch {
-    fn completion(&self, params: Map<String, Value>) -> DispatchFuture<ChatOutcome> {
-        let router = self.router.clone();
-        async move { router.completion(params).await }.boxed()
-    }
-
-    fn text_completion(&self, params: Map<String, Value>) -> DispatchFuture<TextOutcome> {
-        let router = self.router.clone();
-        async move { router.text_completion(params).await }.boxed()
-    }
-
-    fn embedding(
-        &self,
-        params: Map<String, Value>,
-    ) -> DispatchFuture<CompletionResult<EmbeddingResponse>> {
-        let router = self.router.clone();
-        async move { router.embedding(params).await }.boxed()
-    }
-
     fn has_model(&self, model: &str) -> bool {
         self.router.serves(model)
     }

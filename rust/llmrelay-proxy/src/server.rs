@@ -1,5 +1,5 @@
-//! The HTTP server: shared state, the route table, per-request context (call id, tracing span,
-//! timing, metrics), authentication, and serving with graceful shutdown.
+//! The HTTP server: the route table, per-request context (call id, tracing span, timing,
+//! metrics), authentication, and serving with graceful shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -13,7 +13,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
@@ -21,69 +20,18 @@ use tracing::Instrument;
 
 use llmrelay_core::{Error, ErrorKind};
 
-use crate::auth::{self, Authenticator, Principal};
+use llmrelay_pipeline::{Layers, Pipeline};
+
+use crate::auth::{self, Authenticator};
 use crate::config::ProxyConfig;
 use crate::dispatch::Dispatch;
 use crate::errors::{ApiError, Dialect, ErrorLabel};
 use crate::hooks::Hooks;
-use crate::metrics::Metrics;
+use crate::metrics::{CallMetrics, Metrics};
 use crate::passthrough::PassthroughCredentials;
 use crate::routed::RouterDispatch;
+use crate::state::{AppState, DEFAULT_MAX_REQUEST_BYTES, RequestContext, RouteLabel, Settings};
 use crate::{info, llm, openapi, passthrough};
-
-/// Default largest request body (LiteLLM has no limit by default; an unbounded body is a
-/// memory hazard, so llmrelay caps it unless `max_request_size_mb` says otherwise).
-pub const DEFAULT_MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
-
-/// Per-request facts set by the outer middleware.
-#[derive(Debug, Clone)]
-pub struct RequestContext {
-    pub call_id: Arc<str>,
-    pub received: Instant,
-    pub received_wall: SystemTime,
-}
-
-/// Set by LLM handlers on their response: which route and model group it was, for metrics.
-#[derive(Debug, Clone)]
-pub struct RouteLabel {
-    pub route: &'static str,
-    pub model_group: String,
-}
-
-/// Settings the handlers read on every request.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub max_request_bytes: usize,
-    /// Call parameters added when the request does not set them (`drop_params`,
-    /// `num_retries`, `timeout` from `request_timeout`).
-    pub call_defaults: Map<String, Value>,
-    /// Interval of SSE keep-alive comments.
-    pub keep_alive: Duration,
-    /// Names of the configured Python callbacks, for `/health/readiness` details.
-    pub callbacks: Vec<String>,
-}
-
-/// Everything the handlers share.
-pub struct AppState {
-    pub dispatch: Arc<dyn Dispatch>,
-    pub auth: Arc<dyn Authenticator>,
-    pub hooks: Option<Arc<dyn Hooks>>,
-    pub metrics: Arc<Metrics>,
-    pub settings: Settings,
-    pub shutting_down: AtomicBool,
-    /// Provider credentials from the config for the pass-through routes.
-    pub passthrough: PassthroughCredentials,
-    tasks: TaskTracker,
-}
-
-impl AppState {
-    /// Run a background task (logging hooks) that shutdown waits for.
-    pub fn spawn_background(&self, future: BoxFuture<'static, ()>) {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            self.tasks.spawn(future);
-        }
-    }
-}
 
 /// A configured proxy, ready to serve.
 #[derive(Clone)]
@@ -149,6 +97,18 @@ impl Proxy {
         authenticator: Arc<dyn Authenticator>,
         hooks: Option<Arc<dyn Hooks>>,
     ) -> Self {
+        Self::with_layers(config, dispatch, authenticator, hooks, &Layers::new())
+    }
+
+    /// A proxy whose calls also run `extra` layers (after the proxy's own and the hooks').
+    #[must_use]
+    pub fn with_layers(
+        config: &ProxyConfig,
+        dispatch: Arc<dyn Dispatch>,
+        authenticator: Arc<dyn Authenticator>,
+        hooks: Option<Arc<dyn Hooks>>,
+        extra: &Layers,
+    ) -> Self {
         let mut call_defaults = Map::new();
         let litellm = &config.litellm_settings;
         if let Some(drop) = litellm.drop_params {
@@ -182,10 +142,17 @@ impl Proxy {
                 (mb * 1024.0 * 1024.0) as usize
             });
         let metrics = Metrics::new(config.model_group_names());
+        let tasks = TaskTracker::new();
+        let mut layers = Layers::new();
+        layers.account(Arc::new(CallMetrics(Arc::clone(&metrics))));
+        if let Some(hooks) = hooks {
+            layers.extend(&crate::hooks::layers(hooks, tasks.clone()));
+        }
+        layers.extend(extra);
         let state = AppState {
             dispatch,
+            pipeline: Pipeline::new(layers),
             auth: authenticator,
-            hooks,
             metrics,
             settings: Settings {
                 max_request_bytes,
@@ -195,7 +162,7 @@ impl Proxy {
             },
             shutting_down: AtomicBool::new(false),
             passthrough: PassthroughCredentials::from_config(config),
-            tasks: TaskTracker::new(),
+            tasks,
         };
         Self {
             state: Arc::new(state),
@@ -482,10 +449,4 @@ pub async fn shutdown_signal() {
         () = interrupt => {},
         () = terminate => {},
     }
-}
-
-/// The principal of an authenticated request (the auth layer always sets one).
-#[must_use]
-pub fn principal_of(extensions: &http::Extensions) -> Principal {
-    extensions.get::<Principal>().cloned().unwrap_or_default()
 }

@@ -18,28 +18,26 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 use tokio::task::AbortHandle;
 
 use llmrelay_core::Error;
-use llmrelay_core::types::EmbeddingResponse;
 use llmrelay_providers::Engine;
-use llmrelay_providers::engine::{ChatOutcome, CompletionResult, TextOutcome};
 
 use serde_json::Value;
 
+use crate::calls::{self, Dispatcher, Ready, kind_named, parse_call, ready_to_py};
 use crate::router::PyRouter;
-use crate::{
-    AnyChunk, Stream, chat_outcome_to_py, chunk_to_py, next_item, params_from_py, runtime,
-    text_outcome_to_py, to_py_err, whole_to_py,
-};
+use crate::stream::{AnyChunk, Stream, chunk_to_py, next_item};
+use crate::{params_from_py, runtime, to_py_err};
 
 /// A finished piece of work, still in Rust form.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per call, moved once to the loop thread"
+)]
 enum Finished {
-    Chat(Result<ChatOutcome, Error>),
-    Text(Result<TextOutcome, Error>),
-    Embedding(Result<CompletionResult<EmbeddingResponse>, Error>),
+    /// A call's answer, books settled.
+    Answer(Result<Ready, llmrelay_pipeline::Failure>),
     Chunk(Option<Result<AnyChunk, Error>>),
-    Responses(Result<llmrelay_providers::responses::ResponsesOutcome, Error>),
-    /// Any engine answer that crosses as plain JSON (`acount_tokens`).
+    /// Any engine answer that crosses as plain JSON (`acount_tokens`, health checks).
     Json(Result<serde_json::Value, Error>),
-    Operation(Result<CompletionResult<serde_json::Value>, Error>),
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -94,23 +92,14 @@ impl AsyncBridge {
 
 fn convert(py: Python<'_>, finished: Finished) -> PyResult<(bool, Py<PyAny>)> {
     let result = match finished {
-        Finished::Chat(Ok(outcome)) => chat_outcome_to_py(py, outcome),
-        Finished::Text(Ok(outcome)) => text_outcome_to_py(py, outcome),
-        Finished::Embedding(Ok(result)) => whole_to_py(py, &result.response, &result.hidden),
+        Finished::Answer(Ok(ready)) => ready_to_py(py, ready),
         Finished::Chunk(Some(Ok(chunk))) => chunk_to_py(py, &chunk),
-        Finished::Operation(Ok(result)) => whole_to_py(py, &result.response, &result.hidden),
         Finished::Chunk(None) => Err(PyStopAsyncIteration::new_err(())),
-        Finished::Responses(Ok(outcome)) => crate::responses_outcome_to_py(py, outcome),
         Finished::Json(Ok(value)) => pythonize::pythonize(py, &value)
             .map(Bound::unbind)
             .map_err(|e| PyValueError::new_err(e.to_string())),
-        Finished::Chat(Err(error))
-        | Finished::Text(Err(error))
-        | Finished::Embedding(Err(error))
-        | Finished::Json(Err(error))
-        | Finished::Responses(Err(error))
-        | Finished::Chunk(Some(Err(error)))
-        | Finished::Operation(Err(error)) => Err(to_py_err(&error)),
+        Finished::Answer(Err(failure)) => Err(crate::errors::failure_to_py(py, &failure)),
+        Finished::Json(Err(error)) | Finished::Chunk(Some(Err(error))) => Err(to_py_err(&error)),
     };
     Ok(match result {
         Ok(value) => (true, value),
@@ -145,43 +134,17 @@ impl AsyncBridge {
         self.watched.as_raw_fd()
     }
 
-    fn submit_completion(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
-        let params = params_from_py(params)?;
+    /// A call of `kind` (a LiteLLM function name): the answer arrives through `drain`.
+    fn submit_call(
+        &self,
+        kind: &str,
+        params: &Bound<'_, PyDict>,
+        log: bool,
+        token: u64,
+    ) -> PyResult<()> {
+        let call = parse_call(kind_named(kind)?, params, log, true)?;
         self.spawn(token, async move {
-            Finished::Chat(Engine.completion(params).await)
-        });
-        Ok(())
-    }
-
-    fn submit_text_completion(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
-        let params = params_from_py(params)?;
-        self.spawn(token, async move {
-            Finished::Text(Engine.text_completion(params).await)
-        });
-        Ok(())
-    }
-
-    fn submit_embedding(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
-        let params = params_from_py(params)?;
-        self.spawn(token, async move {
-            Finished::Embedding(Engine.embedding(params).await)
-        });
-        Ok(())
-    }
-
-    fn submit_responses(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
-        let params = params_from_py(params)?;
-        self.spawn(token, async move {
-            Finished::Responses(Engine.responses(params).await)
-        });
-        Ok(())
-    }
-
-    fn submit_operation(&self, name: &str, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
-        let operation = crate::operation_named(name)?;
-        let params = params_from_py(params)?;
-        self.spawn(token, async move {
-            Finished::Operation(Engine.operation(operation, params).await)
+            Finished::Answer(calls::run(call, Dispatcher::Direct).await)
         });
         Ok(())
     }
@@ -199,51 +162,29 @@ impl AsyncBridge {
         Ok(())
     }
 
-    fn submit_image_generation(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
-        self.submit_operation("image_generation", params, token)
-    }
-
-    fn submit_rerank(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
-        self.submit_operation("rerank", params, token)
-    }
-
-    fn submit_moderation(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
-        self.submit_operation("moderation", params, token)
-    }
-
-    /// A router call: `call` is `(router, kind, params)` with kind `completion`,
-    /// `text_completion`, `embedding` or `health_check` (params: `{"model": ...}`).
+    /// A router call: `call` is `(router, kind, params, log)` with kind a LiteLLM function
+    /// name (`completion`, `text_completion`, `embedding`, …) or `health_check` (params:
+    /// `{"model": ...}`).
     fn submit_router(&self, call: &Bound<'_, PyTuple>, token: u64) -> PyResult<()> {
-        let (router, kind, params): (Bound<'_, PyRouter>, String, Bound<'_, PyDict>) =
+        let (router, kind, params, log): (Bound<'_, PyRouter>, String, Bound<'_, PyDict>, bool) =
             call.extract()?;
         let router = router.get().inner.clone();
-        let params = params_from_py(&params)?;
-        match kind.as_str() {
-            "completion" => self.spawn(token, async move {
-                Finished::Chat(router.completion(params).await)
-            }),
-            "text_completion" => self.spawn(token, async move {
-                Finished::Text(router.text_completion(params).await)
-            }),
-            "embedding" => self.spawn(token, async move {
-                Finished::Embedding(router.embedding(params).await)
-            }),
-            "health_check" => {
-                let model = params
-                    .get("model")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                self.spawn(token, async move {
-                    let report = router.health_check(model.as_deref()).await;
-                    Finished::Json(serde_json::to_value(report).map_err(Into::into))
-                });
-            }
-            other => {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "unknown router call {other:?}"
-                )));
-            }
+        if kind == "health_check" {
+            let params = params_from_py(&params)?;
+            let model = params
+                .get("model")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            self.spawn(token, async move {
+                let report = router.health_check(model.as_deref()).await;
+                Finished::Json(serde_json::to_value(report).map_err(Into::into))
+            });
+            return Ok(());
         }
+        let call = parse_call(kind_named(&kind)?, &params, log, true)?;
+        self.spawn(token, async move {
+            Finished::Answer(calls::run(call, Dispatcher::Router(router)).await)
+        });
         Ok(())
     }
 

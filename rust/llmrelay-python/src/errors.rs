@@ -23,7 +23,7 @@ create_exception!(
     frozen,
     skip_from_py_object
 )]
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct ErrorInfo {
     /// The `ErrorKind` name (`bad_request`, `rate_limit`, …).
     kind: &'static str,
@@ -39,6 +39,8 @@ pub(crate) struct ErrorInfo {
     body: Option<String>,
     num_retries: u32,
     param: Option<String>,
+    /// LiteLLM's `standard_logging_object` of the failed call, when the caller asked.
+    payload: Option<Py<PyAny>>,
 }
 
 #[pymethods]
@@ -69,8 +71,18 @@ impl ErrorInfo {
             body: inner.body.as_ref().map(ToString::to_string),
             num_retries: inner.num_retries,
             param: inner.param.clone(),
+            payload: None,
         }
     }
+}
+
+/// Raise a failed call as `NativeError(ErrorInfo)`, with its logging payload.
+pub(crate) fn failure_to_py(py: Python<'_>, failure: &llmrelay_pipeline::Failure) -> PyErr {
+    let mut info = ErrorInfo::from_error(&failure.error);
+    if let Some(payload) = &failure.payload {
+        info.payload = pythonize::pythonize(py, &**payload).ok().map(Bound::unbind);
+    }
+    NativeError::new_err((info,))
 }
 
 /// Raise an engine error as `NativeError(ErrorInfo)`.

@@ -236,12 +236,12 @@ fn provider_list() -> Vec<&'static str> {
 /// `None` too, the facade decides).
 #[pyfunction]
 fn supported_openai_params(model: &str, provider: &str) -> Option<Vec<&'static str>> {
-    llmrelay_providers::provider::lookup(provider)?.supported_openai_params(model)
+    llmrelay_providers::registry::lookup(provider)?.supported_openai_params(model)
 }
 
 #[pyfunction]
 fn implemented_providers() -> Vec<&'static str> {
-    llmrelay_providers::provider::implemented()
+    llmrelay_providers::registry::implemented()
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

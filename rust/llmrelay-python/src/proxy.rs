@@ -15,10 +15,10 @@ use pythonize::{depythonize, pythonize};
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 
-use llmrelay_core::{Error, ErrorKind};
+use llmrelay_core::{CallKind, Error, ErrorKind};
 use llmrelay_proxy::auth::Principal;
 use llmrelay_proxy::cli::{CliOptions, USAGE};
-use llmrelay_proxy::hooks::{CallType, Hooks, LogEvent, PreCall};
+use llmrelay_proxy::hooks::{Hooks, LogEvent, PreCall};
 use llmrelay_proxy::{Proxy, init_logging};
 
 use crate::runtime;
@@ -52,7 +52,7 @@ struct PythonHooks {
 }
 
 fn epoch(time: SystemTime) -> f64 {
-    llmrelay_providers::engine::epoch_seconds(time)
+    llmrelay_core::clock::epoch_seconds(time)
 }
 
 fn principal_json(principal: &Principal) -> Value {
@@ -62,7 +62,12 @@ fn principal_json(principal: &Principal) -> Value {
         "user_id": principal.user_id,
         "team_id": principal.team_id,
         "key_alias": principal.key_alias,
-        "user_role": if principal.is_admin { "proxy_admin" } else { "internal_user" },
+        "user_role": principal.role.clone().unwrap_or_else(|| {
+            if principal.is_admin { "proxy_admin" } else { "internal_user" }.to_owned()
+        }),
+        "team_alias": principal.team_alias,
+        "org_id": principal.org_id,
+        "end_user_id": principal.end_user_id,
     })
 }
 
@@ -143,7 +148,7 @@ impl PythonHooks {
 
     fn event_json(event: &LogEvent) -> Value {
         json!({
-            "call_type": event.call_type.as_str(),
+            "call_type": event.kind.hook_call_type(),
             "call_id": event.call_id,
             "model_group": event.model_group,
             "request": Value::Object((*event.request).clone()),
@@ -159,6 +164,7 @@ impl PythonHooks {
             "user_api_key_dict": principal_json(&event.principal),
             "model_id": event.model_id,
             "api_base": event.api_base,
+            "standard_logging_object": event.standard_logging_object,
         })
     }
 }
@@ -166,13 +172,13 @@ impl PythonHooks {
 impl Hooks for PythonHooks {
     fn pre_call(
         &self,
-        call_type: CallType,
+        kind: CallKind,
         principal: &Principal,
         data: Map<String, Value>,
     ) -> BoxFuture<'static, Result<PreCall, Error>> {
         let reply = self.call(
             "pre_call",
-            json!({"call_type": call_type.as_str(), "data": Value::Object(data), "user_api_key_dict": principal_json(principal)}),
+            json!({"call_type": kind.hook_call_type(), "data": Value::Object(data), "user_api_key_dict": principal_json(principal)}),
         );
         Box::pin(async move {
             let reply = reply.await?;
@@ -191,14 +197,14 @@ impl Hooks for PythonHooks {
 
     fn post_call_success(
         &self,
-        call_type: CallType,
+        kind: CallKind,
         principal: &Principal,
         data: Arc<Map<String, Value>>,
         response: Value,
     ) -> BoxFuture<'static, Result<Option<Value>, Error>> {
         let reply = self.call(
             "post_call_success",
-            json!({"call_type": call_type.as_str(), "data": Value::Object((*data).clone()), "response": response, "user_api_key_dict": principal_json(principal)}),
+            json!({"call_type": kind.hook_call_type(), "data": Value::Object((*data).clone()), "response": response, "user_api_key_dict": principal_json(principal)}),
         );
         Box::pin(async move {
             let reply = reply.await?;
@@ -208,14 +214,14 @@ impl Hooks for PythonHooks {
 
     fn post_call_failure(
         &self,
-        call_type: CallType,
+        kind: CallKind,
         principal: &Principal,
         data: Arc<Map<String, Value>>,
         error: Error,
     ) -> BoxFuture<'static, ()> {
         let reply = self.call(
             "post_call_failure",
-            json!({"call_type": call_type.as_str(), "data": Value::Object((*data).clone()), "error": error_json(&error), "user_api_key_dict": principal_json(principal)}),
+            json!({"call_type": kind.hook_call_type(), "data": Value::Object((*data).clone()), "error": error_json(&error), "user_api_key_dict": principal_json(principal)}),
         );
         Box::pin(async move {
             if let Err(error) = reply.await {

@@ -10,9 +10,8 @@ use serde_json::{Map, Value};
 use llmrelay_core::Error;
 use llmrelay_router::Router;
 
-use crate::{
-    chat_outcome_to_py, params_from_py, runtime, text_outcome_to_py, to_py_err, whole_to_py,
-};
+use crate::calls::{Dispatcher, call_sync, kind_named, parse_call};
+use crate::{params_from_py, runtime, to_py_err};
 
 /// A router over deployments (LiteLLM's `Router`), built from a config dict.
 #[pyclass(name = "Router", frozen, module = "llmrelay._native")]
@@ -46,35 +45,18 @@ impl PyRouter {
         inner.map(|inner| Self { inner }).map_err(|e| to_py_err(&e))
     }
 
-    /// Chat completion through the router: `(response, hidden_params)` or a `Stream`.
-    fn completion(&self, py: Python<'_>, params: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
-        let params = params_from_py(params)?;
-        let router = self.inner.clone();
-        let outcome = py.detach(|| runtime().block_on(router.completion(params)));
-        match outcome {
-            Ok(outcome) => chat_outcome_to_py(py, outcome),
-            Err(error) => Err(to_py_err(&error)),
-        }
-    }
-
-    fn text_completion(&self, py: Python<'_>, params: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
-        let params = params_from_py(params)?;
-        let router = self.inner.clone();
-        let outcome = py.detach(|| runtime().block_on(router.text_completion(params)));
-        match outcome {
-            Ok(outcome) => text_outcome_to_py(py, outcome),
-            Err(error) => Err(to_py_err(&error)),
-        }
-    }
-
-    fn embedding(&self, py: Python<'_>, params: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
-        let params = params_from_py(params)?;
-        let router = self.inner.clone();
-        let result = py.detach(|| runtime().block_on(router.embedding(params)));
-        match result {
-            Ok(result) => whole_to_py(py, &result.response, &result.hidden),
-            Err(error) => Err(to_py_err(&error)),
-        }
+    /// A call of `kind` (a LiteLLM function name) through the router: `(response,
+    /// hidden_params)` or a `Stream`.
+    #[pyo3(signature = (kind, params, log=false))]
+    fn call(
+        &self,
+        py: Python<'_>,
+        kind: &str,
+        params: &Bound<'_, PyDict>,
+        log: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let call = parse_call(kind_named(kind)?, params, log, false)?;
+        call_sync(py, call, Dispatcher::Router(self.inner.clone()))
     }
 
     /// Deployments as `{"model_name", "litellm_params", "model_info"}` dicts.
@@ -106,7 +88,7 @@ impl PyRouter {
         let params: Map<String, Value> = params_from_py(params)?;
         let chosen = self
             .inner
-            .get_available_deployment(model, &params)
+            .get_available_deployment(model, params)
             .map_err(|e| to_py_err(&e))?;
         to_py(py, &chosen)
     }

@@ -37,6 +37,7 @@ fn params() -> Map<String, Value> {
 #[divan::bench(args = ["simple-shuffle", "least-busy", "usage-based-routing-v2", "latency-based-routing", "cost-based-routing"])]
 fn decision_among_100(bencher: divan::Bencher, strategy: &str) {
     let router = router(strategy);
-    let params = params();
-    bencher.bench(|| router.route(divan::black_box("gpt-4o"), &params).unwrap());
+    let (request, _) =
+        llmrelay_providers::engine::parse(llmrelay_core::CallKind::Chat, params()).unwrap();
+    bencher.bench(|| router.route(divan::black_box("gpt-4o"), &request).unwrap());
 }

@@ -1,10 +1,11 @@
 //! Deployments: one `model_list` entry made ready for routing (resolved secrets, routing
 //! fields read once, a stable id) and its live state (usage, cooldown, latency, health).
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -12,6 +13,8 @@ use sha2::{Digest, Sha256};
 
 use llmrelay_core::{Error, Result};
 use llmrelay_core::{catalog, detect};
+
+use llmrelay_providers::options::{self, CallOptions};
 
 use crate::config::{AllowedFailsPolicy, DeploymentConfig};
 
@@ -46,13 +49,7 @@ const SECRET_PARAMS: &[&str] = &[
     "client_secret",
 ];
 
-/// Milliseconds since the Unix epoch (shared with other instances through Redis).
-#[must_use]
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
+pub use llmrelay_core::clock::now_ms;
 
 /// The current minute window (rpm/tpm counters reset at each).
 #[must_use]
@@ -73,6 +70,12 @@ pub struct Deployment {
     pub model_info: Map<String, Value>,
     /// The parameters merged into every call (routing-only keys removed).
     pub call_params: Map<String, Value>,
+    /// `call_params` as call options (credentials, base, timeouts, mock_response, …), split
+    /// once.
+    pub options: CallOptions,
+    /// `call_params` that go into the request body (`temperature`, `max_tokens`, …) under the
+    /// caller's.
+    pub body_defaults: Map<String, Value>,
     /// `litellm_params.model`.
     pub model: String,
     pub rpm: Option<u64>,
@@ -177,12 +180,24 @@ impl Deployment {
         for key in ROUTING_ONLY_PARAMS {
             call_params.remove(*key);
         }
+        let (body_defaults, options) = {
+            let mut params = call_params.clone();
+            params.remove("model");
+            params.retain(|_, value| !value.is_null());
+            options::split(params).map_err(|e| {
+                let name = format!("{path}.litellm_params");
+                Error::bad_request(format!("Invalid router config: {name}: {}", e.message()))
+                    .with_param(name)
+            })?
+        };
         Ok(Self {
             id,
             model_name: config.model_name.clone(),
             litellm_params,
             model_info,
             call_params,
+            options,
+            body_defaults,
             model,
             rpm,
             tpm,
@@ -196,6 +211,25 @@ impl Deployment {
             cooldown_time,
             state: DeploymentState::default(),
         })
+    }
+
+    /// The body parameters of an attempt: `base` (the Router's defaults) under the
+    /// deployment's own.
+    #[must_use]
+    pub fn body_defaults_over<'a>(
+        &'a self,
+        base: &Map<String, Value>,
+    ) -> Cow<'a, Map<String, Value>> {
+        if base.is_empty() {
+            return Cow::Borrowed(&self.body_defaults);
+        }
+        let mut merged = base.clone();
+        merged.extend(
+            self.body_defaults
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        Cow::Owned(merged)
     }
 
     /// Whether this deployment serves a pattern (`anthropic/*`, `*`).

@@ -8,7 +8,9 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::deployment::{HealthStatus, now_ms};
-use crate::router::{CallKind, Router};
+use llmrelay_core::CallKind;
+
+use crate::router::Router;
 
 /// Probes running at once.
 const CONCURRENCY: usize = 16;

@@ -23,21 +23,23 @@
 //! let params = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],
 //!                     "priority": 0, "fallbacks": ["gpt-4o-mini"]});
 //! let serde_json::Value::Object(params) = params else { unreachable!() };
-//! let outcome = router.completion(params).await?; // ChatOutcome::Whole or ::Stream
-//! # let _ = outcome; Ok(()) }
+//! let dispatched = router.call(llmrelay_core::CallKind::Chat, params).await?;
+//! // dispatched.outcome: the engine's Outcome; dispatched.route: group, deployment, retries
+//! # let _ = dispatched; Ok(()) }
 //! ```
 //!
 //! # API (what the proxy uses)
 //!
 //! - Build: [`RouterConfig::from_value`] (LiteLLM's `model_list` + `router_settings` JSON,
 //!   errors name the bad field path), [`Router::new`], [`Router::from_value`].
-//! - Calls: [`Router::completion`], [`Router::text_completion`], [`Router::embedding`] take
-//!   the engine's parameter map with `model` = the model group and return the engine's
-//!   outcomes ([`llmrelay_providers::engine::ChatOutcome`] …). Per request the router also
-//!   reads `fallbacks`, `context_window_fallbacks`, `content_policy_fallbacks`,
-//!   `num_retries`, `priority` and `max_queue_wait`; `metadata` passes through to the engine.
-//!   The response's hidden params carry `model_id` (the deployment) and the headers
-//!   `x-litellm-model-group`, `x-litellm-attempted-retries`, `x-litellm-attempted-fallbacks`.
+//! - Calls: the Router is a [`llmrelay_pipeline::Dispatch`]: the pipeline runs a typed call
+//!   through its layers and hands it to the Router, which tells the per-attempt layers about
+//!   every attempt. [`Router::call`] runs one without layers. Per request the Router reads
+//!   `fallbacks`, `context_window_fallbacks`, `content_policy_fallbacks`, `num_retries`,
+//!   `priority`, `max_queue_wait` and LiteLLM's `mock_testing_*fallbacks` (the call's
+//!   `CallOptions::router`). The answer's hidden params carry `model_id` (the deployment);
+//!   the [`llmrelay_pipeline::Route`] says which group answered after how many retries and
+//!   fallbacks.
 //! - Deployments: [`Router::get_model_list`], [`Router::get_model_names`],
 //!   [`Router::get_model_ids`], [`Router::get_model_info`], [`Router::deployment`],
 //!   [`Router::deployments`], [`Router::set_model_list`], [`Router::add_deployment`],
@@ -75,10 +77,15 @@
 //!
 //! No lock is held across an `.await`: state is atomics plus short std-mutex sections.
 
+mod booking;
+mod call;
 pub mod config;
 pub mod deployment;
 mod health;
+mod pick;
 pub mod queue;
+mod registry;
+mod request;
 mod router;
 pub mod shared;
 pub mod strategy;
@@ -86,4 +93,4 @@ pub mod strategy;
 pub use config::{RouterConfig, RoutingStrategy};
 pub use deployment::{Deployment, HealthStatus, Usage};
 pub use health::{EndpointHealth, HealthReport};
-pub use router::{CallKind, DEFAULT_PRIORITY, DeploymentStats, Router};
+pub use router::{DEFAULT_PRIORITY, DeploymentStats, Router};

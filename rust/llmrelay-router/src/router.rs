@@ -1,192 +1,23 @@
-//! The Router: resolve a model group, pick a deployment, call the engine, and own retries,
-//! fallbacks, cooldowns, usage accounting and backpressure.
+//! The Router: its deployments (indexed, replaceable at run time), background work (Redis
+//! sync, health checks) and state as data. Choosing a deployment is in `pick`, calls and
+//! fallbacks in `call`, what is kept per deployment in `booking`.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use llmrelay_core::types::EmbeddingResponse;
-use llmrelay_core::{Error, ErrorKind, Result, tokens};
-use llmrelay_providers::engine::{ChatOutcome, CompletionResult, HiddenParams, TextOutcome};
-use llmrelay_providers::{Engine, http};
+use llmrelay_core::{CallKind, Error, Result};
+use llmrelay_pipeline::{Call, Origin};
+use llmrelay_providers::engine::{Attempt, Engine};
+use llmrelay_providers::options::{self, CallOptions};
 
-use crate::config::{
-    DEFAULT_MAX_FALLBACKS, DEFAULT_NUM_RETRIES, FallbackList, RouterConfig, RoutingStrategy,
-};
-use crate::deployment::{Deployment, LatencySample, Usage, capture, minute_of, now_ms};
+use crate::config::{RouterConfig, RoutingStrategy};
+use crate::deployment::{Deployment, Usage, now_ms};
 use crate::queue::Queue;
-use crate::shared::{Shared, SharedWrite};
-use crate::strategy::{self, Decision, NoDeployment, RequestShape};
-
-/// Request keys the router consumes (never sent to the engine).
-const ROUTER_REQUEST_KEYS: &[&str] = &[
-    "fallbacks",
-    "context_window_fallbacks",
-    "content_policy_fallbacks",
-    "num_retries",
-    "max_retries",
-    "priority",
-    "max_queue_wait",
-    "specific_deployment",
-    "model_list",
-];
-
-/// The kind of call, which picks the engine entry point and how a probe looks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallKind {
-    Chat,
-    Text,
-    Embedding,
-}
-
-impl CallKind {
-    const fn as_str(self) -> &'static str {
-        match self {
-            Self::Chat => "completion",
-            Self::Text => "text_completion",
-            Self::Embedding => "embedding",
-        }
-    }
-}
-
-/// What the engine returned, for any call kind.
-pub(crate) enum Outcome {
-    Chat(ChatOutcome),
-    Text(TextOutcome),
-    Embedding(CompletionResult<EmbeddingResponse>),
-}
-
-/// The deployments of a router, indexed for lookups. Replaced whole on `set_model_list`.
-#[derive(Debug, Default)]
-pub(crate) struct Registry {
-    pub(crate) all: Vec<Arc<Deployment>>,
-    groups: HashMap<String, Vec<Arc<Deployment>>>,
-    /// Wildcard groups, most specific (longest fixed part) first.
-    patterns: Vec<(String, Vec<Arc<Deployment>>)>,
-    by_id: HashMap<String, Arc<Deployment>>,
-}
-
-impl Registry {
-    fn build(deployments: Vec<Arc<Deployment>>) -> Self {
-        let mut groups: HashMap<String, Vec<Arc<Deployment>>> = HashMap::new();
-        let mut by_id = HashMap::new();
-        for deployment in &deployments {
-            groups
-                .entry(deployment.model_name.clone())
-                .or_default()
-                .push(Arc::clone(deployment));
-            by_id.insert(deployment.id.clone(), Arc::clone(deployment));
-        }
-        let mut patterns: Vec<(String, Vec<Arc<Deployment>>)> = groups
-            .iter()
-            .filter(|(name, _)| name.contains('*'))
-            .map(|(name, list)| (name.clone(), list.clone()))
-            .collect();
-        patterns.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
-        Self {
-            all: deployments,
-            groups,
-            patterns,
-            by_id,
-        }
-    }
-
-    /// The deployments serving `model`: its exact group, else the most specific wildcard.
-    pub(crate) fn resolve(&self, model: &str) -> Option<&[Arc<Deployment>]> {
-        if let Some(list) = self.groups.get(model) {
-            return Some(list);
-        }
-        self.patterns
-            .iter()
-            .find(|(pattern, _)| capture(pattern, model).is_some())
-            .map(|(_, list)| list.as_slice())
-    }
-}
-
-/// Per-request router options taken out of the call's parameters.
-#[derive(Debug, Clone, Default)]
-struct RequestOptions {
-    model: String,
-    fallbacks: Option<FallbackList>,
-    context_window_fallbacks: Option<FallbackList>,
-    content_policy_fallbacks: Option<FallbackList>,
-    num_retries: Option<u32>,
-    priority: Option<i64>,
-    max_queue_wait: Option<f64>,
-}
-
-fn fallback_list(value: Value, name: &str) -> Result<Option<FallbackList>> {
-    match value {
-        Value::Null => Ok(None),
-        // Per-request fallbacks may be a plain list of group names (LiteLLM accepts both).
-        Value::Array(items) if items.iter().all(Value::is_string) => Ok(Some(vec![
-            std::iter::once((
-                "*".to_owned(),
-                items
-                    .into_iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect(),
-            ))
-            .collect(),
-        ])),
-        other => serde_json::from_value(other).map(Some).map_err(|e| {
-            Error::bad_request(format!(
-                "{name} must be a list of {{\"model group\": [\"fallback\", ...]}}: {e}"
-            ))
-            .with_param(name)
-        }),
-    }
-}
-
-fn number(value: &Value, name: &str) -> Result<Option<f64>> {
-    match value {
-        Value::Null => Ok(None),
-        Value::Number(n) => n
-            .as_f64()
-            .filter(|f| f.is_finite())
-            .map(Some)
-            .ok_or_else(|| Error::bad_request(format!("{name} must be a number")).with_param(name)),
-        _ => Err(Error::bad_request(format!("{name} must be a number")).with_param(name)),
-    }
-}
-
-impl RequestOptions {
-    fn take(params: &mut Map<String, Value>) -> Result<Self> {
-        let model = match params.get("model") {
-            Some(Value::String(model)) if !model.is_empty() => model.clone(),
-            _ => return Err(Error::bad_request("model is required").with_param("model")),
-        };
-        let mut options = Self {
-            model,
-            ..Self::default()
-        };
-        for key in ROUTER_REQUEST_KEYS {
-            let Some(value) = params.remove(*key) else {
-                continue;
-            };
-            match *key {
-                "fallbacks" => options.fallbacks = fallback_list(value, key)?,
-                "context_window_fallbacks" => {
-                    options.context_window_fallbacks = fallback_list(value, key)?;
-                }
-                "content_policy_fallbacks" => {
-                    options.content_policy_fallbacks = fallback_list(value, key)?;
-                }
-                "num_retries" | "max_retries" => {
-                    options.num_retries = number(&value, key)?
-                        .map(|n| if n <= 0.0 { 0 } else { n.min(100.0) as u32 });
-                }
-                "priority" => options.priority = number(&value, key)?.map(|p| p as i64),
-                "max_queue_wait" => options.max_queue_wait = number(&value, key)?,
-                _ => {}
-            }
-        }
-        Ok(options)
-    }
-}
+use crate::registry::Registry;
+use crate::shared::Shared;
 
 /// Per-deployment data for the proxy's `/health` and dashboards.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -207,11 +38,19 @@ pub struct DeploymentStats {
     pub health: Option<crate::deployment::HealthStatus>,
 }
 
+/// `default_litellm_params`, split once into call options and body parameters.
+#[derive(Debug, Default)]
+pub(crate) struct Defaults {
+    pub(crate) options: CallOptions,
+    pub(crate) body: Map<String, Value>,
+}
+
 pub(crate) struct Inner {
     pub(crate) config: RouterConfig,
     registry: RwLock<Arc<Registry>>,
     pub(crate) shared: Option<Arc<Shared>>,
-    queue: Arc<Queue>,
+    pub(crate) queue: Arc<Queue>,
+    pub(crate) defaults: Defaults,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
@@ -295,12 +134,24 @@ impl Router {
             ));
         }
         let queue = Queue::new(config.max_queue_size.unwrap_or(1000));
+        let defaults = {
+            let mut params = config.default_litellm_params.clone();
+            params.remove("model");
+            let (body, options) = options::split(params).map_err(|e| {
+                Error::bad_request(format!(
+                    "Invalid router config: default_litellm_params: {}",
+                    e.message()
+                ))
+            })?;
+            Defaults { options, body }
+        };
         let router = Self {
             inner: Arc::new(Inner {
                 config,
                 registry: RwLock::new(Arc::new(Registry::build(deployments))),
                 shared,
                 queue,
+                defaults,
                 tasks: Mutex::new(Vec::new()),
             }),
         };
@@ -583,7 +434,7 @@ impl Router {
     }
 
     /// The group a requested name routes to (`model_group_alias` resolved).
-    fn group_for(&self, model: &str) -> String {
+    pub(crate) fn group_for(&self, model: &str) -> String {
         match self.inner.config.model_group_alias.get(model) {
             Some(target) => target.group().to_owned(),
             None => model.to_owned(),
@@ -606,859 +457,68 @@ impl Router {
         self.registry().resolve(&self.group_for(model)).is_some()
     }
 
-    /// Pick a deployment for `model` without calling it (`get_available_deployment`).
-    ///
-    /// # Errors
-    /// As a call would fail before reaching an upstream (unknown model, all cooling down …).
-    pub fn get_available_deployment(
-        &self,
-        model: &str,
-        params: &Map<String, Value>,
-    ) -> Result<Value> {
-        self.route(model, params)
-            .map(|deployment| deployment.to_json())
-    }
-
-    /// One routing decision for a chat request on `model` (alias and wildcards resolved),
-    /// without reserving capacity or calling: what the benchmark measures.
-    ///
-    /// # Errors
-    /// Unknown model, every deployment cooling down or at its limit, context window.
-    pub fn route(&self, model: &str, params: &Map<String, Value>) -> Result<Arc<Deployment>> {
-        let group = self.group_for(model);
-        let registry = self.registry();
-        let candidates = registry
-            .resolve(&group)
-            .ok_or_else(|| unknown_model(model))?;
-        let shape = self.shape(CallKind::Chat, params, candidates);
-        let decision = self.decision(now_ms());
-        match strategy::choose(candidates, &[], shape, &decision, &mut rand::rng()) {
-            Ok(deployment) => Ok(Arc::clone(deployment)),
-            Err(reason) => Err(self.no_deployment_error(model, reason, candidates)),
-        }
-    }
-
-    fn decision(&self, now: u64) -> Decision<'_> {
-        let config = &self.inner.config;
-        Decision {
-            strategy: config.routing_strategy,
-            args: &config.routing_strategy_args,
-            pre_call_checks: config.enable_pre_call_checks,
-            health_routing: config.enable_health_check_routing,
-            now_ms: now,
-        }
-    }
-
-    /// Input tokens are counted only when something needs them (a tpm limit or pre-call checks).
-    fn shape(
-        &self,
-        kind: CallKind,
-        params: &Map<String, Value>,
-        candidates: &[Arc<Deployment>],
-    ) -> RequestShape {
-        let stream = params
-            .get("stream")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let needed =
-            self.inner.config.enable_pre_call_checks || candidates.iter().any(|d| d.tpm.is_some());
-        if !needed {
-            return RequestShape {
-                stream,
-                input_tokens: 0,
-            };
-        }
-        let model = candidates.first().map_or("gpt-4o", |d| d.model.as_str());
-        let input_tokens = match kind {
-            CallKind::Chat => {
-                params
-                    .get("messages")
-                    .and_then(Value::as_array)
-                    .map_or(0, |messages| {
-                        tokens::count_messages(
-                            model,
-                            messages,
-                            None,
-                            None,
-                            &tokens::CountOptions::default(),
-                        )
-                        .unwrap_or(0)
-                    })
-            }
-            CallKind::Text => text_tokens(model, params.get("prompt")),
-            CallKind::Embedding => text_tokens(model, params.get("input")),
-        };
-        RequestShape {
-            stream,
-            input_tokens: input_tokens as u64,
-        }
-    }
-
-    fn no_deployment_error(
-        &self,
-        model: &str,
-        reason: NoDeployment,
-        candidates: &[Arc<Deployment>],
-    ) -> Error {
-        let now = now_ms();
-        match reason {
-            NoDeployment::Empty => unknown_model(model),
-            NoDeployment::AllCoolingDown { earliest_ms, ids } => {
-                let wait = earliest_ms.saturating_sub(now) as f64 / 1000.0;
-                let cooldown = self.inner.config.cooldown_time().as_secs_f64();
-                Error::new(
-                    ErrorKind::RateLimit,
-                    format!(
-                        "No deployments available for selected model, Try again in {cooldown} seconds. \
-                         All deployments are in cooldown. Passed model={model}. pre-call-checks={}, cooldown_list={ids:?}",
-                        python_bool(self.inner.config.enable_pre_call_checks),
-                    ),
-                )
-                .with_model(model)
-                .with_retry_after(Some(wait.max(0.001)))
-                .with_headers(vec![("retry-after".to_owned(), format!("{}", wait.ceil().max(1.0)))])
-            }
-            NoDeployment::ContextWindow { input_tokens, largest } => Error::new(
-                ErrorKind::ContextWindowExceeded,
-                format!(
-                    "No deployment of model={model} has a context window large enough for this request: \
-                     {input_tokens} input tokens, the largest allows {}",
-                    largest.map_or_else(|| "unknown".to_owned(), |n| n.to_string())
-                ),
-            )
-            .with_model(model),
-            NoDeployment::AtLimit => {
-                let next_minute = (minute_of(now) + 1) * 60_000;
-                let wait = next_minute.saturating_sub(now) as f64 / 1000.0;
-                let limits: Vec<String> = candidates
-                    .iter()
-                    .map(|d| {
-                        let usage = d.state.usage(now);
-                        format!(
-                            "{}: rpm {}/{}, tpm {}/{}",
-                            d.id,
-                            usage.rpm,
-                            d.rpm.map_or_else(|| "-".to_owned(), |v| v.to_string()),
-                            usage.tpm,
-                            d.tpm.map_or_else(|| "-".to_owned(), |v| v.to_string())
-                        )
-                    })
-                    .collect();
-                Error::new(
-                    ErrorKind::RateLimit,
-                    format!(
-                        "No deployments available for selected model, Try again in {wait:.1} seconds. \
-                         Every deployment is at its rpm/tpm limit. Passed model={model}. Deployments={limits:?}"
-                    ),
-                )
-                .with_model(model)
-                .with_retry_after(Some(wait.ceil().max(1.0)))
-                .with_headers(vec![("retry-after".to_owned(), format!("{}", wait.ceil().max(1.0)))])
-            }
-        }
-    }
-
-    // -----------------------------------------------------------------------------------------
-    // Calls
-    // -----------------------------------------------------------------------------------------
-
-    /// Chat completion through the router (`completion` / `acompletion`): `params["model"]` is
-    /// the model group; also `fallbacks`, `num_retries`, `priority`, `metadata` per request.
-    ///
-    /// # Errors
-    /// The last failure after retries and fallbacks, classified.
-    pub async fn completion(&self, params: Map<String, Value>) -> Result<ChatOutcome> {
-        match self.call(CallKind::Chat, params).await? {
-            Outcome::Chat(outcome) => Ok(outcome),
-            _ => Err(Error::new(
-                ErrorKind::InternalServer,
-                "router: wrong outcome kind",
-            )),
-        }
-    }
-
-    /// Legacy completions through the router.
-    ///
-    /// # Errors
-    /// The last failure after retries and fallbacks, classified.
-    pub async fn text_completion(&self, params: Map<String, Value>) -> Result<TextOutcome> {
-        match self.call(CallKind::Text, params).await? {
-            Outcome::Text(outcome) => Ok(outcome),
-            _ => Err(Error::new(
-                ErrorKind::InternalServer,
-                "router: wrong outcome kind",
-            )),
-        }
-    }
-
-    /// Embeddings through the router.
-    ///
-    /// # Errors
-    /// The last failure after retries and fallbacks, classified.
-    pub async fn embedding(
-        &self,
-        params: Map<String, Value>,
-    ) -> Result<CompletionResult<EmbeddingResponse>> {
-        match self.call(CallKind::Embedding, params).await? {
-            Outcome::Embedding(result) => Ok(result),
-            _ => Err(Error::new(
-                ErrorKind::InternalServer,
-                "router: wrong outcome kind",
-            )),
-        }
-    }
-
-    async fn call(&self, kind: CallKind, mut params: Map<String, Value>) -> Result<Outcome> {
-        let options = RequestOptions::take(&mut params)?;
-        let requested = options.model.clone();
-        let first = self
-            .call_group(kind, &params, &requested, &options, 0)
-            .await;
-        let error = match first {
-            Ok(outcome) => return Ok(outcome),
-            Err(error) => error,
-        };
-        let fallbacks = self.fallbacks_for(&requested, &error, &options);
-        if fallbacks.is_empty() {
-            return Err(error);
-        }
-        let max = self
-            .inner
-            .config
-            .max_fallbacks
-            .unwrap_or(DEFAULT_MAX_FALLBACKS) as usize;
-        let mut last = error;
-        for (hop, group) in fallbacks.iter().take(max).enumerate() {
-            tracing::debug!(from = %requested, to = %group, "router: falling back");
-            let mut fallback_params = params.clone();
-            fallback_params.insert("model".to_owned(), Value::String(group.clone()));
-            match self
-                .call_group(kind, &fallback_params, group, &options, hop as u32 + 1)
-                .await
-            {
-                Ok(outcome) => return Ok(outcome),
-                Err(error) => last = error,
-            }
-        }
-        Err(last)
-    }
-
-    /// The fallback groups for a failure of `group`: the context-window or content-policy
-    /// list for those errors when one is configured for the group, else the generic one (the
-    /// request's, else the router's, else `"*"` / `default_fallbacks`).
-    fn fallbacks_for(&self, group: &str, error: &Error, options: &RequestOptions) -> Vec<String> {
-        let config = &self.inner.config;
-        let lookup = |list: &FallbackList| -> Option<Vec<String>> {
-            list.iter()
-                .find_map(|entry| entry.get(group).cloned())
-                .or_else(|| list.iter().find_map(|entry| entry.get("*").cloned()))
-        };
-        let specific = match error.kind() {
-            ErrorKind::ContextWindowExceeded => options
-                .context_window_fallbacks
-                .as_ref()
-                .and_then(&lookup)
-                .or_else(|| lookup(&config.context_window_fallbacks)),
-            ErrorKind::ContentPolicyViolation => options
-                .content_policy_fallbacks
-                .as_ref()
-                .and_then(&lookup)
-                .or_else(|| lookup(&config.content_policy_fallbacks)),
-            _ => None,
-        };
-        if let Some(list) = specific {
-            return list;
-        }
-        if let Some(list) = options.fallbacks.as_ref().and_then(&lookup) {
-            return list;
-        }
-        if let Some(list) = lookup(&config.fallbacks) {
-            return list;
-        }
-        config.default_fallbacks.clone()
-    }
-
-    /// Retries allowed for an error: the retry policy's count for its class when set, else
-    /// `num_retries` for retryable errors, else none.
-    fn retries_for(&self, group: &str, error: &Error, options: &RequestOptions) -> u32 {
-        let config = &self.inner.config;
-        let policy = config
-            .model_group_retry_policy
-            .get(group)
-            .and_then(|p| p.for_kind(error.kind()))
-            .or_else(|| {
-                config
-                    .retry_policy
-                    .as_ref()
-                    .and_then(|p| p.for_kind(error.kind()))
-            });
-        if let Some(count) = policy {
-            return count;
-        }
-        if should_retry(error) {
-            options
-                .num_retries
-                .or(config.num_retries)
-                .unwrap_or(DEFAULT_NUM_RETRIES)
-        } else {
-            0
-        }
-    }
-
-    /// Calls one model group with retries (another deployment of the group when there is
-    /// one).
-    async fn call_group(
-        &self,
-        kind: CallKind,
-        params: &Map<String, Value>,
-        requested: &str,
-        options: &RequestOptions,
-        fallbacks_so_far: u32,
-    ) -> Result<Outcome> {
-        let group = self.group_for(requested);
-        let mut tried: Vec<String> = Vec::new();
-        let mut attempt: u32 = 0;
-        loop {
-            let deployment = self
-                .pick(kind, params, requested, &group, &tried, options)
-                .await?;
-            if !tried.contains(&deployment.id) {
-                tried.push(deployment.id.clone());
-            }
-            let result = self
-                .call_deployment(
-                    kind,
-                    &deployment,
-                    params,
-                    requested,
-                    &group,
-                    attempt,
-                    fallbacks_so_far,
-                )
-                .await;
-            let error = match result {
-                Ok(outcome) => return Ok(outcome),
-                Err(error) => error,
-            };
-            let group_size = self.registry().resolve(&group).map_or(1, <[_]>::len);
-            self.record_failure(&deployment, &error, group_size).await;
-            let allowed = self.retries_for(&group, &error, options);
-            if attempt >= allowed {
-                let mut error = error;
-                error.set_num_retries(attempt);
-                return Err(error);
-            }
-            let registry = self.registry();
-            let now = now_ms();
-            let has_alternative = registry.resolve(&group).is_some_and(|list| {
-                list.iter()
-                    .any(|d| !tried.contains(&d.id) && d.state.cooldown_until(now).is_none())
-            });
-            let wait = self.retry_wait(&error, attempt, has_alternative);
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
-            attempt += 1;
-        }
-    }
-
-    /// LiteLLM retries at once when another healthy deployment can take the request; else it
-    /// backs off exponentially, honouring the upstream's Retry-After, never below
-    /// `retry_after`.
-    fn retry_wait(&self, error: &Error, attempt: u32, has_alternative: bool) -> Duration {
-        let minimum = Duration::from_secs_f64(self.inner.config.retry_after);
-        if has_alternative {
-            return minimum;
-        }
-        http::backoff(attempt, error.retry_after()).max(minimum)
-    }
-
-    /// Choose a deployment and reserve its request, waiting for a cooldown to end (bounded)
-    /// or, when every deployment is at its rpm/tpm limit, in the priority queue.
-    async fn pick(
-        &self,
-        kind: CallKind,
-        params: &Map<String, Value>,
-        requested: &str,
-        group: &str,
-        tried: &[String],
-        options: &RequestOptions,
-    ) -> Result<Arc<Deployment>> {
-        let config = &self.inner.config;
-        let started = Instant::now();
-        let cooldown_bound = Duration::from_secs_f64(
-            config
-                .max_cooldown_wait
-                .unwrap_or_else(|| config.cooldown_time().as_secs_f64().min(10.0)),
-        );
-        let queue_bound = Duration::from_secs_f64(
-            options
-                .max_queue_wait
-                .or(config.max_queue_wait)
-                .unwrap_or(10.0)
-                .max(0.0),
-        );
-        let mut ticket: Option<crate::queue::Ticket> = None;
-        let mut shape: Option<RequestShape> = None;
-        loop {
-            let registry = self.registry();
-            let candidates = registry
-                .resolve(group)
-                .ok_or_else(|| unknown_model(requested))?;
-            let shape = *shape.get_or_insert_with(|| self.shape(kind, params, candidates));
-            let now = now_ms();
-            let decision = self.decision(now);
-            if ticket.as_ref().is_some_and(|t| !t.is_head()) {
-                // Someone earlier or more urgent is first in line.
-                if started.elapsed() >= queue_bound {
-                    return Err(self.no_deployment_error(
-                        requested,
-                        NoDeployment::AtLimit,
-                        candidates,
-                    ));
-                }
-                self.inner.queue.changed(Duration::from_millis(50)).await;
-                continue;
-            }
-            let chosen = strategy::choose(candidates, tried, shape, &decision, &mut rand::rng())
-                .map(Arc::clone);
-            match chosen {
-                Ok(deployment) => {
-                    if self.reserve(&deployment, now).await {
-                        return Ok(deployment);
-                    }
-                    // Lost a race for the last request of the minute: choose again.
-                }
-                Err(NoDeployment::AllCoolingDown { earliest_ms, ids }) => {
-                    let wait = Duration::from_millis(earliest_ms.saturating_sub(now));
-                    // A little slack: a cooldown as long as the bound itself, set a moment
-                    // ago, still counts as within it.
-                    if started.elapsed() + wait > cooldown_bound + Duration::from_millis(50) {
-                        return Err(self.no_deployment_error(
-                            requested,
-                            NoDeployment::AllCoolingDown { earliest_ms, ids },
-                            candidates,
-                        ));
-                    }
-                    tracing::debug!(model = %requested, wait_ms = wait.as_millis() as u64,
-                        "router: every deployment is cooling down; waiting for the first to return");
-                    tokio::time::sleep(wait + Duration::from_millis(1)).await;
-                }
-                Err(NoDeployment::AtLimit) => {
-                    if queue_bound.is_zero() || started.elapsed() >= queue_bound {
-                        return Err(self.no_deployment_error(
-                            requested,
-                            NoDeployment::AtLimit,
-                            candidates,
-                        ));
-                    }
-                    if ticket.is_none() {
-                        let priority = options
-                            .priority
-                            .or(config.default_priority)
-                            .unwrap_or(DEFAULT_PRIORITY);
-                        match self.inner.queue.join(group, priority) {
-                            Some(joined) => ticket = Some(joined),
-                            None => {
-                                let mut error = self.no_deployment_error(
-                                    requested,
-                                    NoDeployment::AtLimit,
-                                    candidates,
-                                );
-                                error = Error::new(
-                                    ErrorKind::RateLimit,
-                                    format!(
-                                        "{} The router's request queue is full.",
-                                        error.message()
-                                    ),
-                                )
-                                .with_model(requested)
-                                .with_retry_after(error.inner().retry_after)
-                                .with_headers(error.inner().headers.clone());
-                                return Err(error);
-                            }
-                        }
-                        // Re-check at once as head of the line.
-                        continue;
-                    }
-                    let left = queue_bound.saturating_sub(started.elapsed());
-                    self.inner
-                        .queue
-                        .changed(left.min(Duration::from_millis(50)))
-                        .await;
-                }
-                Err(reason) => return Err(self.no_deployment_error(requested, reason, candidates)),
-            }
-        }
-    }
-
-    /// Count one request against the deployment's rpm (atomically across instances when
-    /// Redis is up); `false` when the limit was reached meanwhile.
-    async fn reserve(&self, deployment: &Deployment, now: u64) -> bool {
-        if let (Some(shared), Some(limit)) = (&self.inner.shared, deployment.rpm) {
-            match shared.reserve_request(deployment, limit, now).await {
-                Some(true) => {
-                    deployment.state.try_reserve_request(None, now);
-                    return true;
-                }
-                Some(false) => return false,
-                None => {}
-            }
-        } else if let Some(shared) = &self.inner.shared {
-            shared.push(SharedWrite::Request {
-                id: deployment.id.clone(),
-                minute: minute_of(now),
-            });
-        }
-        deployment.state.try_reserve_request(deployment.rpm, now)
-    }
-
-    /// The engine parameters for one deployment: `default_litellm_params` < deployment
-    /// params < request params; the router owns retries, so the engine makes none.
-    fn engine_params(
-        &self,
-        deployment: &Deployment,
-        params: &Map<String, Value>,
-        requested: &str,
-    ) -> Map<String, Value> {
-        let config = &self.inner.config;
-        let mut call = config.default_litellm_params.clone();
-        for (key, value) in &deployment.call_params {
-            if !value.is_null() {
-                call.insert(key.clone(), value.clone());
-            }
-        }
-        for (key, value) in params {
-            call.insert(key.clone(), value.clone());
-        }
-        call.insert(
-            "model".to_owned(),
-            Value::String(deployment.upstream_model(requested)),
-        );
-        call.remove("max_retries");
-        call.insert("num_retries".to_owned(), Value::from(0));
-        call.insert("model_id".to_owned(), Value::String(deployment.id.clone()));
-        let stream = call.get("stream").and_then(Value::as_bool).unwrap_or(false);
-        if !call.contains_key("timeout") && !call.contains_key("request_timeout") {
-            if let Some(timeout) = config.timeout {
-                call.insert("timeout".to_owned(), Value::from(timeout));
-            }
-        }
-        if stream && !call.contains_key("stream_timeout") {
-            if let Some(timeout) = config.stream_timeout {
-                call.insert("stream_timeout".to_owned(), Value::from(timeout));
-            }
-        }
-        call
-    }
-
-    #[expect(clippy::too_many_arguments, reason = "one call's context, kept flat")]
-    async fn call_deployment(
-        &self,
-        kind: CallKind,
-        deployment: &Arc<Deployment>,
-        params: &Map<String, Value>,
-        requested: &str,
-        group: &str,
-        attempt: u32,
-        fallbacks: u32,
-    ) -> Result<Outcome> {
-        let call = self.engine_params(deployment, params, requested);
-        let started = Instant::now();
-        let in_flight = InFlight::new(Arc::clone(deployment));
-        let result = match kind {
-            CallKind::Chat => Engine.completion(call).await.map(Outcome::Chat),
-            CallKind::Text => Engine.text_completion(call).await.map(Outcome::Text),
-            CallKind::Embedding => Engine.embedding(call).await.map(Outcome::Embedding),
-        };
-        let elapsed = started.elapsed().as_secs_f64();
-        let mut outcome = result?;
-        let now = now_ms();
-        let _ = deployment.state.record_outcome(true, now);
-        let headers = |hidden: &mut HiddenParams| {
-            hidden.model_id = Some(deployment.id.clone());
-            hidden.num_retries = attempt;
-            hidden
-                .headers
-                .push(("x-litellm-model-group".to_owned(), group.to_owned()));
-            hidden.headers.push((
-                "x-litellm-attempted-retries".to_owned(),
-                attempt.to_string(),
-            ));
-            hidden.headers.push((
-                "x-litellm-attempted-fallbacks".to_owned(),
-                fallbacks.to_string(),
-            ));
-            if let Some(limit) = deployment.rpm {
-                let used = deployment.state.usage(now).rpm;
-                hidden
-                    .headers
-                    .push(("x-ratelimit-limit-requests".to_owned(), limit.to_string()));
-                hidden.headers.push((
-                    "x-ratelimit-remaining-requests".to_owned(),
-                    limit.saturating_sub(used).to_string(),
-                ));
-            }
-        };
-        match &mut outcome {
-            Outcome::Chat(ChatOutcome::Whole(result)) => {
-                headers(&mut result.hidden);
-                let usage = result.response.usage.as_ref();
-                self.book(
-                    deployment,
-                    elapsed,
-                    None,
-                    usage.map(|u| (u.total_tokens, u.completion_tokens)),
-                );
-            }
-            Outcome::Text(TextOutcome::Whole(result)) => {
-                headers(&mut result.hidden);
-                let usage = result.response.usage.as_ref();
-                self.book(
-                    deployment,
-                    elapsed,
-                    None,
-                    usage.map(|u| (u.total_tokens, u.completion_tokens)),
-                );
-            }
-            Outcome::Embedding(result) => {
-                headers(&mut result.hidden);
-                let usage = result.response.usage.as_ref();
-                self.book(
-                    deployment,
-                    elapsed,
-                    None,
-                    usage.map(|u| (u.total_tokens, 0)),
-                );
-            }
-            Outcome::Chat(ChatOutcome::Stream(stream)) => {
-                headers(&mut stream.hidden);
-                // The engine returns a stream once its first chunk arrived: this is the time
-                // to first token. Tokens and the in-flight count settle when it ends.
-                let router = self.clone();
-                let deployment = Arc::clone(deployment);
-                let in_flight = in_flight.keep();
-                stream.stream.on_finish(move |summary| {
-                    let usage = summary
-                        .usage
-                        .as_ref()
-                        .map(|u| (u.total_tokens, u.completion_tokens));
-                    let total = started.elapsed().as_secs_f64();
-                    router.book(&deployment, total, Some(elapsed), usage);
-                    drop(in_flight);
-                });
-                return Ok(outcome);
-            }
-            Outcome::Text(TextOutcome::Stream(stream)) => {
-                headers(&mut stream.hidden);
-                let router = self.clone();
-                let deployment = Arc::clone(deployment);
-                let in_flight = in_flight.keep();
-                stream.stream.on_finish(move |summary| {
-                    let usage = summary
-                        .usage
-                        .as_ref()
-                        .map(|u| (u.total_tokens, u.completion_tokens));
-                    let total = started.elapsed().as_secs_f64();
-                    router.book(&deployment, total, Some(elapsed), usage);
-                    drop(in_flight);
-                });
-                return Ok(outcome);
-            }
-        }
-        drop(in_flight);
-        Ok(outcome)
-    }
-
-    /// Record a success: tokens for tpm and a latency sample (seconds per output token when
-    /// known, as LiteLLM's lowest-latency strategy ranks them).
-    fn book(
-        &self,
-        deployment: &Deployment,
-        seconds: f64,
-        ttft: Option<f64>,
-        usage: Option<(u64, u64)>,
-    ) {
-        let now = now_ms();
-        let (total_tokens, completion_tokens) = usage.unwrap_or((0, 0));
-        if total_tokens > 0 {
-            deployment.state.add_tokens(total_tokens, now);
-        }
-        let latency = if completion_tokens > 0 {
-            seconds / completion_tokens as f64
-        } else {
-            seconds
-        };
-        let args = &self.inner.config.routing_strategy_args;
-        let ttl_ms = (args.ttl * 1000.0) as u64;
-        let sample = LatencySample {
-            at_ms: now,
-            latency,
-            ttft,
-        };
-        deployment
-            .state
-            .add_latency(sample, args.max_latency_list_size, ttl_ms);
-        if let Some(shared) = &self.inner.shared {
-            if total_tokens > 0 {
-                shared.push(SharedWrite::Tokens {
-                    id: deployment.id.clone(),
-                    minute: minute_of(now),
-                    tokens: total_tokens,
-                });
-            }
-            if self.inner.config.routing_strategy == RoutingStrategy::LatencyBased {
-                shared.push(SharedWrite::Latency {
-                    id: deployment.id.clone(),
-                    sample,
-                    max: args.max_latency_list_size,
-                    ttl_ms,
-                });
-            }
-        }
-    }
-
-    /// A failed call: count it and cool the deployment down when LiteLLM's rules say so.
-    async fn record_failure(&self, deployment: &Deployment, error: &Error, group_size: usize) {
-        let now = now_ms();
-        let (successes, failures) = deployment.state.record_outcome(false, now);
-        let Some(duration) = self
-            .cooldown_for(deployment, error, group_size, successes, failures)
-            .await
-        else {
-            return;
-        };
-        let until = now + u64::try_from(duration.as_millis()).unwrap_or(u64::MAX / 4);
-        tracing::info!(id = %deployment.id, model = %deployment.model, seconds = duration.as_secs_f64(),
-            error = %error, "router: deployment cooling down");
-        deployment.state.cool_down_until(until);
-        if let Some(shared) = &self.inner.shared {
-            shared.push(SharedWrite::Cooldown {
-                id: deployment.id.clone(),
-                until_ms: until,
-            });
-        }
-    }
-
-    /// LiteLLM's cooldown decision (`router_utils/cooldown_handlers.py`).
-    async fn cooldown_for(
-        &self,
-        deployment: &Deployment,
-        error: &Error,
-        group_size: usize,
-        successes: u64,
-        failures: u64,
-    ) -> Option<Duration> {
-        let config = &self.inner.config;
-        if config.disable_cooldowns {
-            return None;
-        }
-        let kind = error.kind();
-        let status = error.status_code();
-        let required = kind != ErrorKind::ApiConnection
-            && match status {
-                429 | 401 | 402 | 404 | 408 => true,
-                400..=499 => false,
-                _ => true,
-            };
-        let deployment_policy = deployment
-            .allowed_fails_policy
-            .as_ref()
-            .and_then(|p| p.for_kind(kind));
-        if !required && deployment_policy.is_none() {
-            return None;
-        }
-        let duration = deployment
-            .cooldown_time
-            .unwrap_or_else(|| config.cooldown_time());
-        if duration.is_zero() {
-            return None;
-        }
-        let single = group_size <= 1;
-        if deployment.allowed_fails_policy.is_some() || deployment.allowed_fails.is_some() {
-            if deployment_policy.is_none() && deployment.allowed_fails.is_some() && single {
-                return None;
-            }
-            let (allowed, suffix) = match deployment_policy {
-                Some((allowed, suffix)) => (allowed, suffix),
-                None => match deployment.allowed_fails {
-                    Some(allowed) => (allowed, "generic"),
-                    None => return None,
-                },
-            };
-            let count = self.count_fail(deployment, suffix, duration).await;
-            return (count > u64::from(allowed)).then_some(duration);
-        }
-        if config.allowed_fails_policy.is_none() && config.allowed_fails.is_none() {
-            let total = successes + failures;
-            let failure_rate = if total > 0 {
-                failures as f64 / total as f64
-            } else {
-                0.0
-            };
-            let cool = (status == 429 && !single)
-                || (failure_rate >= 1.0 && total >= 1000)
-                || (failure_rate > 0.5 && total >= 5 && !single)
-                || !should_retry_status(status);
-            return cool.then_some(duration);
-        }
-        let from_policy = config
-            .allowed_fails_policy
-            .as_ref()
-            .and_then(|p| p.for_kind(kind));
-        let allowed = from_policy
-            .map(|(n, _)| n)
-            .or(config.allowed_fails)
-            .unwrap_or(3);
-        let count = self.count_fail(deployment, "", duration).await;
-        (count > u64::from(allowed)).then_some(duration)
-    }
-
-    async fn count_fail(&self, deployment: &Deployment, suffix: &str, ttl: Duration) -> u64 {
-        let now = now_ms();
-        let local = deployment.state.increment_fails(suffix, ttl, now);
-        if let Some(shared) = &self.inner.shared {
-            if let Some(count) = shared.increment_fails(&deployment.id, suffix, ttl).await {
-                return count;
-            }
-        }
-        local
-    }
-
-    /// Run an already-built call against one deployment, outside routing (health probes).
+    /// Run a minimal call of `kind` against one deployment, outside routing (health probes).
     pub(crate) async fn probe(
         &self,
         deployment: &Deployment,
         kind: CallKind,
-        params: Map<String, Value>,
+        mut params: Map<String, Value>,
     ) -> Result<()> {
-        let mut call = self.engine_params(deployment, &params, &deployment.model_name);
-        if deployment.is_wildcard() {
-            call.insert(
-                "model".to_owned(),
-                Value::String(deployment.model.replace('*', "")),
-            );
-        }
-        match kind {
-            CallKind::Chat => Engine.completion(call).await.map(|_| ()),
-            CallKind::Text => Engine.text_completion(call).await.map(|_| ()),
-            CallKind::Embedding => Engine.embedding(call).await.map(|_| ()),
-        }
+        let model = if deployment.is_wildcard() {
+            deployment.model.replace('*', "")
+        } else {
+            deployment.model.clone()
+        };
+        params.insert("model".to_owned(), Value::String(model.clone()));
+        let call = Call::parse(kind, params, Origin::Sdk)?;
+        let options = self.attempt_options(deployment, &call.options, false);
+        let body_defaults = deployment.body_defaults_over(&self.inner.defaults.body);
+        let attempt = Attempt {
+            request: &call.request,
+            model: &model,
+            options: &options,
+            images: &call.images,
+            body_defaults: Some(&body_defaults),
+        };
+        Engine.attempt(&attempt).await.map(|_| ())
     }
 
-    /// The call kind's name (for logs).
-    #[must_use]
-    pub const fn call_name(kind: CallKind) -> &'static str {
-        kind.as_str()
+    /// One routing decision without a call (benchmarks, `get_available_deployment`) for a
+    /// chat request given as JSON.
+    ///
+    /// # Errors
+    /// A malformed request, an unknown model, every deployment cooling down or at its limit.
+    pub fn route_params(&self, model: &str, params: Map<String, Value>) -> Result<Arc<Deployment>> {
+        let mut params = params;
+        params
+            .entry("model")
+            .or_insert_with(|| Value::String(model.to_owned()));
+        params
+            .entry("messages")
+            .or_insert_with(|| serde_json::json!([{"role": "user", "content": ""}]));
+        let (request, _) = llmrelay_providers::engine::parse(CallKind::Chat, params)?;
+        self.route(model, &request)
+    }
+
+    /// A call through the Router without pipeline layers (tests, Rust users): parse, route,
+    /// retry, fall back.
+    ///
+    /// # Errors
+    /// The last failure after retries and fallbacks.
+    pub async fn call(
+        &self,
+        kind: CallKind,
+        params: Map<String, Value>,
+    ) -> Result<llmrelay_pipeline::Dispatched> {
+        use llmrelay_pipeline::Dispatch as _;
+        let call = Call::parse(kind, params, Origin::Sdk)?;
+        let attempts = llmrelay_pipeline::Attempts::new(&[], &call);
+        self.dispatch(&call, attempts).await
     }
 }
 
 /// Priority of a request that gives none (LiteLLM's scheduler range is 0..=255, lower first).
 pub const DEFAULT_PRIORITY: i64 = 255;
-
-fn python_bool(value: bool) -> &'static str {
-    if value { "True" } else { "False" }
-}
 
 fn read_registry(lock: &RwLock<Arc<Registry>>) -> std::sync::RwLockReadGuard<'_, Arc<Registry>> {
     match lock.read() {
@@ -1471,70 +531,5 @@ fn write_registry(lock: &RwLock<Arc<Registry>>) -> std::sync::RwLockWriteGuard<'
     match lock.write() {
         Ok(guard) => guard,
         Err(poisoned) => poisoned.into_inner(),
-    }
-}
-
-fn unknown_model(model: &str) -> Error {
-    Error::bad_request(format!(
-        "You passed in model={model}. There are no healthy deployments for this model"
-    ))
-    .with_model(model)
-    .with_param("model")
-}
-
-fn text_tokens(model: &str, value: Option<&Value>) -> usize {
-    match value {
-        Some(Value::String(text)) => tokens::count_text_for_model(model, text),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| match item {
-                Value::String(text) => tokens::count_text_for_model(model, text),
-                Value::Array(ids) => ids.len(),
-                _ => 1,
-            })
-            .sum(),
-        _ => 0,
-    }
-}
-
-/// LiteLLM's `_should_retry(status)`: 408, 409, 429 and 5xx.
-fn should_retry_status(status: u16) -> bool {
-    matches!(status, 408 | 409 | 429) || status >= 500
-}
-
-fn should_retry(error: &Error) -> bool {
-    match error.kind() {
-        ErrorKind::ContextWindowExceeded | ErrorKind::ContentPolicyViolation => false,
-        ErrorKind::Timeout | ErrorKind::ApiConnection => true,
-        _ => should_retry_status(error.status_code()),
-    }
-}
-
-/// Counts a request in flight on a deployment (least-busy) until dropped.
-struct InFlight {
-    deployment: Option<Arc<Deployment>>,
-}
-
-impl InFlight {
-    fn new(deployment: Arc<Deployment>) -> Self {
-        deployment.state.active.fetch_add(1, Ordering::Relaxed);
-        Self {
-            deployment: Some(deployment),
-        }
-    }
-
-    /// Move the count into a longer-lived owner (a stream's finish hook).
-    fn keep(mut self) -> Self {
-        Self {
-            deployment: self.deployment.take(),
-        }
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        if let Some(deployment) = self.deployment.take() {
-            deployment.state.active.fetch_sub(1, Ordering::Relaxed);
-        }
     }
 }

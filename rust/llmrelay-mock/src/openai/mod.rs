@@ -78,6 +78,22 @@ pub(crate) async fn chat_completions(
 async fn responses_create(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
     Exchange::serve(&state, Dialect::OpenAi, &incoming, |request, exchange| {
         let (id, created) = (new_id("resp_"), crate::unix_seconds());
+        // OpenAI keeps the responses it created; an id it never issued is a 400.
+        // Follows: API reference "Responses" → create, `previous_response_id`.
+        if let Some(previous) = request
+            .as_ref()
+            .and_then(|r| r.get("previous_response_id"))
+            .and_then(serde_json::Value::as_str)
+        {
+            if !state.knows_response(previous) {
+                return Rendered::Error(crate::faults::ErrorSpec::invalid_request(
+                    format!("Previous response with id '{previous}' not found."),
+                    Some("previous_response_id"),
+                    Some("previous_response_not_found"),
+                ));
+            }
+        }
+        state.remember_response(&id);
         match responses::ResponsesPlan::new(request.as_ref(), exchange) {
             Ok(plan) if plan.stream => Rendered::Stream(responses::render_response_stream(
                 &plan,

@@ -347,6 +347,15 @@ pub fn parse_count_tokens(body: &[u8]) -> Result<u64> {
 
 #[cfg(test)]
 mod tests {
+    async fn chat_call(
+        params: serde_json::Map<String, serde_json::Value>,
+    ) -> llmrelay_core::Result<crate::engine::ChatOutcome> {
+        crate::Engine
+            .run(llmrelay_core::CallKind::Chat, params)
+            .await?
+            .into_chat()
+    }
+
     use super::*;
     use serde_json::Value;
 
@@ -528,7 +537,7 @@ mod tests {
 
     #[test]
     fn registered_and_keyed_as_litellm() {
-        let provider = crate::provider::lookup("anthropic").unwrap();
+        let provider = crate::registry::lookup("anthropic").unwrap();
         assert_eq!(provider.name(), "anthropic");
         assert_eq!(
             provider.api_key_env(),
@@ -539,7 +548,7 @@ mod tests {
             ["ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"]
         );
         assert!(provider.requires_api_key());
-        assert!(crate::provider::implemented().contains(&"anthropic"));
+        assert!(crate::registry::implemented().contains(&"anthropic"));
         let request: ChatRequest = serde_json::from_value(serde_json::json!({
             "model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "hi"}]
         }))
@@ -622,8 +631,7 @@ mod tests {
             &base,
             serde_json::json!({"stream": true, "stream_options": {"include_usage": true}}),
         );
-        let ChatOutcome::Stream(mut result) = crate::Engine.completion(params).await.unwrap()
-        else {
+        let ChatOutcome::Stream(mut result) = chat_call(params).await.unwrap() else {
             panic!("expected a stream");
         };
         let mut chunks = Vec::new();
@@ -662,8 +670,7 @@ mod tests {
             fixtures::read("message_tool_use.json"),
         )
         .await;
-        let ChatOutcome::Whole(result) = crate::Engine
-            .completion(call_params(&base, serde_json::json!({})))
+        let ChatOutcome::Whole(result) = chat_call(call_params(&base, serde_json::json!({})))
             .await
             .unwrap()
         else {
@@ -684,8 +691,7 @@ mod tests {
             fixtures::read("error_rate_limit.json"),
         )
         .await;
-        let error = crate::Engine
-            .completion(call_params(&base, serde_json::json!({})))
+        let error = chat_call(call_params(&base, serde_json::json!({})))
             .await
             .err()
             .unwrap();

@@ -108,8 +108,8 @@ fn urls_and_placement() {
 #[test]
 fn registered_providers() {
     for name in ["gemini", "vertex_ai", "vertex_ai_beta"] {
-        assert!(crate::provider::lookup(name).is_some(), "{name}");
-        assert!(crate::provider::implemented().contains(&name));
+        assert!(crate::registry::lookup(name).is_some(), "{name}");
+        assert!(crate::registry::implemented().contains(&name));
     }
     for model in [
         "gemini/gemini-2.5-flash",
@@ -118,7 +118,7 @@ fn registered_providers() {
     ] {
         let resolved = llmrelay_core::detect::resolve(model, None, None).unwrap();
         assert!(
-            crate::provider::lookup(&resolved.provider).is_some(),
+            crate::registry::lookup(&resolved.provider).is_some(),
             "{model}"
         );
     }

@@ -1,10 +1,10 @@
 //! Bedrock end to end: the engine signs, the mock verifies the SigV4 signature and answers in
 //! Converse / ConverseStream / InvokeModel wire format.
 
+use crate::{chat_call, embedding_call};
 use futures::StreamExt;
 use llmrelay_core::ErrorKind;
 use llmrelay_mock::{DEFAULT_AWS_ACCESS_KEY_ID, DEFAULT_AWS_SECRET_ACCESS_KEY, MockServer};
-use llmrelay_providers::Engine;
 use llmrelay_providers::engine::ChatOutcome;
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -33,8 +33,7 @@ fn params(server: &MockServer, extra: Value) -> Map<String, Value> {
 #[tokio::test]
 async fn signed_whole_chat_with_cache_usage_is_priced() {
     let server = super::server().await;
-    let outcome = Engine
-        .completion(params(
+    let outcome = chat_call(params(
             &server,
             json!({
                 "messages": [
@@ -78,14 +77,13 @@ async fn stream_with_reasoning_and_parallel_tools() {
         {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}},
         {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {"tz": {"type": "string"}}}}}
     ]);
-    let outcome = Engine
-        .completion(params(
-            &server,
-            json!({"stream": true, "tools": tools, "reasoning_effort": "low",
+    let outcome = chat_call(params(
+        &server,
+        json!({"stream": true, "tools": tools, "reasoning_effort": "low",
                    "stream_options": {"include_usage": true}}),
-        ))
-        .await
-        .unwrap();
+    ))
+    .await
+    .unwrap();
     let ChatOutcome::Stream(result) = outcome else {
         panic!("expected a stream")
     };
@@ -124,8 +122,7 @@ async fn stream_with_reasoning_and_parallel_tools() {
 #[tokio::test]
 async fn bad_secret_missing_credentials_and_bearer_keys() {
     let server = super::server().await;
-    let error = Engine
-        .completion(params(&server, json!({"aws_secret_access_key": "wrong"})))
+    let error = chat_call(params(&server, json!({"aws_secret_access_key": "wrong"})))
         .await
         .err()
         .unwrap();
@@ -136,7 +133,7 @@ async fn bad_secret_missing_credentials_and_bearer_keys() {
     no_credentials.remove("aws_access_key_id");
     no_credentials.remove("aws_secret_access_key");
     let before = server.state().requests().len();
-    let error = Engine.completion(no_credentials).await.err().unwrap();
+    let error = chat_call(no_credentials).await.err().unwrap();
     assert_eq!(error.kind(), ErrorKind::Authentication);
     assert_eq!(server.state().requests().len(), before);
 
@@ -145,7 +142,7 @@ async fn bad_secret_missing_credentials_and_bearer_keys() {
         json!({"api_key": llmrelay_mock::DEFAULT_BEDROCK_API_KEY}),
     );
     bearer.remove("aws_access_key_id");
-    assert!(Engine.completion(bearer).await.is_ok());
+    assert!(chat_call(bearer).await.is_ok());
     let sent = server.state().requests();
     assert_eq!(
         sent.last().unwrap().headers["authorization"],
@@ -154,7 +151,7 @@ async fn bad_secret_missing_credentials_and_bearer_keys() {
 
     // Temporary credentials: the session token is sent and signed.
     let with_token = params(&server, json!({"aws_session_token": "session-123"}));
-    assert!(Engine.completion(with_token).await.is_ok());
+    assert!(chat_call(with_token).await.is_ok());
     let sent = server.state().requests();
     assert_eq!(
         sent.last().unwrap().headers["x-amz-security-token"],
@@ -171,18 +168,16 @@ async fn faults_map_to_litellm_classes() {
         ("403", ErrorKind::PermissionDenied),
         ("404", ErrorKind::NotFound),
     ] {
-        let error = Engine
-            .completion(params(
-                &server,
-                json!({"extra_headers": {"x-mock-status": status}}),
-            ))
-            .await
-            .err()
-            .unwrap();
+        let error = chat_call(params(
+            &server,
+            json!({"extra_headers": {"x-mock-status": status}}),
+        ))
+        .await
+        .err()
+        .unwrap();
         assert_eq!(error.kind(), kind, "{status}");
     }
-    let error = Engine
-        .completion(params(
+    let error = chat_call(params(
             &server,
             json!({"extra_headers": {"x-mock-status": "400", "x-mock-error-message": "Input is too long for requested model."}}),
         ))
@@ -192,8 +187,7 @@ async fn faults_map_to_litellm_classes() {
     assert_eq!(error.kind(), ErrorKind::ContextWindowExceeded);
 
     // An exception frame after two events.
-    let outcome = Engine
-        .completion(params(
+    let outcome = chat_call(params(
             &server,
             json!({"stream": true, "extra_headers": {"x-mock-error-after": "2", "x-mock-error-type": "throttlingException"}}),
         ))
@@ -231,15 +225,14 @@ async fn image_urls_are_inlined_before_signing() {
     let server = super::server().await;
     let png: &'static [u8] = b"\x89PNG\r\n\x1a\nmock-image-bytes";
     let base = image_server(png).await;
-    let outcome = Engine
-        .completion(params(
-            &server,
-            json!({"messages": [{"role": "user", "content": [
-                {"type": "text", "text": "what is this"},
-                {"type": "image_url", "image_url": {"url": format!("{base}/cat")}}
-            ]}]}),
-        ))
-        .await;
+    let outcome = chat_call(params(
+        &server,
+        json!({"messages": [{"role": "user", "content": [
+            {"type": "text", "text": "what is this"},
+            {"type": "image_url", "image_url": {"url": format!("{base}/cat")}}
+        ]}]}),
+    ))
+    .await;
     assert!(outcome.is_ok(), "{:?}", outcome.err());
     let sent = &server.state().requests()[0];
     let image = &sent.body["messages"][0]["content"][1]["image"];
@@ -260,7 +253,7 @@ async fn titan_embeddings_one_request_per_input_and_cohere_batched() {
                                             "input": ["hello", "world wide"], "dimensions": 256}),
     );
     titan.remove("messages");
-    let result = Engine.embedding(titan).await.unwrap();
+    let result = embedding_call(titan).await.unwrap();
     assert_eq!(result.response.data.len(), 2);
     assert_eq!(result.response.data[1].index, 1);
     assert_eq!(
@@ -281,7 +274,7 @@ async fn titan_embeddings_one_request_per_input_and_cohere_batched() {
         json!({"model": "bedrock/cohere.embed-english-v3", "input": ["a", "b", "c"]}),
     );
     cohere.remove("messages");
-    let result = Engine.embedding(cohere).await.unwrap();
+    let result = embedding_call(cohere).await.unwrap();
     assert_eq!(result.response.data.len(), 3);
     let sent = server.state().requests();
     assert_eq!(sent.len(), 3);

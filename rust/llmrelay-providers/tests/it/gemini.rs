@@ -1,9 +1,9 @@
 //! Gemini API and Vertex AI through the mock's Google dialect: whole, streamed, tools, OAuth token reuse.
 
+use crate::chat_call;
 use futures::StreamExt;
 use llmrelay_core::ErrorKind;
 use llmrelay_mock::{MockConfig, MockServer};
-use llmrelay_providers::Engine;
 use llmrelay_providers::engine::ChatOutcome;
 use serde_json::{Map, Value, json};
 
@@ -47,7 +47,7 @@ async fn gemini_whole_and_streamed_with_tools() {
             "stream_options": {"include_usage": true},
         }))
     };
-    let ChatOutcome::Whole(whole) = Engine.completion(params(false)).await.unwrap() else {
+    let ChatOutcome::Whole(whole) = chat_call(params(false)).await.unwrap() else {
         panic!("expected a whole response");
     };
     let call = &whole.response.choices[0]
@@ -61,7 +61,7 @@ async fn gemini_whole_and_streamed_with_tools() {
         Some("tool_calls")
     );
     assert!(whole.hidden.response_cost.unwrap() > 0.0);
-    let ChatOutcome::Stream(mut streamed) = Engine.completion(params(true)).await.unwrap() else {
+    let ChatOutcome::Stream(mut streamed) = chat_call(params(true)).await.unwrap() else {
         panic!("expected a stream");
     };
     let mut chunks = Vec::new();
@@ -104,11 +104,9 @@ async fn vertex_reuses_one_token_and_maps_errors() {
         params.extend(map(extra));
         params
     };
-    let calls =
-        futures::future::join_all((0..4).map(|_| Engine.completion(params(json!({}))))).await;
+    let calls = futures::future::join_all((0..4).map(|_| chat_call(params(json!({}))))).await;
     assert!(calls.iter().all(Result::is_ok));
-    let error = Engine
-        .completion(params(json!({"extra_headers": {"x-mock-status": "429"}})))
+    let error = chat_call(params(json!({"extra_headers": {"x-mock-status": "429"}})))
         .await
         .err()
         .unwrap();

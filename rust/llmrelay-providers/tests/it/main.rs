@@ -18,6 +18,43 @@ use serde_json::{Map, Value, json};
 mod bedrock;
 mod providers2;
 
+/// A chat call through the engine alone (no pipeline layers).
+pub(crate) async fn chat_call(
+    params: Map<String, Value>,
+) -> llmrelay_core::Result<llmrelay_providers::engine::ChatOutcome> {
+    Engine
+        .run(llmrelay_core::CallKind::Chat, params)
+        .await?
+        .into_chat()
+}
+
+pub(crate) async fn text_call(
+    params: Map<String, Value>,
+) -> llmrelay_core::Result<llmrelay_providers::engine::TextOutcome> {
+    Engine
+        .run(llmrelay_core::CallKind::TextCompletion, params)
+        .await?
+        .into_text()
+}
+
+pub(crate) async fn embedding_call(
+    params: Map<String, Value>,
+) -> llmrelay_core::Result<
+    llmrelay_providers::engine::CompletionResult<llmrelay_core::types::EmbeddingResponse>,
+> {
+    Engine
+        .run(llmrelay_core::CallKind::Embedding, params)
+        .await?
+        .into_embedding()
+}
+
+pub(crate) async fn operation_call(
+    operation: llmrelay_providers::operations::Operation,
+    params: Map<String, Value>,
+) -> llmrelay_core::Result<llmrelay_providers::engine::CompletionResult<Value>> {
+    Engine.run(operation.kind(), params).await?.into_json()
+}
+
 async fn server() -> MockServer {
     MockServer::start("127.0.0.1:0".parse().unwrap(), MockConfig::default())
         .await
@@ -43,8 +80,7 @@ fn params(server: &MockServer, extra: Value) -> Map<String, Value> {
 #[tokio::test]
 async fn whole_chat_is_normalized_and_priced() {
     let server = server().await;
-    let outcome = Engine
-        .completion(params(&server, json!({"temperature": 0.1})))
+    let outcome = chat_call(params(&server, json!({"temperature": 0.1})))
         .await
         .unwrap();
     let ChatOutcome::Whole(result) = outcome else {
@@ -69,8 +105,7 @@ async fn whole_chat_is_normalized_and_priced() {
 #[tokio::test]
 async fn stream_accounts_usage_even_when_not_asked() {
     let server = server().await;
-    let outcome = Engine
-        .completion(params(&server, json!({"stream": true})))
+    let outcome = chat_call(params(&server, json!({"stream": true})))
         .await
         .unwrap();
     let ChatOutcome::Stream(result) = outcome else {
@@ -95,15 +130,14 @@ async fn stream_accounts_usage_even_when_not_asked() {
 async fn retries_wait_for_retry_after() {
     let server = server().await;
     let started = Instant::now();
-    let outcome = Engine
-        .completion(params(
-            &server,
-            json!({"num_retries": 1, "extra_headers": {
+    let outcome = chat_call(params(
+        &server,
+        json!({"num_retries": 1, "extra_headers": {
                 "x-mock-status": "429", "x-mock-retry-after": "1",
                 "x-mock-fail-times": "1", "x-mock-fail-key": "rust-retry"}}),
-        ))
-        .await
-        .unwrap();
+    ))
+    .await
+    .unwrap();
     assert!(started.elapsed() >= Duration::from_secs(1));
     let ChatOutcome::Whole(result) = outcome else {
         panic!("expected a whole response")
@@ -121,12 +155,11 @@ async fn upstream_errors_are_classified() {
         ("429", ErrorKind::RateLimit),
         ("503", ErrorKind::ServiceUnavailable),
     ] {
-        let Err(error) = Engine
-            .completion(params(
-                &server,
-                json!({"extra_headers": {"x-mock-status": status}}),
-            ))
-            .await
+        let Err(error) = chat_call(params(
+            &server,
+            json!({"extra_headers": {"x-mock-status": status}}),
+        ))
+        .await
         else {
             panic!("expected an error for {status}")
         };
@@ -138,13 +171,12 @@ async fn upstream_errors_are_classified() {
 #[tokio::test]
 async fn error_mid_stream_surfaces_after_the_chunks_before_it() {
     let server = server().await;
-    let outcome = Engine
-        .completion(params(
-            &server,
-            json!({"stream": true, "extra_headers": {"x-mock-error-after": "2"}}),
-        ))
-        .await
-        .unwrap();
+    let outcome = chat_call(params(
+        &server,
+        json!({"stream": true, "extra_headers": {"x-mock-error-after": "2"}}),
+    ))
+    .await
+    .unwrap();
     let ChatOutcome::Stream(result) = outcome else {
         panic!("expected a stream")
     };
@@ -161,14 +193,14 @@ async fn embeddings_and_text_completions() {
     let server = server().await;
     let mut embedding = params(&server, json!({"input": ["a", "b"]}));
     embedding.remove("messages");
-    let result = Engine.embedding(embedding).await.unwrap();
+    let result = embedding_call(embedding).await.unwrap();
     assert_eq!(result.response.data.len(), 2);
     let mut text = params(
         &server,
         json!({"prompt": "say", "model": "gpt-3.5-turbo-instruct"}),
     );
     text.remove("messages");
-    let TextOutcome::Whole(result) = Engine.text_completion(text).await.unwrap() else {
+    let TextOutcome::Whole(result) = text_call(text).await.unwrap() else {
         panic!("expected a whole response")
     };
     assert!(!result.response.choices[0].text.is_empty());

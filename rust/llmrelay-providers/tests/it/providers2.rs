@@ -2,11 +2,11 @@
 //! whole and streamed (Azure, Azure AI, Ollama chat and generate, Cohere, Hugging Face and the
 //! OpenAI-compatible rows), plus embeddings, rerank, images and moderation.
 
+use crate::{chat_call, embedding_call, operation_call};
 use futures::StreamExt;
 use llmrelay_core::ErrorKind;
 use llmrelay_core::types::{ChatChunk, ChatResponse};
 use llmrelay_mock::MockServer;
-use llmrelay_providers::Engine;
 use llmrelay_providers::engine::ChatOutcome;
 use llmrelay_providers::operations::Operation;
 use serde_json::{Map, Value, json};
@@ -93,7 +93,7 @@ fn params(server: &MockServer, target: Target, extra: Value) -> Map<String, Valu
 }
 
 async fn whole(server: &MockServer, target: Target, extra: Value) -> ChatResponse {
-    match Engine.completion(params(server, target, extra)).await {
+    match chat_call(params(server, target, extra)).await {
         Ok(ChatOutcome::Whole(result)) => result.response,
         Ok(ChatOutcome::Stream(_)) => panic!("{}: expected a whole response", target.model),
         Err(error) => panic!("{}: {error:?}", target.model),
@@ -108,7 +108,7 @@ async fn streamed(
     let mut extra = extra;
     extra["stream"] = json!(true);
     extra["stream_options"] = json!({"include_usage": true});
-    match Engine.completion(params(server, target, extra)).await {
+    match chat_call(params(server, target, extra)).await {
         Ok(ChatOutcome::Stream(result)) => result.stream.collect().await,
         Ok(ChatOutcome::Whole(_)) => panic!("{}: expected a stream", target.model),
         Err(error) => panic!("{}: {error:?}", target.model),
@@ -360,13 +360,12 @@ async fn errors_are_classified_whole_and_mid_stream() {
             ("503", ErrorKind::ServiceUnavailable),
             ("404", ErrorKind::NotFound),
         ] {
-            let Err(error) = Engine
-                .completion(params(
-                    &server,
-                    target,
-                    json!({"extra_headers": {"x-mock-status": status}}),
-                ))
-                .await
+            let Err(error) = chat_call(params(
+                &server,
+                target,
+                json!({"extra_headers": {"x-mock-status": status}}),
+            ))
+            .await
             else {
                 panic!("{}: expected an error for {status}", target.model)
             };
@@ -412,8 +411,7 @@ async fn unsupported_params_rejected_or_dropped() {
             .copied()
             .unwrap();
         let target = Target { model, ..target };
-        let error = Engine
-            .completion(params(&server, target, param.clone()))
+        let error = chat_call(params(&server, target, param.clone()))
             .await
             .err()
             .unwrap();
@@ -421,10 +419,7 @@ async fn unsupported_params_rejected_or_dropped() {
         let mut dropped = param;
         dropped["drop_params"] = json!(true);
         assert!(
-            Engine
-                .completion(params(&server, target, dropped))
-                .await
-                .is_ok(),
+            chat_call(params(&server, target, dropped)).await.is_ok(),
             "{model}"
         );
     }
@@ -446,7 +441,7 @@ async fn azure_wire_details_and_content_filter() {
     server.state().clear_requests();
     let mut entra = params(&server, target, json!({"azure_ad_token": "entra-token"}));
     entra.remove("api_key");
-    Engine.completion(entra).await.unwrap();
+    chat_call(entra).await.unwrap();
     assert_eq!(
         server.state().requests()[0].headers["authorization"],
         "Bearer entra-token"
@@ -457,8 +452,7 @@ async fn azure_wire_details_and_content_filter() {
     server
         .state()
         .push_script(serde_json::from_value(json!({"status": 400, "json": body})).unwrap());
-    let error = Engine
-        .completion(params(&server, target, json!({})))
+    let error = chat_call(params(&server, target, json!({})))
         .await
         .err()
         .unwrap();
@@ -513,8 +507,7 @@ async fn embeddings_of_each_provider() {
         let Value::Object(request) = request else {
             unreachable!()
         };
-        let result = Engine
-            .embedding(request)
+        let result = embedding_call(request)
             .await
             .unwrap_or_else(|e| panic!("{model}: {e:?}"));
         assert_eq!(result.response.data.len(), 2, "{model}");
@@ -540,16 +533,15 @@ fn map(value: Value) -> Map<String, Value> {
 async fn rerank_images_and_moderation() {
     let server = server().await;
     let base = server.base_url();
-    let result = Engine
-        .operation(
-            Operation::Rerank,
-            map(json!({
+    let result = operation_call(
+        Operation::Rerank,
+        map(json!({
             "model": "cohere/rerank-v3.5", "query": "capital of France",
             "documents": ["Berlin is in Germany", "Paris is the capital of France"], "top_n": 1,
             "return_documents": true, "api_base": base, "api_key": "sk-test"})),
-        )
-        .await
-        .unwrap();
+    )
+    .await
+    .unwrap();
     assert_eq!(result.response["results"][0]["index"], 1);
     assert_eq!(
         result.response["results"][0]["document"]["text"],
@@ -559,26 +551,23 @@ async fn rerank_images_and_moderation() {
     // The catalog's `input_cost_per_query` for rerank-v3.5, one search unit.
     assert_eq!(result.hidden.response_cost, Some(0.002));
 
-    let images = Engine
-        .operation(Operation::ImageGeneration, map(json!({
+    let images = operation_call(Operation::ImageGeneration, map(json!({
             "model": "azure/dalle3", "prompt": "a cat", "n": 2, "api_base": base, "api_key": "sk-test",
             "api_version": "2024-10-21"})))
         .await
         .unwrap();
     assert_eq!(images.response["data"].as_array().unwrap().len(), 2);
-    let images = Engine
-        .operation(
-            Operation::ImageGeneration,
-            map(json!({
+    let images = operation_call(
+        Operation::ImageGeneration,
+        map(json!({
             "model": "dall-e-3", "prompt": "a cat", "response_format": "b64_json",
             "api_base": format!("{base}/v1"), "api_key": "sk-test"})),
-        )
-        .await
-        .unwrap();
+    )
+    .await
+    .unwrap();
     assert!(images.response["data"][0]["b64_json"].is_string());
 
-    let moderation = Engine
-        .operation(Operation::Moderation, map(json!({
+    let moderation = operation_call(Operation::Moderation, map(json!({
             "input": ["I will hurt you", "hello"], "api_base": format!("{base}/v1"), "api_key": "sk-test"})))
         .await
         .unwrap();
@@ -590,13 +579,12 @@ async fn rerank_images_and_moderation() {
         "no model: the API default"
     );
 
-    let error = Engine
-        .operation(
-            Operation::Rerank,
-            map(json!({"model": "ollama/x", "query": "q", "documents": ["a"], "api_base": base})),
-        )
-        .await
-        .err()
-        .unwrap();
+    let error = operation_call(
+        Operation::Rerank,
+        map(json!({"model": "ollama/x", "query": "q", "documents": ["a"], "api_base": base})),
+    )
+    .await
+    .err()
+    .unwrap();
     assert!(error.message().contains("does not support rerank"));
 }

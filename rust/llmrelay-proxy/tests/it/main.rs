@@ -689,27 +689,17 @@ async fn graceful_shutdown_drains_streams() {
 /// connection. Also shows a custom `Dispatch` plugged in (as the Router will be).
 struct Panicking;
 
+impl llmrelay_pipeline::Dispatch for Panicking {
+    fn dispatch<'a>(
+        &'a self,
+        _call: &'a llmrelay_pipeline::Call,
+        _attempts: llmrelay_pipeline::Attempts<'a>,
+    ) -> futures::future::BoxFuture<'a, llmrelay_core::Result<llmrelay_pipeline::Dispatched>> {
+        Box::pin(async { panic!("boom") })
+    }
+}
+
 impl llmrelay_proxy::Dispatch for Panicking {
-    fn completion(
-        &self,
-        _params: serde_json::Map<String, Value>,
-    ) -> llmrelay_proxy::DispatchFuture<llmrelay_providers::ChatOutcome> {
-        Box::pin(async { panic!("boom") })
-    }
-    fn text_completion(
-        &self,
-        _params: serde_json::Map<String, Value>,
-    ) -> llmrelay_proxy::DispatchFuture<llmrelay_providers::engine::TextOutcome> {
-        Box::pin(async { panic!("boom") })
-    }
-    fn embedding(
-        &self,
-        _params: serde_json::Map<String, Value>,
-    ) -> llmrelay_proxy::DispatchFuture<
-        llmrelay_providers::CompletionResult<llmrelay_core::types::EmbeddingResponse>,
-    > {
-        Box::pin(async { panic!("boom") })
-    }
     fn has_model(&self, _model: &str) -> bool {
         true
     }

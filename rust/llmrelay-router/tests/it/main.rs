@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use llmrelay_core::ErrorKind;
 use llmrelay_mock::{MockConfig, MockServer};
-use llmrelay_providers::engine::ChatOutcome;
+use llmrelay_pipeline::Dispatched;
+use llmrelay_providers::engine::{ChatOutcome, Outcome};
 use llmrelay_router::Router;
 use serde_json::{Map, Value, json};
 
@@ -46,24 +47,34 @@ fn request(model: &str, extra: Value) -> Map<String, Value> {
     }
 }
 
-fn model_id(outcome: &ChatOutcome) -> String {
-    match outcome {
-        ChatOutcome::Whole(result) => result.hidden.model_id.clone().unwrap(),
-        ChatOutcome::Stream(stream) => stream.hidden.model_id.clone().unwrap(),
-    }
+/// A chat call through the Router (no pipeline layers).
+async fn chat_call(
+    router: &Router,
+    params: Map<String, Value>,
+) -> llmrelay_core::Result<Dispatched> {
+    router.call(llmrelay_core::CallKind::Chat, params).await
 }
 
-fn header(outcome: &ChatOutcome, name: &str) -> Option<String> {
-    let hidden = match outcome {
-        ChatOutcome::Whole(result) => &result.hidden,
-        ChatOutcome::Stream(stream) => &stream.hidden,
-    };
-    hidden
-        .headers
-        .iter()
-        .rev()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.clone())
+fn model_id(dispatched: &Dispatched) -> String {
+    dispatched.outcome.hidden().model_id.clone().unwrap()
+}
+
+/// What the proxy sends as LiteLLM's `x-litellm-*` routing headers.
+fn header(dispatched: &Dispatched, name: &str) -> Option<String> {
+    let route = &dispatched.route;
+    match name {
+        "x-litellm-model-group" => Some(route.model_group.clone()),
+        "x-litellm-attempted-retries" => Some(route.retries.to_string()),
+        "x-litellm-attempted-fallbacks" => Some(route.fallbacks.to_string()),
+        other => dispatched
+            .outcome
+            .hidden()
+            .headers
+            .iter()
+            .rev()
+            .find(|(n, _)| n == other)
+            .map(|(_, v)| v.clone()),
+    }
 }
 
 #[tokio::test]
@@ -77,7 +88,7 @@ async fn retry_moves_to_the_healthy_deployment() {
         "num_retries": 2,
     }))
     .unwrap();
-    let outcome = router.completion(request("g", json!({}))).await.unwrap();
+    let outcome = chat_call(&router, request("g", json!({}))).await.unwrap();
     assert_eq!(model_id(&outcome), "good");
     assert_eq!(
         header(&outcome, "x-litellm-attempted-retries").as_deref(),
@@ -99,8 +110,7 @@ async fn non_retryable_errors_are_not_retried() {
         "num_retries": 3,
     }))
     .unwrap();
-    let error = router
-        .completion(request("g", json!({})))
+    let error = chat_call(&router, request("g", json!({})))
         .await
         .err()
         .unwrap();
@@ -114,8 +124,7 @@ async fn non_retryable_errors_are_not_retried() {
     }))
     .unwrap();
     server.state().clear_requests();
-    let _ = router
-        .completion(request("g", json!({})))
+    let _ = chat_call(&router, request("g", json!({})))
         .await
         .err()
         .unwrap();
@@ -135,12 +144,12 @@ async fn rate_limited_deployment_cools_down_at_once() {
     .unwrap();
     // The heavy weight makes the limited deployment the first pick; its 429 cools it down
     // and the retry lands on the other one.
-    let outcome = router.completion(request("g", json!({}))).await.unwrap();
+    let outcome = chat_call(&router, request("g", json!({}))).await.unwrap();
     assert_eq!(model_id(&outcome), "ok");
     assert_eq!(router.cooldown_list(), vec!["limited".to_owned()]);
     server.state().clear_requests();
     for _ in 0..10 {
-        let outcome = router.completion(request("g", json!({}))).await.unwrap();
+        let outcome = chat_call(&router, request("g", json!({}))).await.unwrap();
         assert_eq!(model_id(&outcome), "ok");
     }
     assert_eq!(server.state().requests().len(), 10);
@@ -163,7 +172,7 @@ async fn allowed_fails_delays_the_cooldown() {
     }))
     .unwrap();
     for round in 1..=3 {
-        let outcome = router.completion(request("g", json!({}))).await.unwrap();
+        let outcome = chat_call(&router, request("g", json!({}))).await.unwrap();
         assert_eq!(model_id(&outcome), "backup");
         let cooling = router.cooldown_list().contains(&"flaky".to_owned());
         // Cooled down once its fails exceed allowed_fails (the third failure).
@@ -186,8 +195,7 @@ async fn fallbacks_after_retries_and_per_request() {
     }))
     .unwrap();
     let started = Instant::now();
-    let outcome = router
-        .completion(request("primary", json!({})))
+    let outcome = chat_call(&router, request("primary", json!({})))
         .await
         .unwrap();
     assert_eq!(model_id(&outcome), "s");
@@ -203,23 +211,27 @@ async fn fallbacks_after_retries_and_per_request() {
     assert_eq!(server.state().requests().len(), 3);
     assert!(started.elapsed() < Duration::from_secs(5));
     // A per-request list wins over the router's.
-    let outcome = router
-        .completion(request(
+    let outcome = chat_call(
+        &router,
+        request(
             "primary",
             json!({"fallbacks": [{"primary": ["other"]}], "num_retries": 0}),
-        ))
-        .await
-        .unwrap();
+        ),
+    )
+    .await
+    .unwrap();
     assert_eq!(model_id(&outcome), "o");
     // Without any fallback the error comes back.
-    let error = router
-        .completion(request(
+    let error = chat_call(
+        &router,
+        request(
             "primary",
             json!({"fallbacks": [{"primary": []}], "num_retries": 0}),
-        ))
-        .await
-        .err()
-        .unwrap();
+        ),
+    )
+    .await
+    .err()
+    .unwrap();
     assert_eq!(error.kind(), ErrorKind::InternalServer);
 }
 
@@ -241,13 +253,11 @@ async fn context_window_and_content_policy_fallbacks() {
         "fallbacks": [{"*": ["generic"]}],
     }))
     .unwrap();
-    let outcome = router
-        .completion(request("small", json!({})))
+    let outcome = chat_call(&router, request("small", json!({})))
         .await
         .unwrap();
     assert_eq!(model_id(&outcome), "lg");
-    let outcome = router
-        .completion(request("filtered", json!({})))
+    let outcome = chat_call(&router, request("filtered", json!({})))
         .await
         .unwrap();
     assert_eq!(model_id(&outcome), "sf");
@@ -275,7 +285,7 @@ async fn pre_call_checks_skip_small_context_windows() {
             "g",
             json!({"messages": [{"role": "user", "content": long_text}]}),
         );
-        let outcome = router.completion(params).await.unwrap();
+        let outcome = chat_call(&router, params).await.unwrap();
         assert_eq!(model_id(&outcome), "roomy");
     }
 }
@@ -292,8 +302,7 @@ async fn all_cooling_down_waits_for_the_first_to_return() {
     }))
     .unwrap();
     // A 401 cools down even a single deployment (LiteLLM: non-retryable status).
-    let error = router
-        .completion(request("g", json!({})))
+    let error = chat_call(&router, request("g", json!({})))
         .await
         .err()
         .unwrap();
@@ -301,8 +310,7 @@ async fn all_cooling_down_waits_for_the_first_to_return() {
     assert_eq!(router.cooldown_list().len(), 1);
     // The next request waits for the cooldown to end rather than failing at once.
     let started = Instant::now();
-    let error = router
-        .completion(request("g", json!({})))
+    let error = chat_call(&router, request("g", json!({})))
         .await
         .err()
         .unwrap();
@@ -322,14 +330,12 @@ async fn all_cooling_down_waits_for_the_first_to_return() {
         "num_retries": 0,
     }))
     .unwrap();
-    let _ = router
-        .completion(request("g", json!({})))
+    let _ = chat_call(&router, request("g", json!({})))
         .await
         .err()
         .unwrap();
     let started = Instant::now();
-    let error = router
-        .completion(request("g", json!({})))
+    let error = chat_call(&router, request("g", json!({})))
         .await
         .err()
         .unwrap();
@@ -357,13 +363,13 @@ async fn rpm_limits_queue_then_fail_with_retry_after() {
     // If the minute rolls over mid-test the budget resets: retry once in the next window.
     for attempt in 0..2 {
         let minute = llmrelay_router::deployment::minute_of(llmrelay_router::deployment::now_ms());
-        router.completion(request("g", json!({}))).await.unwrap();
-        router.completion(request("g", json!({}))).await.unwrap();
+        chat_call(&router, request("g", json!({}))).await.unwrap();
+        chat_call(&router, request("g", json!({}))).await.unwrap();
         let started = Instant::now();
-        let waiting = router.completion(request("g", json!({})));
+        let waiting = chat_call(&router, request("g", json!({})));
         let overflow = async {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            router.completion(request("g", json!({}))).await
+            chat_call(&router, request("g", json!({}))).await
         };
         let (waited, overflowed) = tokio::join!(waiting, overflow);
         if llmrelay_router::deployment::minute_of(llmrelay_router::deployment::now_ms()) != minute
@@ -398,12 +404,11 @@ async fn streams_fall_back_before_the_first_chunk() {
         "num_retries": 0,
     }))
     .unwrap();
-    let outcome = router
-        .completion(request("a", json!({"stream": true})))
+    let outcome = chat_call(&router, request("a", json!({"stream": true})))
         .await
         .unwrap();
     assert_eq!(model_id(&outcome), "fine");
-    let ChatOutcome::Stream(mut stream) = outcome else {
+    let Outcome::Chat(ChatOutcome::Stream(mut stream)) = outcome.outcome else {
         panic!("stream expected")
     };
     let mut chunks = 0;
@@ -434,16 +439,14 @@ async fn wildcards_aliases_and_model_list_management() {
         "model_group_alias": {"gpt4": "gpt-4o"},
     }))
     .unwrap();
-    router
-        .completion(request("openai/gpt-4.1-mini", json!({})))
+    chat_call(&router, request("openai/gpt-4.1-mini", json!({})))
         .await
         .unwrap();
     assert_eq!(
         server.state().requests().last().unwrap().body["model"],
         "gpt-4.1-mini"
     );
-    let outcome = router
-        .completion(request("my-model", json!({})))
+    let outcome = chat_call(&router, request("my-model", json!({})))
         .await
         .unwrap();
     assert_eq!(model_id(&outcome), "catch-all");
@@ -451,7 +454,9 @@ async fn wildcards_aliases_and_model_list_management() {
         server.state().requests().last().unwrap().body["model"],
         "my-model"
     );
-    let outcome = router.completion(request("gpt4", json!({}))).await.unwrap();
+    let outcome = chat_call(&router, request("gpt4", json!({})))
+        .await
+        .unwrap();
     assert_eq!(model_id(&outcome), "exact");
     // The same resolution, without a call (the proxy's model check).
     assert!(router.serves("gpt4") && router.serves("openai/o3") && router.serves("anything"));
@@ -496,8 +501,7 @@ async fn wildcards_aliases_and_model_list_management() {
 #[tokio::test]
 async fn unknown_model_is_a_bad_request() {
     let router = Router::from_value(json!({"model_list": []})).unwrap();
-    let error = router
-        .completion(request("nope", json!({})))
+    let error = chat_call(&router, request("nope", json!({})))
         .await
         .err()
         .unwrap();
@@ -549,7 +553,7 @@ async fn health_check_reports_endpoints() {
     assert_eq!(chat.body["max_tokens"], 1);
     // Health-check routing avoids the unhealthy deployment.
     for _ in 0..10 {
-        let outcome = router.completion(request("g", json!({}))).await.unwrap();
+        let outcome = chat_call(&router, request("g", json!({}))).await.unwrap();
         assert_eq!(model_id(&outcome), "up");
     }
     let stats = router.deployment_stats();
@@ -605,13 +609,15 @@ async fn queued_requests_are_served_by_priority_when_capacity_returns() {
     };
     let router = Router::from_value(json!({"model_list": list(30), "max_queue_wait": 3})).unwrap();
     let minute = llmrelay_router::deployment::minute_of(llmrelay_router::deployment::now_ms());
-    router.completion(request("g", json!({}))).await.unwrap();
+    chat_call(&router, request("g", json!({}))).await.unwrap();
     let low = {
         let router = router.clone();
         tokio::spawn(async move {
-            let result = router
-                .completion(request("g", json!({"priority": 9, "max_queue_wait": 1})))
-                .await;
+            let result = chat_call(
+                &router,
+                request("g", json!({"priority": 9, "max_queue_wait": 1})),
+            )
+            .await;
             (result.is_ok(), Instant::now())
         })
     };
@@ -619,9 +625,7 @@ async fn queued_requests_are_served_by_priority_when_capacity_returns() {
     let high = {
         let router = router.clone();
         tokio::spawn(async move {
-            let result = router
-                .completion(request("g", json!({"priority": 0})))
-                .await;
+            let result = chat_call(&router, request("g", json!({"priority": 0}))).await;
             (result.is_ok(), Instant::now())
         })
     };
@@ -656,7 +660,7 @@ async fn allowed_fails_policy_and_default_fallbacks() {
         "default_fallbacks": ["last-resort"],
     }))
     .unwrap();
-    let outcome = router.completion(request("g", json!({}))).await.unwrap();
+    let outcome = chat_call(&router, request("g", json!({}))).await.unwrap();
     // Both deployments failed once, each cooled down at its first server error, and the
     // default fallback answered.
     assert_eq!(model_id(&outcome), "lr");
@@ -675,7 +679,7 @@ async fn allowed_fails_policy_and_default_fallbacks() {
         "num_retries": 1,
     }))
     .unwrap();
-    router.completion(request("g", json!({}))).await.unwrap();
+    chat_call(&router, request("g", json!({}))).await.unwrap();
     assert!(router.cooldown_list().is_empty());
 }
 
@@ -687,13 +691,12 @@ async fn deployment_params_merge_under_request_params() {
         "default_litellm_params": {"top_p": 0.5, "temperature": 1.0},
     }))
     .unwrap();
-    router
-        .completion(request(
-            "g",
-            json!({"temperature": 0.9, "metadata": {"k": "v"}}),
-        ))
-        .await
-        .unwrap();
+    chat_call(
+        &router,
+        request("g", json!({"temperature": 0.9, "metadata": {"k": "v"}})),
+    )
+    .await
+    .unwrap();
     let body = server.state().requests().last().unwrap().body.clone();
     assert_eq!(body["temperature"], 0.9);
     assert_eq!(body["top_p"], 0.5);

@@ -1,0 +1,238 @@
+//! What a caller gets back: a whole answer with its books still open, or a stream that keeps
+//! its books and settles them exactly once — when it ends, fails, or is dropped.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use futures::{Stream, StreamExt};
+use serde::Serialize;
+use serde_json::Value;
+
+use llmrelay_core::types::{ChatChunk, TextCompletionResponse};
+use llmrelay_core::{Error, Result};
+use llmrelay_providers::engine::{HiddenParams, Outcome};
+use llmrelay_providers::stream::{ChunkStream, StreamSummary};
+
+use crate::call::Call;
+use crate::ledger::{Ledger, Settlement};
+use crate::record::{Route, Status};
+
+/// A whole answer: render it, then [`Whole::settle`] (before the last byte goes out, so a
+/// spend record exists for everything delivered). Dropping it unsettled books the call as
+/// cancelled.
+pub struct Whole {
+    pub outcome: Outcome,
+    pub ledger: Ledger,
+}
+
+impl Whole {
+    /// Book the answer as delivered.
+    pub fn settle(self) -> (Outcome, Settlement) {
+        let settlement = self.ledger.settle_whole(&self.outcome);
+        (self.outcome, settlement)
+    }
+}
+
+/// A call's answer after the pipeline.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per call, moved once to the caller"
+)]
+pub enum Answer {
+    Whole(Whole),
+    Chat(ServedStream<ChatChunk>),
+    Text(ServedStream<TextCompletionResponse>),
+    /// A native Responses API stream.
+    Events(ServedStream<Value>),
+}
+
+impl Answer {
+    /// The call the answer is for.
+    #[must_use]
+    pub fn call(&self) -> &Call {
+        match self {
+            Self::Whole(whole) => whole.ledger.call(),
+            Self::Chat(stream) => stream.call(),
+            Self::Text(stream) => stream.call(),
+            Self::Events(stream) => stream.call(),
+        }
+    }
+
+    /// How the call was routed.
+    #[must_use]
+    pub fn route(&self) -> &Route {
+        match self {
+            Self::Whole(whole) => whole.ledger.route(),
+            Self::Chat(stream) => stream.route(),
+            Self::Text(stream) => stream.route(),
+            Self::Events(stream) => stream.route(),
+        }
+    }
+
+    /// The answer's `_hidden_params`.
+    #[must_use]
+    pub fn hidden(&self) -> &HiddenParams {
+        match self {
+            Self::Whole(whole) => whole.outcome.hidden(),
+            Self::Chat(stream) => stream.hidden(),
+            Self::Text(stream) => stream.hidden(),
+            Self::Events(stream) => stream.hidden(),
+        }
+    }
+}
+
+/// A streamed answer that settles its call's books once.
+pub struct ServedStream<T> {
+    inner: Option<ChunkStream<T>>,
+    summary: Arc<Mutex<StreamSummary>>,
+    hidden: HiddenParams,
+    ledger: Option<Ledger>,
+    /// The chunks as they went out, kept when an account layer or the caller reads the answer.
+    kept: Option<Vec<Value>>,
+    /// Where the settlement goes for the caller to read (the SDK's payload).
+    settled: Arc<Mutex<Option<Settlement>>>,
+    route: Route,
+    opened_after: std::time::Duration,
+}
+
+impl<T> ServedStream<T> {
+    pub(crate) fn new(
+        inner: ChunkStream<T>,
+        summary: Arc<Mutex<StreamSummary>>,
+        hidden: HiddenParams,
+        ledger: Ledger,
+    ) -> Self {
+        let kept = ledger.wants_response().then(Vec::new);
+        let route = ledger.route().clone();
+        let opened_after = ledger.call().started.elapsed();
+        Self {
+            inner: Some(inner),
+            summary,
+            hidden,
+            ledger: Some(ledger),
+            kept,
+            settled: Arc::new(Mutex::new(None)),
+            route,
+            opened_after,
+        }
+    }
+
+    /// The call, while the stream runs.
+    ///
+    /// # Panics
+    /// After the stream settled (read what you need before consuming it).
+    #[must_use]
+    #[expect(
+        clippy::expect_used,
+        reason = "documented: readable until the stream settles"
+    )]
+    pub fn call(&self) -> &Call {
+        self.ledger
+            .as_ref()
+            .expect("the call of a stream is readable until the stream settles")
+            .call()
+    }
+
+    #[must_use]
+    pub fn route(&self) -> &Route {
+        &self.route
+    }
+
+    #[must_use]
+    pub fn hidden(&self) -> &HiddenParams {
+        &self.hidden
+    }
+
+    /// Usage, cost and timings (final once `finished`).
+    #[must_use]
+    pub fn summary(&self) -> Arc<Mutex<StreamSummary>> {
+        Arc::clone(&self.summary)
+    }
+
+    /// The settlement, once the stream settled (the payload for the SDK's callbacks).
+    #[must_use]
+    pub fn settlement(&self) -> Arc<Mutex<Option<Settlement>>> {
+        Arc::clone(&self.settled)
+    }
+
+    fn settle(&mut self, status: Status, error: Option<&Error>) {
+        // Drop the upstream stream first: its own books (usage, cost) close on drop.
+        self.inner.take();
+        let Some(ledger) = self.ledger.take() else {
+            return;
+        };
+        let summary = self
+            .summary
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let hidden = self.hidden.clone();
+        let kept = self.kept.take();
+        let opened_after = self.opened_after;
+        let error = error.cloned().or_else(|| {
+            (status == Status::Cancelled)
+                .then(|| Error::connection("the caller went away before the stream ended"))
+        });
+        let settlement = ledger.settle_with(
+            |mut record| {
+                record.stream = true;
+                record.served_after = Some(opened_after);
+                record.usage = summary.usage;
+                record.cost = if record.cache_hit {
+                    Some(0.0)
+                } else {
+                    summary.response_cost
+                };
+                record.completion_start_time = summary.completion_start_time;
+                if let Some(end) = summary.end_time {
+                    record.end_time = end;
+                }
+                record.hidden = Some(hidden);
+                record.error = error;
+                record.response = kept.map(Value::Array);
+                record
+            },
+            status,
+        );
+        *self.settled.lock().unwrap_or_else(PoisonError::into_inner) = Some(settlement);
+    }
+}
+
+impl<T: Serialize + Unpin> Stream for ServedStream<T> {
+    type Item = Result<T>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match inner.poll_next_unpin(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(None) => {
+                this.settle(Status::Success, None);
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(Err(error))) => {
+                this.settle(Status::Failure, Some(&error));
+                Poll::Ready(Some(Err(error)))
+            }
+            Poll::Ready(Some(Ok(chunk))) => {
+                if let Some(kept) = this.kept.as_mut() {
+                    if let Ok(value) = serde_json::to_value(&chunk) {
+                        kept.push(value);
+                    }
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+        }
+    }
+}
+
+impl<T> Drop for ServedStream<T> {
+    fn drop(&mut self) {
+        if self.ledger.is_some() {
+            self.settle(Status::Cancelled, None);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! What every handler shares: the dispatcher and pipeline, auth, metrics, settings, and the
+//! per-request facts the outer middleware sets.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant, SystemTime};
+
+use futures::future::BoxFuture;
+use serde_json::{Map, Value};
+use tokio_util::task::TaskTracker;
+
+use llmrelay_pipeline::Pipeline;
+
+use crate::auth::{Authenticator, Principal};
+use crate::dispatch::Dispatch;
+use crate::metrics::Metrics;
+use crate::passthrough::PassthroughCredentials;
+
+/// Default largest request body (LiteLLM has no limit by default; an unbounded body is a
+/// memory hazard, so llmrelay caps it unless `max_request_size_mb` says otherwise).
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+
+/// Per-request facts set by the outer middleware.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub call_id: Arc<str>,
+    pub received: Instant,
+    pub received_wall: SystemTime,
+}
+
+/// Set by LLM handlers on their response: which route and model group it was, for metrics.
+#[derive(Debug, Clone)]
+pub struct RouteLabel {
+    pub route: &'static str,
+    pub model_group: String,
+}
+
+/// Settings the handlers read on every request.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub max_request_bytes: usize,
+    /// Call parameters added when the request does not set them (`drop_params`,
+    /// `num_retries`, `timeout` from `request_timeout`).
+    pub call_defaults: Map<String, Value>,
+    /// Interval of SSE keep-alive comments.
+    pub keep_alive: Duration,
+    /// Names of the configured Python callbacks, for `/health/readiness` details.
+    pub callbacks: Vec<String>,
+}
+
+/// Everything the handlers share.
+pub struct AppState {
+    pub dispatch: Arc<dyn Dispatch>,
+    /// The layers every call runs through (hooks, metrics, and the layers of later issues).
+    pub pipeline: Pipeline,
+    pub auth: Arc<dyn Authenticator>,
+    pub metrics: Arc<Metrics>,
+    pub settings: Settings,
+    pub shutting_down: AtomicBool,
+    /// Provider credentials from the config for the pass-through routes.
+    pub passthrough: PassthroughCredentials,
+    pub(crate) tasks: TaskTracker,
+}
+
+impl AppState {
+    /// Run a background task (logging hooks) that shutdown waits for.
+    pub fn spawn_background(&self, future: BoxFuture<'static, ()>) {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            self.tasks.spawn(future);
+        }
+    }
+}
+
+/// The principal of an authenticated request (the auth layer always sets one).
+#[must_use]
+pub fn principal_of(extensions: &http::Extensions) -> Principal {
+    extensions.get::<Principal>().cloned().unwrap_or_default()
+}

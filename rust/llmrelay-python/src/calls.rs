@@ -1,0 +1,256 @@
+//! The SDK's call entry points: a typed call from keyword arguments, through the SDK pipeline
+//! and a dispatcher (the engine directly, or a Router), and its answer as Python objects. The
+//! GIL is released for the whole call and for settling its books.
+
+use std::sync::{Arc, OnceLock};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+use pythonize::pythonize;
+use serde_json::Value;
+
+use llmrelay_core::CallKind;
+use llmrelay_pipeline::{
+    Answer, Call, Direct, Dispatch, Failure, Layers, Origin, Pipeline, Route,
+    StandardLoggingPayload,
+};
+use llmrelay_providers::engine::{ChatOutcome, HiddenParams, Outcome, Request, TextOutcome};
+use llmrelay_router::Router;
+
+use crate::errors::failure_to_py;
+use crate::stream::{AnyStream, Stream};
+use crate::{json_err, params_from_py, runtime, to_py_err};
+
+/// The pipeline every SDK call runs through (its layers come with later features: cache,
+/// guardrails, logging integrations).
+pub(crate) fn sdk_pipeline() -> &'static Pipeline {
+    static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
+    PIPELINE.get_or_init(|| Pipeline::new(Layers::new()))
+}
+
+/// Who executes an SDK call.
+#[derive(Clone)]
+pub(crate) enum Dispatcher {
+    Direct,
+    Router(Router),
+}
+
+impl Dispatcher {
+    fn as_dispatch(&self) -> &dyn Dispatch {
+        match self {
+            Self::Direct => &Direct,
+            Self::Router(router) => router,
+        }
+    }
+}
+
+/// A call's answer, books settled, ready to cross into Python.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per call, moved once to Python"
+)]
+pub(crate) enum Ready {
+    Whole {
+        outcome: Outcome,
+        route: Route,
+        /// The answer in the caller's shape when it differs from the outcome's (a bridged
+        /// Responses call).
+        rendered: Option<Value>,
+        payload: Option<Arc<StandardLoggingPayload>>,
+    },
+    Stream(Stream),
+}
+
+/// The call kind a LiteLLM function name stands for.
+pub(crate) fn kind_named(name: &str) -> PyResult<CallKind> {
+    CallKind::from_call_type(name)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown call kind '{name}'")))
+}
+
+/// A typed call from keyword arguments (the GIL is held: values are converted here).
+pub(crate) fn parse_call(
+    kind: CallKind,
+    params: &Bound<'_, PyDict>,
+    log: bool,
+    is_async: bool,
+) -> PyResult<Call> {
+    let params = params_from_py(params)?;
+    let mut call = Call::parse(kind, params, Origin::Sdk).map_err(|e| to_py_err(&e))?;
+    call.wants_payload = log;
+    call.is_async = is_async;
+    Ok(call)
+}
+
+/// Run a call and settle a whole answer (no GIL needed).
+pub(crate) async fn run(call: Call, dispatcher: Dispatcher) -> Result<Ready, Failure> {
+    let answer = sdk_pipeline().run(call, dispatcher.as_dispatch()).await?;
+    Ok(ready(answer))
+}
+
+fn ready(answer: Answer) -> Ready {
+    match answer {
+        Answer::Whole(whole) => {
+            let rendered = match (&whole.outcome, &whole.ledger.call().request) {
+                (Outcome::Chat(ChatOutcome::Whole(result)), Request::Responses(bridge)) => {
+                    let reported = if result.response.model.is_empty() {
+                        whole.ledger.call().model_group.as_str()
+                    } else {
+                        result.response.model.as_str()
+                    };
+                    Some(bridge.render_whole(&result.response, reported))
+                }
+                _ => None,
+            };
+            let route = whole.ledger.route().clone();
+            let (outcome, settlement) = whole.settle();
+            Ready::Whole {
+                outcome,
+                route,
+                rendered,
+                payload: settlement.payload(),
+            }
+        }
+        Answer::Chat(stream) => {
+            let summary = stream.summary();
+            let settlement = stream.settlement();
+            let hidden = with_route(stream.hidden(), stream.route());
+            let inner = match &stream.call().request {
+                Request::Responses(bridge) => {
+                    let bridge = bridge.clone();
+                    let model = hidden.model.clone();
+                    AnyStream::Json(bridge.render_stream(Box::pin(stream), &model))
+                }
+                _ => AnyStream::Chat(stream),
+            };
+            Ready::Stream(Stream::new(inner, summary, hidden, settlement))
+        }
+        Answer::Text(stream) => {
+            let summary = stream.summary();
+            let settlement = stream.settlement();
+            let hidden = with_route(stream.hidden(), stream.route());
+            Ready::Stream(Stream::new(
+                AnyStream::Text(stream),
+                summary,
+                hidden,
+                settlement,
+            ))
+        }
+        Answer::Events(stream) => {
+            let summary = stream.summary();
+            let settlement = stream.settlement();
+            let hidden = with_route(stream.hidden(), stream.route());
+            Ready::Stream(Stream::new(
+                AnyStream::Json(Box::pin(stream)),
+                summary,
+                hidden,
+                settlement,
+            ))
+        }
+    }
+}
+
+/// The hidden params with LiteLLM's Router headers (`x-litellm-model-group`,
+/// `x-litellm-attempted-retries`, `x-litellm-attempted-fallbacks`) for Router calls, as
+/// LiteLLM's Router puts them in `_hidden_params["additional_headers"]`.
+fn with_route(hidden: &HiddenParams, route: &Route) -> HiddenParams {
+    let mut hidden = hidden.clone();
+    if !route.model_group.is_empty() {
+        hidden.headers.extend([
+            (
+                "x-litellm-model-group".to_owned(),
+                route.model_group.clone(),
+            ),
+            (
+                "x-litellm-attempted-retries".to_owned(),
+                route.retries.to_string(),
+            ),
+            (
+                "x-litellm-attempted-fallbacks".to_owned(),
+                route.fallbacks.to_string(),
+            ),
+        ]);
+    }
+    hidden
+}
+
+/// `_hidden_params` as a dict.
+pub(crate) fn hidden_to_py<'py>(
+    py: Python<'py>,
+    hidden: &HiddenParams,
+) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("custom_llm_provider", &hidden.custom_llm_provider)?;
+    dict.set_item("litellm_model_name", &hidden.model)?;
+    dict.set_item("api_base", &hidden.api_base)?;
+    dict.set_item("response_cost", hidden.response_cost)?;
+    dict.set_item("_response_ms", hidden.response_ms)?;
+    dict.set_item("model_id", &hidden.model_id)?;
+    let headers = PyDict::new(py);
+    for (name, value) in &hidden.headers {
+        headers.set_item(name, value)?;
+    }
+    dict.set_item("additional_headers", headers)?;
+    dict.set_item("num_retries", hidden.num_retries)?;
+    Ok(dict)
+}
+
+fn pair(py: Python<'_>, body: Bound<'_, PyAny>, hidden: Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    Ok(PyTuple::new(py, [body, hidden.into_any()])?
+        .into_any()
+        .unbind())
+}
+
+/// `(response dict, hidden params dict)` for a whole answer (the payload, when asked for,
+/// under `_standard_logging_object`), or a `Stream`.
+pub(crate) fn ready_to_py(py: Python<'_>, ready: Ready) -> PyResult<Py<PyAny>> {
+    match ready {
+        Ready::Stream(stream) => Ok(Py::new(py, stream)?.into_any()),
+        Ready::Whole {
+            outcome,
+            route,
+            rendered,
+            payload,
+        } => {
+            let hidden = hidden_to_py(py, &with_route(outcome.hidden(), &route))?;
+            if let Some(payload) = payload {
+                hidden.set_item(
+                    "_standard_logging_object",
+                    pythonize(py, &*payload).map_err(|e| json_err(&e))?,
+                )?;
+            }
+            let body = match (&rendered, &outcome) {
+                (Some(rendered), _) => pythonize(py, rendered),
+                (None, Outcome::Chat(ChatOutcome::Whole(r))) => pythonize(py, &r.response),
+                (None, Outcome::Text(TextOutcome::Whole(r))) => pythonize(py, &r.response),
+                (None, Outcome::Embedding(r)) => pythonize(py, &r.response),
+                (None, Outcome::Json(r)) => pythonize(py, &r.response),
+                (None, _) => return Err(PyValueError::new_err("a stream answered as whole")),
+            }
+            .map_err(|e| json_err(&e))?;
+            pair(py, body, hidden)
+        }
+    }
+}
+
+/// Run a call synchronously with the GIL released.
+pub(crate) fn call_sync(py: Python<'_>, call: Call, dispatcher: Dispatcher) -> PyResult<Py<PyAny>> {
+    match py.detach(|| runtime().block_on(run(call, dispatcher))) {
+        Ok(ready) => ready_to_py(py, ready),
+        Err(failure) => Err(failure_to_py(py, &failure)),
+    }
+}
+
+/// A call of `kind` (a LiteLLM function name: `completion`, `embedding`, `image_generation`,
+/// …): `(response, hidden_params)` or a `Stream`.
+#[pyfunction]
+#[pyo3(signature = (kind, params, log=false))]
+fn call(py: Python<'_>, kind: &str, params: &Bound<'_, PyDict>, log: bool) -> PyResult<Py<PyAny>> {
+    let call = parse_call(kind_named(kind)?, params, log, false)?;
+    call_sync(py, call, Dispatcher::Direct)
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(call, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! The deployments of a router, indexed by group, wildcard pattern and id.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::deployment::{Deployment, capture};
+
+/// The deployments of a router, indexed for lookups. Replaced whole on `set_model_list`.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    pub(crate) all: Vec<Arc<Deployment>>,
+    pub(crate) groups: HashMap<String, Vec<Arc<Deployment>>>,
+    /// Wildcard groups, most specific (longest fixed part) first.
+    patterns: Vec<(String, Vec<Arc<Deployment>>)>,
+    pub(crate) by_id: HashMap<String, Arc<Deployment>>,
+}
+
+impl Registry {
+    pub(crate) fn build(deployments: Vec<Arc<Deployment>>) -> Self {
+        let mut groups: HashMap<String, Vec<Arc<Deployment>>> = HashMap::new();
+        let mut by_id = HashMap::new();
+        for deployment in &deployments {
+            groups
+                .entry(deployment.model_name.clone())
+                .or_default()
+                .push(Arc::clone(deployment));
+            by_id.insert(deployment.id.clone(), Arc::clone(deployment));
+        }
+        let mut patterns: Vec<(String, Vec<Arc<Deployment>>)> = groups
+            .iter()
+            .filter(|(name, _)| name.contains('*'))
+            .map(|(name, list)| (name.clone(), list.clone()))
+            .collect();
+        patterns.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        Self {
+            all: deployments,
+            groups,
+            patterns,
+            by_id,
+        }
+    }
+
+    /// The deployments serving `model`: its exact group, else the most specific wildcard.
+    pub(crate) fn resolve(&self, model: &str) -> Option<&[Arc<Deployment>]> {
+        if let Some(list) = self.groups.get(model) {
+            return Some(list);
+        }
+        self.patterns
+            .iter()
+            .find(|(pattern, _)| capture(pattern, model).is_some())
+            .map(|(_, list)| list.as_slice())
+    }
+}
