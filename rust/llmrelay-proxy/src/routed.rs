@@ -14,7 +14,7 @@ use crate::config::ProxyConfig;
 use crate::dispatch::{Dispatch, DispatchFuture, HealthReport, ModelEntry};
 
 /// `litellm_settings` keys that LiteLLM's proxy hands to its Router.
-const ROUTER_KEYS_IN_LITELLM_SETTINGS: &[&str] = &[
+pub(crate) const ROUTER_KEYS_IN_LITELLM_SETTINGS: &[&str] = &[
     "fallbacks",
     "context_window_fallbacks",
     "content_policy_fallbacks",
@@ -40,11 +40,8 @@ pub fn router_config(config: &ProxyConfig) -> Value {
         .model_list
         .iter()
         .map(|deployment| {
-            let mut params = deployment.litellm_params.other.clone();
-            params.insert(
-                "model".to_owned(),
-                Value::String(deployment.litellm_params.model.clone()),
-            );
+            // In config order: the deployment id is a hash of the params as LiteLLM reads them.
+            let params = deployment.litellm_params.to_map();
             let mut entry = Map::new();
             entry.insert(
                 "model_name".to_owned(),
