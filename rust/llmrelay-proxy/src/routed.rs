@@ -138,6 +138,11 @@ impl Dispatch for RouterDispatch {
                     "model_id".to_owned(),
                     Value::String(health.model_id.clone()),
                 );
+                value.insert(
+                    "model_name".to_owned(),
+                    Value::String(health.model_name.clone()),
+                );
+                value.insert("latency_ms".to_owned(), Value::from(health.latency_ms));
                 if let Some(error) = &health.error {
                     value.insert("error".to_owned(), Value::String(error.clone()));
                 }
