@@ -16,19 +16,19 @@ import sys
 
 from ._native import MockServer
 
-__all__ = ["MockServer", "main", "DIALECTS"]
+__all__ = ["DIALECTS", "MockServer", "main"]
 
 #: The wire formats the mock speaks, with the routes that serve them.
 DIALECTS = (
-    ("OpenAI", "/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/responses, "
-               "/v1/images/generations, /v1/moderations, /v1/models"),
-    ("Azure OpenAI", "/openai/deployments/{deployment}/chat/completions, …/completions, "
-                     "…/embeddings, …/images/generations"),
+    ("OpenAI", ("/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/responses, "
+                "/v1/images/generations, /v1/moderations, /v1/models")),
+    ("Azure OpenAI", ("/openai/deployments/{deployment}/chat/completions, …/completions, "
+                      "…/embeddings, …/images/generations")),
     ("Anthropic Messages", "/v1/messages, /v1/messages/count_tokens"),
-    ("AWS Bedrock Runtime", "/model/{id}/converse, /model/{id}/converse-stream, "
-                            "/model/{id}/invoke (SigV4 checked)"),
-    ("Gemini API", "/v1beta/models/{model}:generateContent, :streamGenerateContent, "
-                   ":embedContent"),
+    ("AWS Bedrock Runtime", ("/model/{id}/converse, /model/{id}/converse-stream, "
+                             "/model/{id}/invoke (SigV4 checked)")),
+    ("Gemini API", ("/v1beta/models/{model}:generateContent, :streamGenerateContent, "
+                    ":embedContent")),
     ("Vertex AI", "/v1/projects/{project}/locations/{location}/publishers/{publisher}/models/…"),
     ("Cohere v2", "/v2/chat, /v2/embed, /v2/rerank"),
     ("Hugging Face", "/hf-inference/models/{model}/…"),

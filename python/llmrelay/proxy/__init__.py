@@ -26,7 +26,7 @@ from typing import Any
 
 from ._types import HTTPException, ProxyException
 
-__all__ = ["main", "load_callbacks", "HTTPException", "ProxyException"]
+__all__ = ["HTTPException", "ProxyException", "load_callbacks", "main"]
 
 _log = logging.getLogger("llmrelay.proxy")
 
@@ -55,7 +55,8 @@ def load_callbacks(names: list[str], config_dir: str | None) -> list[Any]:
 
 
 def _error(message: object, code: int) -> int:
-    print(f"llmrelay: {message}", file=sys.stderr)
+    text = str(message)
+    print(text if text.startswith("llmrelay") else f"llmrelay: {text}", file=sys.stderr)
     return code
 
 

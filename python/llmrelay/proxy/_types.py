@@ -53,7 +53,7 @@ class HTTPException(Exception):
 class ProxyException(Exception):
     """LiteLLM's ``ProxyException``: an error in OpenAI's shape; ``code`` is the HTTP status."""
 
-    def __init__(self, message: str, type: str, param: str | None,  # noqa: A002 - LiteLLM's name
+    def __init__(self, message: str, type: str, param: str | None,
                  code: int | str | None = None, headers: dict[str, str] | None = None,
                  openai_code: str | None = None,
                  provider_specific_fields: dict | None = None) -> None:
