@@ -122,7 +122,8 @@ def implemented_providers() -> list[str]: ...
 def supported_openai_params(model: str, provider: str) -> list[str] | None: ...
 
 def proxy_prepare(argv: list[str]) -> dict[str, Any]:
-    """Parse proxy flags and read the config: ``help``, ``version``, ``usage``,
+    """Parse proxy flags and read the config: ``help``, ``version``, ``usage``, ``serves``
+    (not a one-shot --health/--test),
     ``environment`` (pairs to export), ``callbacks`` (``module.instance`` names), ``config_dir``."""
 
 def proxy_serve(argv: list[str], hooks: Any | None = None) -> None:

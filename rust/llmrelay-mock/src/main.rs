@@ -6,9 +6,24 @@ use std::process::ExitCode;
 use llmrelay_mock::{MockConfig, MockServer};
 
 const USAGE: &str = "\
-llmrelay-mock: mock upstream LLM provider (OpenAI and Anthropic APIs) for tests and load tests
+llmrelay-mock: mock upstream LLM provider for tests and load tests
 
 Usage: llmrelay-mock [OPTIONS]
+
+Wire formats:
+  OpenAI                    /v1/chat/completions, /v1/completions, /v1/embeddings,
+                            /v1/responses, /v1/images/generations, /v1/moderations, /v1/models
+  Azure OpenAI              /openai/deployments/{deployment}/chat/completions, .../completions,
+                            .../embeddings, .../images/generations
+  Anthropic Messages        /v1/messages, /v1/messages/count_tokens
+  AWS Bedrock Runtime       /model/{id}/converse, /model/{id}/converse-stream,
+                            /model/{id}/invoke (SigV4 checked)
+  Gemini API                /v1beta/models/{model}:generateContent, :streamGenerateContent,
+                            :embedContent
+  Vertex AI                 /v1/projects/{project}/locations/{location}/publishers/{publisher}/models/...
+  Cohere v2                 /v2/chat, /v2/embed, /v2/rerank
+  Hugging Face              /hf-inference/models/{model}/...
+  Ollama                    /api/chat, /api/generate, /api/embed
 
 Options:
   --host HOST               address to bind [default: 127.0.0.1]
@@ -241,5 +256,32 @@ mod tests {
         assert!(parse(&["--bogus"]).is_err());
         assert!(parse(&["--port"]).is_err());
         assert_eq!(parse(&["--help"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn help_lists_every_wire_format_and_describes_every_option() {
+        for dialect in [
+            "OpenAI",
+            "Azure OpenAI",
+            "Anthropic Messages",
+            "AWS Bedrock Runtime",
+            "Gemini API",
+            "Vertex AI",
+            "Cohere v2",
+            "Hugging Face",
+            "Ollama",
+        ] {
+            assert!(USAGE.contains(dialect), "{dialect}");
+        }
+        for line in USAGE
+            .lines()
+            .filter(|line| line.trim_start().starts_with("--"))
+        {
+            let described = line
+                .trim_start()
+                .split("  ")
+                .filter(|part| !part.trim().is_empty());
+            assert!(described.count() >= 2, "no help for {line}");
+        }
     }
 }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::ServeOptions;
 use crate::config::{ProxyConfig, RawConfig};
+use crate::tls::TlsFiles;
 
 /// Parsed flags.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +29,12 @@ pub struct CliOptions {
     pub debug: bool,
     pub detailed_debug: bool,
     pub validate_config: bool,
+    /// `--health`: print the running proxy's `/health` report, then exit.
+    pub health: bool,
+    /// `--test`: send test requests to the running proxy, then exit.
+    pub test: bool,
+    pub ssl_certfile_path: Option<PathBuf>,
+    pub ssl_keyfile_path: Option<PathBuf>,
     pub version: bool,
     pub help: bool,
     /// Seconds in-flight requests may run after a shutdown signal.
@@ -36,23 +43,53 @@ pub struct CliOptions {
 
 /// The flags' help text.
 pub const USAGE: &str = "\
-usage: llmrelay [--config PATH] [--port 4000] [--host 0.0.0.0] [--model MODEL [--alias NAME]
-                [--api_base URL] [--api_key KEY] [--api_version V] [--temperature T]
-                [--max_tokens N] [--drop_params]] [--request_timeout S] [--num_workers N]
-                [--debug] [--detailed_debug] [--validate_config] [--drain_timeout S] [--version]
+usage: llmrelay [--config PATH] [--port 4000] [--host 0.0.0.0] [OPTIONS]
+       llmrelay --model MODEL [--alias NAME] [--api_base URL] [--api_key KEY] [OPTIONS]
 
-  --config, -c PATH      LiteLLM proxy config.yaml (model_list, litellm_settings, general_settings, ...)
-  --model, -m MODEL      serve one model without a config (e.g. gpt-4o-mini, anthropic/claude-...)
-  --alias NAME           public name for --model
-  --api_base/--api_key/--api_version/--temperature/--max_tokens/--drop_params
-                         litellm_params of the --model deployment
-  --port (env PORT, default 4000), --host (env HOST, default 0.0.0.0)
-  --request_timeout S    upstream timeout when a request sets none
-  --num_workers N        accepted for compatibility; one process serves all cores
-  --debug / --detailed_debug   more logging (detailed: one line per request)
-  --validate_config      load and check the config, then exit
-  --drain_timeout S      after Ctrl-C/SIGTERM, how long in-flight requests may finish (default 30)
+An OpenAI- and Anthropic-compatible LLM gateway configured with LiteLLM's config.yaml.
+Flags are spelled as LiteLLM's `litellm` command spells them.
+
+options:
+  -c, --config PATH        LiteLLM proxy config.yaml (model_list, litellm_settings,
+                           general_settings, router_settings, environment_variables)
+  --host HOST              address to listen on (env HOST; default 0.0.0.0)
+  --port PORT              port to listen on (env PORT; default 4000)
+  -m, --model MODEL        serve one model without a config (e.g. gpt-4o-mini,
+                           anthropic/claude-sonnet-4-20250514)
+  --alias NAME             public model name for --model
+  --api_base URL           api_base of the --model deployment
+  --api_key KEY            api_key of the --model deployment
+  --api_version VERSION    api_version of the --model deployment (Azure)
+  --temperature T          default temperature of the --model deployment
+  --max_tokens N           default max_tokens of the --model deployment
+  --drop_params            drop parameters a provider does not support (litellm_settings.drop_params)
+  --request_timeout S      upstream timeout in seconds when a request sets none
+  --num_workers N          accepted for compatibility; one llmrelay process serves every core
+  --debug                  INFO logs from llmrelay: start-up details, routing and retries
+                           (env DEBUG=true); the default shows warnings and errors only
+  --detailed_debug         DEBUG logs from llmrelay: one line per request with status and
+                           time, and every routing decision (env DETAILED_DEBUG=true)
+  --ssl_certfile_path PATH serve HTTPS with this PEM certificate chain (with --ssl_keyfile_path)
+  --ssl_keyfile_path PATH  the PEM private key of --ssl_certfile_path
+  --validate_config        run every start-up check on --config, print 'config OK' and exit
+                           (exit code 1 and the error when the proxy could not start)
+  --health                 print the /health report of the proxy running at --host/--port
+  --test                   send a chat completion (whole and streamed) and a text completion
+                           to the proxy running at --host/--port (model: --model, else
+                           gpt-3.5-turbo) and print the responses
+  --drain_timeout S        after Ctrl-C/SIGTERM, how long in-flight requests may finish (default 30)
+  -v, --version            print the version
+  -h, --help               show this help
 ";
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|value| {
+        matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    })
+}
 
 fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
     value
@@ -106,11 +143,18 @@ impl CliOptions {
                 "__debug" => options.debug = true,
                 "__detailed_debug" => options.detailed_debug = true,
                 "__validate_config" => options.validate_config = true,
+                "__health" => options.health = true,
+                "__test" => options.test = true,
+                "__ssl_certfile_path" => options.ssl_certfile_path = Some(PathBuf::from(value()?)),
+                "__ssl_keyfile_path" => options.ssl_keyfile_path = Some(PathBuf::from(value()?)),
                 "__version" | "_v" => options.version = true,
                 "__help" | "_h" => options.help = true,
                 _ => return Err(format!("unknown option '{arg}'\n\n{USAGE}")),
             }
         }
+        // LiteLLM reads these two flags from the environment too (click `envvar`).
+        options.debug |= env_flag("DEBUG");
+        options.detailed_debug |= env_flag("DETAILED_DEBUG");
         Ok(options)
     }
 
@@ -136,7 +180,25 @@ impl CliOptions {
             .drain_timeout
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map_or(defaults.drain, std::time::Duration::from_secs_f64);
-        Ok(ServeOptions { host, port, drain })
+        let tls = match (&self.ssl_certfile_path, &self.ssl_keyfile_path) {
+            (Some(certificate), Some(key)) => Some(TlsFiles {
+                certificate: certificate.clone(),
+                key: key.clone(),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(
+                    "Both --ssl_certfile_path and --ssl_keyfile_path are required for SSL."
+                        .to_owned(),
+                );
+            }
+        };
+        Ok(ServeOptions {
+            host,
+            port,
+            drain,
+            tls,
+        })
     }
 
     /// The config file read from disk (not resolved), if `--config` was given.
@@ -219,6 +281,77 @@ mod tests {
         assert!(parse(&["--bogus"]).is_err());
         assert!(parse(&["--port", "x"]).is_err());
         assert!(parse(&["--config"]).is_err());
+        let options = parse(&[
+            "--health",
+            "--test",
+            "--ssl_certfile_path",
+            "c.pem",
+            "--ssl_keyfile_path=k.pem",
+        ])
+        .unwrap();
+        assert!(options.health && options.test);
+        let tls = options.serve_options().unwrap().tls.unwrap();
+        assert_eq!(tls.key, std::path::PathBuf::from("k.pem"));
+        let half = parse(&["--ssl_certfile_path", "c.pem"]).unwrap();
+        assert_eq!(
+            half.serve_options().unwrap_err(),
+            "Both --ssl_certfile_path and --ssl_keyfile_path are required for SSL."
+        );
+    }
+
+    #[test]
+    fn every_flag_has_help() {
+        for flag in [
+            "--config",
+            "--host",
+            "--port",
+            "--model",
+            "--alias",
+            "--api_base",
+            "--api_key",
+            "--api_version",
+            "--temperature",
+            "--max_tokens",
+            "--drop_params",
+            "--request_timeout",
+            "--num_workers",
+            "--debug",
+            "--detailed_debug",
+            "--ssl_certfile_path",
+            "--ssl_keyfile_path",
+            "--validate_config",
+            "--health",
+            "--test",
+            "--drain_timeout",
+            "--version",
+            "--help",
+        ] {
+            assert!(
+                USAGE.lines().any(|line| line.trim_start().starts_with(flag)
+                    || line
+                        .trim_start()
+                        .starts_with(&format!("-{}, {flag}", &flag[2..3]))),
+                "{flag} has no help line"
+            );
+            // The parser knows every flag the help names.
+            let takes_value = !matches!(
+                flag,
+                "--drop_params"
+                    | "--debug"
+                    | "--detailed_debug"
+                    | "--validate_config"
+                    | "--health"
+                    | "--test"
+                    | "--version"
+                    | "--help"
+            );
+            let args: Vec<&str> = if takes_value {
+                vec![flag, "1"]
+            } else {
+                vec![flag]
+            };
+            assert!(parse(&args).is_ok(), "{flag} is not parsed");
+        }
     }
 
     #[test]

@@ -12,6 +12,12 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use llmrelay_core::detect;
+use llmrelay_router::RouterConfig;
+
+use crate::config_keys::{Section, litellm_keys, litellm_knows, nearest, unused_key_warning};
+use crate::routed::ROUTER_KEYS_IN_LITELLM_SETTINGS;
+
 /// What went wrong while loading the config; the message names the file and the bad field.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -23,60 +29,17 @@ impl ConfigError {
     }
 }
 
-/// Top-level keys LiteLLM reads; others are reported as unknown.
-const KNOWN_TOP_LEVEL: &[&str] = &[
-    "model_list",
-    "litellm_settings",
-    "general_settings",
-    "router_settings",
-    "environment_variables",
-    "include",
-    "guardrails",
-    "callback_settings",
-    "credential_list",
-    "mcp_servers",
-    "mcp_tools",
-    "search_tools",
-    "vector_store_registry",
-    "prompts",
-    "policies",
-    "policy_attachments",
-    "files_settings",
-    "finetune_settings",
-    "default_vertex_config",
-    "plugins",
-    "worker_registry",
-    "assistant_settings",
-];
-
-/// Top-level keys llmrelay acts on; the other known ones are accepted and reported as ignored.
-const USED_TOP_LEVEL: &[&str] = &[
-    "model_list",
-    "litellm_settings",
-    "general_settings",
-    "router_settings",
-    "environment_variables",
-    "include",
-];
-
-/// `litellm_settings` keys the proxy acts on.
-const USED_LITELLM_SETTINGS: &[&str] = &[
-    "callbacks",
-    "success_callback",
-    "failure_callback",
-    "drop_params",
-    "num_retries",
-    "request_timeout",
-    "set_verbose",
-    "json_logs",
-];
-
-/// `general_settings` keys the proxy acts on.
-const USED_GENERAL_SETTINGS: &[&str] = &[
-    "master_key",
-    "max_request_size_mb",
-    "dangerously_permit_weak_or_unset_master_key",
-    "database_url",
+/// `litellm_params` keys LiteLLM acts on that llmrelay's Router accepts but does not act on yet
+/// (it strips them from the call: they never reach the provider).
+pub const NOT_YET_DEPLOYMENT_PARAMS: &[&str] = &[
+    "tags",
+    "max_parallel_requests",
+    "max_budget",
+    "budget_duration",
+    "rpd",
+    "tpd",
+    "itpm",
+    "otpm",
 ];
 
 /// The config as read from disk: `include:` files merged, nothing resolved yet.
@@ -97,8 +60,11 @@ impl RawConfig {
     /// Unreadable files, invalid YAML, a document that is not a mapping, a bad `include`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let document = read_yaml(path)?;
-        let directory = path
+        // Absolute, so that `--config config.yaml` names the current directory rather than ''.
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let directory = absolute
             .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let mut config = Self {
             document,
@@ -232,7 +198,7 @@ impl RawConfig {
     /// (e.g. `model_list[1].litellm_params.model`).
     pub fn resolve(&self) -> Result<ProxyConfig, ConfigError> {
         let mut document = Value::Object(self.document.clone());
-        resolve_environment_references(&mut document);
+        let unset = resolve_environment_references(&mut document);
         let parsed: ProxyConfigFile = serde_path_to_error::deserialize(document).map_err(|e| {
             ConfigError::new(format!(
                 "invalid config {}: {}: {}",
@@ -241,30 +207,6 @@ impl RawConfig {
                 e.inner()
             ))
         })?;
-        let mut warnings = Vec::new();
-        for key in parsed.other.keys() {
-            if KNOWN_TOP_LEVEL.contains(&key.as_str()) {
-                if !USED_TOP_LEVEL.contains(&key.as_str()) {
-                    warnings.push(format!("'{key}' is accepted but not used by llmrelay yet"));
-                }
-            } else {
-                warnings.push(format!("unknown top-level key '{key}' ignored"));
-            }
-        }
-        for key in parsed.litellm_settings.other.keys() {
-            if !USED_LITELLM_SETTINGS.contains(&key.as_str()) {
-                warnings.push(format!(
-                    "litellm_settings.{key} is not used by the llmrelay proxy yet"
-                ));
-            }
-        }
-        for key in parsed.general_settings.other.keys() {
-            if !USED_GENERAL_SETTINGS.contains(&key.as_str()) {
-                warnings.push(format!(
-                    "general_settings.{key} is not used by the llmrelay proxy yet"
-                ));
-            }
-        }
         for (index, deployment) in parsed.model_list.iter().enumerate() {
             if deployment.model_name.is_empty() {
                 return Err(ConfigError::new(format!(
@@ -278,6 +220,15 @@ impl RawConfig {
                     self.path.display()
                 )));
             }
+        }
+        let mut warnings = unused_key_warnings(&parsed);
+        warnings.extend(unset_variable_warnings(&unset, &parsed.model_list));
+        warnings.extend(provider_warnings(&parsed.model_list));
+        if parsed.model_list.is_empty() {
+            warnings.push(
+                "model_list is empty: every model request will fail until deployments are configured"
+                    .to_owned(),
+            );
         }
         Ok(ProxyConfig {
             model_list: parsed.model_list,
@@ -318,18 +269,171 @@ pub fn parse_yaml(text: &str) -> Result<Map<String, Value>, String> {
 const ENV_PREFIX: &str = "os.environ/";
 
 /// Replace every `"os.environ/NAME"` string by the variable's value, or `null` when it is unset
-/// (as LiteLLM does: the field then counts as absent).
-pub fn resolve_environment_references(value: &mut Value) {
+/// (as LiteLLM does: the field then counts as absent). Returns `(field path, NAME)` of each
+/// unset variable.
+pub fn resolve_environment_references(value: &mut Value) -> Vec<(String, String)> {
+    let mut unset = Vec::new();
+    resolve_at(value, &mut String::new(), &mut unset);
+    unset
+}
+
+fn resolve_at(value: &mut Value, path: &mut String, unset: &mut Vec<(String, String)>) {
     match value {
         Value::String(text) => {
             if let Some(name) = text.strip_prefix(ENV_PREFIX) {
-                *value = std::env::var(name).map_or(Value::Null, Value::String);
+                match std::env::var(name) {
+                    Ok(found) => *value = Value::String(found),
+                    Err(_) => {
+                        unset.push((path.clone(), name.to_owned()));
+                        *value = Value::Null;
+                    }
+                }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(resolve_environment_references),
-        Value::Object(map) => map.values_mut().for_each(resolve_environment_references),
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                let length = path.len();
+                path.push_str(&format!("[{index}]"));
+                resolve_at(item, path, unset);
+                path.truncate(length);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                let length = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                resolve_at(item, path, unset);
+                path.truncate(length);
+            }
+        }
         _ => {}
     }
+}
+
+/// One warning per key that nothing in llmrelay read (see [`crate::config_keys`]).
+fn unused_key_warnings(parsed: &ProxyConfigFile) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for key in parsed.other.keys() {
+        warnings.push(unused_key_warning(Section::TopLevel, key, key, &[]));
+    }
+    for key in parsed.litellm_settings.other.keys() {
+        if !ROUTER_KEYS_IN_LITELLM_SETTINGS.contains(&key.as_str()) {
+            let path = format!("litellm_settings.{key}");
+            warnings.push(unused_key_warning(
+                Section::LitellmSettings,
+                key,
+                &path,
+                &[],
+            ));
+        }
+    }
+    for key in parsed.general_settings.other.keys() {
+        let path = format!("general_settings.{key}");
+        warnings.push(unused_key_warning(
+            Section::GeneralSettings,
+            key,
+            &path,
+            &[],
+        ));
+    }
+    if let Some(settings) = &parsed.router_settings {
+        // The Router keeps what it does not read in `extra`; a settings error is reported by
+        // the Router when it is built.
+        if let Ok(router) = RouterConfig::from_value(Value::Object(settings.clone())) {
+            for key in router.extra.keys() {
+                let path = format!("router_settings.{key}");
+                warnings.push(unused_key_warning(Section::RouterSettings, key, &path, &[]));
+            }
+        }
+    }
+    for (index, deployment) in parsed.model_list.iter().enumerate() {
+        for key in deployment.litellm_params.other.keys() {
+            if let Some(warning) = deployment_param_warning(index, key) {
+                warnings.push(warning);
+            }
+        }
+    }
+    warnings
+}
+
+/// A `litellm_params` key is LiteLLM's (the call or the Router reads it), or a request field
+/// passed to the provider as LiteLLM passes it; only a near miss of a LiteLLM name is flagged.
+fn deployment_param_warning(index: usize, key: &str) -> Option<String> {
+    let path = format!("model_list[{index}].litellm_params.{key}");
+    if NOT_YET_DEPLOYMENT_PARAMS.contains(&key) {
+        return Some(format!("{path} is not supported by llmrelay yet; ignored"));
+    }
+    let engine_params = llmrelay_providers::litellm_params::LITELLM_PARAMS;
+    let openai_params = llmrelay_providers::params::CHECKED_CHAT_PARAMS;
+    if litellm_knows(Section::LitellmParams, key)
+        || engine_params.binary_search(&key).is_ok()
+        || openai_params.contains(&key)
+    {
+        return None;
+    }
+    let candidates = litellm_keys(Section::LitellmParams)
+        .iter()
+        .chain(openai_params)
+        .copied();
+    nearest(key, candidates).map(|suggestion| {
+        format!(
+            "unknown key {path}: did you mean '{suggestion}'? (as it is, it is sent to the provider as a request field)"
+        )
+    })
+}
+
+/// Unset `os.environ/NAME` references, naming the deployment they belong to.
+fn unset_variable_warnings(
+    unset: &[(String, String)],
+    model_list: &[DeploymentConfig],
+) -> Vec<String> {
+    unset
+        .iter()
+        .map(|(path, name)| {
+            let deployment = path
+                .strip_prefix("model_list[")
+                .and_then(|rest| rest.split_once(']'))
+                .and_then(|(index, rest)| Some((index.parse::<usize>().ok()?, rest)));
+            match deployment {
+                Some((index, field)) => {
+                    let model_name = model_list
+                        .get(index)
+                        .map_or("", |d| d.model_name.as_str());
+                    format!(
+                        "model_list[{index}] (model_name '{model_name}'): {} is os.environ/{name}, which is not set; calls to this deployment will fail until it is",
+                        field.trim_start_matches('.')
+                    )
+                }
+                None => format!("{path} is os.environ/{name}, which is not set; treated as absent"),
+            }
+        })
+        .collect()
+}
+
+/// Deployments whose provider cannot be told from their `model` (the call would fail).
+fn provider_warnings(model_list: &[DeploymentConfig]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (index, deployment) in model_list.iter().enumerate() {
+        let params = &deployment.litellm_params;
+        if params.model.contains('*') {
+            continue;
+        }
+        let text = |key: &str| params.other.get(key).and_then(Value::as_str);
+        if detect::resolve(&params.model, text("custom_llm_provider"), text("api_base")).is_err() {
+            let hint = params.model.split_once('/').map_or_else(
+                || "add a provider prefix such as 'openai/'".to_owned(),
+                |(prefix, _)| format!("'{prefix}' is not a provider llmrelay knows"),
+            );
+            warnings.push(format!(
+                "model_list[{index}] (model_name '{}'): litellm_params.model '{}' names no known provider ({hint}); calls to this deployment will fail",
+                deployment.model_name, params.model
+            ));
+        }
+    }
+    warnings
 }
 
 #[derive(Debug, Deserialize)]
@@ -369,10 +473,62 @@ pub struct DeploymentConfig {
 /// A deployment's `litellm_params`: the model string plus every other call parameter, merged
 /// into each call routed to it.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
 pub struct LitellmParams {
     pub model: String,
-    #[serde(flatten)]
     pub other: Map<String, Value>,
+    /// Where `model` stood among the keys: the deployment id hashes the params in config order,
+    /// as LiteLLM does.
+    model_position: usize,
+}
+
+impl TryFrom<Map<String, Value>> for LitellmParams {
+    type Error = String;
+
+    fn try_from(mut other: Map<String, Value>) -> Result<Self, Self::Error> {
+        let Some(model_position) = other.keys().position(|key| key == "model") else {
+            return Err("missing field `model`".to_owned());
+        };
+        let model = match other.shift_remove("model") {
+            Some(Value::String(model)) => model,
+            Some(other) => return Err(format!("model: expected a string, got {other}")),
+            None => return Err("missing field `model`".to_owned()),
+        };
+        Ok(Self {
+            model,
+            other,
+            model_position,
+        })
+    }
+}
+
+impl LitellmParams {
+    /// `model` first, then the other parameters (one-model mode, tests).
+    #[must_use]
+    pub fn new(model: String, other: Map<String, Value>) -> Self {
+        Self {
+            model,
+            other,
+            model_position: 0,
+        }
+    }
+
+    /// Every parameter, `model` included, in the order of the config file.
+    #[must_use]
+    pub fn to_map(&self) -> Map<String, Value> {
+        let mut map = Map::with_capacity(self.other.len() + 1);
+        let position = self.model_position.min(self.other.len());
+        for (index, (key, value)) in self.other.iter().enumerate() {
+            if index == position {
+                map.insert("model".to_owned(), Value::String(self.model.clone()));
+            }
+            map.insert(key.clone(), value.clone());
+        }
+        if position == self.other.len() {
+            map.insert("model".to_owned(), Value::String(self.model.clone()));
+        }
+        map
+    }
 }
 
 /// `litellm_settings`: module-level SDK settings in LiteLLM.
@@ -477,10 +633,7 @@ impl ProxyConfig {
         Self {
             model_list: vec![DeploymentConfig {
                 model_name: alias.unwrap_or(model).to_owned(),
-                litellm_params: LitellmParams {
-                    model: model.to_owned(),
-                    other,
-                },
+                litellm_params: LitellmParams::new(model.to_owned(), other),
                 model_info: Map::new(),
             }],
             litellm_settings: LitellmSettings::default(),
@@ -540,7 +693,147 @@ surprise: 1
                 .iter()
                 .any(|w| w.contains("litellm_settings.cache"))
         );
-        assert!(!config.warnings.iter().any(|w| w.contains("set_verbose")));
+        assert!(config.warnings.iter().any(|w| w.contains("set_verbose")));
+        assert!(
+            config.warnings.iter().any(|w| w
+                .contains("api_key is os.environ/LLMRELAY_TEST_UNSET_KEY, which is not set")
+                && w.contains("model_name 'gpt-4o'")),
+            "{:?}",
+            config.warnings
+        );
+    }
+
+    fn warnings_of(text: &str) -> Vec<String> {
+        raw(text).resolve().unwrap().warnings
+    }
+
+    #[test]
+    fn every_key_is_used_or_warned_about_by_name() {
+        let warnings = warnings_of(
+            r"
+model_list:
+  - model_name: a
+    litellm_params:
+      model: openai/gpt-4o
+      api_key: k
+      rmp: 10
+      rpm: 5
+      tags: [free]
+      temperature: 0.2
+      top_k: 3
+litellm_settings:
+  fallbacks: [{a: [b]}]
+  context_window_fallbacks: [{a: [b]}]
+  num_retries: 2
+  num_retires: 3
+  cache: true
+router_settings:
+  routing_stratgy: simple-shuffle
+  routing_strategy: simple-shuffle
+  provider_budget_config: {openai: {budget_limit: 1}}
+  redis_sync_interval_ms: 50
+general_settings:
+  master_key: sk-0123456789abcdef
+  max_parallel_requests: 10
+  mystery_setting: 1
+",
+        );
+        let expected = [
+            "unknown key model_list[0].litellm_params.rmp: did you mean 'rpm'? (as it is, it is sent to the provider as a request field)",
+            "model_list[0].litellm_params.tags is not supported by llmrelay yet; ignored",
+            "unknown key litellm_settings.num_retires ignored; did you mean 'num_retries'?",
+            "litellm_settings.cache is not supported by llmrelay yet; ignored",
+            "unknown key router_settings.routing_stratgy ignored; did you mean 'routing_strategy'?",
+            "router_settings.provider_budget_config is not supported by llmrelay yet; ignored",
+            "general_settings.max_parallel_requests is not supported by llmrelay yet; ignored",
+            "unknown key general_settings.mystery_setting ignored",
+        ];
+        for line in expected {
+            assert!(
+                warnings.iter().any(|w| w == line),
+                "missing {line:?} in {warnings:#?}"
+            );
+        }
+        // Keys that work are never warned about.
+        for used in [
+            "fallbacks",
+            "context_window_fallbacks",
+            "litellm_settings.num_retries ",
+            "temperature",
+            "top_k",
+            "'rpm'?)",
+            "redis_sync_interval_ms",
+            "master_key",
+            "routing_strategy ",
+        ] {
+            assert!(
+                !warnings
+                    .iter()
+                    .any(|w| w.contains(used) && !w.contains("did you mean")),
+                "{used} warned: {warnings:#?}"
+            );
+        }
+        assert_eq!(warnings.len(), expected.len(), "{warnings:#?}");
+    }
+
+    #[test]
+    fn start_up_warns_about_what_would_fail_per_request() {
+        let warnings = warnings_of(
+            "model_list:\n  - model_name: x\n    litellm_params: {model: nosuchprovider/m}\n  - model_name: w\n    litellm_params: {model: 'anthropic/*'}\n",
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("model_list[0] (model_name 'x')"),
+            "{warnings:?}"
+        );
+        assert!(warnings[0].contains("'nosuchprovider' is not a provider llmrelay knows"));
+        let warnings =
+            warnings_of("general_settings: {master_key: os.environ/LLMRELAY_UNSET_MASTER}\n");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("model_list is empty")),
+            "{warnings:?}"
+        );
+        assert!(warnings.iter().any(|w| w == "general_settings.master_key is os.environ/LLMRELAY_UNSET_MASTER, which is not set; treated as absent"), "{warnings:?}");
+    }
+
+    #[test]
+    fn params_keep_their_config_order() {
+        let config = raw("model_list:\n  - model_name: a\n    litellm_params: {api_key: k, model: openai/x, rpm: 1}\n")
+            .resolve()
+            .unwrap();
+        let keys: Vec<String> = config.model_list[0]
+            .litellm_params
+            .to_map()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(keys, ["api_key", "model", "rpm"]);
+        let single = ProxyConfig::single_model("m", None, Map::new());
+        assert_eq!(
+            single.model_list[0]
+                .litellm_params
+                .to_map()
+                .keys()
+                .next()
+                .map(String::as_str),
+            Some("model")
+        );
+    }
+
+    #[test]
+    fn a_relative_config_path_has_an_absolute_directory() {
+        let directory =
+            std::env::temp_dir().join(format!("llmrelay-relative-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&directory).unwrap();
+        std::fs::write(directory.join("config.yaml"), "model_list: []\n").unwrap();
+        // `Path::parent` of a bare file name is "": the directory must still be usable.
+        let relative = std::path::Path::new("config.yaml");
+        assert_eq!(relative.parent(), Some(std::path::Path::new("")));
+        let loaded = RawConfig::load(&directory.join(".").join("config.yaml")).unwrap();
+        assert!(loaded.directory.is_absolute());
+        std::fs::remove_dir_all(directory).unwrap();
     }
 
     #[test]

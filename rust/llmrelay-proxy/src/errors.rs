@@ -28,7 +28,7 @@ impl ApiError {
     #[must_use]
     pub fn new(error: Error, dialect: Dialect) -> Self {
         Self {
-            error,
+            error: gateway_credential_error(error),
             dialect,
             type_override: None,
         }
@@ -75,6 +75,38 @@ impl ApiError {
             }),
         }
     }
+}
+
+/// A provider credential missing from the proxy's own config is the gateway's fault, not the
+/// client's: it leaves as a 500 that says so, never as a 401 that reads as "your key is wrong".
+/// (The engine raises it before any request is sent: an authentication error with a provider
+/// and no upstream status. An upstream 401 and the proxy's own key check are left alone.)
+fn gateway_credential_error(error: Error) -> Error {
+    let inner = error.inner();
+    if error.kind() != ErrorKind::Authentication
+        || inner.status.is_some()
+        || (inner.provider.is_none() && inner.model.is_none())
+    {
+        return error;
+    }
+    let deployment = match (&inner.provider, &inner.model) {
+        (Some(provider), Some(model)) => format!(" ({provider}/{model})"),
+        (Some(provider), None) => format!(" ({provider})"),
+        (None, Some(model)) => format!(" ({model})"),
+        (None, None) => String::new(),
+    };
+    let message = format!(
+        "The proxy has no upstream credential for this deployment{deployment}: set it in the proxy's config (litellm_params.api_key or the provider's environment variable). This is the gateway's configuration, not the API key of this request. Upstream error: {}",
+        inner.message
+    );
+    let mut replaced = Error::new(ErrorKind::InternalServer, message).with_status(500);
+    if let Some(provider) = &inner.provider {
+        replaced = replaced.with_provider(provider.clone());
+    }
+    if let Some(model) = &inner.model {
+        replaced = replaced.with_model(model.clone());
+    }
+    replaced
 }
 
 /// Anthropic's error types (API reference "Errors").
@@ -150,6 +182,35 @@ mod tests {
         auth.type_override = Some("auth_error");
         assert_eq!(auth.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(auth.body()["error"]["type"], "auth_error");
+    }
+
+    #[test]
+    fn missing_upstream_credential_is_the_gateway_s_error() {
+        let missing = Error::new(
+            ErrorKind::Authentication,
+            "Missing API key for provider 'openai'",
+        )
+        .with_provider("openai")
+        .with_model("gpt-4o");
+        let api_error = ApiError::openai(missing);
+        assert_eq!(api_error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = api_error.body();
+        assert_eq!(body["error"]["type"], "api_error");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("no upstream credential"), "{message}");
+        assert!(message.contains("openai/gpt-4o"), "{message}");
+        // An upstream 401 (the provider refused the configured key) and the proxy's own key
+        // check keep their 401.
+        let upstream = Error::from_upstream(401, "Incorrect API key", None).with_provider("openai");
+        assert_eq!(
+            ApiError::openai(upstream).status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let own = Error::new(
+            ErrorKind::Authentication,
+            "Invalid proxy server token passed",
+        );
+        assert_eq!(ApiError::openai(own).status(), StatusCode::UNAUTHORIZED);
     }
 
     #[test]

@@ -18,6 +18,11 @@ use crate::dispatch::ModelEntry;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
+/// The LiteLLM release whose proxy API llmrelay matches: what `litellm_version` reports, so
+/// that clients checking LiteLLM's version see the API they get. llmrelay's own version is
+/// `llmrelay_version`.
+pub const LITELLM_COMPATIBLE_VERSION: &str = "1.104.0";
+
 fn model_object(id: &str, created: u64) -> Value {
     json!({"id": id, "object": "model", "created": created, "owned_by": "openai"})
 }
@@ -152,7 +157,8 @@ pub async fn readiness(State(state): State<Arc<AppState>>) -> Response {
         "status": "healthy",
         "db": "Not connected",
         "cache": null,
-        "litellm_version": env!("CARGO_PKG_VERSION"),
+        "litellm_version": LITELLM_COMPATIBLE_VERSION,
+        "llmrelay_version": env!("CARGO_PKG_VERSION"),
         "success_callbacks": state.settings.callbacks,
     }))
     .into_response()

@@ -11,6 +11,7 @@ pub mod anthropic;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod config_keys;
 pub mod dispatch;
 pub mod edge;
 pub mod errors;
@@ -18,13 +19,16 @@ pub mod hooks;
 mod info;
 mod llm;
 pub mod metrics;
+mod not_built;
 pub mod openapi;
 mod passthrough;
 pub mod responses;
 pub mod routed;
 pub mod server;
 pub mod sse;
+pub mod startup;
 pub mod state;
+pub mod tls;
 
 pub use config::{ConfigError, ProxyConfig, RawConfig};
 pub use dispatch::{Dispatch, HealthReport, ModelEntry};
@@ -40,6 +44,8 @@ pub struct ServeOptions {
     pub port: u16,
     /// How long in-flight requests may run after a shutdown signal.
     pub drain: Duration,
+    /// Serve HTTPS with these files.
+    pub tls: Option<tls::TlsFiles>,
 }
 
 impl Default for ServeOptions {
@@ -48,6 +54,7 @@ impl Default for ServeOptions {
             host: "0.0.0.0".to_owned(),
             port: 4000,
             drain: Duration::from_secs(30),
+            tls: None,
         }
     }
 }
@@ -55,9 +62,10 @@ impl Default for ServeOptions {
 /// Bind and serve until Ctrl-C / SIGTERM, then drain. Logs one line when ready.
 ///
 /// # Errors
-/// The address cannot be bound, or the accept loop failed.
+/// The address cannot be bound, the TLS files are unusable, or the accept loop failed.
 pub async fn run(proxy: Proxy, options: &ServeOptions) -> Result<(), String> {
     let address = format!("{}:{}", options.host, options.port);
+    let tls = options.tls.as_ref().map(tls::server_config).transpose()?;
     let listener = tokio::net::TcpListener::bind(&address)
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
@@ -67,30 +75,96 @@ pub async fn run(proxy: Proxy, options: &ServeOptions) -> Result<(), String> {
     let warm_up = tokio::task::spawn_blocking(|| {
         let _ = llmrelay_core::catalog::global();
     });
-    tracing::info!("llmrelay proxy listening on http://{local}");
-    let served = proxy
-        .serve(listener, shutdown_signal(), options.drain)
-        .await
-        .map_err(|e| format!("server error: {e}"));
+    let served = match tls {
+        Some(config) => {
+            let listener = tls::TlsListener::new(listener, config).map_err(|e| e.to_string())?;
+            tracing::info!(target: "llmrelay_proxy::startup", "llmrelay proxy listening on https://{local}");
+            proxy
+                .serve(listener, shutdown_signal(), options.drain)
+                .await
+        }
+        None => {
+            tracing::info!(target: "llmrelay_proxy::startup", "llmrelay proxy listening on http://{local}");
+            proxy
+                .serve(listener, shutdown_signal(), options.drain)
+                .await
+        }
+    }
+    .map_err(|e| format!("server error: {e}"));
     let _ = warm_up.await;
     served
 }
 
-/// Install a log subscriber on stderr (`debug`/`detailed_debug` raise the level). Safe to call
-/// twice: later calls are ignored.
-pub fn init_logging(debug: bool, detailed_debug: bool) {
-    // `--debug` is LiteLLM's "show request logs" (INFO, the default here too);
-    // `--detailed_debug` adds per-request DEBUG lines.
-    let _ = debug;
-    let level = if detailed_debug {
-        tracing::Level::DEBUG
-    } else {
-        tracing::Level::INFO
+/// The crates whose logs `--debug` / `--detailed_debug` raise (LiteLLM raises its own loggers,
+/// not those of the libraries under it).
+const LOGGING_TARGETS: &[&str] = &[
+    "llmrelay_proxy",
+    "llmrelay_router",
+    "llmrelay_providers",
+    "llmrelay_core",
+    "llmrelay_python",
+    "llmrelay",
+];
+
+/// The log filter for the flags, as LiteLLM's: warnings by default (and the line saying where
+/// the server listens), `--debug` INFO, `--detailed_debug` DEBUG; with neither flag,
+/// `LITELLM_LOG` (`DEBUG`, `INFO`, ...) sets the level.
+#[must_use]
+pub fn log_filter(debug: bool, detailed_debug: bool) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    let from_environment = || {
+        let value = std::env::var("LITELLM_LOG").ok()?;
+        match value.trim().to_ascii_uppercase().as_str() {
+            "DEBUG" => Some(LevelFilter::DEBUG),
+            "INFO" => Some(LevelFilter::INFO),
+            "WARNING" | "WARN" => Some(LevelFilter::WARN),
+            "ERROR" | "CRITICAL" => Some(LevelFilter::ERROR),
+            _ => None,
+        }
     };
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
+    let level = if detailed_debug {
+        LevelFilter::DEBUG
+    } else if debug {
+        LevelFilter::INFO
+    } else {
+        from_environment().unwrap_or(LevelFilter::WARN)
+    };
+    let mut filter = Targets::new().with_default(LevelFilter::WARN);
+    for target in LOGGING_TARGETS {
+        filter = filter.with_target(*target, level);
+    }
+    filter.with_target("llmrelay_proxy::startup", level.max(LevelFilter::INFO))
+}
+
+/// Install a log subscriber on stderr with [`log_filter`]. Safe to call twice: later calls
+/// are ignored.
+pub fn init_logging(debug: bool, detailed_debug: bool) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
-        .try_init();
+        .with_filter(log_filter(debug, detailed_debug));
+    let _ = tracing_subscriber::registry().with(layer).try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    #[test]
+    fn debug_flags_raise_llmrelay_logs_only() {
+        let default = super::log_filter(false, false);
+        assert!(!default.would_enable("llmrelay_router::router", &Level::INFO));
+        assert!(default.would_enable("llmrelay_proxy::startup", &Level::INFO));
+        assert!(default.would_enable("llmrelay_router::router", &Level::WARN));
+        let debug = super::log_filter(true, false);
+        assert!(debug.would_enable("llmrelay_router::router", &Level::INFO));
+        assert!(!debug.would_enable("llmrelay_proxy::server", &Level::DEBUG));
+        let detailed = super::log_filter(false, true);
+        assert!(detailed.would_enable("llmrelay_proxy::server", &Level::DEBUG));
+        assert!(!detailed.would_enable("hyper::proto", &Level::DEBUG));
+    }
 }

@@ -5,7 +5,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use llmrelay_proxy::cli::{CliOptions, USAGE};
-use llmrelay_proxy::{Proxy, init_logging, run};
+use llmrelay_proxy::init_logging;
+use llmrelay_proxy::startup::{Callbacks, StartupError, run_command};
 
 /// glibc's allocator serializes on arena locks under this many small, short-lived
 /// allocations across threads; mimalloc's per-thread heaps do not.
@@ -15,15 +16,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Set once the config's `environment_variables` are in this process's environment.
 const EXPORTED_MARKER: &str = "LLMRELAY_PROXY_ENV_EXPORTED";
 
-fn fail(message: &str) -> ExitCode {
-    let _ = writeln!(std::io::stderr(), "{message}");
-    ExitCode::FAILURE
+fn fail(error: &StartupError) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "{error}");
+    ExitCode::from(error.exit_code())
 }
 
 fn main() -> ExitCode {
     let options = match CliOptions::parse(std::env::args().skip(1)) {
         Ok(options) => options,
-        Err(message) => return fail(&message),
+        Err(message) => return fail(&StartupError::Usage(message)),
     };
     if options.help {
         let _ = write!(std::io::stdout(), "{USAGE}");
@@ -40,12 +41,12 @@ fn main() -> ExitCode {
     init_logging(options.debug, options.detailed_debug);
     let raw = match options.raw_config() {
         Ok(raw) => raw,
-        Err(message) => return fail(&message),
+        Err(message) => return fail(&StartupError::Failed(message)),
     };
     if let Some(raw) = &raw {
         let variables = match raw.environment_variables() {
             Ok(variables) => variables,
-            Err(error) => return fail(&error.to_string()),
+            Err(error) => return fail(&StartupError::Failed(error.to_string())),
         };
         // `environment_variables` must be in the process environment (providers read their
         // keys from it). Changing the environment of a running process is unsound in Rust, so
@@ -54,49 +55,20 @@ fn main() -> ExitCode {
             return reexec_with(&variables);
         }
     }
-    let config = match options.proxy_config(raw.as_ref()) {
-        Ok(config) => config,
-        Err(message) => return fail(&message),
-    };
-    for warning in &config.warnings {
-        tracing::warn!("config: {warning}");
-    }
-    if options.validate_config {
-        let _ = writeln!(
-            std::io::stdout(),
-            "config OK: {} deployments",
-            config.model_list.len()
-        );
-        return ExitCode::SUCCESS;
-    }
-    if let Some(workers) = options.num_workers.filter(|n| *n > 1) {
-        tracing::info!(
-            "--num_workers {workers} accepted: one llmrelay process already uses every core"
-        );
-    }
-    if !config.python_callbacks().is_empty() {
-        return fail(
-            "litellm_settings callbacks are Python objects: start the proxy with the `llmrelay` command (pip package) to load them",
-        );
-    }
-    let serve = match options.serve_options() {
-        Ok(serve) => serve,
-        Err(message) => return fail(&message),
-    };
-    let proxy = match Proxy::from_config(&config, None) {
-        Ok(proxy) => proxy,
-        Err(message) => return fail(&message),
-    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
-        Err(error) => return fail(&format!("cannot start the runtime: {error}")),
+        Err(error) => {
+            return fail(&StartupError::Failed(format!(
+                "cannot start the runtime: {error}"
+            )));
+        }
     };
-    match runtime.block_on(run(proxy, &serve)) {
+    match run_command(&options, raw.as_ref(), Callbacks::Unavailable, &runtime) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => fail(&message),
+        Err(error) => fail(&error),
     }
 }
 
@@ -106,9 +78,9 @@ fn reexec_with(variables: &[(String, String)]) -> ExitCode {
     let program = match std::env::current_exe() {
         Ok(program) => program,
         Err(error) => {
-            return fail(&format!(
+            return fail(&StartupError::Failed(format!(
                 "cannot find this program to export environment_variables: {error}"
-            ));
+            )));
         }
     };
     let error = std::process::Command::new(program)
@@ -116,16 +88,20 @@ fn reexec_with(variables: &[(String, String)]) -> ExitCode {
         .envs(variables.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env(EXPORTED_MARKER, "1")
         .exec();
-    fail(&format!(
+    fail(&StartupError::Failed(format!(
         "cannot re-execute with environment_variables: {error}"
-    ))
+    )))
 }
 
 #[cfg(not(unix))]
 fn reexec_with(variables: &[(String, String)]) -> ExitCode {
     let program = match std::env::current_exe() {
         Ok(program) => program,
-        Err(error) => return fail(&format!("cannot find this program: {error}")),
+        Err(error) => {
+            return fail(&StartupError::Failed(format!(
+                "cannot find this program: {error}"
+            )));
+        }
     };
     match std::process::Command::new(program)
         .args(std::env::args_os().skip(1))
@@ -133,7 +109,7 @@ fn reexec_with(variables: &[(String, String)]) -> ExitCode {
         .env(EXPORTED_MARKER, "1")
         .status()
     {
-        Ok(status) if status.success() => ExitCode::SUCCESS,
-        _ => ExitCode::FAILURE,
+        Ok(status) => ExitCode::from(u8::try_from(status.code().unwrap_or(1)).unwrap_or(1)),
+        Err(_) => ExitCode::FAILURE,
     }
 }

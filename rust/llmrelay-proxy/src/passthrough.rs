@@ -135,6 +135,14 @@ fn env_first(names: &[&str]) -> Option<String> {
         .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
 }
 
+/// `v1`, `v2`, `v1beta`, `v1alpha`, …: an API version path segment.
+fn is_version_segment(segment: &str) -> bool {
+    segment
+        .strip_prefix('v')
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| c.is_ascii_digit())
+}
+
 /// Join the endpoint under the base path, refusing `..` segments that would climb out of it.
 fn target_url(base: &str, endpoint: &str, query: Option<&str>) -> Result<String, Error> {
     if endpoint
@@ -145,11 +153,20 @@ fn target_url(base: &str, endpoint: &str, query: Option<&str>) -> Result<String,
             "pass-through path may not contain '.' or '..' segments",
         ));
     }
-    let mut url = format!(
-        "{}/{}",
-        base.trim_end_matches('/'),
-        endpoint.trim_start_matches('/')
-    );
+    let base = base.trim_end_matches('/');
+    let mut endpoint = endpoint.trim_start_matches('/');
+    // A base that already ends in the API version (`…/v1`, as deployments' `api_base` usually
+    // do) and a client path that starts with it (`/openai/v1/chat/completions`) name it once.
+    if let Some((_, last)) = base.rsplit_once('/') {
+        if is_version_segment(last) {
+            if let Some(rest) = endpoint.strip_prefix(last) {
+                if rest.is_empty() || rest.starts_with('/') {
+                    endpoint = rest.trim_start_matches('/');
+                }
+            }
+        }
+    }
+    let mut url = format!("{base}/{endpoint}");
     if let Some(query) = query.filter(|q| !q.is_empty()) {
         url.push('?');
         url.push_str(query);
@@ -330,6 +347,23 @@ mod tests {
             "http://h/v1/chat/completions?a=1"
         );
         assert!(target_url("http://h/v1", "../admin", None).is_err());
+        // `api_base: …/v1` and a client path starting with `v1/`: one `/v1`.
+        assert_eq!(
+            target_url("http://h/v1", "v1/chat/completions", None).unwrap(),
+            "http://h/v1/chat/completions"
+        );
+        assert_eq!(
+            target_url("http://h/v1beta/", "v1beta/models/m:generateContent", None).unwrap(),
+            "http://h/v1beta/models/m:generateContent"
+        );
+        assert_eq!(
+            target_url("http://h/v1", "v1x/y", None).unwrap(),
+            "http://h/v1/v1x/y"
+        );
+        assert_eq!(
+            target_url("http://h", "v1/chat/completions", None).unwrap(),
+            "http://h/v1/chat/completions"
+        );
         assert!(!forwardable(&HeaderName::from_static("authorization")));
         assert!(forwardable(&HeaderName::from_static("anthropic-version")));
     }

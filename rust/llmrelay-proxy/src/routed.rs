@@ -12,7 +12,7 @@ use crate::config::ProxyConfig;
 use crate::dispatch::{Dispatch, HealthReport, ModelEntry};
 
 /// `litellm_settings` keys that LiteLLM's proxy hands to its Router.
-const ROUTER_KEYS_IN_LITELLM_SETTINGS: &[&str] = &[
+pub(crate) const ROUTER_KEYS_IN_LITELLM_SETTINGS: &[&str] = &[
     "fallbacks",
     "context_window_fallbacks",
     "content_policy_fallbacks",
@@ -38,11 +38,8 @@ pub fn router_config(config: &ProxyConfig) -> Value {
         .model_list
         .iter()
         .map(|deployment| {
-            let mut params = deployment.litellm_params.other.clone();
-            params.insert(
-                "model".to_owned(),
-                Value::String(deployment.litellm_params.model.clone()),
-            );
+            // In config order: the deployment id is a hash of the params as LiteLLM reads them.
+            let params = deployment.litellm_params.to_map();
             let mut entry = Map::new();
             entry.insert(
                 "model_name".to_owned(),
@@ -131,6 +128,11 @@ impl Dispatch for RouterDispatch {
                     "model_id".to_owned(),
                     Value::String(health.model_id.clone()),
                 );
+                value.insert(
+                    "model_name".to_owned(),
+                    Value::String(health.model_name.clone()),
+                );
+                value.insert("latency_ms".to_owned(), Value::from(health.latency_ms));
                 if let Some(error) = &health.error {
                     value.insert("error".to_owned(), Value::String(error.clone()));
                 }

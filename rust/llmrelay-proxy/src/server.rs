@@ -14,7 +14,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::{Map, Value, json};
-use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
@@ -240,7 +239,8 @@ impl Proxy {
             .route("/health/readiness", get(info::readiness))
             .route("/metrics", get(info::metrics))
             .route("/openapi.json", get(openapi::spec))
-            .route("/", get(info::root));
+            .route("/", get(info::root))
+            .merge(crate::not_built::routes());
         protected
             .merge(open)
             .fallback(not_found)
@@ -260,12 +260,15 @@ impl Proxy {
     ///
     /// # Errors
     /// Accept-loop I/O errors.
-    pub async fn serve(
+    pub async fn serve<L>(
         self,
-        listener: TcpListener,
+        listener: L,
         shutdown: impl Future<Output = ()> + Send + 'static,
         drain: Duration,
-    ) -> std::io::Result<()> {
+    ) -> std::io::Result<()>
+    where
+        L: axum::serve::Listener<Addr = SocketAddr>,
+    {
         let state = Arc::clone(&self.state);
         let app = self.router();
         let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
@@ -276,6 +279,9 @@ impl Proxy {
             tracing::info!("shutting down: no new connections, draining in-flight requests");
             let _ = signalled_tx.send(());
         };
+        // axum gives any listener's address as connect info once it is wrapped by `tap_io`
+        // (a no-op here): plain TCP and TLS listeners serve through the same code.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |_| {});
         let server = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),

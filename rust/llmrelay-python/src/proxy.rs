@@ -19,7 +19,8 @@ use llmrelay_core::{CallKind, Error, ErrorKind};
 use llmrelay_proxy::auth::Principal;
 use llmrelay_proxy::cli::{CliOptions, USAGE};
 use llmrelay_proxy::hooks::{Hooks, LogEvent, PreCall};
-use llmrelay_proxy::{Proxy, init_logging};
+use llmrelay_proxy::init_logging;
+use llmrelay_proxy::startup::{Callbacks, StartupError, run_command};
 
 use crate::runtime;
 
@@ -253,8 +254,9 @@ fn parse(argv: Vec<String>) -> PyResult<CliOptions> {
     CliOptions::parse(argv).map_err(PyValueError::new_err)
 }
 
-/// What the Python command needs before serving: `{"help", "version", "usage",
-/// "environment": [(name, value)], "callbacks": [...], "config_dir"}`.
+/// What the Python command needs before serving: `{"help", "version", "usage", "serves",
+/// "environment": [(name, value)], "callbacks": [...], "config_dir"}`. Bad flags raise
+/// `ValueError`, an unreadable config `RuntimeError` (exit codes 2 and 1, as LiteLLM's).
 #[pyfunction]
 pub(crate) fn proxy_prepare<'py>(
     py: Python<'py>,
@@ -265,11 +267,16 @@ pub(crate) fn proxy_prepare<'py>(
     dict.set_item("help", options.help)?;
     dict.set_item("version", options.version)?;
     dict.set_item("usage", USAGE)?;
-    let raw = options.raw_config().map_err(PyValueError::new_err)?;
+    dict.set_item("serves", !(options.health || options.test))?;
+    let raw = if options.help || options.version {
+        None
+    } else {
+        options.raw_config().map_err(PyRuntimeError::new_err)?
+    };
     let environment = match &raw {
         Some(raw) => raw
             .environment_variables()
-            .map_err(|e| PyValueError::new_err(e.to_string()))?,
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?,
         None => Vec::new(),
     };
     dict.set_item("environment", environment)?;
@@ -297,31 +304,19 @@ pub(crate) fn proxy_serve(
 ) -> PyResult<()> {
     let options = parse(argv)?;
     init_logging(options.debug, options.detailed_debug);
-    let raw = options.raw_config().map_err(PyValueError::new_err)?;
-    let config = options
-        .proxy_config(raw.as_ref())
-        .map_err(PyValueError::new_err)?;
-    for warning in &config.warnings {
-        tracing::warn!("config: {warning}");
-    }
-    if options.validate_config {
-        return Ok(());
-    }
-    if let Some(workers) = options.num_workers.filter(|n| *n > 1) {
-        tracing::info!(
-            "--num_workers {workers} accepted: one llmrelay process already uses every core"
-        );
-    }
-    let hooks: Option<Arc<dyn Hooks>> = match hooks {
-        Some(host) if !config.python_callbacks().is_empty() => Some(Arc::new(PythonHooks {
+    let raw = options.raw_config().map_err(PyRuntimeError::new_err)?;
+    let hooks = hooks.map(|host| {
+        Arc::new(PythonHooks {
             host: Arc::new(host),
-        })),
-        _ => None,
-    };
-    let serve = options.serve_options().map_err(PyValueError::new_err)?;
-    let proxy = Proxy::from_config(&config, hooks).map_err(PyRuntimeError::new_err)?;
-    py.detach(|| runtime().block_on(llmrelay_proxy::run(proxy, &serve)))
-        .map_err(PyRuntimeError::new_err)?;
+        }) as Arc<dyn Hooks>
+    });
+    // The start-up sequence the `llmrelay-proxy` binary runs too (validation, --health,
+    // --test, serving), on the shared runtime (the Router's tasks need one).
+    py.detach(|| run_command(&options, raw.as_ref(), Callbacks::Python(hooks), runtime()))
+        .map_err(|error| match error {
+            StartupError::Usage(message) => PyValueError::new_err(message),
+            StartupError::Failed(message) => PyRuntimeError::new_err(message),
+        })?;
     // Ctrl-C also set Python's interrupt flag: it was a shutdown request, not an error.
     match py.check_signals() {
         Err(error) if !error.is_instance_of::<PyKeyboardInterrupt>(py) => Err(error),

@@ -57,7 +57,11 @@ pub enum SharedWrite {
 
 /// The Redis side of a router.
 pub struct Shared {
-    manager: ConnectionManager,
+    client: redis::Client,
+    /// Created on first use, inside the runtime that runs the exchange: the connection
+    /// manager spawns its reconnect task when built, so building it in [`Shared::new`] would tie
+    /// construction to a running runtime (a router built before its runtime panicked).
+    manager: tokio::sync::OnceCell<ConnectionManager>,
     reserve: redis::Script,
     up: AtomicBool,
     /// Set once an outage has been logged, so one outage logs one warning.
@@ -101,7 +105,8 @@ fn window_key(kind: &str, id: &str, minute: u64) -> String {
 
 impl Shared {
     /// Prepare a lazily connected client (no I/O here: an unreachable Redis at start-up is an
-    /// outage like any other, not an error).
+    /// outage like any other, not an error). Needs no runtime: the connection is made by the
+    /// first exchange.
     ///
     /// # Errors
     /// `BadRequest` for a URL the client cannot parse.
@@ -112,16 +117,9 @@ impl Shared {
             Error::bad_request(format!("Invalid router config: redis_url: {e}"))
                 .with_param("redis_url")
         })?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_millis(500)))
-            .set_response_timeout(Some(Duration::from_millis(500)))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
-        let manager = ConnectionManager::new_lazy_with_config(client, config).map_err(|e| {
-            Error::bad_request(format!("Invalid router config: redis: {e}")).with_param("redis_url")
-        })?;
         Ok(Arc::new(Self {
-            manager,
+            client,
+            manager: tokio::sync::OnceCell::new(),
             reserve: redis::Script::new(RESERVE_SCRIPT),
             // Optimistic until the first exchange says otherwise.
             up: AtomicBool::new(true),
@@ -129,6 +127,21 @@ impl Shared {
             pending: Mutex::new(Vec::new()),
             target: target.to_owned(),
         }))
+    }
+
+    /// A handle on the connection (made lazily; it reconnects by itself after an outage).
+    async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
+        self.manager
+            .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(Duration::from_millis(500)))
+                    .set_response_timeout(Some(Duration::from_millis(500)))
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_millis(500));
+                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            })
+            .await
+            .cloned()
     }
 
     /// Whether Redis answered the last exchange.
@@ -175,13 +188,16 @@ impl Shared {
             return None;
         }
         let minute = minute_of(now);
-        let mut connection = self.manager.clone();
-        let result: redis::RedisResult<i64> = self
-            .reserve
-            .key(window_key("rpm", &deployment.id, minute))
-            .arg(limit)
-            .invoke_async(&mut connection)
-            .await;
+        let result: redis::RedisResult<i64> = match self.connection().await {
+            Ok(mut connection) => {
+                self.reserve
+                    .key(window_key("rpm", &deployment.id, minute))
+                    .arg(limit)
+                    .invoke_async(&mut connection)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
         match result {
             Ok(count) if count < 0 => {
                 deployment.state.set_shared_usage(minute, Some(limit), None);
@@ -210,16 +226,20 @@ impl Shared {
             return None;
         }
         let name = key("fails", &format!("{id}:{suffix}"));
-        let mut connection = self.manager.clone();
-        let result: redis::RedisResult<(u64, i64)> = redis::pipe()
-            .atomic()
-            .incr(&name, 1)
-            .cmd("PEXPIRE")
-            .arg(&name)
-            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1))
-            .arg("NX")
-            .query_async(&mut connection)
-            .await;
+        let result: redis::RedisResult<(u64, i64)> = match self.connection().await {
+            Ok(mut connection) => {
+                redis::pipe()
+                    .atomic()
+                    .incr(&name, 1)
+                    .cmd("PEXPIRE")
+                    .arg(&name)
+                    .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1))
+                    .arg("NX")
+                    .query_async(&mut connection)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
         match result {
             Ok((count, _)) => Some(count),
             Err(error) => {
@@ -235,7 +255,13 @@ impl Shared {
     /// One exchange: flush queued writes, then read every deployment's shared counters,
     /// cooldowns and latency samples into its local state.
     pub async fn sync(&self, deployments: &[Arc<Deployment>], read_latency: bool) {
-        let mut connection = self.manager.clone();
+        let mut connection = match self.connection().await {
+            Ok(connection) => connection,
+            Err(error) => {
+                self.went_down(&error, deployments);
+                return;
+            }
+        };
         if !self.is_up() {
             for deployment in deployments {
                 deployment.state.shared.store(false, Ordering::Relaxed);
@@ -379,5 +405,15 @@ mod tests {
         assert!(decode_sample("garbage").is_none());
         assert_eq!(redact("redis://:secret@host:6379"), "redis://***@host:6379");
         assert_eq!(redact("redis://host:6379"), "redis://host:6379");
+    }
+
+    #[test]
+    fn constructible_without_a_runtime() {
+        // No tokio runtime on this thread: building must neither panic nor connect.
+        assert!(tokio::runtime::Handle::try_current().is_err());
+        let shared = Shared::new("redis://127.0.0.1:1/0").unwrap();
+        assert!(shared.is_up());
+        assert!(shared.manager.get().is_none());
+        assert!(Shared::new("not a url").is_err());
     }
 }

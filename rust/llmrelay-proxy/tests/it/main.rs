@@ -848,3 +848,8 @@ async fn binary_exports_environment_variables() {
     assert!(!status.success());
     std::fs::remove_dir_all(directory).unwrap();
 }
+
+mod cli;
+mod routes;
+mod shared_state;
+mod support;

@@ -1,0 +1,111 @@
+//! LiteLLM proxy routes that llmrelay does not have yet (management, files, batches,
+//! assistants, MCP, the admin UI): they answer 501 with an OpenAI-shaped error naming the
+//! feature, so a client learns what is missing instead of reading a bare 404.
+//!
+//! Paths are LiteLLM 1.109's (`shared/reference/litellm_proxy_routes.tsv`); each prefix covers
+//! the path itself and everything under it. A route built later takes precedence over these:
+//! axum prefers a literal path to a wildcard.
+
+use axum::Router;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+
+use llmrelay_core::{Error, ErrorKind};
+
+use crate::errors::ApiError;
+
+/// `(path prefix, feature)`.
+pub const NOT_BUILT: &[(&str, &str)] = &[
+    ("/key", "key management (virtual keys: /key/*)"),
+    ("/team", "team management (/team/*)"),
+    ("/user", "user management (/user/*)"),
+    ("/spend", "spend tracking (/spend/*)"),
+    ("/files", "the Files API (/v1/files)"),
+    ("/v1/files", "the Files API (/v1/files)"),
+    ("/batches", "the Batches API (/v1/batches)"),
+    ("/v1/batches", "the Batches API (/v1/batches)"),
+    ("/assistants", "the Assistants API (/v1/assistants)"),
+    ("/v1/assistants", "the Assistants API (/v1/assistants)"),
+    ("/threads", "the Assistants API threads (/v1/threads)"),
+    ("/v1/threads", "the Assistants API threads (/v1/threads)"),
+    ("/mcp", "the MCP gateway (/mcp)"),
+    ("/mcp-rest", "the MCP gateway (/mcp-rest)"),
+    ("/ui", "the admin UI (/ui)"),
+];
+
+/// The feature a path belongs to, if it is one of [`NOT_BUILT`].
+#[must_use]
+pub fn feature_of(path: &str) -> Option<&'static str> {
+    NOT_BUILT
+        .iter()
+        .filter(|(prefix, _)| {
+            path == *prefix
+                || path
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .max_by_key(|(prefix, _)| prefix.len())
+        .map(|(_, feature)| *feature)
+}
+
+async fn not_built(request: Request) -> Response {
+    let path = request.uri().path();
+    let feature = feature_of(path).unwrap_or("this route");
+    let error = Error::new(
+        ErrorKind::BadRequest,
+        format!(
+            "{} {path} is not built yet in llmrelay: {feature}",
+            request.method()
+        ),
+    )
+    .with_status(501);
+    let mut api_error = ApiError::openai(error);
+    api_error.type_override = Some("not_implemented_error");
+    api_error.into_response()
+}
+
+/// Every prefix of [`NOT_BUILT`], with and without a rest of path, answering 501.
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    NOT_BUILT.iter().fold(Router::new(), |router, (prefix, _)| {
+        router
+            .route(prefix, any(not_built))
+            .route(&format!("{prefix}/{{*rest}}"), any(not_built))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_match_whole_segments() {
+        assert_eq!(
+            feature_of("/key/generate"),
+            Some("key management (virtual keys: /key/*)")
+        );
+        assert_eq!(
+            feature_of("/mcp-rest/tools/list"),
+            Some("the MCP gateway (/mcp-rest)")
+        );
+        assert_eq!(feature_of("/keys"), None);
+        assert_eq!(
+            feature_of("/v1/files/abc/content").map(|f| f.contains("Files")),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn every_prefix_is_a_litellm_route() {
+        let routes = include_str!("../tests/it/fixtures/litellm_proxy_routes.tsv");
+        for (prefix, _) in NOT_BUILT {
+            assert!(
+                routes.lines().any(|line| {
+                    let path = line.split('\t').next().unwrap_or_default();
+                    path == *prefix || path.starts_with(&format!("{prefix}/"))
+                }),
+                "{prefix} is not a LiteLLM route"
+            );
+        }
+    }
+}
