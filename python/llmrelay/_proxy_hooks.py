@@ -129,7 +129,6 @@ class HookHost:
 
     def _kwargs(self, payload: dict) -> dict:
         request = payload["request"] or {}
-        usage = payload.get("usage") or {}
         return {
             "model": payload["model_group"],
             "messages": request.get("messages"),
@@ -150,19 +149,8 @@ class HookHost:
             "start_time": _time(payload["start_time"]),
             "end_time": _time(payload["end_time"]),
             "completion_start_time": _time(payload["completion_start_time"]),
-            "standard_logging_payload": {
-                "id": payload["call_id"],
-                "call_type": payload["call_type"],
-                "model_group": payload["model_group"],
-                "model_id": payload["model_id"],
-                "api_base": payload["api_base"],
-                "response_cost": payload["response_cost"],
-                "prompt_tokens": usage.get("prompt_tokens", 0),
-                "completion_tokens": usage.get("completion_tokens", 0),
-                "total_tokens": usage.get("total_tokens", 0),
-                "status": "failure" if payload.get("error") else "success",
-                "stream": payload["stream"],
-            },
+            # The pipeline's one payload, the same an SDK callback receives.
+            "standard_logging_object": payload.get("standard_logging_object"),
         }
 
     def _stream_response(self, payload: dict) -> Any:

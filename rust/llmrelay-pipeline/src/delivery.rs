@@ -272,3 +272,149 @@ async fn deliver<S: Sink>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+    use std::sync::atomic::AtomicU32;
+
+    use super::*;
+
+    /// Records batches; fails the first `fail` deliveries.
+    struct Recorder {
+        batches: StdMutex<Vec<Vec<u32>>>,
+        fail: AtomicU32,
+    }
+
+    impl Sink for Recorder {
+        type Item = u32;
+        fn name(&self) -> &'static str {
+            "recorder"
+        }
+        fn deliver<'a>(&'a self, batch: &'a [u32]) -> BoxFuture<'a, Result<(), String>> {
+            Box::pin(async move {
+                if self
+                    .fail
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    return Err("down".to_owned());
+                }
+                self.batches.lock().unwrap().push(batch.to_vec());
+                Ok(())
+            })
+        }
+    }
+
+    fn recorder(fail: u32) -> Arc<Recorder> {
+        Arc::new(Recorder {
+            batches: StdMutex::new(Vec::new()),
+            fail: AtomicU32::new(fail),
+        })
+    }
+
+    fn config(on_failure: OnFailure) -> QueueConfig {
+        QueueConfig {
+            capacity: 8,
+            batch_size: 3,
+            linger: Duration::from_millis(20),
+            max_retries: 2,
+            backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            on_failure,
+        }
+    }
+
+    #[tokio::test]
+    async fn batches_and_flushes_everything_queued() {
+        let sink = recorder(0);
+        let queue = Queue::start(Arc::clone(&sink), config(OnFailure::Drop));
+        for n in 0..7 {
+            assert!(queue.push(n));
+        }
+        queue.flush().await;
+        let batches = sink.batches.lock().unwrap().clone();
+        assert!(batches.iter().all(|b| b.len() <= 3), "{batches:?}");
+        assert_eq!(batches.concat(), (0..7).collect::<Vec<_>>());
+        assert_eq!(queue.stats().delivered, 7);
+        queue.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_failing_batch_is_retried_then_dropped_or_kept() {
+        let sink = recorder(2);
+        let queue = Queue::start(Arc::clone(&sink), config(OnFailure::Drop));
+        queue.push(1);
+        queue.flush().await;
+        assert_eq!(
+            sink.batches.lock().unwrap().concat(),
+            [1],
+            "two failures, third try delivers"
+        );
+        assert_eq!(queue.stats().failures, 2);
+        let sink = recorder(10);
+        let queue = Queue::start(Arc::clone(&sink), config(OnFailure::Drop));
+        queue.push(2);
+        queue.flush().await;
+        assert_eq!(queue.stats().dropped, 1);
+        let sink = recorder(10);
+        let queue = Queue::start(Arc::clone(&sink), config(OnFailure::Retry));
+        queue.push(3);
+        queue.flush().await;
+        assert_eq!(
+            sink.batches.lock().unwrap().concat(),
+            [3],
+            "kept until it went through"
+        );
+        assert_eq!(queue.stats().dropped, 0);
+    }
+
+    /// A sink that holds every delivery until released.
+    struct Gate {
+        open: tokio::sync::Semaphore,
+        delivered: StdMutex<Vec<u32>>,
+    }
+
+    impl Sink for Gate {
+        type Item = u32;
+        fn name(&self) -> &'static str {
+            "gate"
+        }
+        fn deliver<'a>(&'a self, batch: &'a [u32]) -> BoxFuture<'a, Result<(), String>> {
+            Box::pin(async move {
+                let permit = self.open.acquire().await.map_err(|e| e.to_string())?;
+                permit.forget();
+                self.delivered.lock().unwrap().extend_from_slice(batch);
+                Ok(())
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_pushes_and_makes_reservations_wait() {
+        let sink = Arc::new(Gate {
+            open: tokio::sync::Semaphore::new(0),
+            delivered: StdMutex::new(Vec::new()),
+        });
+        let mut small = config(OnFailure::Drop);
+        small.capacity = 2;
+        small.batch_size = 1;
+        let queue = Arc::new(Queue::start(Arc::clone(&sink), small));
+        // The worker takes the first item and waits at the gate; two more fill the queue.
+        queue.push(1);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(queue.push(2) && queue.push(3));
+        assert!(!queue.push(4), "full: dropped");
+        assert_eq!(queue.stats().dropped, 1);
+        let waiting = {
+            let queue = Arc::clone(&queue);
+            tokio::spawn(async move { queue.reserve().await.map(|slot| slot.send(5)) })
+        };
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(!waiting.is_finished(), "a reservation waits for room");
+        sink.open.add_permits(100);
+        assert!(waiting.await.unwrap().is_some());
+        queue.flush().await;
+        assert_eq!(*sink.delivered.lock().unwrap(), [1, 2, 3, 5]);
+    }
+}

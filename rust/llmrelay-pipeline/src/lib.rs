@@ -21,6 +21,8 @@ pub mod layer;
 pub mod layers;
 pub mod ledger;
 pub mod payload;
+#[cfg(feature = "probes")]
+pub mod probes;
 pub mod record;
 pub mod replay;
 mod run;

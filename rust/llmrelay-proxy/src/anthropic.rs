@@ -112,6 +112,13 @@ pub fn request_to_chat(body: &Map<String, Value>) -> Result<Map<String, Value>, 
     {
         params.insert("user".to_owned(), Value::String(user.to_owned()));
     }
+    // As on every LiteLLM route, the request's metadata is the call's metadata (logging,
+    // tags, layers); `litellm_metadata` too.
+    for key in ["metadata", "litellm_metadata"] {
+        if let Some(metadata) = body.get(key).filter(|m| m.is_object()) {
+            params.insert(key.to_owned(), metadata.clone());
+        }
+    }
     if params.get("stream") == Some(&Value::Bool(true)) {
         // Usage arrives in the last chunk; message_delta needs it.
         params.insert("stream_options".to_owned(), json!({"include_usage": true}));

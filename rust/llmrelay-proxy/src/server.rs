@@ -69,6 +69,36 @@ impl Proxy {
         Self::with_dispatch(config, dispatch, hooks)
     }
 
+    /// A proxy routing through the Router whose calls also run `extra` layers.
+    ///
+    /// # Errors
+    /// As [`Proxy::from_config`].
+    pub fn from_config_with_layers(
+        config: &ProxyConfig,
+        hooks: Option<Arc<dyn Hooks>>,
+        extra: &Layers,
+    ) -> Result<Self, String> {
+        let dispatch: Arc<dyn Dispatch> = Arc::new(RouterDispatch::from_config(config)?);
+        let authenticator = Self::authenticator(config)?;
+        Ok(Self::with_layers(
+            config,
+            dispatch,
+            authenticator,
+            hooks,
+            extra,
+        ))
+    }
+
+    fn authenticator(config: &ProxyConfig) -> Result<Arc<dyn Authenticator>, String> {
+        let permit_weak = env_flag(auth::PERMIT_WEAK_ENV)
+            || config
+                .general_settings
+                .dangerously_permit_weak_or_unset_master_key
+                == Some(true);
+        let key = master_key(config);
+        auth::authenticator_for(key.as_deref(), permit_weak)
+    }
+
     /// A proxy over any [`Dispatch`] (the Router).
     ///
     /// # Errors
@@ -78,13 +108,7 @@ impl Proxy {
         dispatch: Arc<dyn Dispatch>,
         hooks: Option<Arc<dyn Hooks>>,
     ) -> Result<Self, String> {
-        let permit_weak = env_flag(auth::PERMIT_WEAK_ENV)
-            || config
-                .general_settings
-                .dangerously_permit_weak_or_unset_master_key
-                == Some(true);
-        let key = master_key(config);
-        let authenticator = auth::authenticator_for(key.as_deref(), permit_weak)?;
+        let authenticator = Self::authenticator(config)?;
         Ok(Self::with_parts(config, dispatch, authenticator, hooks))
     }
 

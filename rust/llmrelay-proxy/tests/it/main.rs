@@ -25,6 +25,10 @@ struct Harness {
 }
 
 async fn start(extra_yaml: &str) -> Harness {
+    start_with(extra_yaml, &llmrelay_pipeline::Layers::new()).await
+}
+
+async fn start_with(extra_yaml: &str, layers: &llmrelay_pipeline::Layers) -> Harness {
     let mock = MockServer::start("127.0.0.1:0".parse().unwrap(), MockConfig::default())
         .await
         .unwrap();
@@ -63,7 +67,7 @@ general_settings:
     let config = RawConfig::from_document(parse_yaml(&yaml).unwrap())
         .resolve()
         .unwrap();
-    let proxy = Proxy::from_config(&config, None)
+    let proxy = Proxy::from_config_with_layers(&config, None, layers)
         .unwrap()
         .with_keep_alive(Duration::from_millis(200));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -853,3 +857,115 @@ mod cli;
 mod routes;
 mod shared_state;
 mod support;
+
+/// The pipeline's probe layers on proxy calls: rejected in the OpenAI error shape, answered at
+/// once (whole and as SSE), streams transformed in every dialect, a task beside the call
+/// cancelling it, and a client that disconnects mid-stream booked exactly once.
+#[tokio::test]
+async fn pipeline_layers_on_proxy_calls() {
+    use llmrelay_pipeline::probes::{self, Journal};
+    let journal = std::sync::Arc::new(Journal::default());
+    let h = start_with("", &probes::all(&journal)).await;
+    let with_probe = |probe: Value, stream: bool| {
+        json!({"model": "gpt-4o", "stream": stream, "messages": [{"role": "user", "content": "Hello there"}],
+               "metadata": {"probe": probe}})
+    };
+    // Reject.
+    let response = h
+        .post(
+            "/v1/chat/completions",
+            &with_probe(json!({"reject": "no entry"}), false),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "no entry");
+    assert_eq!(body["error"]["code"], "403");
+    // Answered at once, whole and streamed; nothing reaches the upstream.
+    h.mock.state().clear_requests();
+    let body: Value = h
+        .post(
+            "/v1/chat/completions",
+            &with_probe(json!({"answer": "from a layer"}), false),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["choices"][0]["message"]["content"], "from a layer");
+    let text = h
+        .post(
+            "/v1/chat/completions",
+            &with_probe(json!({"cached": "replayed"}), true),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("\"content\":\"replayed\"") && text.ends_with("data: [DONE]\n\n"),
+        "{text}"
+    );
+    assert!(h.mock.state().requests().is_empty());
+    // Streams transformed, in the OpenAI and the Anthropic dialect.
+    let text = h
+        .post(
+            "/v1/chat/completions",
+            &with_probe(json!({"shout": true}), true),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("\"THIS ") && !text.contains("This"), "{text}");
+    let text = h
+        .post(
+            "/v1/messages",
+            &json!({"model": "gpt-4o", "max_tokens": 64, "stream": true, "metadata": {"probe": {"shout": true}},
+                    "messages": [{"role": "user", "content": "Hello"}]}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("\"THIS ") && !text.contains("This") && text.contains("event: message_stop"),
+        "{text}"
+    );
+    // A task beside the upstream call cancels it.
+    let started = std::time::Instant::now();
+    let mut slow = with_probe(json!({"cancel_after_ms": 50}), false);
+    slow["extra_headers"] = json!({"x-mock-latency-ms": "3000"});
+    let response = h.post("/v1/chat/completions", &slow).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // A client that goes away mid-stream: booked once, as cancelled.
+    let before = journal.matching("books").len();
+    let mut long = with_probe(json!({}), true);
+    long["extra_headers"] = json!({"x-mock-chunk-count": "50", "x-mock-chunk-interval-ms": "20"});
+    let response = h.post("/v1/chat/completions", &long).send().await.unwrap();
+    let mut body = response.bytes_stream();
+    body.next().await.unwrap().unwrap();
+    drop(body);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while journal.matching("books").len() == before && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let books = journal.matching("books");
+    assert_eq!(books.len(), before + 1, "{books:?}");
+    assert!(
+        books.last().unwrap().starts_with("books cancelled"),
+        "{books:?}"
+    );
+}

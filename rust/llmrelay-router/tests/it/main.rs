@@ -706,3 +706,60 @@ async fn deployment_params_merge_under_request_params() {
         assert!(body.get(key).is_none(), "{key} leaked: {body}");
     }
 }
+
+/// The pipeline's probe layers on Router calls: every attempt of a retried and fallen-back
+/// call is seen with its group and deployment, mock_testing_fallbacks makes the first group
+/// fail at once, and the call is booked once, as the group that answered.
+#[tokio::test]
+async fn pipeline_layers_see_every_router_attempt() {
+    use llmrelay_pipeline::probes::{self, Journal};
+    use llmrelay_pipeline::{Call, Origin, Pipeline};
+    let server = server().await;
+    let router = Router::from_value(json!({
+        "model_list": [
+            deployment(&server, "primary", "p1", json!({"order": 1}), json!({"x-mock-status": "500"})),
+            deployment(&server, "primary", "p2", json!({"order": 2}), json!({"x-mock-status": "500"})),
+            deployment(&server, "backup", "b1", json!({}), json!({})),
+        ],
+        "num_retries": 1,
+        "retry_after": 0,
+        "fallbacks": [{"primary": ["backup"]}],
+    }))
+    .unwrap();
+    let journal = std::sync::Arc::new(Journal::default());
+    let pipeline = Pipeline::new(probes::all(&journal));
+    let params = request(
+        "primary",
+        json!({"metadata": {"probe": {"attempts": true, "reserve": 1.5}}}),
+    );
+    let call = Call::parse(llmrelay_core::CallKind::Chat, params, Origin::Sdk).unwrap();
+    let answer = pipeline.run(call, &router).await.unwrap();
+    assert_eq!(answer.route().model_group, "backup");
+    assert_eq!(answer.route().fallbacks, 1);
+    let llmrelay_pipeline::Answer::Whole(whole) = answer else {
+        panic!("whole expected")
+    };
+    whole.settle();
+    let attempts = journal.matching("attempt");
+    assert_eq!(attempts.len(), 3, "{attempts:?}");
+    assert!(attempts[0].starts_with("attempt 0 retry=0 fallback=0 group=primary deployment=p"));
+    assert!(attempts[0].ends_with("internal_server"));
+    assert!(attempts[1].starts_with("attempt 1 retry=1 fallback=0 group=primary deployment=p"));
+    assert_eq!(
+        attempts[2],
+        "attempt 2 retry=0 fallback=1 group=backup deployment=b1 → ok"
+    );
+    let books = journal.matching("books");
+    assert_eq!(books.len(), 1);
+    assert!(books[0].starts_with("books success") && books[0].contains("reserved=1.5"));
+    // LiteLLM's mock_testing_fallbacks: the requested group fails at once, with no attempt.
+    let params = request(
+        "backup",
+        json!({"mock_testing_fallbacks": true, "fallbacks": ["primary", "backup"], "metadata": {"probe": {"attempts": true}}}),
+    );
+    let call = Call::parse(llmrelay_core::CallKind::Chat, params, Origin::Sdk).unwrap();
+    let answer = pipeline.run(call, &router).await;
+    let served = answer.unwrap();
+    assert_eq!(served.route().model_group, "backup");
+    assert_eq!(served.route().fallbacks, 2);
+}
