@@ -1,5 +1,6 @@
 //! llmrelay-core: canonical types, errors, model catalog, tokens, cost and provider detection.
 
+pub mod assemble;
 pub mod catalog;
 pub mod clock;
 pub mod cost;
