@@ -72,23 +72,13 @@ from .utils import (
 __version__ = _native.__version__
 
 
-def _count_for_builder(model: str | None):
-    def count(messages: Any, completion_text: str) -> tuple[int, int]:
-        prompt = token_counter(model=model or "", messages=messages) if messages else 0
-        return prompt, token_counter(model=model or "", text=completion_text or "")
-
-    return count
-
-
 def stream_chunk_builder(chunks: list, messages: list | None = None, start_time: Any = None,
                          end_time: Any = None) -> Any:
     """Rebuild a whole ``ModelResponse`` (or ``TextCompletionResponse``) from stream chunks;
-    usage comes from a usage chunk, else is counted from the text."""
-    from ._stream_builder import stream_chunk_builder as build
+    usage comes from a usage chunk, else is counted from the text (LiteLLM's rule)."""
+    from ._stream_builder import build
 
-    model = getattr(chunks[0], "model", None) if chunks else None
-    return build(chunks, messages=messages, start_time=start_time, end_time=end_time,
-                 _count_tokens=_count_for_builder(model))
+    return build(chunks, messages, start_time, end_time, count_tokens=True)
 
 # ------------------------------------------------------------------------------------------------
 # LiteLLM's module-level settings (same names and defaults)

@@ -1,5 +1,6 @@
 """Type stubs of ``llmrelay._native``, the Rust engine (PyO3, abi3)."""
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 __version__: str
@@ -97,6 +98,14 @@ def token_counter(
     use_default_image_token_count: bool = False,
     default_token_count: int | None = None,
 ) -> int: ...
+def assemble_stream(
+    chunks: list[Any],
+    messages: Any = None,
+    *,
+    count_tokens: bool = False,
+    token_hook: Callable[[Any, str], tuple[int, int]] | None = None,
+) -> tuple[Literal["chat", "text"], dict[str, Any]] | None:
+    """Rebuild one response from stream chunks (dicts or response objects)."""
 def encode(encoding: Literal["o200k_base", "cl100k_base"], text: str) -> list[int]: ...
 def decode(encoding: Literal["o200k_base", "cl100k_base"], tokens_list: list[int]) -> str: ...
 def encoding_name(model: str) -> str: ...

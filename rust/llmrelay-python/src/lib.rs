@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use llmrelay_core::Error;
 use llmrelay_providers::litellm_params::LITELLM_PARAMS;
 
+mod assemble;
 mod bridge;
 mod calls;
 mod errors;
@@ -56,6 +57,7 @@ pub(crate) fn params_from_py(params: &Bound<'_, PyDict>) -> PyResult<Map<String,
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
+    assemble::register(m)?;
     m.add_class::<stream::Stream>()?;
     m.add_class::<mock::MockServer>()?;
     m.add_class::<bridge::AsyncBridge>()?;
