@@ -46,7 +46,7 @@ fn assemble_stream<'py>(
     let Some((_, first)) = chunks.next() else {
         return Ok(None);
     };
-    let first = json_from_py(&first?)?;
+    let first = chunk_from_py(&first?)?;
     let messages = messages.unwrap_or_else(|| py.None().into_bound(py));
     let mut counting = match token_hook.filter(|h| !h.is_none()) {
         Some(hook) => Counting::Hook(HookCounter {
@@ -64,7 +64,7 @@ fn assemble_stream<'py>(
         let mut stream = TextStream::new(&first);
         stream.push(0, first)?;
         for (position, chunk) in chunks {
-            stream.push(position, json_from_py(&chunk?)?)?;
+            stream.push(position, chunk_from_py(&chunk?)?)?;
         }
         let response = stream.finish(counting.counter());
         ("text", response)
@@ -72,7 +72,7 @@ fn assemble_stream<'py>(
         let mut stream = ChatStream::new(&first);
         stream.push(py, 0, first)?;
         for (position, chunk) in chunks {
-            stream.push(py, position, json_from_py(&chunk?)?)?;
+            stream.push(py, position, chunk_from_py(&chunk?)?)?;
         }
         let response = stream.finish(counting.counter());
         ("chat", response)
@@ -88,6 +88,27 @@ fn assemble_stream<'py>(
 // ---------------------------------------------------------------------------------------------
 // Chunks in
 // ---------------------------------------------------------------------------------------------
+
+/// A chunk as JSON. A usage object is dumped with only the fields it has set, so the assembled
+/// usage is a copy of it; other objects are dumped in full, so a field left at its default
+/// reads as that default, as attribute access does.
+fn chunk_from_py(chunk: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let mut value = json_from_py(chunk)?;
+    let usage = match chunk.cast::<PyDict>() {
+        Ok(dict) => dict.get_item("usage")?,
+        Err(_) => chunk.getattr_opt("usage")?,
+    };
+    if let Some(usage) = usage.filter(|u| !u.is_none() && !u.is_instance_of::<PyDict>())
+        && usage.hasattr("model_dump")?
+        && let Value::Object(object) = &mut value
+    {
+        let options = PyDict::new(chunk.py());
+        options.set_item("exclude_unset", true)?;
+        let dumped = usage.call_method("model_dump", (), Some(&options))?;
+        object.insert("usage".to_owned(), json_from_py(&dumped)?);
+    }
+    Ok(value)
+}
 
 /// A Python value as JSON: dicts, lists, tuples and scalars as they are, response objects
 /// (LiteLLM's pydantic models or ours) through their full `model_dump()`.
