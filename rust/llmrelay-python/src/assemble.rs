@@ -10,7 +10,7 @@
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 use pythonize::pythonize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Number, Value};
@@ -46,7 +46,8 @@ fn assemble_stream<'py>(
     let Some((_, first)) = chunks.next() else {
         return Ok(None);
     };
-    let first = chunk_from_py(&first?)?;
+    let mut reader = JsonReader::new(py)?;
+    let first = reader.chunk(&first?)?;
     let messages = messages.unwrap_or_else(|| py.None().into_bound(py));
     let mut counting = match token_hook.filter(|h| !h.is_none()) {
         Some(hook) => Counting::Hook(HookCounter {
@@ -64,7 +65,7 @@ fn assemble_stream<'py>(
         let mut stream = TextStream::new(&first);
         stream.push(0, first)?;
         for (position, chunk) in chunks {
-            stream.push(position, chunk_from_py(&chunk?)?)?;
+            stream.push(position, reader.chunk(&chunk?)?)?;
         }
         let response = stream.finish(counting.counter());
         ("text", response)
@@ -72,7 +73,7 @@ fn assemble_stream<'py>(
         let mut stream = ChatStream::new(&first);
         stream.push(py, 0, first)?;
         for (position, chunk) in chunks {
-            stream.push(py, position, chunk_from_py(&chunk?)?)?;
+            stream.push(py, position, reader.chunk(&chunk?)?)?;
         }
         let response = stream.finish(counting.counter());
         ("chat", response)
@@ -89,80 +90,150 @@ fn assemble_stream<'py>(
 // Chunks in
 // ---------------------------------------------------------------------------------------------
 
-/// A chunk as JSON. A usage object is dumped with only the fields it has set, so the assembled
-/// usage is a copy of it; other objects are dumped in full, so a field left at its default
-/// reads as that default, as attribute access does.
-fn chunk_from_py(chunk: &Bound<'_, PyAny>) -> PyResult<Value> {
-    let mut value = json_from_py(chunk)?;
-    let usage = match chunk.cast::<PyDict>() {
-        Ok(dict) => dict.get_item("usage")?,
-        Err(_) => chunk.getattr_opt("usage")?,
-    };
-    if let Some(usage) = usage.filter(|u| !u.is_none() && !u.is_instance_of::<PyDict>())
-        && usage.hasattr("model_dump")?
-        && let Value::Object(object) = &mut value
-    {
-        let options = PyDict::new(chunk.py());
-        options.set_item("exclude_unset", true)?;
-        let dumped = usage.call_method("model_dump", (), Some(&options))?;
-        object.insert("usage".to_owned(), json_from_py(&dumped)?);
-    }
-    Ok(value)
+/// Reads Python values as JSON: dicts, lists, tuples and scalars as they are; llmrelay's response
+/// objects as their stored fields plus their class defaults that are not `None` (what attribute
+/// access reads, `None` and absent being the same to the assembler), without dumping them;
+/// other objects (LiteLLM's pydantic models) through their full `model_dump()`.
+struct JsonReader<'py> {
+    /// `llmrelay._base._Base`.
+    base: Bound<'py, PyAny>,
+    /// Per response class met so far, its defaults that are not `None`.
+    class_defaults: Vec<ClassDefaults<'py>>,
 }
 
-/// A Python value as JSON: dicts, lists, tuples and scalars as they are, response objects
-/// (LiteLLM's pydantic models or ours) through their full `model_dump()`.
-fn json_from_py(value: &Bound<'_, PyAny>) -> PyResult<Value> {
-    if value.is_none() {
-        return Ok(Value::Null);
+struct ClassDefaults<'py> {
+    class: Bound<'py, PyType>,
+    values: Vec<(String, Value)>,
+}
+
+impl<'py> JsonReader<'py> {
+    fn new(py: Python<'py>) -> PyResult<Self> {
+        Ok(Self {
+            base: py.import("llmrelay._base")?.getattr("_Base")?,
+            class_defaults: Vec::new(),
+        })
     }
-    if let Ok(text) = value.cast::<PyString>() {
-        return Ok(Value::String(text.to_str()?.to_owned()));
-    }
-    if let Ok(flag) = value.cast::<PyBool>() {
-        return Ok(Value::Bool(flag.is_true()));
-    }
-    if value.is_instance_of::<PyInt>() {
-        if let Ok(number) = value.extract::<i64>() {
-            return Ok(Value::from(number));
+
+    /// A chunk. Its usage reads as the fields it has set (a pydantic usage is dumped with
+    /// `exclude_unset`), so the assembled usage is a copy of it.
+    fn chunk(&mut self, chunk: &Bound<'py, PyAny>) -> PyResult<Value> {
+        let mut value = self.read(chunk)?;
+        if chunk.is_instance_of::<PyDict>() || chunk.is_instance(&self.base)? {
+            return Ok(value);
         }
-        if let Ok(number) = value.extract::<u64>() {
-            return Ok(Value::from(number));
+        if let Some(usage) = chunk.getattr_opt("usage")?.filter(|u| !u.is_none())
+            && !usage.is_instance_of::<PyDict>()
+            && usage.hasattr("model_dump")?
+            && let Value::Object(object) = &mut value
+        {
+            let options = PyDict::new(chunk.py());
+            options.set_item("exclude_unset", true)?;
+            let dumped = usage.call_method("model_dump", (), Some(&options))?;
+            object.insert("usage".to_owned(), self.read(&dumped)?);
         }
-        return Ok(float_value(value.extract::<f64>()?));
+        Ok(value)
     }
-    if let Ok(number) = value.cast::<PyFloat>() {
-        return Ok(float_value(number.value()));
+
+    fn read(&mut self, value: &Bound<'py, PyAny>) -> PyResult<Value> {
+        if value.is_none() {
+            return Ok(Value::Null);
+        }
+        if let Ok(text) = value.cast::<PyString>() {
+            return Ok(Value::String(text.to_str()?.to_owned()));
+        }
+        if let Ok(dict) = value.cast::<PyDict>() {
+            return self.read_dict(dict, false).map(Value::Object);
+        }
+        if let Ok(flag) = value.cast::<PyBool>() {
+            return Ok(Value::Bool(flag.is_true()));
+        }
+        if value.is_instance_of::<PyInt>() {
+            if let Ok(number) = value.extract::<i64>() {
+                return Ok(Value::from(number));
+            }
+            if let Ok(number) = value.extract::<u64>() {
+                return Ok(Value::from(number));
+            }
+            return Ok(float_value(value.extract::<f64>()?));
+        }
+        if let Ok(number) = value.cast::<PyFloat>() {
+            return Ok(float_value(number.value()));
+        }
+        if let Ok(list) = value.cast::<PyList>() {
+            return list.iter().map(|item| self.read(&item)).collect();
+        }
+        if let Ok(tuple) = value.cast::<PyTuple>() {
+            return tuple.iter().map(|item| self.read(&item)).collect();
+        }
+        if value.is_instance(&self.base)? {
+            let fields = value.getattr("__dict__")?;
+            let mut object = self.read_dict(fields.cast::<PyDict>()?, true)?;
+            let class = self.defaults_of(&value.get_type())?;
+            for (key, default) in &self.class_defaults[class].values {
+                if !object.contains_key(key) {
+                    object.insert(key.clone(), default.clone());
+                }
+            }
+            return Ok(Value::Object(object));
+        }
+        if value.hasattr("model_dump")? {
+            let options = PyDict::new(value.py());
+            options.set_item("exclude_unset", false)?;
+            let dumped = value.call_method("model_dump", (), Some(&options))?;
+            if dumped.is_instance_of::<PyDict>() {
+                return self.read(&dumped);
+            }
+        }
+        Err(PyTypeError::new_err(format!(
+            "stream_chunk_builder: cannot read a {} as JSON",
+            value.get_type().name()?
+        )))
     }
-    if let Ok(dict) = value.cast::<PyDict>() {
+
+    /// `fields` skips private names (`_hidden_params`, ...), as dumps do.
+    fn read_dict(
+        &mut self,
+        dict: &Bound<'py, PyDict>,
+        fields: bool,
+    ) -> PyResult<Map<String, Value>> {
         let mut object = Map::with_capacity(dict.len());
         for (key, item) in dict.iter() {
             let key = match key.cast::<PyString>() {
                 Ok(key) => key.to_str()?.to_owned(),
                 Err(_) => key.str()?.to_str()?.to_owned(),
             };
-            object.insert(key, json_from_py(&item)?);
+            if fields && key.starts_with('_') {
+                continue;
+            }
+            let item = self.read(&item)?;
+            object.insert(key, item);
         }
-        return Ok(Value::Object(object));
+        Ok(object)
     }
-    if let Ok(list) = value.cast::<PyList>() {
-        return list.iter().map(|item| json_from_py(&item)).collect();
-    }
-    if let Ok(tuple) = value.cast::<PyTuple>() {
-        return tuple.iter().map(|item| json_from_py(&item)).collect();
-    }
-    if value.hasattr("model_dump")? {
-        let options = PyDict::new(value.py());
-        options.set_item("exclude_unset", false)?;
-        let dumped = value.call_method("model_dump", (), Some(&options))?;
-        if dumped.is_instance_of::<PyDict>() {
-            return json_from_py(&dumped);
+
+    /// Where in `class_defaults` the class's `_always` and `_defaults` values that are not
+    /// `None` are (see `llmrelay._base`).
+    fn defaults_of(&mut self, class: &Bound<'py, PyType>) -> PyResult<usize> {
+        if let Some(position) = self.class_defaults.iter().position(|c| c.class.is(class)) {
+            return Ok(position);
         }
+        let mut values = Vec::new();
+        for table in ["_always", "_defaults"] {
+            let Some(table) = class.getattr_opt(table)? else {
+                continue;
+            };
+            for (key, value) in table.cast::<PyDict>()?.iter() {
+                if !value.is_none() {
+                    values.push((key.extract::<String>()?, self.read(&value)?));
+                }
+            }
+        }
+        self.class_defaults.push(ClassDefaults {
+            class: class.clone(),
+            values,
+        });
+        Ok(self.class_defaults.len() - 1)
     }
-    Err(PyTypeError::new_err(format!(
-        "stream_chunk_builder: cannot read a {} as JSON",
-        value.get_type().name()?
-    )))
 }
 
 fn float_value(number: f64) -> Value {
@@ -556,7 +627,7 @@ impl EngineCounter<'_> {
             if !messages.is_truthy().unwrap_or(false) {
                 return Vec::new();
             }
-            match json_from_py(messages) {
+            match JsonReader::new(messages.py()).and_then(|mut reader| reader.read(messages)) {
                 Ok(Value::Array(messages)) => messages,
                 _ => Vec::new(),
             }
