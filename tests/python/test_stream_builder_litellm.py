@@ -10,9 +10,8 @@ import copy
 import json
 from pathlib import Path
 
-import pytest
-
 import llmrelay
+import pytest
 from llmrelay._stream_builder import stream_chunk_builder
 from llmrelay.types.utils import (
     ModelResponseStream,
@@ -80,18 +79,30 @@ def test_matches_litellm(case):
 
 
 def chat(delta: dict | None = None, finish_reason=None, index=0, **extra) -> dict:
-    choices = [] if delta is None else [
-        {"index": index, "delta": delta, "finish_reason": finish_reason}
-    ]
-    return {"id": "chatcmpl-y", "object": "chat.completion.chunk", "created": 9, "model": "gpt-4o",
-            "choices": choices, **extra}
+    choices = (
+        [] if delta is None else [{"index": index, "delta": delta, "finish_reason": finish_reason}]
+    )
+    return {
+        "id": "chatcmpl-y",
+        "object": "chat.completion.chunk",
+        "created": 9,
+        "model": "gpt-4o",
+        "choices": choices,
+        **extra,
+    }
 
 
 def test_loose_dict_chunks():
     chunks = [
         # list-of-parts content keeps its text; null scalars count as absent
-        chat({"role": "assistant", "content": [{"type": "text", "text": "A"}, {"type": "image_url"}]},
-             usage=None, system_fingerprint=None),
+        chat(
+            {
+                "role": "assistant",
+                "content": [{"type": "text", "text": "A"}, {"type": "image_url"}],
+            },
+            usage=None,
+            system_fingerprint=None,
+        ),
         # tool-call fragments without index: a new id starts a call, others continue the last
         chat({"tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": {"x": "é"}}}]}),
         chat({"tool_calls": [{"index": None, "function": {"arguments": "!"}}]}),
@@ -110,11 +121,20 @@ def test_loose_dict_chunks():
 
 def test_missing_header_fields_and_names_stay_none():
     chunks = [
-        {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]}}]},
+        {
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]},
+                }
+            ]
+        },
     ]
     built = stream_chunk_builder(chunks)
     assert built.model is None
-    assert isinstance(built.created, int) and built.created > 1_700_000_000  # now, as ModelResponse()
+    assert (
+        isinstance(built.created, int) and built.created > 1_700_000_000
+    )  # now, as ModelResponse()
     assert built.id.startswith("chatcmpl-")
     call = built.choices[0].message.tool_calls[0]
     assert call.function.name is None
@@ -172,18 +192,31 @@ def test_invalid_chunk_names_the_field():
 
 def test_text_completion_dicts_and_usage():
     chunks = [
-        {"id": "cmpl-2", "object": "text_completion", "created": 3, "model": "gpt-3.5-turbo-instruct",
-         "choices": [{"index": 0, "text": t, "finish_reason": None}],
-         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
+        {
+            "id": "cmpl-2",
+            "object": "text_completion",
+            "created": 3,
+            "model": "gpt-3.5-turbo-instruct",
+            "choices": [{"index": 0, "text": t, "finish_reason": None}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        }
         for t in ("a", None, "b")
     ]
-    chunks.append({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 2,
-                                             "total_tokens": 7, "cost": 0.1}})
+    chunks.append(
+        {
+            "choices": [],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7, "cost": 0.1},
+        }
+    )
     built = stream_chunk_builder(chunks)
     assert isinstance(built, TextCompletionResponse)
     assert built.choices[0].text == "ab" and built.choices[0].finish_reason == "stop"
     assert built.usage.model_dump() == {
-        "completion_tokens": 2, "prompt_tokens": 5, "total_tokens": 7,
-        "completion_tokens_details": None, "prompt_tokens_details": None, "cost": 0.1,
+        "completion_tokens": 2,
+        "prompt_tokens": 5,
+        "total_tokens": 7,
+        "completion_tokens_details": None,
+        "prompt_tokens_details": None,
+        "cost": 0.1,
     }
     assert built.system_fingerprint is None
