@@ -79,6 +79,27 @@ def tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its descendants (every thread counted)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            pids.extend(int(child) for child in children)
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / ticks
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -166,18 +187,30 @@ def config_file(directory: Path, mock_url: str) -> Path:
     return path
 
 
+def measured_wrk(process: subprocess.Popen, url: str, script: Path, connections: int,
+                 seconds: int, threads: int = 2) -> dict:
+    """A wrk run and the CPU time the server's process tree spent per request during it."""
+    cpu_before = tree_cpu_seconds(process.pid)
+    result = wrk(url, script, connections, seconds, threads)
+    cpu = tree_cpu_seconds(process.pid) - cpu_before
+    requests = result["rps"] * seconds
+    result["cpu_us_per_request"] = cpu * 1e6 / requests if requests else None
+    return result
+
+
 def measure(name: str, process: subprocess.Popen, base: str, scripts: dict, seconds: int,
             ready_s: float) -> dict:
     url = base + "/v1/chat/completions"
     wrk(url, scripts["whole"], 32, 2)  # warm-up
     sampler = RssSampler(process.pid)
     sampler.start()
-    whole = wrk(url, scripts["whole"], 32, seconds)
+    load_before = load_average()
+    whole = measured_wrk(process, url, scripts["whole"], 32, seconds)
     rss = sampler.stop()
-    streamed = wrk(url, scripts["stream"], 32, seconds)
-    single = wrk(url, scripts["whole"], 1, seconds, threads=1)
+    streamed = measured_wrk(process, url, scripts["stream"], 32, seconds)
+    single = measured_wrk(process, url, scripts["whole"], 1, seconds, threads=1)
     return {"name": name, "ready_ms": ready_s * 1000, "whole": whole, "stream": streamed,
-            "single": single, "rss_mb": rss}
+            "single": single, "rss_mb": rss, "load": f"{load_before} → {load_average()}"}
 
 
 def main() -> int:
@@ -186,6 +219,8 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--skip-litellm", action="store_true")
     parser.add_argument("--litellm", default="/opt/litellm-venv/bin/litellm")
+    parser.add_argument("--only-llmrelay", action="store_true",
+                        help="measure llmrelay only (iterating on its speed)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -227,7 +262,7 @@ def main() -> int:
         results.append(measure("llmrelay-proxy", proxy, f"http://127.0.0.1:{port}", scripts,
                                args.duration, ready))
         stop(proxy)
-        if not args.skip_litellm and Path(args.litellm).exists():
+        if not (args.skip_litellm or args.only_llmrelay) and Path(args.litellm).exists():
             for workers in (1, 2):
                 port = free_port()
                 litellm = start([args.litellm, "--config", str(config), "--port", str(port),
@@ -263,19 +298,24 @@ def render(results: list[dict], direct: dict, seconds: int) -> str:
         f"Mock alone: {direct['whole']['rps']:.0f} req/s at 32 connections; "
         f"p50 {direct['single']['p50_us']:.0f} µs, p99 {direct['single']['p99_us']:.0f} µs at 1.",
         "",
-        "| proxy | req/s @32 | streamed req/s @32 | p50 @1 | p99 @1 | added p50 | added p99 "
-        "| peak RSS | ready | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| proxy | CPU µs/request @32 | streamed CPU µs/request @32 | req/s @32 "
+        "| streamed req/s @32 | p50 @1 | p99 @1 | added p50 | added p99 | peak RSS | ready "
+        "| errors | load (1/5/15 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
         single = result["single"]
         errors = sum(result[k]["non_2xx"] for k in ("whole", "stream", "single"))
+        cpu = result["whole"].get("cpu_us_per_request")
+        cpu_stream = result["stream"].get("cpu_us_per_request")
         lines.append(
-            f"| {result['name']} | {result['whole']['rps']:.0f} | {result['stream']['rps']:.0f} "
+            f"| {result['name']} | {cpu:.0f} | {cpu_stream:.0f} "
+            f"| {result['whole']['rps']:.0f} | {result['stream']['rps']:.0f} "
             f"| {single['p50_us']:.0f} µs | {single['p99_us']:.0f} µs "
             f"| {single['p50_us'] - direct['single']['p50_us']:.0f} µs "
             f"| {single['p99_us'] - direct['single']['p99_us']:.0f} µs "
-            f"| {result['rss_mb']:.1f} MB | {result['ready_ms']:.0f} ms | {errors} |"
+            f"| {result['rss_mb']:.1f} MB | {result['ready_ms']:.0f} ms | {errors} "
+            f"| {result['load']} |"
         )
     if len(results) > 1:
         best = max(results[1:], key=lambda r: r["whole"]["rps"])

@@ -224,7 +224,7 @@ class CallLog:
         else:
             if exc is not None and payload.get("error_information"):
                 payload["error_information"]["traceback"] = self.kwargs["traceback_exception"]
-            if summary is not None and response is not None:
+            if summary is not None and response is not None and payload.get("response") is None:
                 # A stream's answer as the caller assembled it.
                 payload["response"] = _dump(response)
         self.kwargs["standard_logging_object"] = payload

@@ -153,23 +153,10 @@ class HookHost:
             "standard_logging_object": payload.get("standard_logging_object"),
         }
 
-    def _stream_response(self, payload: dict) -> Any:
-        from . import stream_chunk_builder
-        from .types.utils import ModelResponseStream
-
-        chunks = [ModelResponseStream(**chunk) for chunk in payload["chunks"]
-                  if payload["call_type"] != "text_completion"]
-        if not chunks:
-            return None
-        request = payload["request"] or {}
-        return stream_chunk_builder(chunks, messages=request.get("messages"))
-
     async def log_success(self, payload: dict) -> None:
         kwargs = self._kwargs(payload)
-        if payload["stream"]:
-            response = self._stream_response(payload)
-        else:
-            response = _response_object(payload["call_type"], payload["response"])
+        # A stream's answer comes assembled by the engine (LiteLLM's stream_chunk_builder).
+        response = _response_object(payload["call_type"], payload["response"])
         if response is not None and payload.get("response_cost") is not None:
             hidden = getattr(response, "_hidden_params", None)
             if isinstance(hidden, dict):

@@ -196,6 +196,7 @@ class CustomStreamWrapper:
     ``ModelResponseStream`` chunks, each handed over as the engine decodes it."""
 
     _chunk_class: Any = ModelResponseStream
+    _whole_class: Any = ModelResponse
     _is_stream = True
 
     def __init__(self, native_stream: Any, params: dict, started: float) -> None:
@@ -292,17 +293,22 @@ class CustomStreamWrapper:
             else:
                 self._log.failure(exc, payload=payload)
             return
-        response = self._assemble(summary)
         payload = self.completion_stream.payload()
+        response = self._assemble(summary, payload)
         if is_async:
             self._log.async_success(response, summary, payload=payload)
         else:
             self._log.success(response, summary, payload=payload)
 
-    def _assemble(self, summary: dict) -> Any:
-        from . import stream_chunk_builder
+    def _assemble(self, summary: dict, payload: dict | None = None) -> Any:
+        assembled = (payload or {}).get("response")
+        if isinstance(assembled, dict):
+            # The engine assembled the stream as it went out (LiteLLM's stream_chunk_builder).
+            response = self._whole_class._from_wire(assembled)
+        else:
+            from . import stream_chunk_builder
 
-        response = stream_chunk_builder(self.chunks, messages=self.messages)
+            response = stream_chunk_builder(self.chunks, messages=self.messages)
         if response is not None:
             usage = summary.get("usage")
             if usage is not None and getattr(response, "usage", None) is None:
@@ -317,6 +323,7 @@ class TextCompletionStreamWrapper(CustomStreamWrapper):
     """Stream of ``TextCompletionResponse`` chunks (``text_completion(..., stream=True)``)."""
 
     _chunk_class = TextCompletionResponse
+    _whole_class = TextCompletionResponse
 
 
 # ----------------------------------------------------------------------------------------------

@@ -297,7 +297,8 @@ impl Respond for TransformProbe {
     }
 }
 
-/// Notes every settlement: `books <status> cost=<c> reserved=<r> cache_hit=<b> stream=<b>`.
+/// Notes the settlement of every call with probe metadata (`probe: {}` is enough):
+/// `books <status> cost=<c> reserved=<r> cache_hit=<b> stream=<b>`.
 pub struct BooksProbe(pub Arc<Journal>);
 
 impl Account for BooksProbe {
@@ -306,6 +307,9 @@ impl Account for BooksProbe {
     }
 
     fn account(&self, call: &Call, record: &CallRecord) {
+        if call.metadata().and_then(|m| m.get("probe")).is_none() {
+            return;
+        }
         let status = match record.status {
             Status::Success => "success",
             Status::Failure => "failure",

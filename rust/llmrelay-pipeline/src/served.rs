@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use futures::{Stream, StreamExt};
-use serde::Serialize;
 use serde_json::Value;
 
+use llmrelay_core::assemble::{ChatAssembler, TextAssembler};
 use llmrelay_core::types::{ChatChunk, TextCompletionResponse};
 use llmrelay_core::{Error, Result};
 use llmrelay_providers::engine::{HiddenParams, Outcome};
@@ -82,28 +82,90 @@ impl Answer {
     }
 }
 
+/// What a stream keeps of its chunks when someone reads the answer: the assembled response.
+pub trait Kept: Sized {
+    type Kept: Send + Unpin + 'static;
+    fn start() -> Self::Kept;
+    fn keep(kept: &mut Self::Kept, item: &Self);
+    /// The answer as JSON, with the stream's usage.
+    fn answer(kept: Self::Kept, usage: Option<&llmrelay_core::types::Usage>) -> Option<Value>;
+}
+
+impl Kept for ChatChunk {
+    type Kept = ChatAssembler;
+    fn start() -> ChatAssembler {
+        ChatAssembler::new()
+    }
+    fn keep(kept: &mut ChatAssembler, item: &Self) {
+        kept.push(item);
+    }
+    fn answer(kept: ChatAssembler, usage: Option<&llmrelay_core::types::Usage>) -> Option<Value> {
+        let mut response = kept.finish(None)?;
+        if response.usage.is_none() {
+            response.usage = usage.cloned();
+        }
+        serde_json::to_value(response).ok()
+    }
+}
+
+impl Kept for TextCompletionResponse {
+    type Kept = TextAssembler;
+    fn start() -> TextAssembler {
+        TextAssembler::new()
+    }
+    fn keep(kept: &mut TextAssembler, item: &Self) {
+        kept.push(item);
+    }
+    fn answer(kept: TextAssembler, usage: Option<&llmrelay_core::types::Usage>) -> Option<Value> {
+        let mut response = kept.finish(None)?;
+        if let Some(usage) = usage {
+            response.usage = Some(usage.clone());
+        }
+        serde_json::to_value(response).ok()
+    }
+}
+
+/// A native Responses API stream keeps its final `response` object.
+impl Kept for Value {
+    type Kept = Option<Value>;
+    fn start() -> Option<Value> {
+        None
+    }
+    fn keep(kept: &mut Option<Value>, item: &Self) {
+        if matches!(
+            item.get("type").and_then(Value::as_str),
+            Some("response.completed" | "response.incomplete" | "response.failed")
+        ) {
+            *kept = item.get("response").cloned();
+        }
+    }
+    fn answer(kept: Option<Value>, _usage: Option<&llmrelay_core::types::Usage>) -> Option<Value> {
+        kept
+    }
+}
+
 /// A streamed answer that settles its call's books once.
-pub struct ServedStream<T> {
+pub struct ServedStream<T: Kept> {
     inner: Option<ChunkStream<T>>,
     summary: Arc<Mutex<StreamSummary>>,
     hidden: HiddenParams,
     ledger: Option<Ledger>,
-    /// The chunks as they went out, kept when an account layer or the caller reads the answer.
-    kept: Option<Vec<Value>>,
+    /// The answer assembled as it went out, when an account layer or the caller reads it.
+    kept: Option<T::Kept>,
     /// Where the settlement goes for the caller to read (the SDK's payload).
     settled: Arc<Mutex<Option<Settlement>>>,
     route: Route,
     opened_after: std::time::Duration,
 }
 
-impl<T> ServedStream<T> {
+impl<T: Kept> ServedStream<T> {
     pub(crate) fn new(
         inner: ChunkStream<T>,
         summary: Arc<Mutex<StreamSummary>>,
         hidden: HiddenParams,
         ledger: Ledger,
     ) -> Self {
-        let kept = ledger.wants_response().then(Vec::new);
+        let kept = ledger.wants_response().then(T::start);
         let route = ledger.route().clone();
         let opened_after = ledger.call().started.elapsed();
         Self {
@@ -190,7 +252,8 @@ impl<T> ServedStream<T> {
                 }
                 record.hidden = Some(hidden);
                 record.error = error;
-                record.response = kept.map(Value::Array);
+                let answer = kept.and_then(|kept| T::answer(kept, record.usage.as_ref()));
+                record.response = answer;
                 record
             },
             status,
@@ -199,7 +262,7 @@ impl<T> ServedStream<T> {
     }
 }
 
-impl<T: Serialize + Unpin> Stream for ServedStream<T> {
+impl<T: Kept + Unpin> Stream for ServedStream<T> {
     type Item = Result<T>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -219,9 +282,7 @@ impl<T: Serialize + Unpin> Stream for ServedStream<T> {
             }
             Poll::Ready(Some(Ok(chunk))) => {
                 if let Some(kept) = this.kept.as_mut() {
-                    if let Ok(value) = serde_json::to_value(&chunk) {
-                        kept.push(value);
-                    }
+                    T::keep(kept, &chunk);
                 }
                 Poll::Ready(Some(Ok(chunk)))
             }
@@ -229,7 +290,7 @@ impl<T: Serialize + Unpin> Stream for ServedStream<T> {
     }
 }
 
-impl<T> Drop for ServedStream<T> {
+impl<T: Kept> Drop for ServedStream<T> {
     fn drop(&mut self) {
         if self.ledger.is_some() {
             self.settle(Status::Cancelled, None);

@@ -390,7 +390,7 @@ impl Edge {
     /// the client leaves.
     pub fn stream<T, E>(&self, stream: ServedStream<T>, encoder: E) -> Response
     where
-        T: Serialize + Unpin + Send + 'static,
+        T: llmrelay_pipeline::Kept + Serialize + Unpin + Send + 'static,
         E: ChunkEncoder<T>,
     {
         let hidden = stream.hidden().clone();

@@ -37,9 +37,8 @@ pub struct LogEvent {
     pub model_group: String,
     /// The request body as the model was called with it.
     pub request: Arc<Map<String, Value>>,
-    /// The whole response (OpenAI shape); for a stream, `None` and the chunks in order.
+    /// The response (OpenAI shape); a stream's assembled from its chunks.
     pub response: Option<Value>,
-    pub chunks: Vec<Value>,
     pub error: Option<Error>,
     pub usage: Option<Usage>,
     pub response_cost: Option<f64>,
@@ -245,10 +244,6 @@ impl Account for LoggingHooks {
             return;
         }
         let hidden = record.hidden.as_ref();
-        let (response, chunks) = match (&record.response, record.stream) {
-            (Some(Value::Array(chunks)), true) => (None, chunks.clone()),
-            (response, _) => (response.clone(), Vec::new()),
-        };
         let data = Arc::new(hook_data(call));
         if let Some(RejectedByHook(message)) = call.extensions.get::<RejectedByHook>() {
             let error = Error::bad_request(message.clone());
@@ -265,8 +260,8 @@ impl Account for LoggingHooks {
             call_id: call.id.to_string(),
             model_group: call.model_group.clone(),
             request: Arc::clone(&data),
-            response,
-            chunks,
+            // A stream's answer arrives assembled (LiteLLM's `stream_chunk_builder`, in Rust).
+            response: record.response.clone(),
             error: if failed { record.error.clone() } else { None },
             usage: record.usage.clone(),
             response_cost: record.cost,

@@ -118,7 +118,7 @@ impl ChunkEncoder<Value> for EventEncoder {
 }
 
 /// The response body of a streamed call.
-pub struct SseBody<T, E> {
+pub struct SseBody<T: llmrelay_pipeline::Kept, E> {
     inner: ServedStream<T>,
     encoder: E,
     keep_alive: Duration,
@@ -132,7 +132,7 @@ pub struct SseBody<T, E> {
 
 impl<T, E> SseBody<T, E>
 where
-    T: Serialize + Unpin + Send + 'static,
+    T: llmrelay_pipeline::Kept + Serialize + Unpin + Send + 'static,
     E: ChunkEncoder<T>,
 {
     #[must_use]
@@ -160,7 +160,7 @@ where
 
 impl<T, E> Stream for SseBody<T, E>
 where
-    T: Serialize + Unpin + Send + 'static,
+    T: llmrelay_pipeline::Kept + Serialize + Unpin + Send + 'static,
     E: ChunkEncoder<T>,
 {
     type Item = Result<Bytes, Infallible>;

@@ -154,7 +154,6 @@ impl PythonHooks {
             "model_group": event.model_group,
             "request": Value::Object((*event.request).clone()),
             "response": event.response,
-            "chunks": event.chunks,
             "error": event.error.as_ref().map(error_json),
             "usage": event.usage,
             "response_cost": event.response_cost,

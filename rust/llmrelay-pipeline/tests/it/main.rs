@@ -99,7 +99,11 @@ async fn stream_text(answer: Answer) -> (String, usize) {
 async fn idle_probes_change_nothing_and_book_once() {
     let server = server().await;
     let (pipeline, journal) = pipeline();
-    let text = whole_text(run(&pipeline, params(&server, json!({}))).await.unwrap());
+    let text = whole_text(
+        run(&pipeline, params(&server, probe(json!({}))))
+            .await
+            .unwrap(),
+    );
     assert!(text.starts_with("This is a mock"));
     assert_eq!(
         journal.matching("books"),
@@ -250,7 +254,7 @@ async fn a_task_beside_the_call_cancels_it() {
     );
     // A task that would cancel later than the answer arrives holds the answer back; an
     // answer that needs no task is not delayed.
-    let quick = run(&pipeline, params(&server, json!({}))).await;
+    let quick = run(&pipeline, params(&server, probe(json!({})))).await;
     assert!(quick.is_ok());
 }
 
@@ -314,7 +318,10 @@ async fn accounting_happens_exactly_once_on_failure_and_disconnect() {
     let (pipeline, journal) = pipeline();
     let failure = run(
         &pipeline,
-        params(&server, json!({"extra_headers": {"x-mock-status": "500"}})),
+        params(
+            &server,
+            json!({"extra_headers": {"x-mock-status": "500"}, "metadata": {"probe": {}}}),
+        ),
     )
     .await
     .err()
@@ -325,7 +332,7 @@ async fn accounting_happens_exactly_once_on_failure_and_disconnect() {
         &pipeline,
         params(
             &server,
-            json!({"stream": true, "extra_headers": {"x-mock-chunk-count": "20"}}),
+            json!({"stream": true, "extra_headers": {"x-mock-chunk-count": "20"}, "metadata": {"probe": {}}}),
         ),
     )
     .await
@@ -336,7 +343,9 @@ async fn accounting_happens_exactly_once_on_failure_and_disconnect() {
     stream.next().await.unwrap().unwrap();
     drop(stream);
     // A whole answer dropped before it was delivered (a client that went away).
-    let answer = run(&pipeline, params(&server, json!({}))).await.unwrap();
+    let answer = run(&pipeline, params(&server, probe(json!({}))))
+        .await
+        .unwrap();
     drop(answer);
     let books = journal.matching("books");
     assert_eq!(books.len(), 3, "{books:?}");
