@@ -35,10 +35,6 @@ impl Whole {
 }
 
 /// A call's answer after the pipeline.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one value per call, moved once to the caller"
-)]
 pub enum Answer {
     Whole(Whole),
     Chat(ServedStream<ChatChunk>),

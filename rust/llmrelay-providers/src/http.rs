@@ -1,5 +1,7 @@
-//! The one shared HTTP client of the process, timeouts, and retry backoff.
+//! The pooled HTTP client (one per process, or one per worker thread of a server that runs a
+//! runtime per core), timeouts, and retry backoff.
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -36,9 +38,16 @@ static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn build_client() -> reqwest::Client {
+    build_client_with(reqwest::redirect::Policy::none())
+}
+
+fn build_client_with(redirects: reqwest::redirect::Policy) -> reqwest::Client {
     // rustls needs a process-wide crypto provider; installing twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // Provider APIs answer, they do not redirect: like the SDKs LiteLLM uses (httpx's
+    // default), a redirect is returned to the caller, not followed.
     let builder = reqwest::Client::builder()
+        .redirect(redirects)
         .connect_timeout(CONNECT_TIMEOUT)
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90))
@@ -50,9 +59,30 @@ fn build_client() -> reqwest::Client {
     }
 }
 
-/// The process-wide pooled client.
-pub fn client() -> &'static reqwest::Client {
-    CLIENT.get_or_init(build_client)
+thread_local! {
+    /// A worker thread's own client (its connections stay on its runtime).
+    static THREAD_CLIENT: RefCell<Option<reqwest::Client>> = const { RefCell::new(None) };
+}
+
+/// The pooled client: this thread's own when it has one, else the process-wide one.
+#[must_use]
+pub fn client() -> reqwest::Client {
+    THREAD_CLIENT
+        .with(|local| local.borrow().clone())
+        .unwrap_or_else(|| CLIENT.get_or_init(build_client).clone())
+}
+
+/// Give this thread a client of its own: a server running one single-threaded runtime per core
+/// keeps each worker's upstream connections on that worker (no cross-thread wake-ups).
+pub fn use_thread_client() {
+    THREAD_CLIENT.with(|local| *local.borrow_mut() = Some(build_client()));
+}
+
+/// The client for fetches made on a caller's behalf (image URLs), which follows redirects.
+#[must_use]
+pub fn fetch_client() -> &'static reqwest::Client {
+    static FETCH: OnceLock<reqwest::Client> = OnceLock::new();
+    FETCH.get_or_init(|| build_client_with(reqwest::redirect::Policy::limited(10)))
 }
 
 /// Map a transport error onto the engine's error kinds.

@@ -92,7 +92,7 @@ fn media_type_from_extension(url: &str) -> Option<&'static str> {
 async fn download(url: &str, limit: u64) -> Result<String> {
     let mut last_error = String::new();
     for _ in 0..3 {
-        let response = match http::client().get(url).send().await {
+        let response = match http::fetch_client().get(url).send().await {
             Ok(response) => response,
             Err(error) => {
                 last_error = error.to_string();

@@ -145,7 +145,11 @@ pub trait Provider: Send + Sync {
         )))
     }
 
-    fn text_completion_decoder(&self) -> Box<dyn ChunkDecoder<TextCompletionResponse>>;
+    /// A fresh decoder for a legacy completion stream; the default is for providers without
+    /// `/completions` (their `text_completion_request` refuses first).
+    fn text_completion_decoder(&self) -> Box<dyn ChunkDecoder<TextCompletionResponse>> {
+        Box::new(NoTextCompletions(self.name().to_owned()))
+    }
 
     /// # Errors
     /// When the provider has no embeddings endpoint.
@@ -262,5 +266,21 @@ pub trait Provider: Send + Sync {
     fn rate_limit_headers(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
         let _ = headers;
         Vec::new()
+    }
+}
+
+/// The decoder of a provider without legacy completions.
+struct NoTextCompletions(String);
+
+impl ChunkDecoder<TextCompletionResponse> for NoTextCompletions {
+    fn decode(
+        &mut self,
+        _event: &RawEvent,
+        _out: &mut Vec<TextCompletionResponse>,
+    ) -> Result<bool> {
+        Err(Error::bad_request(format!(
+            "{} does not support text_completion",
+            self.0
+        )))
     }
 }

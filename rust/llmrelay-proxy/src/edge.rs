@@ -272,7 +272,7 @@ impl Edge {
         }
         let mut call = Call::parse(self.kind, params, Origin::Proxy(self.route))?;
         call.id = Arc::clone(&self.context.call_id);
-        call.identity = self.principal.clone();
+        call.identity = std::mem::take(&mut self.principal);
         call.is_async = true;
         call.started = self.context.received;
         call.started_wall = self.context.received_wall;

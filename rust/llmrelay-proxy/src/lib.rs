@@ -29,6 +29,7 @@ pub mod sse;
 pub mod startup;
 pub mod state;
 pub mod tls;
+pub mod workers;
 
 pub use config::{ConfigError, ProxyConfig, RawConfig};
 pub use dispatch::{Dispatch, HealthReport, ModelEntry};
@@ -66,31 +67,33 @@ impl Default for ServeOptions {
 pub async fn run(proxy: Proxy, options: &ServeOptions) -> Result<(), String> {
     let address = format!("{}:{}", options.host, options.port);
     let tls = options.tls.as_ref().map(tls::server_config).transpose()?;
-    let listener = tokio::net::TcpListener::bind(&address)
+    let socket_address: std::net::SocketAddr = tokio::net::lookup_host(&address)
         .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("cannot listen on {address}: no address"))?;
+    let listeners = workers::bind(socket_address, workers::worker_count())
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let local = listeners
+        .first()
+        .and_then(|l| l.local_addr().ok())
+        .ok_or_else(|| format!("cannot listen on {address}"))?;
     // The price map (parsed on first use) is loaded while the first connections arrive, so
     // readiness does not wait for it and the first priced response does not pay for it.
     let warm_up = tokio::task::spawn_blocking(|| {
         let _ = llmrelay_core::catalog::global();
     });
-    let served = match tls {
-        Some(config) => {
-            let listener = tls::TlsListener::new(listener, config).map_err(|e| e.to_string())?;
-            tracing::info!(target: "llmrelay_proxy::startup", "llmrelay proxy listening on https://{local}");
-            proxy
-                .serve(listener, shutdown_signal(), options.drain)
-                .await
-        }
-        None => {
-            tracing::info!(target: "llmrelay_proxy::startup", "llmrelay proxy listening on http://{local}");
-            proxy
-                .serve(listener, shutdown_signal(), options.drain)
-                .await
-        }
-    }
-    .map_err(|e| format!("server error: {e}"));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(target: "llmrelay_proxy::startup", "llmrelay proxy listening on {scheme}://{local}");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let signal = tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let served = workers::serve(proxy, listeners, options, tls, stopped)
+        .await
+        .map_err(|e| format!("server error: {e}"));
+    signal.abort();
     let _ = warm_up.await;
     served
 }

@@ -205,7 +205,7 @@ impl Router {
         stream: bool,
     ) -> CallOptions {
         let config = &self.inner.config;
-        let mut merged = options.over(&deployment.options.over(&self.inner.defaults.options));
+        let mut merged = options.over(&deployment.options);
         merged.num_retries = 0;
         merged.model_id = Some(deployment.id.clone());
         if merged.timeouts.total.is_none() && merged.timeouts.read.is_none() {
@@ -245,13 +245,12 @@ impl Router {
         if !attempts.is_empty() {
             attempts.before(&info).await.map_err(Failed::Refused)?;
         }
-        let body_defaults = deployment.body_defaults_over(&self.inner.defaults.body);
         let engine_attempt = Attempt {
             request: &call.request,
             model: &model,
             options: &options,
             images: &call.images,
-            body_defaults: Some(&body_defaults),
+            body_defaults: Some(&deployment.body_defaults),
         };
         let started = Instant::now();
         let in_flight = InFlight::new(Arc::clone(deployment));

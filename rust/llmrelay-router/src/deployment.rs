@@ -1,7 +1,6 @@
 //! Deployments: one `model_list` entry made ready for routing (resolved secrets, routing
 //! fields read once, a stable id) and its live state (usage, cooldown, latency, health).
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -213,23 +212,16 @@ impl Deployment {
         })
     }
 
-    /// The body parameters of an attempt: `base` (the Router's defaults) under the
-    /// deployment's own.
+    /// The deployment with the Router's `default_litellm_params` under its own parameters.
     #[must_use]
-    pub fn body_defaults_over<'a>(
-        &'a self,
-        base: &Map<String, Value>,
-    ) -> Cow<'a, Map<String, Value>> {
-        if base.is_empty() {
-            return Cow::Borrowed(&self.body_defaults);
+    pub fn with_defaults(mut self, options: &CallOptions, body: &Map<String, Value>) -> Self {
+        self.options = self.options.over(options);
+        if !body.is_empty() {
+            let mut merged = body.clone();
+            merged.extend(std::mem::take(&mut self.body_defaults));
+            self.body_defaults = merged;
         }
-        let mut merged = base.clone();
-        merged.extend(
-            self.body_defaults
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone())),
-        );
-        Cow::Owned(merged)
+        self
     }
 
     /// Whether this deployment serves a pattern (`anthropic/*`, `*`).

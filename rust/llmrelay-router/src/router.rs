@@ -38,11 +38,26 @@ pub struct DeploymentStats {
     pub health: Option<crate::deployment::HealthStatus>,
 }
 
-/// `default_litellm_params`, split once into call options and body parameters.
+/// `default_litellm_params`, split once into call options and body parameters (merged under
+/// every deployment's own when the deployments are built).
 #[derive(Debug, Default)]
 pub(crate) struct Defaults {
     pub(crate) options: CallOptions,
     pub(crate) body: Map<String, Value>,
+}
+
+impl Defaults {
+    fn from_config(config: &RouterConfig) -> Result<Self> {
+        let mut params = config.default_litellm_params.clone();
+        params.remove("model");
+        let (body, options) = options::split(params).map_err(|e| {
+            Error::bad_request(format!(
+                "Invalid router config: default_litellm_params: {}",
+                e.message()
+            ))
+        })?;
+        Ok(Self { options, body })
+    }
 }
 
 pub(crate) struct Inner {
@@ -87,11 +102,13 @@ impl std::fmt::Debug for Router {
 
 fn build_deployments(
     config: &RouterConfig,
+    defaults: &Defaults,
     existing: Option<&Registry>,
 ) -> Result<Vec<Arc<Deployment>>> {
     let mut out: Vec<Arc<Deployment>> = Vec::with_capacity(config.model_list.len());
     for (index, entry) in config.model_list.iter().enumerate() {
-        let deployment = Deployment::from_config(entry, &format!("model_list[{index}]"))?;
+        let deployment = Deployment::from_config(entry, &format!("model_list[{index}]"))?
+            .with_defaults(&defaults.options, &defaults.body);
         if out.iter().any(|d| d.id == deployment.id) {
             // LiteLLM keeps the first of two deployments with one id.
             tracing::warn!(id = %deployment.id, "router: duplicate deployment id skipped");
@@ -122,7 +139,8 @@ impl Router {
     /// # Errors
     /// `BadRequest` naming the bad field of the config.
     pub fn new(config: RouterConfig) -> Result<Self> {
-        let deployments = build_deployments(&config, None)?;
+        let defaults = Defaults::from_config(&config)?;
+        let deployments = build_deployments(&config, &defaults, None)?;
         let shared = match config.redis_target() {
             Some(target) => Some(Shared::new(&target)?),
             None => None,
@@ -134,17 +152,6 @@ impl Router {
             ));
         }
         let queue = Queue::new(config.max_queue_size.unwrap_or(1000));
-        let defaults = {
-            let mut params = config.default_litellm_params.clone();
-            params.remove("model");
-            let (body, options) = options::split(params).map_err(|e| {
-                Error::bad_request(format!(
-                    "Invalid router config: default_litellm_params: {}",
-                    e.message()
-                ))
-            })?;
-            Defaults { options, body }
-        };
         let router = Self {
             inner: Arc::new(Inner {
                 config,
@@ -252,7 +259,7 @@ impl Router {
                 "model_name": d.model_name, "litellm_params": d.litellm_params, "model_info": d.model_info
             })).collect::<Vec<_>>()
         }))?;
-        let deployments = build_deployments(&check, Some(&current))?;
+        let deployments = build_deployments(&check, &self.inner.defaults, Some(&current))?;
         *write_registry(&self.inner.registry) = Arc::new(Registry::build(deployments));
         Ok(())
     }
@@ -273,7 +280,8 @@ impl Router {
         let Some(entry) = check.model_list.first() else {
             return Ok(None);
         };
-        let deployment = Deployment::from_config(entry, "deployment")?;
+        let deployment = Deployment::from_config(entry, "deployment")?
+            .with_defaults(&self.inner.defaults.options, &self.inner.defaults.body);
         let mut registry = write_registry(&self.inner.registry);
         if registry.by_id.contains_key(&deployment.id) {
             return Ok(None);
@@ -472,13 +480,12 @@ impl Router {
         params.insert("model".to_owned(), Value::String(model.clone()));
         let call = Call::parse(kind, params, Origin::Sdk)?;
         let options = self.attempt_options(deployment, &call.options, false);
-        let body_defaults = deployment.body_defaults_over(&self.inner.defaults.body);
         let attempt = Attempt {
             request: &call.request,
             model: &model,
             options: &options,
             images: &call.images,
-            body_defaults: Some(&body_defaults),
+            body_defaults: Some(&deployment.body_defaults),
         };
         Engine.attempt(&attempt).await.map(|_| ())
     }

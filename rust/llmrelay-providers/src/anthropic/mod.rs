@@ -18,11 +18,10 @@ mod stream;
 mod tools;
 pub mod types;
 
-use llmrelay_core::types::{ChatChunk, ChatRequest, ChatResponse, TextCompletionResponse};
+use llmrelay_core::types::{ChatChunk, ChatRequest, ChatResponse};
 use llmrelay_core::{Error, ErrorKind, Result};
 
 use crate::provider::{ChunkDecoder, Endpoint, HttpRequest, Provider};
-use crate::sse::RawEvent;
 
 pub use error::{parse_error, stream_error};
 pub use model::ModelCapabilities;
@@ -166,21 +165,6 @@ fn resolve_auth(key: &str) -> AnthropicAuth {
     }
 }
 
-/// Stands in for the legacy completions decoder: Anthropic's chat endpoint has none.
-struct NoTextCompletions;
-
-impl ChunkDecoder<TextCompletionResponse> for NoTextCompletions {
-    fn decode(
-        &mut self,
-        _event: &RawEvent,
-        _out: &mut Vec<TextCompletionResponse>,
-    ) -> Result<bool> {
-        Err(Error::bad_request(
-            "anthropic does not support text_completion",
-        ))
-    }
-}
-
 impl Provider for Anthropic {
     fn supported_openai_params(&self, model: &str) -> Option<Vec<&'static str>> {
         Some(supported_openai_params(model))
@@ -244,10 +228,6 @@ impl Provider for Anthropic {
 
     fn chat_decoder(&self, request: &ChatRequest) -> Box<dyn ChunkDecoder<ChatChunk>> {
         Box::new(AnthropicChatDecoder::new(request))
-    }
-
-    fn text_completion_decoder(&self) -> Box<dyn ChunkDecoder<TextCompletionResponse>> {
-        Box::new(NoTextCompletions)
     }
 
     fn error(&self, status: u16, body: &[u8]) -> Error {

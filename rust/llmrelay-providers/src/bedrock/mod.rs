@@ -22,12 +22,10 @@ use serde_json::{Map, Value};
 
 use llmrelay_core::types::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse,
-    TextCompletionResponse,
 };
 use llmrelay_core::{Error, Result};
 
 use crate::provider::{ChunkDecoder, Endpoint, Framing, HttpRequest, Provider};
-use crate::sse::RawEvent;
 
 pub use auth::{AwsCredentials, BedrockAuth};
 pub use request::{converse_body, json_mode, supported_openai_params};
@@ -113,21 +111,6 @@ pub async fn authorize_request(
     Ok(())
 }
 
-/// Stands in for the legacy completions decoder: Bedrock's Converse route has none.
-struct NoTextCompletions;
-
-impl ChunkDecoder<TextCompletionResponse> for NoTextCompletions {
-    fn decode(
-        &mut self,
-        _event: &RawEvent,
-        _out: &mut Vec<TextCompletionResponse>,
-    ) -> Result<bool> {
-        Err(Error::bad_request(
-            "bedrock does not support text_completion",
-        ))
-    }
-}
-
 impl Provider for Bedrock {
     fn name(&self) -> &str {
         "bedrock"
@@ -207,10 +190,6 @@ impl Provider for Bedrock {
             model_id(&request.model),
             json_mode(request),
         ))
-    }
-
-    fn text_completion_decoder(&self) -> Box<dyn ChunkDecoder<TextCompletionResponse>> {
-        Box::new(NoTextCompletions)
     }
 
     fn embedding_request(

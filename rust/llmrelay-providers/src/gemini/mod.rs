@@ -24,12 +24,10 @@ use serde_json::{Map, Value};
 
 use llmrelay_core::types::{
     ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse,
-    TextCompletionResponse,
 };
 use llmrelay_core::{Error, ErrorKind, Result};
 
 use crate::provider::{ChunkDecoder, Endpoint, HttpRequest, Provider};
-use crate::sse::RawEvent;
 
 pub use auth::{
     GoogleCredentials, access_token, clear_token_cache, parse_credentials, resolve_credentials,
@@ -285,21 +283,6 @@ pub fn vertex_url(
     )
 }
 
-/// Stands in for the legacy completions decoder: these APIs have none.
-struct NoTextCompletions;
-
-impl ChunkDecoder<TextCompletionResponse> for NoTextCompletions {
-    fn decode(
-        &mut self,
-        _event: &RawEvent,
-        _out: &mut Vec<TextCompletionResponse>,
-    ) -> Result<bool> {
-        Err(Error::bad_request(
-            "text_completion is not supported for Google models",
-        ))
-    }
-}
-
 impl Provider for Gemini {
     fn name(&self) -> &str {
         "gemini"
@@ -354,10 +337,6 @@ impl Provider for Gemini {
 
     fn chat_decoder(&self, request: &ChatRequest) -> Box<dyn ChunkDecoder<ChatChunk>> {
         Box::new(GeminiChatDecoder::new(request, GoogleApi::Gemini))
-    }
-
-    fn text_completion_decoder(&self) -> Box<dyn ChunkDecoder<TextCompletionResponse>> {
-        Box::new(NoTextCompletions)
     }
 
     fn embedding_request(
@@ -531,10 +510,6 @@ impl Provider for Vertex {
         } else {
             Box::new(GeminiChatDecoder::new(request, GoogleApi::Vertex))
         }
-    }
-
-    fn text_completion_decoder(&self) -> Box<dyn ChunkDecoder<TextCompletionResponse>> {
-        Box::new(NoTextCompletions)
     }
 
     fn embedding_request(
