@@ -30,6 +30,11 @@ _warned_names: set[str] = set()
 _NOT_BODY = frozenset({"model", "messages", "prompt", "input"})
 
 
+# LiteLLM's logger objects (``litellm._logging.verbose_logger`` …), for code that sets their level.
+verbose_logger = logging.getLogger("LiteLLM")
+verbose_router_logger = logging.getLogger("LiteLLM Router")
+verbose_proxy_logger = logging.getLogger("LiteLLM Proxy")
+
 def _settings() -> Any:
     return sys.modules[__package__]
 

@@ -150,21 +150,76 @@ def _chat_params(model: str, messages: list | None, kwargs: dict) -> dict:
     return _prepare(kwargs)
 
 
+def _custom_handler(params: dict) -> Any:
+    """The user-defined provider (``custom_provider_map``) serving this call, if any."""
+    if not _settings().custom_provider_map:
+        return None
+    from ._custom_llm import handler_for
+
+    return handler_for(params.get("model"), params.get("custom_llm_provider"))
+
+
 def completion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
     """Chat completion in OpenAI's shape from any supported provider (LiteLLM's signature)."""
+    if kwargs.get("fallbacks"):
+        from ._sdk_retries import with_fallbacks
+
+        return with_fallbacks(completion, model, dict(kwargs, messages=messages))
+    if kwargs.get("retry_policy") is not None:
+        return _with_retry_policy(completion, model, messages, kwargs, is_async=False)
     params = _chat_params(model, messages, kwargs)
     python_mock = _python_mock(params)
     if python_mock is not None:
         return _complete_python_mock(python_mock, params, time.time())
+    handler = _custom_handler(params)
+    if handler is not None:
+        from . import _custom_llm
+
+        return _custom_llm.completion(handler, params)
     return _call.call("completion", params, _native.completion, _wrap_chat)
+
+
+def _with_retry_policy(function: Any, model: str, messages: Any, kwargs: dict, is_async: bool) -> Any:
+    from ._sdk_retries import with_retry_policy
+
+    call = dict(kwargs, model=model, messages=messages)
+    policy = call.pop("retry_policy")
+    try:
+        return function(**call)
+    except Exception as error:
+        retried = with_retry_policy(error, dict(call, retry_policy=policy), is_async)
+        if retried is None:
+            raise
+        return retried
 
 
 async def acompletion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
     """Async ``completion``: awaits a ``ModelResponse`` or an async-iterable stream."""
+    if kwargs.get("fallbacks"):
+        from ._sdk_retries import awith_fallbacks
+
+        return await awith_fallbacks(acompletion, model, dict(kwargs, messages=messages))
+    if kwargs.get("retry_policy") is not None:
+        from ._sdk_retries import with_retry_policy
+
+        policy = kwargs.pop("retry_policy")
+        try:
+            return await acompletion(model, messages, **kwargs)
+        except Exception as error:
+            retried = with_retry_policy(error, dict(kwargs, model=model, messages=messages,
+                                                    retry_policy=policy), True)
+            if retried is None:
+                raise
+            return await retried
     params = _chat_params(model, messages, kwargs)
     python_mock = _python_mock(params)
     if python_mock is not None:
         return _complete_python_mock(python_mock, params, time.time())
+    handler = _custom_handler(params)
+    if handler is not None:
+        from . import _custom_llm
+
+        return await _custom_llm.acompletion(handler, params)
     return await _call.acall("acompletion", params, "submit_completion", params, _wrap_chat)
 
 
@@ -378,11 +433,21 @@ def embedding(model: str, input: Any = None, **kwargs: Any) -> Any:
     if kwargs.pop("aembedding", False):
         return aembedding(model, input, **kwargs)
     params = _embedding_params(model, input, kwargs)
+    handler = _custom_handler(params)
+    if handler is not None:
+        from . import _custom_llm
+
+        return _custom_llm.embedding(handler, params)
     return _call.call("embedding", params, _native.embedding, _wrap_embedding)
 
 
 async def aembedding(model: str, input: Any = None, **kwargs: Any) -> Any:
     params = _embedding_params(model, input, kwargs)
+    handler = _custom_handler(params)
+    if handler is not None:
+        from . import _custom_llm
+
+        return await _custom_llm.aembedding(handler, params)
     return await _call.acall("aembedding", params, "submit_embedding", params, _wrap_embedding)
 
 

@@ -1412,6 +1412,16 @@ _LAZY = {
     "StandardLoggingPayloadStatusFields": "_logging_types",
     "StandardLoggingGuardrailInformation": "_logging_types",
     "CostBreakdown": "_logging_types",
+    "CustomPricingLiteLLMParams": "_pricing",
+    "MirroredPricingParams": "_pricing",
+    "CacheCreationTokenDetails": "_typed_dicts",
+    "ChatCompletionDeltaChunk": "_typed_dicts",
+    "ChatCompletionUsageBlock": "_typed_dicts",
+    "GenericStreamingChunk": "_typed_dicts",
+    "ModelInfo": "_typed_dicts",
+    "OPENAI_RESPONSE_HEADERS": "_typed_dicts",
+    "PromptTokensDetails": "_typed_dicts",
+    "HiddenParams": "_typed_dicts",
 }
 
 if TYPE_CHECKING:
@@ -1433,10 +1443,9 @@ def __getattr__(name: str) -> Any:
     modname = _LAZY.get(name)
     if modname is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if modname == "_enums":
-        from . import _enums as mod
-    else:
-        from . import _logging_types as mod
+    import importlib
+
+    mod = importlib.import_module(f"{__package__}.{modname}")
     value = getattr(mod, name)
     globals()[name] = value
     return value
