@@ -16,11 +16,11 @@ __all__ = ["acall", "call", "exception"]
 Wrap = Callable[[Any, dict, float], Any]
 
 
-def exception(error: NativeError) -> Exception:
+def exception(error: NativeError, params: dict | None = None) -> Exception:
     """LiteLLM's exception for an engine error (imports openai on first use)."""
     from ._errors import from_native
 
-    return from_native(error)
+    return from_native(error, params)
 
 
 def _is_stream(response: Any) -> bool:
@@ -35,7 +35,7 @@ def call(call_type: str, params: dict, native: Callable[[dict], Any], wrap: Wrap
     try:
         result = native(params)
     except NativeError as error:
-        exc = exception(error)
+        exc = exception(error, params)
         if log is not None:
             log.failure(exc)
         raise exc from None
@@ -55,7 +55,7 @@ async def acall(call_type: str, params: dict, method: str, argument: Any, wrap: 
     try:
         result = await _async.submit(method, argument)
     except NativeError as error:
-        exc = exception(error)
+        exc = exception(error, params)
         if log is not None:
             log.async_failure(exc)
         raise exc from None

@@ -169,6 +169,7 @@ class CallLog:
                 "api_base": params.get("api_base") or params.get("base_url"),
                 "custom_llm_provider": params.get("custom_llm_provider"),
                 "model_info": params.get("model_info"),
+                "cooldown_time": params.get("cooldown_time"),
             },
             "litellm_call_id": call_id,
             "litellm_trace_id": params.get("litellm_trace_id"),
@@ -208,6 +209,8 @@ class CallLog:
         cost = hidden.get("response_cost")
         if summary is not None and summary.get("response_cost") is not None:
             cost = summary["response_cost"]
+        if exc is not None and cost is None:
+            cost = 0.0  # a failed call costs nothing, as LiteLLM reports it
         self.kwargs.update(
             end_time=self.end_time,
             log_event_type="successful_api_call" if exc is None else "failed_api_call",

@@ -177,7 +177,14 @@ def completion_cost(
         if not candidates:
             raise ValueError("completion_cost needs a model: the response has none")
         if isinstance(completion_response, TranscriptionResponse) or (call_type or "").endswith("transcription"):
-            return _transcription_cost(completion_response, candidates[0], provider)
+            failure: Optional[Exception] = None
+            for candidate in candidates:
+                try:
+                    return _transcription_cost(completion_response, candidate, provider)
+                except Exception as error:  # an Azure deployment name: the next candidate
+                    failure = error
+            assert failure is not None
+            raise failure
         numbers = _usage_numbers(get("usage", None))
         service_tier = service_tier or get("service_tier", None)
         if custom.get("input_cost_per_token") is not None or custom.get("output_cost_per_token") is not None:

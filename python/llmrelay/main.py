@@ -109,22 +109,26 @@ def _python_mock(params: dict) -> Any:
     return None
 
 
-def _raise_mock_exception(mock: Any, model: str) -> None:
+def _mock_exception(mock: Any, model: str) -> BaseException:
+    """The exception a ``mock_response`` exception raises: LiteLLM's classes as given, an
+    exception with a ``status_code`` as the class of that status (for the provider of
+    ``model``), anything else as ``InternalServerError``."""
     import openai
 
     from ._errors import build
-    from .exceptions import MockException
+    from .litellm_core_utils.exception_mapping_utils import _kind_for_status, get_error_message
 
     if isinstance(mock, type):
         mock = mock("mock exception")
     if isinstance(mock, openai.APIError):
-        raise mock
-    status = getattr(mock, "status_code", 500)
-    kind = "internal_server" if status == 500 else "api_error"
-    exc = build(kind, status, str(mock), "openai", model, None, None, None, 0)
-    if not isinstance(exc, MockException):
-        raise exc
-    raise exc
+        return mock
+    status = getattr(mock, "status_code", None)
+    provider = getattr(mock, "llm_provider", None) or (model.split("/", 1)[0] if "/" in model else "openai")
+    message = get_error_message(mock) or getattr(mock, "text", None) or str(mock)
+    if not isinstance(status, int):
+        return build("internal_server", 500, message, provider, model, None, None, None, 0)
+    return build(_kind_for_status(status, message), status, message, provider, model,
+                 None, None, None, 0)
 
 
 def _wrap_chat(result: Any, params: dict, started: float) -> Any:
@@ -147,6 +151,9 @@ def _chat_params(model: str, messages: list | None, kwargs: dict) -> dict:
     kwargs["model"] = model
     if messages is not None:
         kwargs["messages"] = messages
+    if kwargs.get("mock_timeout") and kwargs.get("mock_response") is None:
+        # mock_timeout answers without a network call (and without an API key), as LiteLLM.
+        kwargs["mock_response"] = "This is a mock request"
     return _prepare(kwargs)
 
 
@@ -214,7 +221,7 @@ async def acompletion(model: str, messages: list | None = None, **kwargs: Any) -
     params = _chat_params(model, messages, kwargs)
     python_mock = _python_mock(params)
     if python_mock is not None:
-        return _complete_python_mock(python_mock, params, time.time())
+        return _complete_python_mock(python_mock, params, time.time(), is_async=True)
     handler = _custom_handler(params)
     if handler is not None:
         from . import _custom_llm
@@ -223,10 +230,16 @@ async def acompletion(model: str, messages: list | None = None, **kwargs: Any) -
     return await _call.acall("acompletion", params, "submit_completion", params, _wrap_chat)
 
 
-def _complete_python_mock(mock: Any, params: dict, started: float) -> Any:
+def _complete_python_mock(mock: Any, params: dict, started: float, is_async: bool = False) -> Any:
     model = params.get("model", "")
     if isinstance(mock, BaseException) or isinstance(mock, type):
-        _raise_mock_exception(mock, model)
+        from . import _logging
+
+        exc = _mock_exception(mock, model)
+        if _logging.active():
+            log = _logging.start("acompletion" if is_async else "completion", params, started)
+            (log.async_failure if is_async else log.failure)(exc)
+        raise exc
     response = mock if isinstance(mock, ModelResponse) else ModelResponse(**mock)
     if params.get("stream"):
         text = response.choices[0].message.content or ""
@@ -421,6 +434,9 @@ def _embedding_params(model: str, input: Any, kwargs: dict) -> dict:
     kwargs["model"] = model
     kwargs["input"] = input
     mock = kwargs.get("mock_response")
+    if mock == "error":
+        # LiteLLM's mock embedding error: a plain exception whose text is exactly this.
+        raise Exception("Mock error")
     if mock is not None and not isinstance(mock, str):
         import json
 

@@ -155,11 +155,53 @@ def get_max_tokens(model: str) -> int | None:
         return None
 
 
+_BEDROCK_ALIASES = {"bedrock_converse": "bedrock", "bedrock_invoke": "bedrock"}
+_REASONING_PARAMS = ("reasoning_effort", "thinking")
+
+
+def _catalog_flag(model: str, provider: str, flag: str) -> bool | None:
+    try:
+        info = _model_info_entry(model, provider)
+    except Exception:
+        return None
+    return None if info is None else bool(info.get(flag))
+
+
+def _refined(model: str, provider: str, params: list[str]) -> list[str]:
+    """LiteLLM's model-level refinements of a provider's list: Bedrock names no model family
+    it knows → only the basic three; Nova adds ``web_search_options``; Gemini and Azure offer
+    the reasoning parameters to reasoning models only (per the catalog)."""
+    if provider == "bedrock":
+        bare = model.split("/")[-1]
+        if "." not in bare:  # Bedrock model ids are "<vendor>.<model>"; a label names none
+            return ["max_tokens", "max_completion_tokens", "stream"]
+        if "nova" in bare and "web_search_options" not in params:
+            params = params + ["web_search_options"]
+    elif provider in ("gemini", "vertex_ai", "vertex_ai_beta"):
+        if not _catalog_flag(model, provider, "supports_reasoning"):
+            params = [p for p in params if p not in _REASONING_PARAMS]
+    elif provider == "azure":
+        if _catalog_flag(model, provider, "supports_reasoning") and "reasoning_effort" not in params:
+            params = params + ["reasoning_effort"]
+    return params
+
+
 def get_supported_openai_params(
-    model: str, custom_llm_provider: str | None = None, request_type: str = "chat_completion"
+    model: str,
+    custom_llm_provider: str | None = None,
+    request_type: str = "chat_completion",
+    base_model: str | None = None,
 ) -> list[str] | None:
-    """The OpenAI parameters a provider accepts (OpenAI-compatible providers accept all)."""
-    provider = custom_llm_provider
+    """The OpenAI parameters a provider accepts for a model, as LiteLLM lists them;
+    ``base_model`` (an Azure or Bedrock deployment's underlying model) can only add to them.
+    ``None`` for a provider this build does not serve."""
+    from ._custom_llm import handler_for
+
+    handler = handler_for(model, custom_llm_provider)
+    if handler is not None:
+        method = getattr(handler, "get_supported_openai_params", None)
+        return list(method(model=model.split("/", 1)[-1])) if callable(method) else list(OPENAI_CHAT_PARAMS)
+    provider = _BEDROCK_ALIASES.get(custom_llm_provider or "", custom_llm_provider)
     if provider is None:
         try:
             _, provider = _native.get_llm_provider(model, None, None)
@@ -167,8 +209,14 @@ def get_supported_openai_params(
             return None
     if provider not in _native.implemented_providers():
         return None
-    params = _native.supported_openai_params(model, provider)
-    return list(OPENAI_CHAT_PARAMS) if params is None else params
+    if request_type in ("embeddings", "embedding") and provider == "sambanova":
+        return []
+    native = _native.supported_openai_params(model, provider)
+    params = _refined(model, provider, list(OPENAI_CHAT_PARAMS) if native is None else list(native))
+    if base_model and base_model != model:
+        extra = get_supported_openai_params(base_model, provider, request_type) or []
+        params = params + [p for p in extra if p not in params]
+    return params
 
 
 def register_model(model_cost: dict | str, **kwargs: Any) -> dict:
