@@ -219,18 +219,26 @@ def model_group_info(router: Any, model_group: str) -> Any:
 
 
 def register_deployment_pricing(deployments: list) -> None:
-    """Deployments with their own prices (``litellm_params`` or ``model_info``) are registered in
-    the catalog under their id and their model name, so ``get_model_info(<id>)`` and cost
-    lookups see them, as LiteLLM's Router does."""
+    """Deployments with their own prices (``litellm_params`` or ``model_info``) or a
+    ``base_model`` are registered in the catalog under their id and their model name, so
+    ``get_model_info(<id>)`` and cost lookups see them, as LiteLLM's Router does."""
     from . import _native
     from . import get_llm_provider
 
     entries: dict[str, dict] = {}
     for deployment in deployments:
         prices = _pricing(deployment)
+        params = deployment.get("litellm_params") or {}
+        base_model = (deployment.get("model_info") or {}).get("base_model") or params.get("base_model")
+        if base_model:
+            # An Azure deployment with its own name is priced as the model it runs.
+            base = _native.model_info(base_model, None)
+            if base is not None:
+                from .types._pricing import PRICING_FIELDS
+
+                prices = {**{k: base[k] for k in PRICING_FIELDS if base.get(k) is not None}, **prices}
         if not prices:
             continue
-        params = deployment.get("litellm_params") or {}
         model = params.get("model")
         try:
             provider = get_llm_provider(model or "", params.get("custom_llm_provider"))[1]

@@ -62,7 +62,10 @@ def token_counter(
             default_token_count,
         )
     except NativeError as error:
-        raise _raise(error) from None
+        from .exceptions import TokenCountInputError
+
+        info = error.args[0]
+        raise TokenCountInputError(info.message, model, info.provider) from None
 
 
 def encode(model: str = "", text: str = "", custom_tokenizer: Any = None) -> list[int]:

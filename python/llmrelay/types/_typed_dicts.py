@@ -82,6 +82,21 @@ class HiddenParams(BaseModel):
     model_id: Optional[str] = None
     api_base: Optional[str] = None
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # LiteLLM sets `_response_ms` and other underscore keys on it; they are dumped too.
+        if name.startswith("_") and not name.startswith("__"):
+            extra = self.__pydantic_extra__
+            if extra is not None:
+                extra[name] = value
+                return
+        super().__setattr__(name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        extra = self.__dict__.get("__pydantic_extra__") or object.__getattribute__(self, "__pydantic_extra__")
+        if extra and name in extra:
+            return extra[name]
+        return super().__getattr__(name)  # type: ignore[misc]
+
     def get(self, key: str, default: Any = None) -> Any:
         return getattr(self, key, default)
 
