@@ -386,3 +386,38 @@ def test_exception_type_maps_provider_errors_by_status():
     assert isinstance(exception_type("m", RuntimeError("socket closed")), litellm.APIConnectionError)
     already = litellm.NotFoundError(message="x", model="m", llm_provider="openai")
     assert exception_type("m", already) is already
+
+
+def test_token_counter_uses_a_custom_tokenizer():
+    class Encoded:
+        def __init__(self, text: str) -> None:
+            self.ids = text.split()
+
+    class WordTokenizer:
+        def encode(self, text: str) -> Encoded:
+            return Encoded(text)
+
+    custom = {"type": "huggingface_tokenizer", "tokenizer": WordTokenizer()}
+    assert litellm.token_counter(custom_tokenizer=custom, text="one two three") == 3
+    assert litellm.token_counter(custom_tokenizer=custom, messages=[
+        {"role": "user", "content": "a b"}, {"role": "user", "content": [{"type": "text", "text": "c"}]}]) == 3
+
+
+def test_mocked_stream_usage_counts_the_streamed_text():
+    seen: list[dict] = []
+
+    class Log(litellm.CustomLogger):
+        def log_success_event(self, kwargs, response_obj, start_time, end_time):
+            seen.append(kwargs["standard_logging_object"])
+
+    litellm.callbacks = [Log()]
+    text = "hello world how are you"
+    for _ in litellm.completion(model="gpt-4o", messages=USER, mock_response=text, stream=True):
+        pass
+    from llmrelay import _logging
+
+    _logging.flush()
+    expected = litellm.token_counter(model="gpt-4o", text=text)
+    assert seen[0]["completion_tokens"] == expected and seen[0]["total_tokens"] == 10 + expected
+    whole = litellm.completion(model="gpt-4o", messages=USER, mock_response=text)
+    assert whole.usage.completion_tokens == 20  # a whole mock keeps LiteLLM's fixed 20

@@ -232,6 +232,10 @@ _LAZY_NAMES: dict[str, tuple[str, str]] = {
     "HiddenParams": (".types.utils", "HiddenParams"),
     "TranscriptionResponse": (".types.utils", "TranscriptionResponse"),
     "ImageObject": (".types.utils", "ImageObject"),
+    "transcription": ("._audio", "transcription"),
+    "atranscription": ("._audio", "atranscription"),
+    "speech": ("._audio", "speech"),
+    "aspeech": ("._audio", "aspeech"),
 }
 
 

@@ -371,10 +371,11 @@ class CustomStreamWrapper:
         response = stream_chunk_builder(self.chunks, messages=self.messages)
         if response is not None:
             usage = summary.get("usage")
-            if usage is not None and getattr(response, "usage", None) is None:
+            if usage is not None:
+                # The engine's usage (the upstream's, or the mock's) over a recount of the text.
                 from .types.utils import Usage
 
-                response.usage = Usage._from_wire(usage)
+                response.usage = Usage._from_wire(dict(usage))
             response._hidden_params = dict(self._hidden_params)
         return response
 

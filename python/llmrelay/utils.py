@@ -47,7 +47,11 @@ def token_counter(
     use_default_image_token_count: bool = False,
     default_token_count: int | None = None,
 ) -> int:
-    """Tokens of ``text`` or of chat ``messages`` (with LiteLLM's per-message overhead)."""
+    """Tokens of ``text`` or of chat ``messages`` (with LiteLLM's per-message overhead);
+    ``custom_tokenizer`` (from ``create_pretrained_tokenizer`` / ``create_tokenizer``) counts
+    with that Hugging Face tokenizer instead."""
+    if isinstance(custom_tokenizer, dict) and custom_tokenizer.get("tokenizer") is not None:
+        return _count_with(custom_tokenizer["tokenizer"], text, messages)
     try:
         if text is not None:
             return _native.token_counter(model, text=text)
@@ -66,6 +70,20 @@ def token_counter(
 
         info = error.args[0]
         raise TokenCountInputError(info.message, model, info.provider) from None
+
+
+def _count_with(tokenizer: Any, text: Any, messages: list | None) -> int:
+    """Tokens by a Hugging Face tokenizer: of ``text``, or of the text content of ``messages``."""
+    pieces: list[str] = []
+    if text is not None:
+        pieces = [text] if isinstance(text, str) else list(text)
+    for message in messages or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            pieces.append(content)
+        elif isinstance(content, list):
+            pieces.extend(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return sum(len(tokenizer.encode(piece).ids) for piece in pieces)
 
 
 def encode(model: str = "", text: str = "", custom_tokenizer: Any = None) -> list[int]:

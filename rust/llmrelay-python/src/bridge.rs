@@ -211,6 +211,14 @@ impl AsyncBridge {
         self.submit_operation("moderation", params, token)
     }
 
+    fn submit_transcription(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        self.submit_operation("transcription", params, token)
+    }
+
+    fn submit_speech(&self, params: &Bound<'_, PyDict>, token: u64) -> PyResult<()> {
+        self.submit_operation("speech", params, token)
+    }
+
     /// A router call: `call` is `(router, kind, params)` with kind `completion`,
     /// `text_completion`, `embedding` or `health_check` (params: `{"model": ...}`).
     fn submit_router(&self, call: &Bound<'_, PyTuple>, token: u64) -> PyResult<()> {

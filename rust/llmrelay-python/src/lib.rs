@@ -321,6 +321,8 @@ pub(crate) fn operation_named(name: &str) -> PyResult<llmrelay_providers::operat
         "image_generation" => Ok(Operation::ImageGeneration),
         "rerank" => Ok(Operation::Rerank),
         "moderation" => Ok(Operation::Moderation),
+        "transcription" => Ok(Operation::Transcription),
+        "speech" => Ok(Operation::Speech),
         other => Err(PyValueError::new_err(format!(
             "unknown operation '{other}'"
         ))),
