@@ -84,6 +84,9 @@ def test_get_deployment_credentials_and_model_info():
     info = router.get_deployment_model_info(model_id="two", model_name="gpt")
     assert info["max_input_tokens"] == litellm.get_model_info("gpt-4o")["max_input_tokens"]
     assert info["id"] == "two"
+    # get_model_info(<deployment id>) resolves to the deployment's model.
+    by_id = litellm.get_model_info("one")
+    assert by_id["input_cost_per_token"] == litellm.get_model_info("gpt-4o-mini")["input_cost_per_token"]
 
 
 def test_get_router_model_info_for_wildcards_and_ids():

@@ -237,9 +237,18 @@ def register_deployment_pricing(deployments: list) -> None:
                 from .types._pricing import PRICING_FIELDS
 
                 prices = {**{k: base[k] for k in PRICING_FIELDS if base.get(k) is not None}, **prices}
-        if not prices:
-            continue
         model = params.get("model")
+        model_id = (deployment.get("model_info") or {}).get("id")
+        if not prices:
+            # No prices of its own: the id still resolves to what the model resolves to.
+            name = base_model or model or ""
+            if model_id and name and "*" not in name:
+                from .utils import _model_info_entry
+
+                known = _model_info_entry(name, params.get("custom_llm_provider"))
+                if known is not None:
+                    entries[str(model_id)] = {k: v for k, v in known.items() if k != "key"}
+            continue
         try:
             provider = get_llm_provider(model or "", params.get("custom_llm_provider"))[1]
         except Exception:
@@ -247,7 +256,6 @@ def register_deployment_pricing(deployments: list) -> None:
         entry = dict(prices, mode=(deployment.get("model_info") or {}).get("mode", "chat"))
         if provider:
             entry["litellm_provider"] = provider
-        model_id = (deployment.get("model_info") or {}).get("id")
         if model_id:
             entries[str(model_id)] = entry
         if model:
