@@ -222,6 +222,8 @@ def main() -> int:
     parser.add_argument("--only-llmrelay", action="store_true",
                         help="measure llmrelay only (iterating on its speed)")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--profile", default="release",
+                        help="cargo profile whose binaries to run (release; profiling while iterating)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
@@ -229,7 +231,7 @@ def main() -> int:
     if args.build:
         subprocess.run(["cargo", "build", "--release", "-p", "llmrelay-proxy", "-p",
                         "llmrelay-mock"], cwd=ROOT, check=True)
-    release = target_dir() / "release"
+    release = target_dir() / args.profile
     proxy_bin, mock_bin = release / "llmrelay-proxy", release / "llmrelay-mock"
     for binary in (proxy_bin, mock_bin):
         if not binary.exists():

@@ -53,7 +53,7 @@ def test_custom_logger_sync_success(mock):
     assert recorder.threads[0] != threading.current_thread().name
     _, kwargs, response = recorder.events[2]
     assert response is r
-    assert kwargs["model"] == "openai/gpt-4o-mini"
+    assert kwargs["model"] == "gpt-4o-mini"  # as LiteLLM reports it: no provider prefix
     assert kwargs["messages"] == USER
     assert kwargs["call_type"] == "completion"
     assert kwargs["response_cost"] == r._hidden_params["response_cost"]

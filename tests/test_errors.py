@@ -232,7 +232,9 @@ def test_unknown_prefix_is_unknown_model():
         ({"messages": "hello"}, "messages must be a list"),
         ({"messages": []}, "messages must not be empty"),
         ({"messages": ["hi"]}, "messages[0]"),
-        ({"messages": [{"role": "wizard", "content": "x"}]}, "messages[0]"),
+        # An unknown role: LiteLLM's text, naming the message as passed.
+        ({"messages": [{"role": "wizard", "content": "x"}]},
+         "Invalid Message passed in {'role': 'wizard', 'content': 'x'}"),
         ({"messages": USER, "temperature": "hot"}, "temperature"),
         ({"messages": USER, "num_retries": -1}, "num_retries"),
         ({"messages": USER, "timeout": "soon"}, "timeout"),

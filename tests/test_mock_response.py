@@ -31,7 +31,10 @@ def test_text_mock_stream_in_three_char_chunks():
     contents = [c.choices[0].delta.content for c in chunks if c.choices]
     assert contents == ["abc", "def", "gh", None]
     assert chunks[-2].choices[0].finish_reason == "stop"
-    assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens == 30
+    # A mocked stream counts its completion tokens from the streamed text, as LiteLLM does.
+    completion = litellm.token_counter(model="gpt-4o", text="abcdefgh")
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == completion
+    assert chunks[-1].usage.total_tokens == 10 + completion
 
 
 async def test_async_mock_stream():

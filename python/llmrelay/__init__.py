@@ -109,6 +109,14 @@ suppress_debug_info: bool = False
 include_cost_in_streaming_usage: bool = False
 model_alias_map: dict = {}
 cache: Any = None
+custom_provider_map: list = []  # [{"provider": "my-llm", "custom_handler": MyCustomLLM()}]
+default_fallbacks: list | None = None
+num_retries_per_request: int | None = None
+retry: bool = True
+vertex_project: str | None = None
+vertex_location: str | None = None
+disable_hf_tokenizer_download: bool = False
+use_litellm_proxy: bool = False
 budget_exceeded_status_code: int = 422
 
 _model_cost: dict | None = None
@@ -164,7 +172,75 @@ def __getattr__(name: str) -> Any:
         from .integrations.custom_logger import CustomLogger
 
         return CustomLogger
+    lazy = _LAZY_NAMES.get(name)
+    if lazy is not None:
+        import importlib
+
+        value = getattr(importlib.import_module(__name__ + lazy[0]), lazy[1])
+        globals()[name] = value
+        return value
+    if name in ("open_ai_chat_completion_models", "open_ai_text_completion_models",
+                "open_ai_embedding_models", "anthropic_models", "cohere_models"):
+        value = _models_of(name)
+        globals()[name] = value
+        return value
+    if name == "openai_compatible_providers":
+        value = [p for p in _native.implemented_providers()
+                 if _native.provider_endpoint(p) is not None and _native.provider_endpoint(p)[0]]
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'llmrelay' has no attribute {name!r}")
+
+
+# name -> (module, attribute): LiteLLM's top-level names that live in their own modules,
+# imported on first access so `import llmrelay` stays cheap.
+_LAZY_NAMES: dict[str, tuple[str, str]] = {
+    "CustomLLM": (".llms.custom_llm", "CustomLLM"),
+    "CustomLLMError": (".llms.custom_llm", "CustomLLMError"),
+    "HTTPHandler": (".llms.custom_httpx.http_handler", "HTTPHandler"),
+    "AsyncHTTPHandler": (".llms.custom_httpx.http_handler", "AsyncHTTPHandler"),
+    "GenericStreamingChunk": (".types._typed_dicts", "GenericStreamingChunk"),
+    "ChatCompletionUsageBlock": (".types._typed_dicts", "ChatCompletionUsageBlock"),
+    "ChatCompletionDeltaChunk": (".types._typed_dicts", "ChatCompletionDeltaChunk"),
+    "completion_with_retries": ("._sdk_retries", "completion_with_retries"),
+    "acompletion_with_retries": ("._sdk_retries", "acompletion_with_retries"),
+    "responses_with_retries": ("._sdk_retries", "responses_with_retries"),
+    "aresponses_with_retries": ("._sdk_retries", "aresponses_with_retries"),
+    "get_model_cost_map": (".litellm_core_utils.get_model_cost_map", "get_model_cost_map"),
+    "create_pretrained_tokenizer": ("._sdk_helpers", "create_pretrained_tokenizer"),
+    "create_tokenizer": ("._sdk_helpers", "create_tokenizer"),
+    "get_modified_max_tokens": ("._sdk_helpers", "get_modified_max_tokens"),
+    "validate_environment": ("._sdk_helpers", "validate_environment"),
+    "get_valid_models": ("._sdk_helpers", "get_valid_models"),
+    "check_valid_key": ("._sdk_helpers", "check_valid_key"),
+    "register_prompt_template": ("._sdk_helpers", "register_prompt_template"),
+    "custom_prompt_dict": ("._sdk_helpers", "custom_prompt_dict"),
+    "trim_messages": ("._sdk_helpers", "trim_messages"),
+    "batch_completion": ("._sdk_batch", "batch_completion"),
+    "batch_completion_models": ("._sdk_batch", "batch_completion_models"),
+    "batch_completion_models_all_responses": ("._sdk_batch", "batch_completion_models_all_responses"),
+    "HiddenParams": (".types.utils", "HiddenParams"),
+    "TranscriptionResponse": (".types.utils", "TranscriptionResponse"),
+    "ImageObject": (".types.utils", "ImageObject"),
+    "transcription": ("._audio", "transcription"),
+    "atranscription": ("._audio", "atranscription"),
+    "speech": ("._audio", "speech"),
+    "aspeech": ("._audio", "aspeech"),
+}
+
+
+def _models_of(name: str) -> list:
+    """LiteLLM's per-provider model-name lists, from the price map."""
+    provider, mode = {
+        "open_ai_chat_completion_models": ("openai", "chat"),
+        "open_ai_text_completion_models": ("text-completion-openai", None),
+        "open_ai_embedding_models": ("openai", "embedding"),
+        "anthropic_models": ("anthropic", None),
+        "cohere_models": ("cohere_chat", None),
+    }[name]
+    return [key for key, entry in _model_cost_cache().items()
+            if isinstance(entry, dict) and entry.get("litellm_provider") == provider
+            and (mode is None or entry.get("mode") == mode)]
 
 
 def _turn_on_debug() -> None:

@@ -18,11 +18,11 @@ Wrap = Callable[[Any, dict, float], Any]
 Native = Callable[[dict, bool], Any]
 
 
-def exception(error: NativeError) -> Exception:
+def exception(error: NativeError, params: dict | None = None) -> Exception:
     """LiteLLM's exception for an engine error (imports openai on first use)."""
     from ._errors import from_native
 
-    return from_native(error)
+    return from_native(error, params)
 
 
 def _is_stream(response: Any) -> bool:
@@ -61,7 +61,7 @@ def call(call_type: str, params: dict, native: Native, wrap: Wrap) -> Any:
     try:
         result = native(params, log is not None)
     except NativeError as error:
-        exc = exception(error)
+        exc = exception(error, params)
         if log is not None:
             log.failure(exc, payload=_error_payload(error))
         raise exc from None
@@ -92,7 +92,7 @@ async def acall(
     try:
         result = await submit(params, log is not None)
     except NativeError as error:
-        exc = exception(error)
+        exc = exception(error, params)
         if log is not None:
             log.async_failure(exc, payload=_error_payload(error))
         raise exc from None

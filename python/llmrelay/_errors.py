@@ -35,8 +35,43 @@ from .exceptions import (
 __all__ = ["build", "from_native"]
 
 
-def from_native(error: Any) -> Exception:
-    """The LiteLLM exception for a ``NativeError`` raised by the engine."""
+# Per-provider wording of a missing API key, as LiteLLM raises it.
+_MISSING_KEY_TEXT = {
+    "anthropic": "Missing Anthropic API Key - A call is being made to anthropic but no key is set "
+    "either in the environment variables or via params. Please set `ANTHROPIC_API_KEY` in your "
+    "environment vars",
+}
+
+
+def _litellm_message(info: Any, params: dict | None) -> str:
+    """The engine's message in LiteLLM's words where LiteLLM words it differently."""
+    message = info.message
+    if (info.kind == "bad_request" and info.param == "role" and params
+            and message.startswith("Invalid messages[")):
+        index = message[len("Invalid messages["):].split("]", 1)[0]
+        messages = params.get("messages") or []
+        if index.isdigit() and int(index) < len(messages):
+            return f"Invalid Message passed in {messages[int(index)]!r}"
+    if info.kind == "authentication" and message.startswith("Missing API key for provider"):
+        return _MISSING_KEY_TEXT.get(info.provider or "", message)
+    return message
+
+
+def _debug_info(info: Any, params: dict | None) -> str:
+    """LiteLLM's ``litellm_debug_info``: which model, provider and endpoint failed."""
+    params = params or {}
+    metadata = params.get("metadata") if isinstance(params.get("metadata"), dict) else {}
+    return (
+        f"\nModel: {info.model or params.get('model')}"
+        f"\nAPI Base: `{params.get('api_base') or params.get('base_url')}`"
+        f"\nProvider: {info.provider}"
+        f"\nModel Group: {metadata.get('model_group')}\n"
+    )
+
+
+def from_native(error: Any, params: dict | None = None) -> Exception:
+    """The LiteLLM exception for a ``NativeError`` raised by the engine (``params``: the call's
+    keyword arguments, for LiteLLM's message texts and ``litellm_debug_info``)."""
     info = error.args[0]
     body: Any = info.body
     if body is not None:
@@ -52,13 +87,14 @@ def from_native(error: Any) -> Exception:
     return build(
         info.kind,
         info.status,
-        info.message,
+        _litellm_message(info, params),
         info.provider,
         info.model,
         info.retry_after,
         dict(info.headers) if info.headers else None,
         body,
         info.num_retries,
+        litellm_debug_info=_debug_info(info, params),
     )
 
 

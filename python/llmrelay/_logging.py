@@ -30,6 +30,11 @@ _warned_names: set[str] = set()
 _NOT_BODY = frozenset({"model", "messages", "prompt", "input"})
 
 
+# LiteLLM's logger objects (``litellm._logging.verbose_logger`` …), for code that sets their level.
+verbose_logger = logging.getLogger("LiteLLM")
+verbose_router_logger = logging.getLogger("LiteLLM Router")
+verbose_proxy_logger = logging.getLogger("LiteLLM Proxy")
+
 def _settings() -> Any:
     return sys.modules[__package__]
 
@@ -140,6 +145,21 @@ def _dump(response: Any) -> Any:
     return dump() if callable(dump) else response
 
 
+def _reported_model(params: dict) -> Any:
+    """The model as LiteLLM reports it to callbacks: without the provider prefix
+    (``openai/gpt-4o-mini`` → ``gpt-4o-mini``); a Router call's group name until the
+    deployment is known."""
+    model = params.get("model")
+    if not isinstance(model, str) or "/" not in model or "model_group" in (params.get("metadata") or {}):
+        return model
+    try:
+        from ._native import get_llm_provider
+
+        return get_llm_provider(model, params.get("custom_llm_provider"), None)[0]
+    except Exception:
+        return model
+
+
 class CallLog:
     """The logging state of one call (LiteLLM's ``Logging`` object, in miniature)."""
 
@@ -151,7 +171,7 @@ class CallLog:
         params["litellm_call_id"] = call_id
         metadata = params.get("metadata") or params.get("litellm_metadata") or {}
         optional = {k: v for k, v in params.items() if k not in _NOT_BODY and not _is_litellm_param(k)}
-        self.model = params.get("model")
+        self.model = _reported_model(params)
         self.messages = params.get("messages")
         self.kwargs: dict = {
             "model": self.model,
@@ -164,6 +184,7 @@ class CallLog:
                 "api_base": params.get("api_base") or params.get("base_url"),
                 "custom_llm_provider": params.get("custom_llm_provider"),
                 "model_info": params.get("model_info"),
+                "cooldown_time": params.get("cooldown_time"),
             },
             "litellm_call_id": call_id,
             "litellm_trace_id": params.get("litellm_trace_id"),
@@ -205,6 +226,11 @@ class CallLog:
         cost = hidden.get("response_cost")
         if summary is not None and summary.get("response_cost") is not None:
             cost = summary["response_cost"]
+        if exc is not None and cost is None:
+            cost = 0.0  # a failed call costs nothing, as LiteLLM reports it
+        if hidden.get("litellm_model_name"):
+            # LiteLLM reports the model as sent upstream (a Router call: the deployment's).
+            self.kwargs["model"] = hidden["litellm_model_name"]
         self.kwargs.update(
             end_time=self.end_time,
             log_event_type="successful_api_call" if exc is None else "failed_api_call",

@@ -65,11 +65,29 @@ def image_generation(prompt: str, model: str | None = None, **kwargs: Any) -> An
     ``dall-e-2`` on OpenAI, as LiteLLM. ``aimg_generation=True`` returns a coroutine."""
     if kwargs.pop("aimg_generation", False):
         return aimage_generation(prompt, model, **kwargs)
-    return _call("image_generation", _image_params(prompt, model, kwargs))
+    params = _image_params(prompt, model, kwargs)
+    handler = _custom_handler(params)
+    if handler is not None:
+        from . import _custom_llm
+
+        return _custom_llm.image_generation(handler, params)
+    return _call("image_generation", params)
 
 
 async def aimage_generation(prompt: str, model: str | None = None, **kwargs: Any) -> Any:
-    return await _acall("image_generation", _image_params(prompt, model, kwargs))
+    params = _image_params(prompt, model, kwargs)
+    handler = _custom_handler(params)
+    if handler is not None:
+        from . import _custom_llm
+
+        return await _custom_llm.aimage_generation(handler, params)
+    return await _acall("image_generation", params)
+
+
+def _custom_handler(params: dict) -> Any:
+    from .main import _custom_handler as handler
+
+    return handler(params) if params.get("model") else None
 
 
 def _rerank_params(model: str, query: str, documents: list, custom_llm_provider: str | None,

@@ -471,6 +471,11 @@ class PaymentRequiredError(BadRequestError):
         self.status_code = 402
 
 
+class TokenCountInputError(BadRequestError, ValueError):
+    """``token_counter`` input LiteLLM rejects with ``ValueError`` (an invalid image ``detail``,
+    a malformed message); also a ``BadRequestError`` so either ``except`` catches it."""
+
+
 class MalformedRequestFieldError(BadRequestError):
     pass
 

@@ -109,22 +109,26 @@ def _python_mock(params: dict) -> Any:
     return None
 
 
-def _raise_mock_exception(mock: Any, model: str) -> None:
+def _mock_exception(mock: Any, model: str) -> BaseException:
+    """The exception a ``mock_response`` exception raises: LiteLLM's classes as given, an
+    exception with a ``status_code`` as the class of that status (for the provider of
+    ``model``), anything else as ``InternalServerError``."""
     import openai
 
     from ._errors import build
-    from .exceptions import MockException
+    from .litellm_core_utils.exception_mapping_utils import _kind_for_status, get_error_message
 
     if isinstance(mock, type):
         mock = mock("mock exception")
     if isinstance(mock, openai.APIError):
-        raise mock
-    status = getattr(mock, "status_code", 500)
-    kind = "internal_server" if status == 500 else "api_error"
-    exc = build(kind, status, str(mock), "openai", model, None, None, None, 0)
-    if not isinstance(exc, MockException):
-        raise exc
-    raise exc
+        return mock
+    status = getattr(mock, "status_code", None)
+    provider = getattr(mock, "llm_provider", None) or (model.split("/", 1)[0] if "/" in model else "openai")
+    message = get_error_message(mock) or getattr(mock, "text", None) or str(mock)
+    if not isinstance(status, int):
+        return build("internal_server", 500, message, provider, model, None, None, None, 0)
+    return build(_kind_for_status(status, message), status, message, provider, model,
+                 None, None, None, 0)
 
 
 def _wrap_chat(result: Any, params: dict, started: float) -> Any:
@@ -147,31 +151,95 @@ def _chat_params(model: str, messages: list | None, kwargs: dict) -> dict:
     kwargs["model"] = model
     if messages is not None:
         kwargs["messages"] = messages
+    if kwargs.get("mock_timeout") and kwargs.get("mock_response") is None:
+        # mock_timeout answers without a network call (and without an API key), as LiteLLM.
+        kwargs["mock_response"] = "This is a mock request"
     return _prepare(kwargs)
+
+
+def _custom_handler(params: dict) -> Any:
+    """The user-defined provider (``custom_provider_map``) serving this call, if any."""
+    if not _settings().custom_provider_map:
+        return None
+    from ._custom_llm import handler_for
+
+    return handler_for(params.get("model"), params.get("custom_llm_provider"))
 
 
 def completion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
     """Chat completion in OpenAI's shape from any supported provider (LiteLLM's signature)."""
+    if kwargs.get("fallbacks"):
+        from ._sdk_retries import with_fallbacks
+
+        return with_fallbacks(completion, model, dict(kwargs, messages=messages))
+    if kwargs.get("retry_policy") is not None:
+        return _with_retry_policy(completion, model, messages, kwargs, is_async=False)
     params = _chat_params(model, messages, kwargs)
     python_mock = _python_mock(params)
     if python_mock is not None:
         return _complete_python_mock(python_mock, params, time.time())
+    handler = _custom_handler(params)
+    if handler is not None:
+        from . import _custom_llm
+
+        return _custom_llm.completion(handler, params)
     return _call.call("completion", params, _call.native_call("completion"), _wrap_chat)
+
+
+def _with_retry_policy(function: Any, model: str, messages: Any, kwargs: dict, is_async: bool) -> Any:
+    from ._sdk_retries import with_retry_policy
+
+    call = dict(kwargs, model=model, messages=messages)
+    policy = call.pop("retry_policy")
+    try:
+        return function(**call)
+    except Exception as error:
+        retried = with_retry_policy(error, dict(call, retry_policy=policy), is_async)
+        if retried is None:
+            raise
+        return retried
 
 
 async def acompletion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
     """Async ``completion``: awaits a ``ModelResponse`` or an async-iterable stream."""
+    if kwargs.get("fallbacks"):
+        from ._sdk_retries import awith_fallbacks
+
+        return await awith_fallbacks(acompletion, model, dict(kwargs, messages=messages))
+    if kwargs.get("retry_policy") is not None:
+        from ._sdk_retries import with_retry_policy
+
+        policy = kwargs.pop("retry_policy")
+        try:
+            return await acompletion(model, messages, **kwargs)
+        except Exception as error:
+            retried = with_retry_policy(error, dict(kwargs, model=model, messages=messages,
+                                                    retry_policy=policy), True)
+            if retried is None:
+                raise
+            return await retried
     params = _chat_params(model, messages, kwargs)
     python_mock = _python_mock(params)
     if python_mock is not None:
-        return _complete_python_mock(python_mock, params, time.time())
+        return _complete_python_mock(python_mock, params, time.time(), is_async=True)
+    handler = _custom_handler(params)
+    if handler is not None:
+        from . import _custom_llm
+
+        return await _custom_llm.acompletion(handler, params)
     return await _call.acall("acompletion", params, _call.submit_call("completion"), _wrap_chat)
 
 
-def _complete_python_mock(mock: Any, params: dict, started: float) -> Any:
+def _complete_python_mock(mock: Any, params: dict, started: float, is_async: bool = False) -> Any:
     model = params.get("model", "")
     if isinstance(mock, BaseException) or isinstance(mock, type):
-        _raise_mock_exception(mock, model)
+        from . import _logging
+
+        exc = _mock_exception(mock, model)
+        if _logging.active():
+            log = _logging.start("acompletion" if is_async else "completion", params, started)
+            (log.async_failure if is_async else log.failure)(exc)
+        raise exc
     response = mock if isinstance(mock, ModelResponse) else ModelResponse(**mock)
     if params.get("stream"):
         text = response.choices[0].message.content or ""
@@ -311,10 +379,11 @@ class CustomStreamWrapper:
             response = stream_chunk_builder(self.chunks, messages=self.messages)
         if response is not None:
             usage = summary.get("usage")
-            if usage is not None and getattr(response, "usage", None) is None:
+            if usage is not None:
+                # The engine's usage (the upstream's, or the mock's) over a recount of the text.
                 from .types.utils import Usage
 
-                response.usage = Usage._from_wire(usage)
+                response.usage = Usage._from_wire(dict(usage))
             response._hidden_params = dict(self._hidden_params)
         return response
 
@@ -375,6 +444,9 @@ def _embedding_params(model: str, input: Any, kwargs: dict) -> dict:
     kwargs["model"] = model
     kwargs["input"] = input
     mock = kwargs.get("mock_response")
+    if mock == "error":
+        # LiteLLM's mock embedding error: a plain exception whose text is exactly this.
+        raise Exception("Mock error")
     if mock is not None and not isinstance(mock, str):
         import json
 
@@ -387,11 +459,21 @@ def embedding(model: str, input: Any = None, **kwargs: Any) -> Any:
     if kwargs.pop("aembedding", False):
         return aembedding(model, input, **kwargs)
     params = _embedding_params(model, input, kwargs)
+    handler = _custom_handler(params)
+    if handler is not None:
+        from . import _custom_llm
+
+        return _custom_llm.embedding(handler, params)
     return _call.call("embedding", params, _call.native_call("embedding"), _wrap_embedding)
 
 
 async def aembedding(model: str, input: Any = None, **kwargs: Any) -> Any:
     params = _embedding_params(model, input, kwargs)
+    handler = _custom_handler(params)
+    if handler is not None:
+        from . import _custom_llm
+
+        return await _custom_llm.aembedding(handler, params)
     return await _call.acall("aembedding", params, _call.submit_call("embedding"), _wrap_embedding)
 
 

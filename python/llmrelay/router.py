@@ -22,7 +22,19 @@ from .main import (
     _wrap_text,
 )
 
-__all__ = ["Router"]
+__all__ = ["AllowedFailsPolicy", "Deployment", "LiteLLM_Params", "ModelInfo", "RetryPolicy", "Router"]
+
+# LiteLLM's `from litellm.router import Deployment, RetryPolicy, …` (pydantic; loaded on use).
+_TYPE_NAMES = ("AllowedFailsPolicy", "Deployment", "LiteLLM_Params", "ModelGroupInfo",
+               "ModelInfo", "RetryPolicy", "RouterErrors")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TYPE_NAMES:
+        from .types import router as types_router
+
+        return getattr(types_router, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 def _plain(value: Any) -> Any:
     """Pydantic models (``RetryPolicy``, ``Deployment`` …) → dicts without unset fields."""
@@ -39,6 +51,13 @@ def _plain(value: Any) -> Any:
 def _prepare(params: dict) -> dict:
     """Make Python-only values JSON-like. Module-level ``api_key``/``api_base`` are not applied:
     each deployment brings its own."""
+    mock = params.get("mock_response")
+    if mock is not None and not isinstance(mock, (str, dict)):
+        from ._router_compat import mock_exception_string
+
+        params["mock_response"] = mock_exception_string(mock)
+    if params.get("mock_timeout") and params.get("mock_response") is None:
+        params["mock_response"] = "This is a mock request"
     timeout = params.get("timeout")
     if timeout is not None and not isinstance(timeout, (int, float)):
         params["timeout"] = _timeout_value(timeout)
@@ -59,14 +78,34 @@ def _with_model_group(params: dict, model: str) -> dict:
     return params
 
 
+def _deployment_mocks(deployment: Any) -> Any:
+    """A deployment whose ``litellm_params.mock_response`` is an exception gets the engine's
+    mock string of the same class."""
+    if isinstance(deployment, dict):
+        params = deployment.get("litellm_params")
+        mock = params.get("mock_response") if isinstance(params, dict) else None
+        if mock is not None and not isinstance(mock, (str, dict)):
+            from ._router_compat import mock_exception_string
+
+            deployment = dict(deployment, litellm_params=dict(params, mock_response=mock_exception_string(mock)))
+    return deployment
+
+
 class Router:
     """LiteLLM's ``Router``: ``Router(model_list=[...], routing_strategy=..., num_retries=...,
     fallbacks=[...], redis_host=..., ...)``. Calls take ``model`` = a model group name."""
 
     def __init__(self, model_list: list | None = None, **kwargs: Any) -> None:
+        from . import _router_compat
+
+        _router_compat.check_arguments(kwargs)
+        model_list = [_deployment_mocks(_plain(d)) for d in (model_list or [])]
         default_fallbacks = kwargs.get("default_fallbacks")
         if default_fallbacks is not None and not isinstance(default_fallbacks, list):
             raise TypeError("default_fallbacks must be a list of model group names")
+        if kwargs.get("default_fallbacks") is None and _settings().default_fallbacks:
+            kwargs["default_fallbacks"] = list(_settings().default_fallbacks)
+            default_fallbacks = kwargs["default_fallbacks"]
         if kwargs.get("num_retries") is None and _settings().num_retries is not None:
             kwargs["num_retries"] = _settings().num_retries
         config: dict[str, Any] = {}
@@ -83,7 +122,7 @@ class Router:
                 if value is None:
                     continue
             config[name] = _plain(value)
-        config["model_list"] = _plain(list(model_list or []))
+        config["model_list"] = list(model_list)
         self._settings = dict(config)
         try:
             self._native = _native.Router(config)
@@ -95,6 +134,9 @@ class Router:
         self.context_window_fallbacks = config.get("context_window_fallbacks", [])
         self.content_policy_fallbacks = config.get("content_policy_fallbacks", [])
         self.model_group_alias = config.get("model_group_alias", {})
+        self.retry_after = config.get("retry_after", 0)
+        self.chat = _router_compat.Chat(self)
+        _router_compat.register_deployment_pricing(self.model_list)
 
     def __repr__(self) -> str:
         count = len(self.model_list)
@@ -117,8 +159,71 @@ class Router:
     def get_model_info(self, id: str) -> dict | None:
         return self._native.get_model_info(id)
 
-    def get_deployment(self, model_id: str) -> dict | None:
-        return self._native.get_model_info(model_id)
+    def get_deployment(self, model_id: str) -> Any:
+        """The deployment with this id as LiteLLM's ``Deployment``, else ``None``."""
+        found = self._native.get_model_info(model_id)
+        if found is None:
+            return None
+        from .types.router import Deployment
+
+        return Deployment(**found)
+
+    def get_deployment_credentials(self, model_id: str) -> dict | None:
+        """The credentials (``api_key``, ``api_base``, …) of the deployment with this id."""
+        from ._router_compat import deployment_credentials
+
+        found = self._native.get_model_info(model_id)
+        return None if found is None else deployment_credentials(found)
+
+    def get_deployment_model_info(self, model_id: str, model_name: str) -> dict | None:
+        """``get_model_info`` of the deployment with this id (``model_name`` for wildcard
+        deployments), with the deployment's own ``model_info`` laid over it."""
+        from ._router_compat import deployment_model_info
+
+        found = self._native.get_model_info(model_id)
+        return None if found is None else deployment_model_info(found, model_name)
+
+    def get_router_model_info(self, deployment: Any, received_model_name: str,
+                              id: str | None = None) -> dict:
+        """Model info of a deployment (given, or found by ``id``) as the router uses it for
+        limits and cost: the catalog's entry with the deployment's prices and rpm/tpm."""
+        from ._router_compat import deployment_model_info
+
+        if deployment is None and id is not None:
+            deployment = self._native.get_model_info(str(id))
+        return deployment_model_info(_plain(deployment) if deployment is not None else None,
+                                     received_model_name)
+
+    def get_model_group_info(self, model_group: str) -> Any:
+        """LiteLLM's ``ModelGroupInfo`` for a model group, ``None`` for an unknown group."""
+        from ._router_compat import model_group_info
+
+        return model_group_info(self, model_group)
+
+    def should_retry_this_error(self, error: Exception, healthy_deployments: list | None = None,
+                                all_deployments: list | None = None,
+                                context_window_fallbacks: list | None = None,
+                                content_policy_fallbacks: list | None = None,
+                                regular_fallbacks: list | None = None) -> bool:
+        """LiteLLM's retry decision: ``True`` to retry, else the error is raised."""
+        from ._router_compat import should_retry_this_error
+
+        return should_retry_this_error(error, healthy_deployments, all_deployments,
+                                       context_window_fallbacks, content_policy_fallbacks,
+                                       regular_fallbacks)
+
+    def _time_to_sleep_before_retry(self, e: Exception, remaining_retries: int, num_retries: int,
+                                    healthy_deployments: list | None = None,
+                                    all_deployments: list | None = None) -> float:
+        """Seconds the router waits before retrying ``e`` (0 when another deployment can
+        serve the call)."""
+        from ._router_compat import time_to_sleep_before_retry
+
+        return time_to_sleep_before_retry(e, remaining_retries, num_retries, healthy_deployments,
+                                          all_deployments, float(self.retry_after or 0))
+
+    def reset(self) -> None:
+        """LiteLLM's ``Router.reset()`` (clears its client caches); nothing to clear here."""
 
     def set_model_list(self, model_list: list) -> None:
         try:

@@ -47,7 +47,11 @@ def token_counter(
     use_default_image_token_count: bool = False,
     default_token_count: int | None = None,
 ) -> int:
-    """Tokens of ``text`` or of chat ``messages`` (with LiteLLM's per-message overhead)."""
+    """Tokens of ``text`` or of chat ``messages`` (with LiteLLM's per-message overhead);
+    ``custom_tokenizer`` (from ``create_pretrained_tokenizer`` / ``create_tokenizer``) counts
+    with that Hugging Face tokenizer instead."""
+    if isinstance(custom_tokenizer, dict) and custom_tokenizer.get("tokenizer") is not None:
+        return _count_with(custom_tokenizer["tokenizer"], text, messages)
     try:
         if text is not None:
             return _native.token_counter(model, text=text)
@@ -62,7 +66,24 @@ def token_counter(
             default_token_count,
         )
     except NativeError as error:
-        raise _raise(error) from None
+        from .exceptions import TokenCountInputError
+
+        info = error.args[0]
+        raise TokenCountInputError(info.message, model, info.provider) from None
+
+
+def _count_with(tokenizer: Any, text: Any, messages: list | None) -> int:
+    """Tokens by a Hugging Face tokenizer: of ``text``, or of the text content of ``messages``."""
+    pieces: list[str] = []
+    if text is not None:
+        pieces = [text] if isinstance(text, str) else list(text)
+    for message in messages or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            pieces.append(content)
+        elif isinstance(content, list):
+            pieces.extend(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return sum(len(tokenizer.encode(piece).ids) for piece in pieces)
 
 
 def encode(model: str = "", text: str = "", custom_tokenizer: Any = None) -> list[int]:
@@ -78,146 +99,60 @@ def decode(model: str = "", tokens: list[int] | None = None, custom_tokenizer: A
         raise _raise(error) from None
 
 
-def get_llm_provider(
-    model: str,
-    custom_llm_provider: str | None = None,
-    api_base: str | None = None,
-    api_key: str | None = None,
-    litellm_params: Any = None,
-) -> tuple[str, str, str | None, str | None]:
-    """``(model, provider, dynamic_api_key, api_base)`` as LiteLLM returns them."""
+from .cost_calculator import (  # noqa: E402  (LiteLLM also exports them from litellm.utils)
+    completion_cost,
+    cost_per_token,
+    response_cost_calculator,
+)
+from .litellm_core_utils.get_llm_provider_logic import get_llm_provider  # noqa: E402
+
+
+def _model_info_entry(model: str, custom_llm_provider: str | None) -> dict | None:
+    """The catalog entry LiteLLM resolves ``model`` to: the name itself, a fine-tune id's base,
+    the name under the detected provider, an Azure-style alias (``gpt-35-turbo`` →
+    ``azure/gpt-35-turbo``)."""
+    from .cost_calculator import model_candidates
+
+    providers: list[str | None] = [custom_llm_provider]
+    if custom_llm_provider is None:
+        try:
+            providers.append(_native.get_llm_provider(model, None, None)[1])
+        except NativeError:
+            pass
+    for provider in providers:
+        for candidate in model_candidates(model):
+            info = _native.model_info(candidate, provider)
+            if info is not None:
+                return info
+    if custom_llm_provider in (None, "azure") and "/" not in model:
+        info = _native.model_info(f"azure/{model}", "azure")
+        if info is not None:
+            return info
+    return None
+
+
+def _uncatalogued_entry(model: str, custom_llm_provider: str | None) -> dict | None:
+    """Providers whose models LiteLLM describes without a catalog entry (Hugging Face: any
+    hub model, zero cost) and user-defined ``custom_provider_map`` providers."""
+    from ._custom_llm import handler_for
+
     try:
-        name, provider = _native.get_llm_provider(model, custom_llm_provider, api_base)
-    except NativeError as error:
-        raise _raise(error) from None
-    return name, provider, api_key, api_base
-
-
-def _usage_numbers(usage: Any) -> tuple[int, int, int, int, int]:
-    if usage is None:
-        return 0, 0, 0, 0, 0
-    get = usage.get if isinstance(usage, dict) else (lambda k, d=None: getattr(usage, k, d))
-    prompt = get("prompt_tokens", 0) or 0
-    completion = get("completion_tokens", 0) or 0
-    pdetails = get("prompt_tokens_details", None)
-    cdetails = get("completion_tokens_details", None)
-
-    def field(obj: Any, name: str) -> int:
-        if obj is None:
-            return 0
-        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-        return value or 0
-
-    cached = field(pdetails, "cached_tokens") or (get("cache_read_input_tokens", 0) or 0)
-    creation = field(pdetails, "cache_creation_tokens") or (get("cache_creation_input_tokens", 0) or 0)
-    reasoning = field(cdetails, "reasoning_tokens")
-    return prompt, completion, cached, creation, reasoning
-
-
-def cost_per_token(
-    model: str = "",
-    prompt_tokens: int = 0,
-    completion_tokens: int = 0,
-    custom_llm_provider: str | None = None,
-    cache_creation_input_tokens: int | None = 0,
-    cache_read_input_tokens: int | None = 0,
-    usage_object: Any = None,
-    service_tier: str | None = None,
-    custom_cost_per_token: dict | None = None,
-    **kwargs: Any,
-) -> tuple[float, float]:
-    """``(prompt_cost_usd, completion_cost_usd)``; cached and reasoning tokens at their rates."""
-    reasoning = 0
-    if usage_object is not None:
-        prompt_tokens, completion_tokens, cached, creation, reasoning = _usage_numbers(usage_object)
-        cache_read_input_tokens = cache_read_input_tokens or cached
-        cache_creation_input_tokens = cache_creation_input_tokens or creation
-    custom = custom_cost_per_token or {}
-    try:
-        prompt_cost, completion_cost, _ = _native.cost_per_token(
-            model,
-            prompt_tokens or 0,
-            completion_tokens or 0,
-            cache_read_input_tokens or 0,
-            cache_creation_input_tokens or 0,
-            reasoning,
-            custom_llm_provider,
-            service_tier,
-            custom.get("input_cost_per_token"),
-            custom.get("output_cost_per_token"),
-        )
-    except NativeError as error:
-        raise _raise(error) from None
-    return prompt_cost, completion_cost
-
-
-def completion_cost(
-    completion_response: Any = None,
-    model: str | None = None,
-    prompt: str = "",
-    messages: list | None = None,
-    completion: str = "",
-    custom_llm_provider: str | None = None,
-    custom_cost_per_token: dict | None = None,
-    service_tier: str | None = None,
-    **kwargs: Any,
-) -> float:
-    """USD cost of a response (from its usage) or of prompt/completion text (tokenized)."""
-    hidden: dict = {}
-    if completion_response is not None:
-        hidden = getattr(completion_response, "_hidden_params", None) or {}
-        get = (
-            completion_response.get
-            if isinstance(completion_response, dict)
-            else (lambda k, d=None: getattr(completion_response, k, d))
-        )
-        usage = get("usage", None)
-        provider = custom_llm_provider or hidden.get("custom_llm_provider")
-        candidates = [m for m in (model, hidden.get("litellm_model_name"), get("model", None)) if m]
-        if not candidates:
-            raise ValueError("completion_cost needs a model: the response has none")
-        prompt_tokens, completion_tokens, cached, creation, reasoning = _usage_numbers(usage)
-        service_tier = service_tier or get("service_tier", None)
-        last_error: NativeError | None = None
-        for candidate in candidates:
-            try:
-                p, c, _ = _native.cost_per_token(
-                    candidate, prompt_tokens, completion_tokens, cached, creation, reasoning,
-                    provider, service_tier,
-                    (custom_cost_per_token or {}).get("input_cost_per_token"),
-                    (custom_cost_per_token or {}).get("output_cost_per_token"),
-                )
-                return p + c
-            except NativeError as error:
-                last_error = error
-        assert last_error is not None
-        raise _raise(last_error) from None
-    if not model:
-        raise ValueError("completion_cost needs completion_response or model")
-    prompt_tokens = (
-        token_counter(model=model, messages=messages) if messages else token_counter(model=model, text=prompt)
-    )
-    completion_tokens = token_counter(model=model, text=completion) if completion else 0
-    p, c = cost_per_token(
-        model, prompt_tokens, completion_tokens, custom_llm_provider=custom_llm_provider,
-        custom_cost_per_token=custom_cost_per_token, service_tier=service_tier,
-    )
-    return p + c
-
-
-response_cost_calculator = completion_cost
+        name, provider = _native.get_llm_provider(model, custom_llm_provider, None)
+    except NativeError:
+        name, provider = model, custom_llm_provider
+    if handler_for(model, custom_llm_provider) is not None:
+        provider = (custom_llm_provider or model.split("/", 1)[0])
+    elif provider != "huggingface":
+        return None
+    return {"key": model, "litellm_provider": provider, "mode": "chat",
+            "input_cost_per_token": 0, "output_cost_per_token": 0}
 
 
 def get_model_info(model: str, custom_llm_provider: str | None = None, **kwargs: Any) -> dict:
     """Every ``ModelInfo`` field of a model (unset ones ``None``), as LiteLLM returns them."""
-    info = _native.model_info(model, custom_llm_provider)
-    if info is None and custom_llm_provider is None:
-        try:
-            _, provider = _native.get_llm_provider(model, None, None)
-        except NativeError:
-            provider = None
-        if provider is not None:
-            info = _native.model_info(model, provider)
+    info = _model_info_entry(model, custom_llm_provider)
+    if info is None:
+        info = _uncatalogued_entry(model, custom_llm_provider)
     if info is None:
         from .exceptions import ModelNotMappedError
 
@@ -241,11 +176,53 @@ def get_max_tokens(model: str) -> int | None:
         return None
 
 
+_BEDROCK_ALIASES = {"bedrock_converse": "bedrock", "bedrock_invoke": "bedrock"}
+_REASONING_PARAMS = ("reasoning_effort", "thinking")
+
+
+def _catalog_flag(model: str, provider: str, flag: str) -> bool | None:
+    try:
+        info = _model_info_entry(model, provider)
+    except Exception:
+        return None
+    return None if info is None else bool(info.get(flag))
+
+
+def _refined(model: str, provider: str, params: list[str]) -> list[str]:
+    """LiteLLM's model-level refinements of a provider's list: Bedrock names no model family
+    it knows → only the basic three; Nova adds ``web_search_options``; Gemini and Azure offer
+    the reasoning parameters to reasoning models only (per the catalog)."""
+    if provider == "bedrock":
+        bare = model.split("/")[-1]
+        if "." not in bare:  # Bedrock model ids are "<vendor>.<model>"; a label names none
+            return ["max_tokens", "max_completion_tokens", "stream"]
+        if "nova" in bare and "web_search_options" not in params:
+            params = params + ["web_search_options"]
+    elif provider in ("gemini", "vertex_ai", "vertex_ai_beta"):
+        if not _catalog_flag(model, provider, "supports_reasoning"):
+            params = [p for p in params if p not in _REASONING_PARAMS]
+    elif provider == "azure":
+        if _catalog_flag(model, provider, "supports_reasoning") and "reasoning_effort" not in params:
+            params = params + ["reasoning_effort"]
+    return params
+
+
 def get_supported_openai_params(
-    model: str, custom_llm_provider: str | None = None, request_type: str = "chat_completion"
+    model: str,
+    custom_llm_provider: str | None = None,
+    request_type: str = "chat_completion",
+    base_model: str | None = None,
 ) -> list[str] | None:
-    """The OpenAI parameters a provider accepts (OpenAI-compatible providers accept all)."""
-    provider = custom_llm_provider
+    """The OpenAI parameters a provider accepts for a model, as LiteLLM lists them;
+    ``base_model`` (an Azure or Bedrock deployment's underlying model) can only add to them.
+    ``None`` for a provider this build does not serve."""
+    from ._custom_llm import handler_for
+
+    handler = handler_for(model, custom_llm_provider)
+    if handler is not None:
+        method = getattr(handler, "get_supported_openai_params", None)
+        return list(method(model=model.split("/", 1)[-1])) if callable(method) else list(OPENAI_CHAT_PARAMS)
+    provider = _BEDROCK_ALIASES.get(custom_llm_provider or "", custom_llm_provider)
     if provider is None:
         try:
             _, provider = _native.get_llm_provider(model, None, None)
@@ -253,8 +230,14 @@ def get_supported_openai_params(
             return None
     if provider not in _native.implemented_providers():
         return None
-    params = _native.supported_openai_params(model, provider)
-    return list(OPENAI_CHAT_PARAMS) if params is None else params
+    if request_type in ("embeddings", "embedding") and provider == "sambanova":
+        return []
+    native = _native.supported_openai_params(model, provider)
+    params = _refined(model, provider, list(OPENAI_CHAT_PARAMS) if native is None else list(native))
+    if base_model and base_model != model:
+        extra = get_supported_openai_params(base_model, provider, request_type) or []
+        params = params + [p for p in extra if p not in params]
+    return params
 
 
 def register_model(model_cost: dict | str, **kwargs: Any) -> dict:
@@ -316,3 +299,71 @@ def supports_prompt_caching(model: str, custom_llm_provider: str | None = None) 
 
 def supports_tool_choice(model: str, custom_llm_provider: str | None = None) -> bool:
     return _supports("supports_tool_choice", model, custom_llm_provider)
+
+
+# ------------------------------------------------------------------------------------------
+# Names LiteLLM code imports from ``litellm.utils``
+# ------------------------------------------------------------------------------------------
+
+
+class ModelResponseIterator:
+    """Iterate (sync or async) over one ready response, once: LiteLLM's helper for custom
+    providers that stream a single chunk."""
+
+    def __init__(self, model_response: Any, convert_to_delta: bool = False) -> None:
+        self.model_response = model_response
+        self.convert_to_delta = convert_to_delta
+        self.is_done = False
+
+    def __iter__(self) -> "ModelResponseIterator":
+        return self
+
+    def __next__(self) -> Any:
+        if self.is_done:
+            raise StopIteration
+        self.is_done = True
+        return self.model_response
+
+    def __aiter__(self) -> "ModelResponseIterator":
+        return self
+
+    async def __anext__(self) -> Any:
+        if self.is_done:
+            raise StopAsyncIteration
+        self.is_done = True
+        return self.model_response
+
+
+def custom_llm_setup() -> None:
+    """Add the providers of ``litellm.custom_provider_map`` to ``litellm.provider_list``
+    (calls find them without this; LiteLLM code calls it)."""
+    import sys
+
+    from ._custom_llm import provider_names
+
+    package = sys.modules[__package__]
+    providers = package.provider_list
+    for name in provider_names():
+        if name not in providers:
+            providers.append(name)
+
+
+def __getattr__(name: str) -> Any:
+    # Response classes LiteLLM re-exports from litellm.utils.
+    from .types import utils as types_utils
+
+    if name in ("TranscriptionResponse", "Usage", "Choices", "Message", "ModelResponse",
+                "ModelResponseStream", "StreamingChoices", "Delta", "EmbeddingResponse",
+                "ImageResponse", "TextCompletionResponse", "CallTypes", "HiddenParams"):
+        return getattr(types_utils, name)
+    if name in ("trim_messages", "get_modified_max_tokens", "validate_environment",
+                "get_valid_models", "check_valid_key", "create_pretrained_tokenizer",
+                "create_tokenizer", "register_prompt_template"):
+        from . import _sdk_helpers
+
+        return getattr(_sdk_helpers, name)
+    if name in ("completion_with_retries", "acompletion_with_retries"):
+        from . import _sdk_retries
+
+        return getattr(_sdk_retries, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

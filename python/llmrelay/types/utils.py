@@ -123,6 +123,17 @@ def map_finish_reason(finish_reason: str) -> str:
 # ----------------------------------------------------------------------------- small helpers
 
 
+def _invalid(title: str, field: str, kind: str, message: str, value: Any) -> None:
+    """Raise pydantic's ``ValidationError`` for a bad field, as LiteLLM's pydantic classes do
+    (pydantic is imported only on this error path)."""
+    from pydantic import ValidationError
+    from pydantic_core import InitErrorDetails, PydanticCustomError
+
+    raise ValidationError.from_exception_data(
+        title, [InitErrorDetails(type=PydanticCustomError(kind, message), loc=(field,), input=value)]
+    )
+
+
 def _as(cls: type, value: Any) -> Any:
     """Coerce a dict (or foreign pydantic object) into ``cls``; pass other values through."""
     if value is None or isinstance(value, cls):
@@ -276,6 +287,9 @@ class ChatCompletionTokenLogprob(_Base):
         d["token"] = token
         d["bytes"] = bytes
         d["logprob"] = logprob
+        if top_logprobs is not None and not isinstance(top_logprobs, (list, tuple)):
+            _invalid("ChatCompletionTokenLogprob", "top_logprobs", "list_type",
+                     "Input should be a valid list", top_logprobs)
         d["top_logprobs"] = (
             [_as(TopLogprob, t) for t in top_logprobs] if top_logprobs is not None else []
         )
@@ -520,6 +534,11 @@ class Delta(_Base):
         **params: Any,
     ):
         d = self.__dict__
+        # Some providers (Cerebras, Groq for gpt-oss) stream `reasoning`: LiteLLM's name for it
+        # is `reasoning_content`, which wins when both are given.
+        reasoning = params.pop("reasoning", None)
+        if reasoning_content is None:
+            reasoning_content = reasoning
         if reasoning_content is not None:
             d["reasoning_content"] = reasoning_content
         if thinking_blocks is not None:
@@ -1412,6 +1431,16 @@ _LAZY = {
     "StandardLoggingPayloadStatusFields": "_logging_types",
     "StandardLoggingGuardrailInformation": "_logging_types",
     "CostBreakdown": "_logging_types",
+    "CustomPricingLiteLLMParams": "_pricing",
+    "MirroredPricingParams": "_pricing",
+    "CacheCreationTokenDetails": "_typed_dicts",
+    "ChatCompletionDeltaChunk": "_typed_dicts",
+    "ChatCompletionUsageBlock": "_typed_dicts",
+    "GenericStreamingChunk": "_typed_dicts",
+    "ModelInfo": "_typed_dicts",
+    "OPENAI_RESPONSE_HEADERS": "_typed_dicts",
+    "PromptTokensDetails": "_typed_dicts",
+    "HiddenParams": "_typed_dicts",
 }
 
 if TYPE_CHECKING:
@@ -1433,10 +1462,9 @@ def __getattr__(name: str) -> Any:
     modname = _LAZY.get(name)
     if modname is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if modname == "_enums":
-        from . import _enums as mod
-    else:
-        from . import _logging_types as mod
+    import importlib
+
+    mod = importlib.import_module(f"{__package__}.{modname}")
     value = getattr(mod, name)
     globals()[name] = value
     return value

@@ -34,6 +34,14 @@ pub(crate) fn routes() -> Router<Arc<MockState>> {
             "/openai/deployments/{deployment}/images/generations",
             post(|s, m, u, h, b| serve(s, m, u, h, b, Operation::Images)),
         )
+        .route(
+            "/openai/deployments/{deployment}/audio/transcriptions",
+            post(|s, m, u, h, b| serve(s, m, u, h, b, Operation::Transcriptions)),
+        )
+        .route(
+            "/openai/deployments/{deployment}/audio/speech",
+            post(|s, m, u, h, b| serve(s, m, u, h, b, Operation::Speech)),
+        )
 }
 
 #[derive(Clone, Copy)]
@@ -42,6 +50,8 @@ enum Operation {
     Completions,
     Embeddings,
     Images,
+    Transcriptions,
+    Speech,
 }
 
 async fn serve(
@@ -77,6 +87,8 @@ async fn serve(
         Operation::Completions => openai::completions(state, incoming).await,
         Operation::Embeddings => openai::embeddings(state, incoming).await,
         Operation::Images => openai::image_generations(state, incoming).await,
+        Operation::Transcriptions => openai::audio_transcriptions(state, incoming).await,
+        Operation::Speech => openai::audio_speech(state, incoming).await,
     }
 }
 

@@ -36,6 +36,13 @@ fn default_tokens(options: &CallOptions) -> (u64, u64) {
     )
 }
 
+/// Whether the caller fixed the mock's completion tokens (`completion_tokens=` or LiteLLM's
+/// environment variable).
+fn completion_tokens_set(options: &CallOptions) -> bool {
+    options.mock_completion_tokens.is_some()
+        || std::env::var_os("DEFAULT_MOCK_RESPONSE_COMPLETION_TOKEN_COUNT").is_some()
+}
+
 fn mock_error(class_name: &str, message: &str, status: u16, provider: &str, model: &str) -> Error {
     let kind = match class_name {
         "RateLimitError" => ErrorKind::RateLimit,
@@ -147,7 +154,11 @@ pub async fn chat(
             }
         }
     };
-    let (prompt_tokens, completion_tokens) = default_tokens(options);
+    let (prompt_tokens, mut completion_tokens) = default_tokens(options);
+    if request.stream && !completion_tokens_set(options) {
+        // A mocked stream's usage counts the streamed text, as LiteLLM's stream wrapper does.
+        completion_tokens = llmrelay_core::tokens::count_text_for_model(model, &content) as u64;
+    }
     let usage = Usage::new(prompt_tokens, completion_tokens);
     let n = request.n.unwrap_or(1).max(1);
     let id = chat_id();

@@ -17,6 +17,10 @@ pub enum Operation {
     Rerank,
     /// `moderation()`: OpenAI's `/moderations`.
     Moderation,
+    /// `transcription()`: OpenAI's `/audio/transcriptions` (multipart upload).
+    Transcription,
+    /// `speech()`: OpenAI's `/audio/speech` (answers audio bytes).
+    Speech,
 }
 
 impl Operation {
@@ -27,6 +31,8 @@ impl Operation {
             llmrelay_core::CallKind::ImageGeneration => Some(Self::ImageGeneration),
             llmrelay_core::CallKind::Rerank => Some(Self::Rerank),
             llmrelay_core::CallKind::Moderation => Some(Self::Moderation),
+            llmrelay_core::CallKind::Transcription => Some(Self::Transcription),
+            llmrelay_core::CallKind::Speech => Some(Self::Speech),
             _ => None,
         }
     }
@@ -38,6 +44,8 @@ impl Operation {
             Self::ImageGeneration => llmrelay_core::CallKind::ImageGeneration,
             Self::Rerank => llmrelay_core::CallKind::Rerank,
             Self::Moderation => llmrelay_core::CallKind::Moderation,
+            Self::Transcription => llmrelay_core::CallKind::Transcription,
+            Self::Speech => llmrelay_core::CallKind::Speech,
         }
     }
 
@@ -48,6 +56,8 @@ impl Operation {
             Self::ImageGeneration => "image_generation",
             Self::Rerank => "rerank",
             Self::Moderation => "moderation",
+            Self::Transcription => "transcription",
+            Self::Speech => "speech",
         }
     }
 
@@ -86,6 +96,19 @@ impl Operation {
                     _ => Err(Error::bad_request("input is required: a string or a list")
                         .with_param("input")),
                 }
+            }
+            Self::Transcription => match body.get("file") {
+                Some(Value::Object(file)) if file.get("data").and_then(Value::as_str).is_some() => {
+                    Ok(())
+                }
+                _ => Err(Error::bad_request(
+                    "file is required: the audio file (a path, bytes or a file object)",
+                )
+                .with_param("file")),
+            },
+            Self::Speech => {
+                require_string("input")?;
+                require_string("voice")
             }
         }
     }
@@ -139,6 +162,19 @@ mod tests {
             .validate(&map(json!({})))
             .unwrap_err();
         assert_eq!(error.inner().param.as_deref(), Some("prompt"));
+        let error = Operation::Transcription
+            .validate(&map(json!({"file": "a.wav"})))
+            .unwrap_err();
+        assert_eq!(error.inner().param.as_deref(), Some("file"));
+        assert!(
+            Operation::Transcription
+                .validate(&map(json!({"file": {"filename": "a.wav", "data": "AAA="}})))
+                .is_ok()
+        );
+        let error = Operation::Speech
+            .validate(&map(json!({"input": "hi"})))
+            .unwrap_err();
+        assert_eq!(error.inner().param.as_deref(), Some("voice"));
         assert!(
             Operation::Moderation
                 .validate(&map(json!({"input": 3})))

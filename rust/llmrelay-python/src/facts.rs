@@ -244,6 +244,22 @@ fn implemented_providers() -> Vec<&'static str> {
     llmrelay_providers::registry::implemented()
 }
 
+/// A provider's endpoint facts: default base URL, key variables, base variables, key required.
+type ProviderEndpoint = (Option<String>, Vec<&'static str>, Vec<&'static str>, bool);
+
+/// Where a provider is reached when the call does not say: `(default_api_base,
+/// api_key_env, api_base_env, requires_api_key)`; `None` for a provider this build does not serve.
+#[pyfunction]
+fn provider_endpoint(provider: &str) -> Option<ProviderEndpoint> {
+    let found = llmrelay_providers::registry::lookup(provider)?;
+    Some((
+        found.default_api_base().map(str::to_owned),
+        found.api_key_env().to_vec(),
+        found.api_base_env().to_vec(),
+        found.requires_api_key(),
+    ))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(token_counter, m)?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;
@@ -258,5 +274,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
     m.add_function(wrap_pyfunction!(implemented_providers, m)?)?;
     m.add_function(wrap_pyfunction!(supported_openai_params, m)?)?;
+    m.add_function(wrap_pyfunction!(provider_endpoint, m)?)?;
     Ok(())
 }

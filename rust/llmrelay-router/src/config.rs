@@ -19,6 +19,11 @@ pub struct DeploymentConfig {
     /// `id`, `mode`, `max_input_tokens`, `allowed_fails`, `allowed_fails_policy`, `cooldown_time` …
     #[serde(default)]
     pub model_info: Option<Map<String, Value>>,
+    /// `rpm` / `tpm` given beside `litellm_params` (LiteLLM reads both places; inside wins).
+    #[serde(default)]
+    pub rpm: Option<Value>,
+    #[serde(default)]
+    pub tpm: Option<Value>,
 }
 
 /// The routing strategies LiteLLM names.

@@ -115,8 +115,14 @@ impl Deployment {
             .unwrap_or_default()
             .to_owned();
         let field = |name: &str| format!("{path}.litellm_params.{name}");
-        let rpm = count_field(litellm_params.get("rpm"), &field("rpm"))?;
-        let tpm = count_field(litellm_params.get("tpm"), &field("tpm"))?;
+        let rpm = match litellm_params.get("rpm") {
+            Some(value) => count_field(Some(value), &field("rpm"))?,
+            None => count_field(config.rpm.as_ref(), &format!("{path}.rpm"))?,
+        };
+        let tpm = match litellm_params.get("tpm") {
+            Some(value) => count_field(Some(value), &field("tpm"))?,
+            None => count_field(config.tpm.as_ref(), &format!("{path}.tpm"))?,
+        };
         let weight = number_field(litellm_params.get("weight"), &field("weight"))?;
         let order = count_field(litellm_params.get("order"), &field("order"))?
             .map(|o| i64::try_from(o).unwrap_or(i64::MAX));
@@ -808,6 +814,8 @@ mod tests {
                                        "api_base": "os.environ/LLMRELAY_ROUTER_UNSET_VARIABLE",
                                        "order": 1})),
             model_info: None,
+            rpm: None,
+            tpm: None,
         };
         let deployment = Deployment::from_config(&config, "model_list[0]").unwrap();
         assert_eq!(deployment.rpm, Some(10));
@@ -828,9 +836,32 @@ mod tests {
             model_name: "a".into(),
             litellm_params: map(json!({"model": "openai/a", "rpm": "lots"})),
             model_info: None,
+            rpm: None,
+            tpm: None,
         };
         let error = Deployment::from_config(&bad, "model_list[3]").unwrap_err();
         assert!(error.message().contains("model_list[3].litellm_params.rpm"));
+    }
+
+    #[test]
+    fn rpm_and_tpm_beside_litellm_params_count_as_limits() {
+        // LiteLLM reads `rpm`/`tpm` from the model_list entry too; inside litellm_params wins.
+        let config = DeploymentConfig {
+            model_name: "a".into(),
+            litellm_params: map(json!({"model": "openai/a", "tpm": 7})),
+            model_info: None,
+            rpm: Some(json!(90)),
+            tpm: Some(json!(5)),
+        };
+        let deployment = Deployment::from_config(&config, "model_list[0]").unwrap();
+        assert_eq!(deployment.rpm, Some(90));
+        assert_eq!(deployment.tpm, Some(7));
+        let bad = DeploymentConfig {
+            rpm: Some(json!("lots")),
+            ..config
+        };
+        let error = Deployment::from_config(&bad, "model_list[2]").unwrap_err();
+        assert!(error.message().contains("model_list[2].rpm"));
     }
 
     #[test]

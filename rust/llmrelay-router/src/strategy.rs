@@ -245,6 +245,8 @@ mod tests {
             model_name: "g".into(),
             litellm_params,
             model_info: Some(json!({"id": id}).as_object().cloned().unwrap_or_default()),
+            rpm: None,
+            tpm: None,
         };
         Arc::new(Deployment::from_config(&config, "model_list[0]").unwrap())
     }

@@ -163,7 +163,7 @@ impl MessageCounting {
                         .and_then(ImageDetail::from_name)
                         .ok_or_else(|| {
                             invalid(format!(
-                                "invalid detail value: {}; expected 'low', 'high', or 'auto'",
+                                "Invalid detail value: {}. Expected 'low', 'high', or 'auto'.",
                                 python_str(detail)
                             ))
                         })?,

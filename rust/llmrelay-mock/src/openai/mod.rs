@@ -3,6 +3,7 @@
 //! Formats follow the OpenAI API reference (platform.openai.com/docs/api-reference) and the types of the
 //! official `openai-python` SDK; each emitting function names the page and SDK type it follows.
 
+mod audio;
 pub(crate) mod chat;
 mod completions;
 pub(crate) mod embeddings;
@@ -49,6 +50,10 @@ pub(crate) fn routes() -> Router<Arc<MockState>> {
         .route("/images/generations", post(image_generations))
         .route("/v1/moderations", post(moderations))
         .route("/moderations", post(moderations))
+        .route("/v1/audio/transcriptions", post(audio_transcriptions))
+        .route("/audio/transcriptions", post(audio_transcriptions))
+        .route("/v1/audio/speech", post(audio_speech))
+        .route("/audio/speech", post(audio_speech))
         .route("/v1/models", get(list_models))
         .route("/models", get(list_models))
         .route("/v1/models/{*id}", get(retrieve_model))
@@ -153,6 +158,66 @@ async fn moderations(State(state): State<Arc<MockState>>, incoming: Incoming) ->
         images::render_moderation(request.as_ref(), &new_id("modr-")).into()
     })
     .await
+}
+
+/// An audio answer: the rendered bytes with their own content type.
+async fn audio_answer(
+    exchange: Exchange,
+    rendered: Result<(Vec<u8>, HeaderValue), ErrorSpec>,
+) -> Response {
+    match rendered {
+        Ok((body, content_type)) => {
+            let mut response = exchange.whole(StatusCode::OK, body).await;
+            response
+                .headers_mut()
+                .insert(axum::http::header::CONTENT_TYPE, content_type);
+            response
+        }
+        Err(error) => exchange.error(error),
+    }
+}
+
+pub(crate) async fn audio_transcriptions(
+    State(state): State<Arc<MockState>>,
+    incoming: Incoming,
+) -> Response {
+    let exchange = match Exchange::open(
+        &state,
+        Dialect::OpenAi,
+        &incoming.method,
+        &incoming.uri,
+        &incoming.headers,
+        &incoming.body,
+    )
+    .await
+    {
+        Ok(exchange) => exchange,
+        Err(response) => return response,
+    };
+    let rendered = audio::render_transcription(&incoming.headers, &incoming.body);
+    audio_answer(exchange, rendered).await
+}
+
+pub(crate) async fn audio_speech(
+    State(state): State<Arc<MockState>>,
+    incoming: Incoming,
+) -> Response {
+    let mut exchange = match Exchange::open(
+        &state,
+        Dialect::OpenAi,
+        &incoming.method,
+        &incoming.uri,
+        &incoming.headers,
+        &incoming.body,
+    )
+    .await
+    {
+        Ok(exchange) => exchange,
+        Err(response) => return response,
+    };
+    let request = exchange.body.take();
+    let rendered = audio::render_speech(request.as_ref());
+    audio_answer(exchange, rendered).await
 }
 
 async fn list_models(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {

@@ -274,23 +274,30 @@ impl Provider for Azure {
         body: &Map<String, Value>,
         endpoint: &Endpoint,
     ) -> Result<HttpRequest> {
-        if operation != Operation::ImageGeneration {
-            return Err(crate::operations::unsupported("azure", operation));
-        }
+        let path = match operation {
+            Operation::ImageGeneration => "/images/generations",
+            Operation::Transcription => "/audio/transcriptions",
+            Operation::Speech => "/audio/speech",
+            _ => return Err(crate::operations::unsupported("azure", operation)),
+        };
         let deployment = body
             .get("model")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let url = deployment_url(endpoint, deployment, "/images/generations");
-        self::request(url, endpoint, "api-key", operations::body(body)?)
+        let url = deployment_url(endpoint, deployment, path);
+        let (bytes, content_type) = operations::encoded(operation, body)?;
+        Ok(operations::with_content_type(
+            self::request(url, endpoint, "api-key", bytes)?,
+            content_type,
+        ))
     }
     fn operation_response(
         &self,
         operation: Operation,
         body: &[u8],
-        _request: &Map<String, Value>,
+        request: &Map<String, Value>,
     ) -> Result<Value> {
-        operations::response(operation, body)
+        operations::answer(operation, body, request)
     }
     fn error(&self, status: u16, body: &[u8]) -> Error {
         parse_error(status, body)

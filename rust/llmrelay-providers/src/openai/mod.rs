@@ -4,6 +4,7 @@
 //! compatible servers (`api_base` + `openai/` or `hosted_vllm/` …) share this one implementation;
 //! what differs between them is data (`OpenAiCompatible` rows).
 
+pub mod audio;
 mod error;
 mod instruct;
 pub mod operations;
@@ -140,15 +141,19 @@ macro_rules! openai_family {
             ) -> Result<HttpRequest> {
                 let path = operations::path(operation)
                     .ok_or_else(|| crate::operations::unsupported(self.name(), operation))?;
-                Ok(post(endpoint, path, operations::body(body)?))
+                let (bytes, content_type) = operations::encoded(operation, body)?;
+                Ok(operations::with_content_type(
+                    post(endpoint, path, bytes),
+                    content_type,
+                ))
             }
             fn operation_response(
                 &self,
                 operation: crate::operations::Operation,
                 body: &[u8],
-                _request: &serde_json::Map<String, serde_json::Value>,
+                request: &serde_json::Map<String, serde_json::Value>,
             ) -> Result<serde_json::Value> {
-                operations::response(operation, body)
+                operations::answer(operation, body, request)
             }
         }
     };

@@ -1,13 +1,15 @@
-//! OpenAI's image generation and moderation endpoints (bodies are OpenAI's own shapes).
+//! OpenAI's image generation, moderation and audio endpoints (bodies are OpenAI's own shapes).
 //!
-//! Wire format: <https://platform.openai.com/docs/api-reference/images/create> and
-//! <https://platform.openai.com/docs/api-reference/moderations/create>.
+//! Wire format: <https://platform.openai.com/docs/api-reference/images/create>,
+//! <https://platform.openai.com/docs/api-reference/moderations/create>; audio in [`super::audio`].
 
 use serde_json::{Map, Value};
 
 use llmrelay_core::{Error, ErrorKind, Result};
 
+use super::audio;
 use crate::operations::Operation;
+use crate::provider::HttpRequest;
 
 /// The path under the API base.
 #[must_use]
@@ -15,7 +17,52 @@ pub fn path(operation: Operation) -> Option<&'static str> {
     match operation {
         Operation::ImageGeneration => Some("/images/generations"),
         Operation::Moderation => Some("/moderations"),
+        Operation::Transcription => Some("/audio/transcriptions"),
+        Operation::Speech => Some("/audio/speech"),
         Operation::Rerank => None,
+    }
+}
+
+/// The request body of an operation and, when it is not JSON, its content type.
+///
+/// # Errors
+/// A transcription file that is not base64; serialization failure.
+pub fn encoded(
+    operation: Operation,
+    body: &Map<String, Value>,
+) -> Result<(Vec<u8>, Option<String>)> {
+    match operation {
+        Operation::Transcription => {
+            let (form, content_type) = audio::transcription_form(body)?;
+            Ok((form, Some(content_type)))
+        }
+        Operation::Speech => Ok((audio::speech_body(body)?, None)),
+        _ => Ok((self::body(body)?, None)),
+    }
+}
+
+/// `request` with its `content-type` replaced (multipart uploads carry their boundary).
+#[must_use]
+pub fn with_content_type(mut request: HttpRequest, content_type: Option<String>) -> HttpRequest {
+    if let Some(content_type) = content_type {
+        for (name, value) in &mut request.headers {
+            if name.eq_ignore_ascii_case("content-type") {
+                value.clone_from(&content_type);
+            }
+        }
+    }
+    request
+}
+
+/// The canonical JSON answer of an operation.
+///
+/// # Errors
+/// A body that is not a valid answer of the operation.
+pub fn answer(operation: Operation, body: &[u8], request: &Map<String, Value>) -> Result<Value> {
+    match operation {
+        Operation::Transcription => audio::transcription_response(body, request),
+        Operation::Speech => Ok(audio::speech_response(body, request)),
+        _ => response(operation, body),
     }
 }
 
@@ -34,7 +81,8 @@ pub fn body(body: &Map<String, Value>) -> Result<Vec<u8>> {
 pub fn response(operation: Operation, body: &[u8]) -> Result<Value> {
     let field = match operation {
         Operation::ImageGeneration => "data",
-        Operation::Moderation | Operation::Rerank => "results",
+        Operation::Transcription => "text",
+        Operation::Moderation | Operation::Rerank | Operation::Speech => "results",
     };
     let value: Value = serde_json::from_slice(body)
         .ok()

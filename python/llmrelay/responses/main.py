@@ -10,8 +10,8 @@ from __future__ import annotations
 import json as _json
 from typing import Any
 
-from . import _async, _call, _native
-from ._native import NativeError
+from .. import _async, _call, _native
+from .._native import NativeError
 
 __all__ = [
     "ResponsesAPIResponse",
@@ -199,7 +199,7 @@ class ResponsesAPIStreamingIterator:
 
 
 def _params(input: Any, model: str, kwargs: dict) -> dict:
-    from .main import _prepare
+    from ..main import _prepare
 
     params = {"model": model, "input": input}
     for key, value in kwargs.items():
@@ -207,7 +207,7 @@ def _params(input: Any, model: str, kwargs: dict) -> dict:
             params[key] = value
     text_format = params.pop("text_format", None)
     if text_format is not None and "text" not in params:
-        from .main import _response_format_value
+        from ..main import _response_format_value
 
         rf = text_format if isinstance(text_format, dict) else _response_format_value(text_format)
         schema = rf.get("json_schema", rf) if isinstance(rf, dict) else {}

@@ -1,0 +1,1 @@
+"""Core helpers with LiteLLM's module paths (``litellm.litellm_core_utils.*``)."""

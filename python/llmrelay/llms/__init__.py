@@ -1,0 +1,1 @@
+"""Provider-side helpers with LiteLLM's module paths (``litellm.llms.*``)."""

@@ -1,0 +1,1 @@
+"""HTTP clients for custom providers (``litellm.llms.custom_httpx``)."""

@@ -1,0 +1,1 @@
+"""Router helpers with LiteLLM's module paths (``litellm.router_utils.*``)."""

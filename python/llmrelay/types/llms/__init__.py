@@ -1,0 +1,1 @@
+"""Provider-facing types (``litellm.types.llms``)."""
