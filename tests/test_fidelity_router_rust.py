@@ -99,3 +99,36 @@ def test_router_pre_call_reports_the_deployment_model():
     model, kwargs = hook.calls[0]
     assert model == "gpt-4o-mini" and kwargs["model"] == "gpt-4o-mini"
     assert kwargs["litellm_params"]["metadata"]["model_group"] == "primary"
+
+
+def test_async_router_attempts_reach_pre_call_hooks_on_the_loop():
+    """`acompletion` through the Router: every attempt's pre-call callback runs on the caller's
+    event loop thread (not the engine's), before the call returns, with the failures so far."""
+    import asyncio
+    import threading
+
+    threads: list[str] = []
+
+    class Recorder(PreCall):
+        def log_pre_api_call(self, model: Any, messages: Any, kwargs: dict) -> None:
+            threads.append(threading.current_thread().name)
+            super().log_pre_api_call(model, messages, kwargs)
+
+    hook = Recorder()
+    litellm.callbacks = [hook]
+    router = Router(model_list=[
+        {"model_name": "flaky", "litellm_params": {"model": "openai/gpt-4o", "api_key": "k"}},
+    ], num_retries=1)
+
+    async def main() -> None:
+        with pytest.raises(litellm.InternalServerError):
+            await router.acompletion(model="flaky", messages=USER,
+                                     mock_response=Exception("Invalid Request"))
+
+    asyncio.run(main())
+    assert threads == [threading.current_thread().name] * 2
+    previous = [kwargs["litellm_params"]["metadata"]["previous_models"] for _, kwargs in hook.calls]
+    assert [len(p) for p in previous] == [0, 1]
+    assert previous[1][0]["exception_type"] == "InternalServerError"
+    assert previous[1][0]["exception_string"].startswith("litellm.InternalServerError: ")
+    assert [model for model, _ in hook.calls] == ["gpt-4o", "gpt-4o"]

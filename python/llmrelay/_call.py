@@ -14,8 +14,9 @@ __all__ = ["acall", "call", "exception", "native_call", "submit_call"]
 
 # wrap(result, params, started) -> the response object (or a stream wrapper with a `_log`).
 Wrap = Callable[[Any, dict, float], Any]
-# native(params, log) -> the engine's answer; `log` asks it for the logging payload.
-Native = Callable[[dict, bool], Any]
+# native(params, log) -> the engine's answer; `log` (the call's CallLog, or None) asks it for the
+# logging payload.
+Native = Callable[[dict, Any], Any]
 
 
 def exception(error: NativeError, params: dict | None = None) -> Exception:
@@ -48,18 +49,19 @@ def native_call(kind: str) -> Native:
     """The engine's entry point for a call kind (a LiteLLM function name)."""
     from . import _native
 
-    def run(params: dict, log: bool) -> Any:
-        return _native.call(kind, params, log)
+    def run(params: dict, log: Any) -> Any:
+        return _native.call(kind, params, log is not None)
 
     return run
 
 
-def call(call_type: str, params: dict, native: Native, wrap: Wrap) -> Any:
-    """A sync call: ``native(params, log)`` runs the engine; callbacks see success or failure."""
+def call(call_type: str, params: dict, native: Native, wrap: Wrap, attempts: bool = False) -> Any:
+    """A sync call: ``native(params, log)`` runs the engine; callbacks see success or failure.
+    ``attempts``: a Router call (its engine reports each attempt to the log)."""
     started = time.time()
-    log = _logging.start(call_type, params, started) if _logging.active() else None
+    log = _logging.start(call_type, params, started, attempts) if _logging.active() else None
     try:
-        result = native(params, log is not None)
+        result = native(params, log)
     except NativeError as error:
         exc = exception(error, params)
         if log is not None:
@@ -74,23 +76,24 @@ def call(call_type: str, params: dict, native: Native, wrap: Wrap) -> Any:
     return response
 
 
-def submit_call(kind: str) -> Callable[[dict, bool], Any]:
+def submit_call(kind: str) -> Callable[[dict, Any], Any]:
     """The async bridge's entry point for a call kind."""
 
-    def submit(params: dict, log: bool) -> Any:
-        return _async.submit("submit_call", kind, params, log)
+    def submit(params: dict, log: Any) -> Any:
+        return _async.submit("submit_call", kind, params, log is not None)
 
     return submit
 
 
 async def acall(
-    call_type: str, params: dict, submit: Callable[[dict, bool], Any], wrap: Wrap
+    call_type: str, params: dict, submit: Callable[[dict, Any], Any], wrap: Wrap,
+    attempts: bool = False,
 ) -> Any:
     """An async call: ``submit(params, log)`` returns the bridge's awaitable."""
     started = time.time()
-    log = _logging.start(call_type, params, started) if _logging.active() else None
+    log = _logging.start(call_type, params, started, attempts) if _logging.active() else None
     try:
-        result = await submit(params, log is not None)
+        result = await submit(params, log)
     except NativeError as error:
         exc = exception(error, params)
         if log is not None:

@@ -163,8 +163,13 @@ def _reported_model(params: dict) -> Any:
 class CallLog:
     """The logging state of one call (LiteLLM's ``Logging`` object, in miniature)."""
 
-    def __init__(self, call_type: str, params: dict, started: float) -> None:
+    def __init__(self, call_type: str, params: dict, started: float, attempts: bool = False) -> None:
         self.call_type = call_type
+        self.params = params
+        # Router calls report each attempt (``attempt``); others fire pre-call once, here.
+        self.per_attempt = attempts and _listens_pre_call()
+        self._previous_models: list[dict] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.start_time = _dt.datetime.fromtimestamp(started)
         self.end_time: _dt.datetime | None = None
         call_id = params.get("litellm_call_id") or str(uuid.uuid4())
@@ -197,20 +202,66 @@ class CallLog:
             "api_call_start_time": self.start_time,
             "log_event_type": "pre_api_call",
         }
-        self._pre_call(call_type.startswith("a"))
+        if not self.per_attempt:
+            self._pre_call(call_type.startswith("a"))
+        elif call_type.startswith("a"):
+            self._loop = asyncio.get_running_loop()
+
+    def attempt(self, info: dict, error: Any) -> None:
+        """The engine's report on one Router attempt: before it (``error`` None) the pre-call
+        callbacks see the deployment (its model without the provider prefix, ``model_info``,
+        the failures so far in ``metadata.previous_models``); after a failed one ``error`` is
+        its ``ErrorInfo``. Called from the engine's thread."""
+        if error is not None:
+            from ._errors import from_native
+            from ._native import NativeError
+
+            exc = from_native(NativeError(error), self.params)
+            previous = {"exception_type": type(exc).__name__, "exception_string": str(exc)}
+            previous.update((k, v) for k, v in self.params.items()
+                            if k not in ("metadata", "messages", "litellm_metadata"))
+            previous["model"] = info["model"]
+            self._previous_models.append(previous)
+            return
+        from ._native import get_llm_provider
+
+        deployment = info["model"]
+        try:
+            model, provider = get_llm_provider(deployment, None, None)[:2]
+        except Exception:
+            model, provider = deployment, None
+        self.model = model
+        litellm_params = self.kwargs["litellm_params"]
+        metadata = dict(litellm_params["metadata"] or {})
+        metadata.setdefault("model_group", info["model_group"])
+        metadata["deployment"] = deployment
+        metadata["model_info"] = {"id": info["model_id"]}
+        metadata["previous_models"] = list(self._previous_models)
+        kwargs = dict(self.kwargs, model=model, custom_llm_provider=provider,
+                      litellm_params=dict(litellm_params, metadata=metadata,
+                                          custom_llm_provider=provider,
+                                          model_info={"id": info["model_id"]}))
+        # Later stages (success, failure) report the last attempt.
+        self.kwargs = kwargs
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._pre_call, True, kwargs)
+        else:
+            self._pre_call(False, kwargs)
 
     # -- stages ---------------------------------------------------------------------------
-    def _pre_call(self, is_async: bool) -> None:
+    def _pre_call(self, is_async: bool, kwargs: dict | None = None) -> None:
+        kwargs = self.kwargs if kwargs is None else kwargs
+        model = kwargs["model"]
         s = _settings()
         CustomLogger = _custom_logger_class()
         for entry in list(s.callbacks) + list(s.input_callback):
             if isinstance(entry, CustomLogger):
                 if is_async and _overrides(entry, "async_log_pre_api_call"):
-                    _schedule(entry.async_log_pre_api_call(self.model, self.messages, self.kwargs), entry)
+                    _schedule(entry.async_log_pre_api_call(model, self.messages, kwargs), entry)
                 else:
-                    _guarded(entry.log_pre_api_call, self.model, self.messages, self.kwargs)
+                    _guarded(entry.log_pre_api_call, model, self.messages, kwargs)
             elif callable(entry) and entry in s.input_callback:
-                _guarded(entry, self.kwargs)
+                _guarded(entry, kwargs)
 
     def stream_event(self, chunk: Any) -> None:
         now = _dt.datetime.now()
@@ -228,7 +279,7 @@ class CallLog:
             cost = summary["response_cost"]
         if exc is not None and cost is None:
             cost = 0.0  # a failed call costs nothing, as LiteLLM reports it
-        if hidden.get("litellm_model_name"):
+        if hidden.get("litellm_model_name") and not self.per_attempt:
             # LiteLLM reports the model as sent upstream (a Router call: the deployment's).
             self.kwargs["model"] = hidden["litellm_model_name"]
         self.kwargs.update(
@@ -428,5 +479,18 @@ _METADATA_DEFAULTS = {
 }
 
 
-def start(call_type: str, params: dict, started: float) -> CallLog:
-    return CallLog(call_type, params, started)
+def _listens_pre_call() -> bool:
+    """Whether a pre-call callback is registered (Router calls then report every attempt)."""
+    s = _settings()
+    if s.input_callback:
+        return True
+    CustomLogger = _custom_logger_class()
+    return any(isinstance(entry, CustomLogger)
+               and (_overrides(entry, "log_pre_api_call") or _overrides(entry, "async_log_pre_api_call"))
+               for entry in s.callbacks)
+
+
+def start(call_type: str, params: dict, started: float, attempts: bool = False) -> CallLog:
+    """The logging state of a call; ``attempts``: a Router call, whose engine reports each
+    attempt to ``CallLog.attempt``."""
+    return CallLog(call_type, params, started, attempts)

@@ -280,7 +280,7 @@ class Router:
         return self._native.health_check(model)
 
     async def ahealth_check(self, model: str | None = None) -> dict:
-        call = (self._native, "health_check", {"model": model}, False)
+        call = (self._native, "health_check", {"model": model}, False, None)
         return await _async.submit("submit_router", call)
 
     def get_settings(self) -> dict:
@@ -299,18 +299,21 @@ class Router:
     def _sync(self, call_type: str, kind: str, params: dict, wrap: Any) -> Any:
         native = self._native
 
-        def run(params: dict, log: bool) -> Any:
-            return native.call(kind, params, log)
+        def run(params: dict, log: Any) -> Any:
+            if log is None:
+                return native.call(kind, params, False)
+            return native.call(kind, params, True, log.attempt if log.per_attempt else None)
 
-        return _call.call(call_type, params, run, wrap)
+        return _call.call(call_type, params, run, wrap, attempts=True)
 
     async def _async(self, call_type: str, kind: str, params: dict, wrap: Any) -> Any:
         native = self._native
 
-        def submit(params: dict, log: bool) -> Any:
-            return _async.submit("submit_router", (native, kind, params, log))
+        def submit(params: dict, log: Any) -> Any:
+            attempt = log.attempt if log is not None and log.per_attempt else None
+            return _async.submit("submit_router", (native, kind, params, log is not None, attempt))
 
-        return await _call.acall(call_type, params, submit, wrap)
+        return await _call.acall(call_type, params, submit, wrap, attempts=True)
 
     @staticmethod
     def _chat_params(model: str, messages: list | None, kwargs: dict) -> dict:

@@ -144,7 +144,7 @@ impl AsyncBridge {
     ) -> PyResult<()> {
         let call = parse_call(kind_named(kind)?, params, log, true)?;
         self.spawn(token, async move {
-            Finished::Answer(calls::run(call, Dispatcher::Direct).await)
+            Finished::Answer(calls::run(call, Dispatcher::Direct, None).await)
         });
         Ok(())
     }
@@ -166,8 +166,13 @@ impl AsyncBridge {
     /// name (`completion`, `text_completion`, `embedding`, …) or `health_check` (params:
     /// `{"model": ...}`).
     fn submit_router(&self, call: &Bound<'_, PyTuple>, token: u64) -> PyResult<()> {
-        let (router, kind, params, log): (Bound<'_, PyRouter>, String, Bound<'_, PyDict>, bool) =
-            call.extract()?;
+        let (router, kind, params, log, attempts): (
+            Bound<'_, PyRouter>,
+            String,
+            Bound<'_, PyDict>,
+            bool,
+            Option<Py<PyAny>>,
+        ) = call.extract()?;
         let router = router.get().inner.clone();
         if kind == "health_check" {
             let params = params_from_py(&params)?;
@@ -183,7 +188,7 @@ impl AsyncBridge {
         }
         let call = parse_call(kind_named(&kind)?, &params, log, true)?;
         self.spawn(token, async move {
-            Finished::Answer(calls::run(call, Dispatcher::Router(router)).await)
+            Finished::Answer(calls::run(call, Dispatcher::Router(router), attempts).await)
         });
         Ok(())
     }

@@ -82,9 +82,21 @@ pub(crate) fn parse_call(
     Ok(call)
 }
 
-/// Run a call and settle a whole answer (no GIL needed).
-pub(crate) async fn run(call: Call, dispatcher: Dispatcher) -> Result<Ready, Failure> {
-    let answer = sdk_pipeline().run(call, dispatcher.as_dispatch()).await?;
+/// Run a call and settle a whole answer (no GIL needed). `attempts` is the facade's
+/// per-attempt callback (`CallLog.attempt`), for calls whose callbacks listen to attempts.
+pub(crate) async fn run(
+    call: Call,
+    dispatcher: Dispatcher,
+    attempts: Option<Py<PyAny>>,
+) -> Result<Ready, Failure> {
+    let answer = match attempts {
+        None => sdk_pipeline().run(call, dispatcher.as_dispatch()).await?,
+        Some(hook) => {
+            crate::attempts::with_hook(sdk_pipeline(), hook)
+                .run(call, dispatcher.as_dispatch())
+                .await?
+        }
+    };
     Ok(ready(answer))
 }
 
@@ -234,8 +246,13 @@ pub(crate) fn ready_to_py(py: Python<'_>, ready: Ready) -> PyResult<Py<PyAny>> {
 }
 
 /// Run a call synchronously with the GIL released.
-pub(crate) fn call_sync(py: Python<'_>, call: Call, dispatcher: Dispatcher) -> PyResult<Py<PyAny>> {
-    match py.detach(|| runtime().block_on(run(call, dispatcher))) {
+pub(crate) fn call_sync(
+    py: Python<'_>,
+    call: Call,
+    dispatcher: Dispatcher,
+    attempts: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    match py.detach(|| runtime().block_on(run(call, dispatcher, attempts))) {
         Ok(ready) => ready_to_py(py, ready),
         Err(failure) => Err(failure_to_py(py, &failure)),
     }
@@ -247,7 +264,7 @@ pub(crate) fn call_sync(py: Python<'_>, call: Call, dispatcher: Dispatcher) -> P
 #[pyo3(signature = (kind, params, log=false))]
 fn call(py: Python<'_>, kind: &str, params: &Bound<'_, PyDict>, log: bool) -> PyResult<Py<PyAny>> {
     let call = parse_call(kind_named(kind)?, params, log, false)?;
-    call_sync(py, call, Dispatcher::Direct)
+    call_sync(py, call, Dispatcher::Direct, None)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

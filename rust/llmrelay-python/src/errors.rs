@@ -85,6 +85,12 @@ pub(crate) fn failure_to_py(py: Python<'_>, failure: &llmrelay_pipeline::Failure
     NativeError::new_err((info,))
 }
 
+/// An engine error's `ErrorInfo` as a Python object (the facade builds LiteLLM's exception from
+/// it).
+pub(crate) fn error_info<'py>(py: Python<'py>, error: &Error) -> PyResult<Bound<'py, ErrorInfo>> {
+    Bound::new(py, ErrorInfo::from_error(error))
+}
+
 /// Raise an engine error as `NativeError(ErrorInfo)`.
 pub(crate) fn to_py_err(error: &Error) -> PyErr {
     NativeError::new_err((ErrorInfo::from_error(error),))

@@ -11,6 +11,7 @@ use llmrelay_core::Error;
 use llmrelay_providers::litellm_params::LITELLM_PARAMS;
 
 mod assemble;
+mod attempts;
 mod bridge;
 mod calls;
 mod errors;

@@ -46,17 +46,19 @@ impl PyRouter {
     }
 
     /// A call of `kind` (a LiteLLM function name) through the router: `(response,
-    /// hidden_params)` or a `Stream`.
-    #[pyo3(signature = (kind, params, log=false))]
+    /// hidden_params)` or a `Stream`. `attempts(info, error)` is called before every attempt
+    /// and after each failed one (the facade's per-attempt callbacks).
+    #[pyo3(signature = (kind, params, log=false, attempts=None))]
     fn call(
         &self,
         py: Python<'_>,
         kind: &str,
         params: &Bound<'_, PyDict>,
         log: bool,
+        attempts: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let call = parse_call(kind_named(kind)?, params, log, false)?;
-        call_sync(py, call, Dispatcher::Router(self.inner.clone()))
+        call_sync(py, call, Dispatcher::Router(self.inner.clone()), attempts)
     }
 
     /// Deployments as `{"model_name", "litellm_params", "model_info"}` dicts.

@@ -40,8 +40,12 @@ impl Registry {
         }
     }
 
-    /// The deployments serving `model`: its exact group, else the most specific wildcard.
+    /// The deployments serving `model`: the deployment whose id it is (`model_info.id`, which
+    /// LiteLLM checks before group names), its exact group, else the most specific wildcard.
     pub(crate) fn resolve(&self, model: &str) -> Option<&[Arc<Deployment>]> {
+        if let Some(deployment) = self.by_id.get(model) {
+            return Some(std::slice::from_ref(deployment));
+        }
         if let Some(list) = self.groups.get(model) {
             return Some(list);
         }
