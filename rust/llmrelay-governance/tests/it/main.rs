@@ -1,0 +1,8 @@
+//! Integration tests: the management router mounted in an axum server on a local port, driven
+//! over HTTP with reqwest, on SQLite and PostgreSQL (skipped with a message when PostgreSQL is
+//! absent, a failure under `CI=true`).
+
+mod budgets;
+mod keys;
+mod spend;
+mod support;
