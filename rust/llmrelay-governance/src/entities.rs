@@ -43,7 +43,10 @@ pub async fn load_end_user(
 
 /// The tables whose rows carry `spend`, `budget_duration` and `budget_reset_at`, with their
 /// primary key and the ledger entity of a row.
-const RESETTABLE: &[(&str, &str, fn(String) -> Entity)] = &[
+/// `(table, primary key, entity of a row)`.
+type Resettable = (&'static str, &'static str, fn(String) -> Entity);
+
+const RESETTABLE: &[Resettable] = &[
     ("LiteLLM_VerificationToken", "token", Entity::Key),
     ("LiteLLM_UserTable", "user_id", Entity::User),
     ("LiteLLM_TeamTable", "team_id", Entity::Team),

@@ -118,6 +118,8 @@ struct Shared {
     capacity: Arc<Semaphore>,
     config: SpendWriterConfig,
     stopping: std::sync::atomic::AtomicBool,
+    /// Rows taken from the queue whose batch is being delivered.
+    in_flight: std::sync::atomic::AtomicUsize,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -208,6 +210,7 @@ impl SpendWriter {
             capacity,
             config,
             stopping: std::sync::atomic::AtomicBool::new(false),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
         });
         let task = tokio::spawn(run(Arc::clone(&shared), sink));
         Ok(Arc::new(Self {
@@ -292,6 +295,10 @@ impl SpendWriter {
     #[must_use]
     pub fn pending(&self) -> usize {
         lock(&self.shared.queue).len()
+            + self
+                .shared
+                .in_flight
+                .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Flushes every queued row and stops the loop.
@@ -369,6 +376,9 @@ async fn run<S: BatchSink<Item = SpendRow>>(shared: Arc<Shared>, sink: S) {
         let batch: Vec<Queued> = {
             let mut queue = lock(&shared.queue);
             let take = queue.len().min(shared.config.batch_size);
+            shared
+                .in_flight
+                .store(take, std::sync::atomic::Ordering::SeqCst);
             queue.drain(..take).collect()
         };
         let rows: Vec<SpendRow> = batch.iter().map(|q| q.row.clone()).collect();
@@ -387,6 +397,9 @@ async fn run<S: BatchSink<Item = SpendRow>>(shared: Arc<Shared>, sink: S) {
                     }
                 }
                 delete_finished(&mut wal);
+                shared
+                    .in_flight
+                    .store(0, std::sync::atomic::Ordering::SeqCst);
             }
             Err(error) => {
                 tracing::warn!(sink = sink.name(), %error, rows = batch.len(), "spend batch failed; retrying");
@@ -396,6 +409,9 @@ async fn run<S: BatchSink<Item = SpendRow>>(shared: Arc<Shared>, sink: S) {
                     for queued in batch.into_iter().rev() {
                         queue.push_front(queued);
                     }
+                    shared
+                        .in_flight
+                        .store(0, std::sync::atomic::Ordering::SeqCst);
                 }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(10));

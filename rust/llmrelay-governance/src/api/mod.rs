@@ -281,7 +281,7 @@ const VIEWER_READ_POSTS: &[&str] = &["/v2/key/info", "/budget/info"];
 /// # Errors
 /// LiteLLM's 401 (admin-only route) or 403 (viewer write) with its message.
 pub fn check_route(caller: &Caller, route: &str, method: &Method) -> Result<(), GovernanceError> {
-    if caller.is_admin() && !(MASTER_KEY_ONLY_ROUTES.contains(&route) && !caller.auth.is_master_key)
+    if caller.is_admin() && (caller.auth.is_master_key || !MASTER_KEY_ONLY_ROUTES.contains(&route))
     {
         return Ok(());
     }

@@ -44,7 +44,13 @@ fn require_global(caller: &Caller) -> Result<(), GovernanceError> {
     }
 }
 
-const LOG_KINDS: &[(&str, Kind)] = &[];
+/// One day of `/spend/logs?summarize=true`: total, by model, by user, by key.
+type DaySummary = (
+    rust_decimal::Decimal,
+    BTreeMap<String, rust_decimal::Decimal>,
+    BTreeMap<String, rust_decimal::Decimal>,
+    BTreeMap<String, rust_decimal::Decimal>,
+);
 
 pub(super) async fn spend_logs(
     State(state): State<Shared>,
@@ -121,15 +127,7 @@ pub(super) async fn spend_logs(
                 ],
             )
             .await?;
-        let mut days: BTreeMap<
-            String,
-            (
-                rust_decimal::Decimal,
-                BTreeMap<String, rust_decimal::Decimal>,
-                BTreeMap<String, rust_decimal::Decimal>,
-                BTreeMap<String, rust_decimal::Decimal>,
-            ),
-        > = BTreeMap::new();
+        let mut days: BTreeMap<String, DaySummary> = BTreeMap::new();
         for row in rows {
             let day = row
                 .get("startTime")
@@ -178,7 +176,6 @@ pub(super) async fn spend_logs(
             None,
         )
         .await?;
-    let _ = LOG_KINDS;
     Ok(json_response(json!(rows)))
 }
 

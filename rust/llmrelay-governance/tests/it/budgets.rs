@@ -131,7 +131,7 @@ async fn end_user_team_member_and_model_budgets() {
         server
             .admin_post(
                 "/team/member_update",
-                json!({"team_id": "tb", "user_id": "m1", "max_budget_in_team": 0.03}),
+                json!({"team_id": "tb", "user_id": "m1", "max_budget_in_team": 0.04}),
             )
             .await;
         let key = server
@@ -173,10 +173,10 @@ async fn end_user_team_member_and_model_budgets() {
             .await
             .unwrap_err();
         assert!(error.to_string().contains("End User=cust"), "{error}");
-        // Team member: 0.03 (0.025 spent so far)
+        // Team member: 0.04 (0.025 spent so far)
         let error = server
             .engine
-            .reserve(&auth, None, "other", "0.01".parse().unwrap())
+            .reserve(&auth, None, "other", "0.02".parse().unwrap())
             .await
             .unwrap_err();
         assert!(error.to_string().contains("User=m1 in Team=tb"), "{error}");

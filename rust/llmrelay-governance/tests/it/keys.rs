@@ -95,7 +95,7 @@ async fn roles_decide_which_routes_a_key_may_call() {
         assert_eq!(status, 401);
         assert_eq!(
             body["error"]["message"],
-            "Authentication Error, Only proxy admin can be used to generate, delete, update info for new keys/users/teams. Route=/team/new. Your role=internal_user. Your user_id=alice-********al"
+            "Authentication Error, Only proxy admin can be used to generate, delete, update info for new keys/users/teams. Route=/team/new. Your role=internal_user. Your user_id=alice-******al"
         );
         assert_eq!(body["error"]["type"], "auth_error");
         // Internal users make keys for themselves only.

@@ -2,6 +2,12 @@
 //! over HTTP with reqwest, on SQLite and PostgreSQL (skipped with a message when PostgreSQL is
 //! absent, a failure under `CI=true`).
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test on setup errors"
+)]
+
 mod budgets;
 mod keys;
 mod spend;
