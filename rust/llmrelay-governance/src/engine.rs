@@ -2,6 +2,7 @@
 //! reservations, the spend writer, the change feed and the background jobs (migrations retried
 //! while the database is down, invalidation polling, budget resets).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -12,14 +13,15 @@ use serde_json::Value;
 use crate::access::{self, AccessGroups};
 use crate::budget::{Entity, Ledger, Limit, Reservation, key_limits};
 use crate::cache::{BoundedCache, Lookup, invalidate};
-use crate::db::{Db, Param, Record, is_postgres_url};
+use crate::crypto::SecretCipher;
+use crate::db::{Db, Record, is_postgres_url};
 use crate::error::GovernanceError;
 use crate::identity::{KeyAuth, amount, text, time};
 use crate::keys::{hash_key, load_key_rows};
+use crate::models::ModelDeployment;
 use crate::spend::SpendRow;
 use crate::spend_writer::{SpendSink, SpendWriter, SpendWriterConfig};
 use crate::store::SqlStore;
-use crate::tables;
 use crate::time::{Clock, SystemClock, format_time};
 
 /// Settings of the engine (from `general_settings` and the environment).
@@ -126,6 +128,7 @@ pub enum ModelChange {
 }
 
 type ModelListener = Arc<dyn Fn(ModelChange) + Send + Sync>;
+type CredentialListener = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// The engine.
 pub struct Governance {
@@ -138,8 +141,20 @@ pub struct Governance {
     pub(crate) spend: Arc<SpendWriter>,
     pub(crate) master_key_hash: Option<String>,
     model_listeners: Mutex<Vec<ModelListener>>,
-    /// Config deployments' access groups, set by the proxy (DB models add their own).
+    credential_listeners: Mutex<Vec<CredentialListener>>,
+    /// Access groups of the config deployments and the DB deployments together.
     pub(crate) access_groups: Mutex<Arc<AccessGroups>>,
+    /// Config deployments' access groups, set by the proxy.
+    pub(crate) config_access_groups: Mutex<Arc<AccessGroups>>,
+    /// The proxy's config deployments (`set_config_deployments`).
+    pub(crate) config_deployments: Mutex<Arc<Vec<ModelDeployment>>>,
+    /// The DB deployments by id, decrypted, kept current by the change feed.
+    pub(crate) db_models: Mutex<Arc<BTreeMap<String, ModelDeployment>>>,
+    /// Decrypted credentials by name, loaded on first use, dropped on a change.
+    pub(crate) credentials:
+        Mutex<std::collections::HashMap<String, Arc<crate::credentials::Credential>>>,
+    /// Ids of changes this instance made and applied already (the poll skips them).
+    applied_locally: Mutex<BTreeSet<i64>>,
     /// Model group names of the proxy's config (for `/key/info` effective models).
     pub(crate) config_models: Mutex<Arc<Vec<String>>>,
     migrated: tokio::sync::watch::Sender<bool>,
@@ -202,7 +217,13 @@ impl Governance {
             spend,
             config,
             model_listeners: Mutex::new(Vec::new()),
+            credential_listeners: Mutex::new(Vec::new()),
             access_groups: Mutex::new(Arc::new(AccessGroups::new())),
+            config_access_groups: Mutex::new(Arc::new(AccessGroups::new())),
+            config_deployments: Mutex::new(Arc::new(Vec::new())),
+            db_models: Mutex::new(Arc::new(BTreeMap::new())),
+            credentials: Mutex::new(std::collections::HashMap::new()),
+            applied_locally: Mutex::new(BTreeSet::new()),
             config_models: Mutex::new(Arc::new(Vec::new())),
             migrated: migrated_sender,
             tasks: Mutex::new(Vec::new()),
@@ -215,7 +236,7 @@ impl Governance {
         let weak = Arc::downgrade(self);
         let poll = self.config.change_poll_interval;
         let task = tokio::spawn(async move {
-            let mut last_change: Option<i64> = None;
+            let mut feed = FeedCursor::default();
             let mut last_reset = std::time::Instant::now() - Duration::from_secs(3600);
             let mut last_prune = std::time::Instant::now();
             loop {
@@ -230,18 +251,7 @@ impl Governance {
                     }
                 }
                 if *engine.migrated.borrow() {
-                    match last_change {
-                        None => last_change = engine.store.latest_change().await.ok(),
-                        Some(after) => match engine.store.changes_since(after).await {
-                            Ok(changes) => {
-                                for (id, kind, object_id) in changes {
-                                    last_change = Some(id);
-                                    engine.apply_change(&kind, &object_id).await;
-                                }
-                            }
-                            Err(error) => tracing::debug!(%error, "change feed poll failed"),
-                        },
-                    }
+                    engine.poll_changes(&mut feed).await;
                     if last_reset.elapsed() >= Duration::from_secs(10) {
                         last_reset = std::time::Instant::now();
                         if let Err(error) = engine.reset_budgets().await {
@@ -265,46 +275,132 @@ impl Governance {
             .push(task);
     }
 
+    /// One poll of the change feed. The first poll starts at the newest change and loads the
+    /// DB deployments; later polls apply what came after. PostgreSQL hands out `BIGSERIAL`
+    /// ids before commit, so a change can become visible after a higher id: ids skipped over
+    /// are re-read for a few seconds (a rolled-back insert leaves a gap that never fills).
+    async fn poll_changes(&self, feed: &mut FeedCursor) {
+        let Some(last) = feed.last else {
+            match self.store.latest_change().await {
+                Ok(latest) => {
+                    feed.last = Some(latest);
+                    if let Err(error) = self.load_db_models().await {
+                        tracing::warn!(%error, "could not load the DB deployments");
+                        feed.models_pending = true;
+                    }
+                }
+                Err(error) => tracing::debug!(%error, "change feed unavailable"),
+            }
+            return;
+        };
+        if feed.models_pending && self.load_db_models().await.is_ok() {
+            feed.models_pending = false;
+        }
+        feed.gaps.retain(|_, seen| seen.elapsed() < FEED_GAP_WAIT);
+        let floor = feed
+            .gaps
+            .keys()
+            .next()
+            .map_or(last, |first_gap| (first_gap - 1).min(last));
+        let changes = match self.store.changes_since(floor).await {
+            Ok(changes) => changes,
+            Err(error) => {
+                tracing::debug!(%error, "change feed poll failed");
+                return;
+            }
+        };
+        let mut newest = last;
+        for (id, kind, object_id) in changes {
+            if id <= newest && feed.gaps.remove(&id).is_none() {
+                continue;
+            }
+            if id > newest {
+                for missing in (newest + 1)..id {
+                    if feed.gaps.len() < FEED_MAX_GAPS {
+                        feed.gaps.insert(missing, std::time::Instant::now());
+                    }
+                }
+                newest = id;
+            }
+            let already = self
+                .applied_locally
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&id);
+            if !already {
+                self.apply_change(&kind, &object_id).await;
+            }
+        }
+        feed.last = Some(newest);
+        // Every id up to `newest` that is not a gap has been read: forget local ones.
+        self.applied_locally
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|id| *id > newest || feed.gaps.contains_key(id));
+    }
+
     /// Applies one change of the feed (from this or another instance).
     pub(crate) async fn apply_change(&self, kind: &str, object_id: &str) {
         invalidate(&self.keys, kind, object_id);
         match kind {
             "end_user" => self.end_users.remove(object_id),
             "budget" | "all" => self.end_users.clear(),
-            "model" => {
-                let change = match self
-                    .store
-                    .get(
-                        &tables::PROXY_MODEL_TABLE,
-                        &[("model_id", Param::text(object_id))],
-                    )
-                    .await
-                {
-                    Ok(Some(record)) => ModelChange::Upsert(record),
-                    Ok(None) => ModelChange::Delete(object_id.to_owned()),
-                    Err(error) => {
-                        tracing::warn!(%error, model_id = object_id, "could not load changed model");
-                        return;
-                    }
-                };
-                let listeners = self
-                    .model_listeners
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .clone();
-                for listener in listeners {
-                    listener(change.clone());
-                }
-            }
+            "model" => self.apply_model_change(object_id).await,
+            "credential" => self.apply_credential_change(object_id),
             _ => {}
+        }
+    }
+
+    pub(crate) fn notify_model_listeners(&self, change: &ModelChange) {
+        let listeners = self
+            .model_listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for listener in listeners {
+            listener(change.clone());
+        }
+    }
+
+    pub(crate) fn notify_credential_listeners(&self, credential_name: &str) {
+        let listeners = self
+            .credential_listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for listener in listeners {
+            listener(credential_name);
         }
     }
 
     /// Records a change and applies it here at once (other instances see it on their next poll).
     pub(crate) async fn changed(&self, kind: &str, object_id: &str) -> Result<(), GovernanceError> {
-        self.store.record_change(kind, object_id).await?;
+        let id = self.store.append_change(kind, object_id).await?;
+        self.applied_locally
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id);
         self.apply_change(kind, object_id).await;
         Ok(())
+    }
+
+    /// The cipher for stored credentials and DB deployments: `LITELLM_SALT_KEY`, else the
+    /// master key (as LiteLLM).
+    ///
+    /// # Errors
+    /// Neither is set.
+    pub fn cipher(&self) -> Result<SecretCipher, GovernanceError> {
+        self.config
+            .salt_key
+            .as_deref()
+            .or(self.config.master_key.as_deref())
+            .filter(|key| !key.is_empty())
+            .map(SecretCipher::new)
+            .ok_or_else(|| {
+                GovernanceError::Config(
+                    "Set LITELLM_SALT_KEY (or a master key) to store credentials and models in the database".to_owned(),
+                )
+            })
     }
 
     /// The store (for tools such as `import-litellm`).
@@ -455,9 +551,10 @@ impl Governance {
     /// Sets the access groups and model group names of the proxy's config deployments.
     pub fn set_config_models(&self, model_groups: Vec<String>, access_groups: AccessGroups) {
         *self
-            .access_groups
+            .config_access_groups
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(access_groups);
+        self.rebuild_access_groups();
         *self
             .config_models
             .lock()
@@ -578,9 +675,20 @@ impl Governance {
             .map_or(auth.spend, |(spend, _)| spend)
     }
 
-    /// Registers a callback for DB deployment changes (every instance gets every change).
+    /// Registers a callback for DB deployment changes (every instance gets every change,
+    /// within the poll interval; the instance that made it at once).
     pub fn on_model_change(&self, listener: impl Fn(ModelChange) + Send + Sync + 'static) {
         self.model_listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::new(listener));
+    }
+
+    /// Registers a callback for stored credentials that were created, updated or deleted
+    /// (the name; every instance gets every change). Deployments that name the credential in
+    /// `litellm_credential_name` resolve it again with [`Governance::resolve_credential`].
+    pub fn on_credential_change(&self, listener: impl Fn(&str) + Send + Sync + 'static) {
+        self.credential_listeners
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(Arc::new(listener));
@@ -661,6 +769,21 @@ impl Governance {
     pub fn spend_wal_directory(&self) -> Option<&PathBuf> {
         self.config.spend.wal_directory.as_ref()
     }
+}
+
+/// How long ids skipped over by the change feed are re-read.
+const FEED_GAP_WAIT: Duration = Duration::from_secs(5);
+const FEED_MAX_GAPS: usize = 10_000;
+
+/// Where an instance is in the change feed.
+#[derive(Debug, Default)]
+struct FeedCursor {
+    /// The newest id applied; `None` before the first poll.
+    last: Option<i64>,
+    /// Ids below `last` not seen yet, with when they were first missed.
+    gaps: BTreeMap<i64, std::time::Instant>,
+    /// The DB deployments could not be loaded at the first poll.
+    models_pending: bool,
 }
 
 fn is_connection_failure(reason: &str) -> bool {

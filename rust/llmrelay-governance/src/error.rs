@@ -57,6 +57,9 @@ pub enum GovernanceError {
     },
     #[error("{0}")]
     NotFound(String),
+    /// 409: the object exists already (a credential name, a model id).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     BudgetExceeded(#[from] BudgetExceeded),
     #[error("{0}")]
@@ -88,6 +91,7 @@ impl GovernanceError {
             Self::Forbidden(_) | Self::ModelAccessDenied { .. } => 403,
             Self::BadRequest { .. } => 400,
             Self::NotFound(_) => 404,
+            Self::Conflict(_) => 409,
             Self::BudgetExceeded(_) => 422,
             Self::DatabaseUnavailable(_) => 503,
             Self::Config(_) | Self::Database(_) | Self::Internal(_) => 500,
@@ -103,6 +107,7 @@ impl GovernanceError {
             Self::ModelAccessDenied { error_type, .. } => error_type,
             Self::BadRequest { .. } => "bad_request_error",
             Self::NotFound(_) => "not_found_error",
+            Self::Conflict(_) => "conflict_error",
             Self::BudgetExceeded(_) => "budget_exceeded",
             Self::DatabaseUnavailable(_) => "no_db_connection",
             Self::Config(_) | Self::Database(_) | Self::Internal(_) => "internal_server_error",
@@ -122,6 +127,7 @@ impl GovernanceError {
             Self::ModelAccessDenied { .. } => "model_access_denied",
             Self::BadRequest { .. } => "bad_request",
             Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
             Self::BudgetExceeded(_) => "budget_exceeded",
             Self::Internal(_) => "internal",
         }

@@ -276,12 +276,19 @@ impl SqlStore {
     /// # Errors
     /// Database errors.
     pub async fn record_change(&self, kind: &str, object_id: &str) -> Result<()> {
-        self.execute(
-            "INSERT INTO \"llmrelay_changes\" (\"kind\", \"object_id\") VALUES ($1, $2)",
+        self.append_change(kind, object_id).await.map(|_| ())
+    }
+
+    /// Records a change; its id in the feed.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn append_change(&self, kind: &str, object_id: &str) -> Result<i64> {
+        self.count(
+            "INSERT INTO \"llmrelay_changes\" (\"kind\", \"object_id\") VALUES ($1, $2) RETURNING \"id\" AS \"count\"",
             &[Param::text(kind), Param::text(object_id)],
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     /// Changes after `after`, oldest first: `(id, kind, object_id)`.

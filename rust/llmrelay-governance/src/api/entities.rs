@@ -490,7 +490,7 @@ const TEAM_METADATA_FIELDS: &[&str] = &[
     "disable_global_guardrails",
 ];
 
-async fn team_record(state: &Shared, team_id: &str) -> Result<Record, GovernanceError> {
+pub(super) async fn team_record(state: &Shared, team_id: &str) -> Result<Record, GovernanceError> {
     let mut record = state
         .store
         .get(&tables::TEAM_TABLE, &[("team_id", Param::text(team_id))])
@@ -512,7 +512,7 @@ async fn team_record(state: &Shared, team_id: &str) -> Result<Record, Governance
 }
 
 /// Whether the caller administers the team (proxy admin, team admin, or its org admin).
-fn is_team_admin(caller: &Caller, team: &Record) -> bool {
+pub(super) fn is_team_admin(caller: &Caller, team: &Record) -> bool {
     if caller.is_admin() {
         return true;
     }

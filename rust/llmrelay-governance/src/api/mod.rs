@@ -4,6 +4,7 @@
 
 mod entities;
 mod keys;
+mod models;
 mod organizations;
 mod spend;
 
@@ -113,6 +114,10 @@ pub fn management_router(state: Arc<Governance>) -> Router {
         .route("/budget/update", post(organizations::budget_update))
         .route("/budget/delete", post(organizations::budget_delete))
         .route("/budget/list", get(organizations::budget_list))
+        .route("/model/new", post(models::model_new))
+        .route("/model/update", post(models::model_update))
+        .route("/model/{model_id}/update", patch(models::model_patch))
+        .route("/model/delete", post(models::model_delete))
         .nest("/customer", organizations::customer_routes())
         .nest("/end_user", organizations::customer_routes())
         .route("/spend/logs", get(spend::spend_logs))

@@ -10,5 +10,6 @@
 
 mod budgets;
 mod keys;
+mod models;
 mod spend;
 mod support;

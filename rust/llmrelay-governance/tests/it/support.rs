@@ -91,27 +91,75 @@ impl Server {
         }
     }
 
-    pub async fn sqlite() -> Self {
+    pub async fn sqlite_with(configure: &dyn Fn(&mut GovernanceConfig)) -> Self {
         let (url, directory) = sqlite_url();
         let mut config = config(&url);
         config.spend.wal_directory = Some(directory.join("wal"));
+        configure(&mut config);
         let engine = Governance::open(config).await.unwrap();
         Self::start(engine, Database::Sqlite(directory)).await
     }
 
-    pub async fn postgres() -> Option<Self> {
+    pub async fn postgres_with(configure: &dyn Fn(&mut GovernanceConfig)) -> Option<Self> {
         let url = postgres_database().await?;
-        let engine = Governance::open(config(&url)).await.unwrap();
+        let mut config = config(&url);
+        configure(&mut config);
+        let engine = Governance::open(config).await.unwrap();
         Some(Self::start(engine, Database::Postgres(url)).await)
     }
 
     /// Both backends (PostgreSQL only when it is reachable).
     pub async fn all() -> Vec<Self> {
-        let mut servers = vec![Self::sqlite().await];
-        if let Some(server) = Self::postgres().await {
+        Self::all_with(&|_| {}).await
+    }
+
+    /// Both backends, with a change to the test configuration.
+    pub async fn all_with(configure: &dyn Fn(&mut GovernanceConfig)) -> Vec<Self> {
+        let mut servers = vec![Self::sqlite_with(configure).await];
+        if let Some(server) = Self::postgres_with(configure).await {
             servers.push(server);
         }
         servers
+    }
+
+    /// The database URL of this server.
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            Database::Sqlite(directory) => {
+                format!("sqlite://{}", directory.join("llmrelay.db").display())
+            }
+            Database::Postgres(url) => url.clone(),
+        }
+    }
+
+    /// The first row of a raw SQL query, as text of every column (for checking stored bytes).
+    pub async fn raw_text(&self, sql: &str) -> Vec<String> {
+        use sqlx::Row as _;
+        match &self.database {
+            Database::Sqlite(_) => {
+                let pool = sqlx::SqlitePool::connect(&self.database_url())
+                    .await
+                    .unwrap();
+                let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
+                pool.close().await;
+                rows.iter().map(|r| r.get::<String, _>(0)).collect()
+            }
+            Database::Postgres(url) => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
+                pool.close().await;
+                rows.iter().map(|r| r.get::<String, _>(0)).collect()
+            }
+        }
+    }
+
+    pub async fn patch(&self, path: &str, key: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::PATCH, path, key, Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> (u16, Value) {
+        self.call(reqwest::Method::DELETE, path, key, None).await
     }
 
     pub async fn call(
