@@ -2,6 +2,7 @@
 //! [`Caller`], or a virtual key), which routes each role may call, and the shared helpers of
 //! the handlers (strict bodies, money rendered as numbers, LiteLLM's error shapes).
 
+mod credentials;
 mod entities;
 mod keys;
 mod models;
@@ -114,6 +115,22 @@ pub fn management_router(state: Arc<Governance>) -> Router {
         .route("/budget/update", post(organizations::budget_update))
         .route("/budget/delete", post(organizations::budget_delete))
         .route("/budget/list", get(organizations::budget_list))
+        .route(
+            "/credentials",
+            get(credentials::credential_list).post(credentials::credential_new),
+        )
+        .route(
+            "/credentials/by_name/{*credential_name}",
+            get(credentials::credential_by_name),
+        )
+        .route(
+            "/credentials/by_model/{model_id}",
+            get(credentials::credential_by_model),
+        )
+        .route(
+            "/credentials/{*credential_name}",
+            delete(credentials::credential_delete).patch(credentials::credential_update),
+        )
         .route("/model/new", post(models::model_new))
         .route("/model/update", post(models::model_update))
         .route("/model/{model_id}/update", patch(models::model_patch))

@@ -9,6 +9,7 @@
 )]
 
 mod budgets;
+mod credentials;
 mod keys;
 mod models;
 mod spend;
