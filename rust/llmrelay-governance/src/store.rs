@@ -181,6 +181,49 @@ impl SqlStore {
         Ok(self.execute(&statement.sql, &statement.params).await? > 0)
     }
 
+    /// Inserts many records in multi-row statements, skipping every row that conflicts with
+    /// an existing one (any unique index); how many were inserted. `columns` are written for
+    /// every record (a missing field is NULL).
+    ///
+    /// # Errors
+    /// A value that does not fit its column, or database errors.
+    pub async fn insert_many_ignore(
+        &self,
+        table: &Table,
+        columns: &[&'static crate::db::Column],
+        records: &[Record],
+    ) -> Result<u64> {
+        if records.is_empty() || columns.is_empty() {
+            return Ok(0);
+        }
+        let names: Vec<String> = columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
+        let rows_per_statement = (crate::db::MAX_PARAMS / columns.len()).clamp(1, 500);
+        let mut inserted = 0;
+        for chunk in records.chunks(rows_per_statement) {
+            let mut params = Vec::with_capacity(chunk.len() * columns.len());
+            let mut tuples = Vec::with_capacity(chunk.len());
+            for record in chunk {
+                let start = params.len();
+                for column in columns {
+                    let value = record.get(column.name).unwrap_or(&Value::Null);
+                    params.push(column_param(column.name, column.kind, value)?);
+                }
+                let placeholders: Vec<String> = (start + 1..=params.len())
+                    .map(|i| format!("${i}"))
+                    .collect();
+                tuples.push(format!("({})", placeholders.join(", ")));
+            }
+            let sql = format!(
+                "INSERT INTO \"{}\" ({}) VALUES {} ON CONFLICT DO NOTHING",
+                table.name,
+                names.join(", "),
+                tuples.join(", ")
+            );
+            inserted += self.execute(&sql, &params).await?;
+        }
+        Ok(inserted)
+    }
+
     /// The row with this primary key.
     ///
     /// # Errors

@@ -10,6 +10,7 @@
 
 mod budgets;
 mod credentials;
+mod import;
 mod keys;
 mod models;
 mod spend;
