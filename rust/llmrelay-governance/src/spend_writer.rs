@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
 use crate::budget::Ledger;
 use crate::error::GovernanceError;
@@ -72,7 +72,8 @@ pub struct SpendWriterConfig {
     pub wal_directory: Option<PathBuf>,
     pub batch_size: usize,
     pub flush_interval: Duration,
-    /// Rows allowed in flight before [`SpendWriter::ready`] waits (backpressure).
+    /// Rows not yet in the database at which [`SpendWriter::ready`] starts to wait
+    /// (backpressure; `append` itself never refuses a row).
     pub max_pending: usize,
     /// Rows per write-ahead segment before a new one starts.
     pub segment_rows: usize,
@@ -115,11 +116,14 @@ struct Shared {
     queue: Mutex<VecDeque<Queued>>,
     notify: Notify,
     wal: Mutex<WalState>,
-    capacity: Arc<Semaphore>,
     config: SpendWriterConfig,
     stopping: std::sync::atomic::AtomicBool,
-    /// Rows taken from the queue whose batch is being delivered.
-    in_flight: std::sync::atomic::AtomicUsize,
+    /// Rows appended (or replayed) and not yet delivered, queued or in a batch being
+    /// delivered: incremented once per row by `append`, decremented once per row when its
+    /// batch is in the database. Exact, so `ready` waits exactly while it is at the limit.
+    undelivered: std::sync::atomic::AtomicUsize,
+    /// Woken when rows are delivered (`ready` waiters re-check the count).
+    space: Notify,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -197,7 +201,7 @@ impl SpendWriter {
                 }));
             }
         }
-        let capacity = Arc::new(Semaphore::new(config.max_pending));
+        let replayed = replay.len();
         let shared = Arc::new(Shared {
             queue: Mutex::new(replay),
             notify: Notify::new(),
@@ -207,10 +211,10 @@ impl SpendWriter {
                 rows_in_current: 0,
                 segments,
             }),
-            capacity,
             config,
             stopping: std::sync::atomic::AtomicBool::new(false),
-            in_flight: std::sync::atomic::AtomicUsize::new(0),
+            undelivered: std::sync::atomic::AtomicUsize::new(replayed),
+            space: Notify::new(),
         });
         let task = tokio::spawn(run(Arc::clone(&shared), sink));
         Ok(Arc::new(Self {
@@ -276,29 +280,38 @@ impl SpendWriter {
         } else {
             None
         };
-        if let Ok(permit) = Arc::clone(&self.shared.capacity).try_acquire_owned() {
-            permit.forget();
+        {
+            let mut queue = lock(&self.shared.queue);
+            self.shared
+                .undelivered
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            queue.push_back(Queued { row, segment });
         }
-        lock(&self.shared.queue).push_back(Queued { row, segment });
         self.shared.notify.notify_one();
         Ok(())
     }
 
-    /// Waits while too many rows are in flight (backpressure when the database is slow).
+    /// Waits while `max_pending` rows or more are not yet in the database (backpressure when
+    /// the database is slow); returns at once otherwise.
     pub async fn ready(&self) {
-        if let Ok(permit) = self.shared.capacity.acquire().await {
-            drop(permit);
+        loop {
+            let notified = self.shared.space.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a delivery between the check and the wait wakes it.
+            notified.as_mut().enable();
+            if self.pending() < self.shared.config.max_pending {
+                return;
+            }
+            notified.await;
         }
     }
 
-    /// Rows not yet in the database.
+    /// Rows not yet in the database (queued or being delivered), exactly.
     #[must_use]
     pub fn pending(&self) -> usize {
-        lock(&self.shared.queue).len()
-            + self
-                .shared
-                .in_flight
-                .load(std::sync::atomic::Ordering::SeqCst)
+        self.shared
+            .undelivered
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Flushes every queued row and stops the loop.
@@ -376,18 +389,12 @@ async fn run<S: BatchSink<Item = SpendRow>>(shared: Arc<Shared>, sink: S) {
         let batch: Vec<Queued> = {
             let mut queue = lock(&shared.queue);
             let take = queue.len().min(shared.config.batch_size);
-            shared
-                .in_flight
-                .store(take, std::sync::atomic::Ordering::SeqCst);
             queue.drain(..take).collect()
         };
         let rows: Vec<SpendRow> = batch.iter().map(|q| q.row.clone()).collect();
         match sink.deliver(rows).await {
             Ok(()) => {
                 backoff = Duration::from_millis(100);
-                shared
-                    .capacity
-                    .add_permits(batch.len().min(shared.config.max_pending));
                 let mut wal = lock(&shared.wal);
                 for queued in &batch {
                     if let Some(number) = queued.segment
@@ -397,9 +404,11 @@ async fn run<S: BatchSink<Item = SpendRow>>(shared: Arc<Shared>, sink: S) {
                     }
                 }
                 delete_finished(&mut wal);
+                drop(wal);
                 shared
-                    .in_flight
-                    .store(0, std::sync::atomic::Ordering::SeqCst);
+                    .undelivered
+                    .fetch_sub(batch.len(), std::sync::atomic::Ordering::SeqCst);
+                shared.space.notify_waiters();
             }
             Err(error) => {
                 tracing::warn!(sink = sink.name(), %error, rows = batch.len(), "spend batch failed; retrying");
@@ -409,9 +418,6 @@ async fn run<S: BatchSink<Item = SpendRow>>(shared: Arc<Shared>, sink: S) {
                     for queued in batch.into_iter().rev() {
                         queue.push_front(queued);
                     }
-                    shared
-                        .in_flight
-                        .store(0, std::sync::atomic::Ordering::SeqCst);
                 }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(10));
@@ -484,6 +490,132 @@ mod tests {
         // Only the still-open segment may remain.
         let left = std::fs::read_dir(&directory).unwrap().count();
         assert!(left <= 1, "{left} segments left");
+        std::fs::remove_dir_all(&directory).unwrap();
+    }
+
+    /// Delivers one batch per permit of `gate`.
+    struct GatedSink {
+        gate: Arc<tokio::sync::Semaphore>,
+        delivered: Arc<AtomicUsize>,
+    }
+
+    impl BatchSink for GatedSink {
+        type Item = SpendRow;
+        fn name(&self) -> &'static str {
+            "gated"
+        }
+        fn deliver(&self, batch: Vec<SpendRow>) -> BoxFuture<'static, Result<(), String>> {
+            let gate = Arc::clone(&self.gate);
+            let delivered = Arc::clone(&self.delivered);
+            Box::pin(async move {
+                gate.acquire().await.map_err(|e| e.to_string())?.forget();
+                delivered.fetch_add(batch.len(), Ordering::SeqCst);
+                Ok(())
+            })
+        }
+    }
+
+    async fn ready_within(writer: &SpendWriter, wait: Duration) -> bool {
+        tokio::time::timeout(wait, writer.ready()).await.is_ok()
+    }
+
+    #[tokio::test]
+    async fn backpressure_counts_rows_exactly() {
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let delivered = Arc::new(AtomicUsize::new(0));
+        let writer = SpendWriter::start(
+            SpendWriterConfig {
+                batch_size: 2,
+                flush_interval: Duration::from_millis(1),
+                max_pending: 4,
+                ..SpendWriterConfig::default()
+            },
+            GatedSink {
+                gate: Arc::clone(&gate),
+                delivered: Arc::clone(&delivered),
+            },
+        )
+        .unwrap();
+        assert!(ready_within(&writer, Duration::from_millis(50)).await);
+        // More rows than the limit: append never refuses, ready waits, the count is exact.
+        for id in 0..10 {
+            writer.append(row(id)).unwrap();
+        }
+        assert_eq!(writer.pending(), 10);
+        assert!(!ready_within(&writer, Duration::from_millis(50)).await);
+        // Three batches of two go through: 4 left, still at the limit.
+        gate.add_permits(3);
+        while delivered.load(Ordering::SeqCst) < 6 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        assert_eq!(writer.pending(), 4);
+        assert!(!ready_within(&writer, Duration::from_millis(50)).await);
+        // One more batch: 2 left, below the limit; a waiter wakes.
+        let waiting = {
+            let writer = Arc::clone(&writer);
+            tokio::spawn(async move { writer.ready().await })
+        };
+        gate.add_permits(1);
+        tokio::time::timeout(Duration::from_secs(2), waiting)
+            .await
+            .unwrap()
+            .unwrap();
+        gate.add_permits(1);
+        writer.flush().await;
+        assert_eq!(writer.pending(), 0);
+        assert_eq!(delivered.load(Ordering::SeqCst), 10);
+        // Rows over the limit gave nothing back that they never took: with the database stalled
+        // again, four rows reach the limit exactly as before (a permit count that had grown
+        // past the limit would let `ready` through here).
+        for id in 10..14 {
+            writer.append(row(id)).unwrap();
+        }
+        assert_eq!(writer.pending(), 4);
+        assert!(!ready_within(&writer, Duration::from_millis(50)).await);
+        gate.add_permits(100);
+        writer.shutdown().await;
+        assert_eq!(writer.pending(), 0);
+        assert_eq!(delivered.load(Ordering::SeqCst), 14);
+    }
+
+    #[tokio::test]
+    async fn replayed_and_retried_rows_are_counted_once() {
+        let directory = std::env::temp_dir().join(format!("llmrelay-wal-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let mut text = String::new();
+        for id in 0..3 {
+            text.push_str(&serde_json::to_string(&row(id)).unwrap());
+            text.push('\n');
+        }
+        std::fs::write(segment_path(&directory, 1), text).unwrap();
+        let failures = Arc::new(AtomicUsize::new(1_000_000));
+        let delivered = Arc::new(Mutex::new(Vec::new()));
+        let writer = SpendWriter::start(
+            SpendWriterConfig {
+                wal_directory: Some(directory.clone()),
+                flush_interval: Duration::from_millis(1),
+                max_pending: 5,
+                ..SpendWriterConfig::default()
+            },
+            FlakySink {
+                delivered: Arc::clone(&delivered),
+                failures_left: Arc::clone(&failures),
+            },
+        )
+        .unwrap();
+        assert_eq!(writer.pending(), 3);
+        writer.append(row(3)).unwrap();
+        // Failed batches go back to the queue without changing the count.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(writer.pending(), 4);
+        assert!(ready_within(&writer, Duration::from_millis(20)).await);
+        writer.append(row(4)).unwrap();
+        assert!(!ready_within(&writer, Duration::from_millis(20)).await);
+        failures.store(0, Ordering::SeqCst);
+        writer.flush().await;
+        assert_eq!(writer.pending(), 0);
+        assert_eq!(lock(&delivered).len(), 5);
+        writer.shutdown().await;
         std::fs::remove_dir_all(&directory).unwrap();
     }
 
