@@ -332,6 +332,32 @@ fn reencrypt(table: &Table, record: &mut Record, ciphers: &Ciphers) -> bool {
     }
 }
 
+/// Recomputes llmrelay's per-team and per-end-user daily totals from LiteLLM's daily tables
+/// (the statements of migration 2). Run before the proxy serves traffic.
+async fn rebuild_daily_totals(to: &Governance) -> Result<(), GovernanceError> {
+    const CLEAR: &str =
+        "DELETE FROM \"llmrelay_daily_team_spend\"; DELETE FROM \"llmrelay_daily_end_user_spend\";";
+    match to.store().db() {
+        crate::db::Db::Postgres(pool) => {
+            let mut transaction = pool.begin().await?;
+            sqlx::raw_sql(CLEAR).execute(&mut *transaction).await?;
+            sqlx::raw_sql(include_str!("../migrations/postgres/0002_daily_totals.sql"))
+                .execute(&mut *transaction)
+                .await?;
+            transaction.commit().await?;
+        }
+        crate::db::Db::Sqlite(pool) => {
+            let mut transaction = pool.begin().await?;
+            sqlx::raw_sql(CLEAR).execute(&mut *transaction).await?;
+            sqlx::raw_sql(include_str!("../migrations/sqlite/0002_daily_totals.sql"))
+                .execute(&mut *transaction)
+                .await?;
+            transaction.commit().await?;
+        }
+    }
+    Ok(())
+}
+
 fn text_id(record: &Record) -> Option<String> {
     text(record, "model_id").or_else(|| text(record, "credential_name"))
 }
@@ -346,6 +372,11 @@ async fn finish(to: &Governance, report: &ImportReport) -> Result<(), Governance
                 &[],
             )
             .await?;
+    }
+    if report.inserted("LiteLLM_DailyTeamSpend") > 0
+        || report.inserted("LiteLLM_DailyEndUserSpend") > 0
+    {
+        rebuild_daily_totals(to).await?;
     }
     to.changed("all", "import").await?;
     if report.inserted("LiteLLM_ProxyModelTable") > 0 {

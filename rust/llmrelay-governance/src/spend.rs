@@ -225,6 +225,10 @@ enum Daily {
     Organization,
     EndUser,
     Tag,
+    /// llmrelay's per-team totals (no `api_key` dimension) for month reports.
+    TeamTotal,
+    /// llmrelay's per-end-user totals.
+    EndUserTotal,
 }
 
 impl Daily {
@@ -235,6 +239,8 @@ impl Daily {
             Self::Organization => ("LiteLLM_DailyOrganizationSpend", "organization_id"),
             Self::EndUser => ("LiteLLM_DailyEndUserSpend", "end_user_id"),
             Self::Tag => ("LiteLLM_DailyTagSpend", "tag"),
+            Self::TeamTotal => ("llmrelay_daily_team_spend", "team_id"),
+            Self::EndUserTotal => ("llmrelay_daily_end_user_spend", "end_user_id"),
         }
     }
 }
@@ -331,6 +337,23 @@ impl BatchTotals {
                     ..base.clone()
                 };
                 totals.daily.entry(key).or_default().add(row);
+            }
+            let totals_targets = [
+                (Daily::TeamTotal, &row.team_id),
+                (Daily::EndUserTotal, &row.end_user),
+            ];
+            for (table, entity) in totals_targets {
+                if entity.is_some() {
+                    let key = DailyKey {
+                        table,
+                        entity: entity.clone(),
+                        api_key: String::new(),
+                        mcp_namespaced_tool_name: None,
+                        endpoint: None,
+                        ..base.clone()
+                    };
+                    totals.daily.entry(key).or_default().add(row);
+                }
             }
             for entity in row.entities() {
                 *totals.entities.entry(entity).or_default() += row.spend;
@@ -630,8 +653,15 @@ mod tests {
             totals.entities[&Entity::TeamMember("t".into(), "u".into())],
             "0.3".parse().unwrap()
         );
-        // user, team, tag x, tag y
-        assert_eq!(totals.daily.len(), 4);
+        // user, team, tag x, tag y, and the team's total (no key dimension)
+        assert_eq!(totals.daily.len(), 5);
+        let team_total = totals
+            .daily
+            .iter()
+            .find(|(k, _)| k.table == Daily::TeamTotal)
+            .unwrap();
+        assert_eq!(team_total.0.api_key, "");
+        assert_eq!(team_total.1.spend, "0.3".parse().unwrap());
         let tag_x = totals
             .daily
             .iter()

@@ -405,7 +405,7 @@ pub(super) async fn global_spend_teams(
     );
     let totals = daily_groups(
         &state,
-        "LiteLLM_DailyTeamSpend",
+        "llmrelay_daily_team_spend",
         &["team_id"],
         Conditions::new(),
         start.clone(),
@@ -415,7 +415,7 @@ pub(super) async fn global_spend_teams(
     .await?;
     let daily = daily_groups(
         &state,
-        "LiteLLM_DailyTeamSpend",
+        "llmrelay_daily_team_spend",
         &["date", "team_id"],
         Conditions::new(),
         start,
@@ -534,8 +534,9 @@ pub(super) async fn global_spend_report(
         ));
     }
     let (table, entity, label) = match query.get("group_by").map_or("team", String::as_str) {
-        "team" => ("LiteLLM_DailyTeamSpend", "team_id", "team_name"),
-        "customer" => ("LiteLLM_DailyEndUserSpend", "end_user_id", "customer"),
+        // llmrelay's totals without the key dimension: a few rows per team and day.
+        "team" => ("llmrelay_daily_team_spend", "team_id", "team_name"),
+        "customer" => ("llmrelay_daily_end_user_spend", "end_user_id", "customer"),
         "api_key" => ("LiteLLM_DailyUserSpend", "api_key", "api_key"),
         other => {
             return Err(GovernanceError::bad_param(

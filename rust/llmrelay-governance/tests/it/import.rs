@@ -65,6 +65,9 @@ INSERT INTO "LiteLLM_SpendLogs" ("request_id", "call_type", "api_key", "spend", 
          ('req-3', 'aembedding', '{token}', 0.75, 5, 5, 0, '2026-03-02 09:00:00', '2026-03-02 09:00:00', 'text-embedding-3-small', 'embed', 'openai', 'ana', 'research', NULL, NULL, NULL, 'failure');
 INSERT INTO "LiteLLM_DailyUserSpend" ("id", "user_id", "date", "api_key", "model", "model_group", "custom_llm_provider", "prompt_tokens", "completion_tokens", "spend", "api_requests", "successful_requests")
   VALUES ('d-1', 'ana', '2026-03-01', '{token}', 'gpt-4o', 'gpt-4o', 'openai', 30, 60, 0.75, 2, 2);
+INSERT INTO "LiteLLM_DailyTeamSpend" ("id", "team_id", "date", "api_key", "model", "model_group", "custom_llm_provider", "prompt_tokens", "completion_tokens", "spend", "api_requests", "successful_requests")
+  VALUES ('t-1', 'research', '2026-03-01', '{token}', 'gpt-4o', 'gpt-4o', 'openai', 30, 60, 0.75, 2, 2),
+         ('t-2', 'research', '2026-03-01', 'another-key-hash', 'gpt-4o', 'gpt-4o', 'openai', 1, 1, 0.125, 1, 1);
 "#
     );
     sqlx::raw_sql(&rows).execute(&pool).await.unwrap();
@@ -140,6 +143,15 @@ async fn a_litellm_database_is_imported_and_old_keys_keep_working() {
             .admin_get("/user/daily/activity?user_id=ana&start_date=2026-03-01&end_date=2026-03-31")
             .await;
         assert_eq!(daily["metadata"]["total_spend"], json!(0.75), "{daily}");
+        // Month reports read llmrelay's per-team totals, rebuilt from LiteLLM's daily rows.
+        let report = server
+            .admin_get(
+                "/global/spend/report?start_date=2026-03-01&end_date=2026-03-31&group_by=team",
+            )
+            .await;
+        assert_eq!(report[0]["group_by_day"], "2026-03-01", "{report}");
+        assert_eq!(report[0]["teams"][0]["team_name"], "research");
+        assert_eq!(report[0]["teams"][0]["total_spend"], json!(0.875));
 
         // Models and credentials: decrypted with the salt key, stored again in llmrelay's format.
         let deployments = server.engine.db_deployments();

@@ -65,6 +65,29 @@ async fn spend_rows_feed_logs_aggregates_and_reports() {
         assert_eq!(report[0]["group_by_day"], "2026-03-01");
         assert_eq!(report[0]["teams"][0]["team_name"], "ts");
         assert!((report[0]["teams"][0]["total_spend"].as_f64().unwrap() - 0.5).abs() < 1e-9);
+        // The month report reads llmrelay's per-team totals: one row for 5 calls of one key.
+        let totals = server
+            .raw_text(
+                "SELECT \"team_id\" || ':' || \"api_requests\" FROM \"llmrelay_daily_team_spend\"",
+            )
+            .await;
+        assert_eq!(totals, vec!["ts:5".to_owned()]);
+        let customers = server
+            .admin_get(
+                "/global/spend/report?start_date=2026-03-01&end_date=2026-03-31&group_by=customer",
+            )
+            .await;
+        assert_eq!(customers[0]["customers"][0]["customer"], "cust-9");
+        assert!(
+            (customers[0]["customers"][0]["total_spend"]
+                .as_f64()
+                .unwrap()
+                - 0.5)
+                .abs()
+                < 1e-9
+        );
+        let teams = server.admin_get("/global/spend/teams").await;
+        assert!(teams.to_string().contains("\"ts\""), "{teams}");
         let tags = server.admin_get("/global/spend/tags").await;
         assert_eq!(tags["spend_per_tag"][0]["name"], "batch");
         let models = server.admin_get("/global/spend/models").await;
