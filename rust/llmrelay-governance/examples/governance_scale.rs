@@ -301,13 +301,15 @@ async fn main() {
     let mut admin = sqlx::PgConnection::connect(&options.admin_url)
         .await
         .unwrap();
-    sqlx::raw_sql(&format!(
-        "DROP DATABASE IF EXISTS \"{0}\" WITH (FORCE); CREATE DATABASE \"{0}\"",
-        options.database
-    ))
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    for statement in [
+        format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            options.database
+        ),
+        format!("CREATE DATABASE \"{}\"", options.database),
+    ] {
+        sqlx::raw_sql(&statement).execute(&mut admin).await.unwrap();
+    }
     let url = database_url(&options.admin_url, &options.database);
     llmrelay_governance::migrate(&url).await.unwrap();
     let fill_time = fill(&url, &options).await;

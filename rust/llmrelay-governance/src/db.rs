@@ -506,56 +506,72 @@ where
         let Some(&(_, kind)) = kinds.iter().find(|(n, _)| *n == name) else {
             continue;
         };
-        if row.try_get_raw(index).map(|v| v.is_null()).unwrap_or(true) {
-            record.insert(
-                name.to_owned(),
-                if kind == Kind::List {
-                    Value::Array(Vec::new())
-                } else {
-                    Value::Null
-                },
-            );
-            continue;
-        }
-        let error = |e: sqlx::Error| GovernanceError::Database(format!("column {name}: {e}"));
-        let value = match kind {
-            Kind::Text => row
-                .try_get::<Option<String>, _>(index)
-                .map_err(error)?
-                .map_or(Value::Null, Value::String),
-            Kind::Int => row
-                .try_get::<Option<Integer>, _>(index)
-                .map_err(error)?
-                .map_or(Value::Null, |i| Value::from(i.0)),
-            Kind::Money => row
-                .try_get::<Option<Money>, _>(index)
-                .map_err(error)?
-                .map_or(Value::Null, |m| decimal_text_value(m.0)),
-            Kind::Bool => row
-                .try_get::<Option<bool>, _>(index)
-                .map_err(error)?
-                .map_or(Value::Null, Value::Bool),
-            Kind::Time => row
-                .try_get::<Option<NaiveDateTime>, _>(index)
-                .map_err(error)?
-                .map_or(Value::Null, |t| Value::String(format_time(t.and_utc()))),
-            Kind::Json => row
-                .try_get::<Option<Json<Value>>, _>(index)
-                .map_err(error)?
-                .map_or(Value::Null, |j| j.0),
-            Kind::List => Value::Array(
-                row.try_get::<Option<StringList>, _>(index)
-                    .map_err(error)?
-                    .unwrap_or_default()
-                    .0
-                    .into_iter()
-                    .map(Value::String)
-                    .collect(),
-            ),
-        };
-        record.insert(name.to_owned(), value);
+        record.insert(name.to_owned(), read_value(row, index, name, kind)?);
     }
     Ok(record)
+}
+
+/// The value of column `index` of `row`, read as `kind` (`name` is for the error message).
+pub(crate) fn read_value<R>(
+    row: &R,
+    index: usize,
+    name: &str,
+    kind: Kind,
+) -> Result<Value, GovernanceError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<Integer>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<Money>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<bool>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<NaiveDateTime>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<Json<Value>>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<StringList>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    if row.try_get_raw(index).map(|v| v.is_null()).unwrap_or(true) {
+        return Ok(if kind == Kind::List {
+            Value::Array(Vec::new())
+        } else {
+            Value::Null
+        });
+    }
+    let error = |e: sqlx::Error| GovernanceError::Database(format!("column {name}: {e}"));
+    Ok(match kind {
+        Kind::Text => row
+            .try_get::<Option<String>, _>(index)
+            .map_err(error)?
+            .map_or(Value::Null, Value::String),
+        Kind::Int => row
+            .try_get::<Option<Integer>, _>(index)
+            .map_err(error)?
+            .map_or(Value::Null, |i| Value::from(i.0)),
+        Kind::Money => row
+            .try_get::<Option<Money>, _>(index)
+            .map_err(error)?
+            .map_or(Value::Null, |m| decimal_text_value(m.0)),
+        Kind::Bool => row
+            .try_get::<Option<bool>, _>(index)
+            .map_err(error)?
+            .map_or(Value::Null, Value::Bool),
+        Kind::Time => row
+            .try_get::<Option<NaiveDateTime>, _>(index)
+            .map_err(error)?
+            .map_or(Value::Null, |t| Value::String(format_time(t.and_utc()))),
+        Kind::Json => row
+            .try_get::<Option<Json<Value>>, _>(index)
+            .map_err(error)?
+            .map_or(Value::Null, |j| j.0),
+        Kind::List => Value::Array(
+            row.try_get::<Option<StringList>, _>(index)
+                .map_err(error)?
+                .unwrap_or_default()
+                .0
+                .into_iter()
+                .map(Value::String)
+                .collect(),
+        ),
+    })
 }
 
 /// Records keep money as exact decimal text internally (`"0.0125"`), tagged so the API can

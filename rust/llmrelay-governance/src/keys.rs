@@ -58,8 +58,112 @@ pub fn abbreviate(key: &str) -> String {
     format!("sk-...{tail}")
 }
 
-/// Loads a key and everything its [`KeyAuth`](crate::KeyAuth) needs; follows a regenerated
-/// key's grace period to its successor.
+/// The tables a key's verification reads, with their aliases in [`key_rows_sql`].
+const KEY_PARTS: [(&str, &crate::db::Table); 11] = [
+    ("k", &tables::VERIFICATION_TOKEN),
+    ("kb", &tables::BUDGET_TABLE),
+    ("u", &tables::USER_TABLE),
+    ("t", &tables::TEAM_TABLE),
+    ("m", &tables::TEAM_MEMBERSHIP),
+    ("mb", &tables::BUDGET_TABLE),
+    ("op", &tables::OBJECT_PERMISSION_TABLE),
+    ("o", &tables::ORGANIZATION_TABLE),
+    ("ob", &tables::BUDGET_TABLE),
+    ("om", &tables::ORGANIZATION_MEMBERSHIP),
+    ("mt", &tables::MODEL_TABLE),
+];
+
+/// One statement for a key and every row its verification needs (one round trip: the rows
+/// are found by primary key or unique index).
+fn key_rows_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let columns: Vec<String> = KEY_PARTS
+            .iter()
+            .flat_map(|(alias, table)| {
+                table
+                    .columns
+                    .iter()
+                    .map(move |c| format!("{alias}.\"{}\"", c.name))
+            })
+            .collect();
+        format!(
+            "SELECT {} FROM \"LiteLLM_VerificationToken\" k \
+             LEFT JOIN \"LiteLLM_BudgetTable\" kb ON kb.\"budget_id\" = k.\"budget_id\" \
+             LEFT JOIN \"LiteLLM_UserTable\" u ON u.\"user_id\" = k.\"user_id\" \
+             LEFT JOIN \"LiteLLM_TeamTable\" t ON t.\"team_id\" = k.\"team_id\" \
+             LEFT JOIN \"LiteLLM_TeamMembership\" m ON m.\"user_id\" = k.\"user_id\" AND m.\"team_id\" = k.\"team_id\" \
+             LEFT JOIN \"LiteLLM_BudgetTable\" mb ON mb.\"budget_id\" = m.\"budget_id\" \
+             LEFT JOIN \"LiteLLM_ObjectPermissionTable\" op ON op.\"object_permission_id\" = k.\"object_permission_id\" \
+             LEFT JOIN \"LiteLLM_OrganizationTable\" o ON o.\"organization_id\" = COALESCE(k.\"organization_id\", t.\"organization_id\") \
+             LEFT JOIN \"LiteLLM_BudgetTable\" ob ON ob.\"budget_id\" = o.\"budget_id\" \
+             LEFT JOIN \"LiteLLM_OrganizationMembership\" om ON om.\"user_id\" = k.\"user_id\" AND om.\"organization_id\" = COALESCE(k.\"organization_id\", t.\"organization_id\") \
+             LEFT JOIN \"LiteLLM_ModelTable\" mt ON mt.\"id\" = t.\"model_id\" \
+             WHERE k.\"token\" = $1 LIMIT 1",
+            columns.join(", ")
+        )
+    })
+}
+
+/// The key with this hash and its related rows, in one statement.
+async fn joined_key_rows(
+    store: &SqlStore,
+    token: &str,
+) -> Result<Option<KeyRows>, GovernanceError> {
+    let tables: Vec<&crate::db::Table> = KEY_PARTS.iter().map(|(_, table)| *table).collect();
+    let Some(parts) = store
+        .fetch_joined(key_rows_sql(), &[Param::text(token)], &tables)
+        .await?
+    else {
+        return Ok(None);
+    };
+    // A table the join found no row of comes back with a NULL primary key.
+    let mut found = parts
+        .into_iter()
+        .zip(KEY_PARTS)
+        .map(|(record, (_, table))| {
+            let present = table
+                .primary_key
+                .iter()
+                .all(|k| record.get(*k).is_some_and(|v| !v.is_null()));
+            present.then_some(record)
+        });
+    let mut next = || found.next().flatten();
+    let Some(key) = next() else {
+        return Ok(None);
+    };
+    let key_budget = next();
+    let user = next();
+    let mut team = next();
+    let membership = next();
+    let membership_budget = next();
+    let object_permission = next();
+    let organization = next();
+    let organization_budget = next();
+    let organization_membership = next();
+    let team_aliases = next();
+    if let (Some(team), Some(aliases)) = (team.as_mut(), team_aliases) {
+        team.insert(
+            "model_aliases".to_owned(),
+            aliases.get("model_aliases").cloned().unwrap_or(Value::Null),
+        );
+    }
+    Ok(Some(KeyRows {
+        key,
+        key_budget,
+        user,
+        team,
+        membership,
+        membership_budget,
+        organization,
+        organization_budget,
+        organization_membership,
+        object_permission,
+    }))
+}
+
+/// Loads a key and everything its [`KeyAuth`](crate::KeyAuth) needs (one statement); follows a
+/// regenerated key's grace period to its successor.
 ///
 /// # Errors
 /// Database errors.
@@ -68,140 +172,20 @@ pub async fn load_key_rows(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<KeyRows>, GovernanceError> {
-    let mut key = store
-        .get(
-            &tables::VERIFICATION_TOKEN,
-            &[("token", Param::text(token))],
+    if let Some(rows) = joined_key_rows(store, token).await? {
+        return Ok(Some(rows));
+    }
+    let deprecated = store
+        .fetch(
+            "SELECT \"active_token_id\" FROM \"LiteLLM_DeprecatedVerificationToken\" WHERE \"token\" = $1 AND \"revoke_at\" > $2",
+            &[Param::text(token), Param::Time(Some(crate::time::to_millis(now)))],
+            &[("active_token_id", crate::db::Kind::Text)],
         )
         .await?;
-    if key.is_none() {
-        let deprecated = store
-            .fetch(
-                "SELECT \"active_token_id\" FROM \"LiteLLM_DeprecatedVerificationToken\" WHERE \"token\" = $1 AND \"revoke_at\" > $2",
-                &[Param::text(token), Param::Time(Some(crate::time::to_millis(now)))],
-                &[("active_token_id", crate::db::Kind::Text)],
-            )
-            .await?;
-        if let Some(active) = deprecated.first().and_then(|r| text(r, "active_token_id")) {
-            key = store
-                .get(
-                    &tables::VERIFICATION_TOKEN,
-                    &[("token", Param::text(active))],
-                )
-                .await?;
-        }
+    match deprecated.first().and_then(|r| text(r, "active_token_id")) {
+        Some(active) => joined_key_rows(store, &active).await,
+        None => Ok(None),
     }
-    let Some(key) = key else {
-        return Ok(None);
-    };
-    let user_id = text(&key, "user_id");
-    let team_id = text(&key, "team_id");
-    let key_budget_id = text(&key, "budget_id");
-    let permission_id = text(&key, "object_permission_id");
-    let by_id = |table: &'static crate::db::Table, column: &'static str, id: Option<String>| async move {
-        match id {
-            Some(id) => store.get(table, &[(column, Param::text(id))]).await,
-            None => Ok(None),
-        }
-    };
-    let membership = async {
-        match (&user_id, &team_id) {
-            (Some(user), Some(team)) => {
-                store
-                    .get(
-                        &tables::TEAM_MEMBERSHIP,
-                        &[
-                            ("user_id", Param::text(user)),
-                            ("team_id", Param::text(team)),
-                        ],
-                    )
-                    .await
-            }
-            _ => Ok(None),
-        }
-    };
-    let (user, team, membership, key_budget, object_permission) = futures::join!(
-        by_id(&tables::USER_TABLE, "user_id", user_id.clone()),
-        by_id(&tables::TEAM_TABLE, "team_id", team_id.clone()),
-        membership,
-        by_id(&tables::BUDGET_TABLE, "budget_id", key_budget_id),
-        by_id(
-            &tables::OBJECT_PERMISSION_TABLE,
-            "object_permission_id",
-            permission_id
-        ),
-    );
-    let (user, mut team, membership) = (user?, team?, membership?);
-    let organization_id = text(&key, "organization_id")
-        .or_else(|| team.as_ref().and_then(|t| text(t, "organization_id")));
-    let team_model_id = team
-        .as_ref()
-        .and_then(|t| t.get("model_id"))
-        .and_then(Value::as_i64);
-    let membership_budget_id = membership.as_ref().and_then(|m| text(m, "budget_id"));
-    let organization_membership = async {
-        match (&user_id, &organization_id) {
-            (Some(user), Some(org)) => {
-                store
-                    .get(
-                        &tables::ORGANIZATION_MEMBERSHIP,
-                        &[
-                            ("user_id", Param::text(user)),
-                            ("organization_id", Param::text(org)),
-                        ],
-                    )
-                    .await
-            }
-            _ => Ok(None),
-        }
-    };
-    let team_aliases = async {
-        match team_model_id {
-            Some(id) => {
-                store
-                    .get(&tables::MODEL_TABLE, &[("id", Param::Int(Some(id)))])
-                    .await
-            }
-            None => Ok(None),
-        }
-    };
-    let (organization, membership_budget, organization_membership, team_aliases) = futures::join!(
-        by_id(
-            &tables::ORGANIZATION_TABLE,
-            "organization_id",
-            organization_id.clone()
-        ),
-        by_id(&tables::BUDGET_TABLE, "budget_id", membership_budget_id),
-        organization_membership,
-        team_aliases,
-    );
-    let organization = organization?;
-    let organization_budget = match organization.as_ref().and_then(|o| text(o, "budget_id")) {
-        Some(id) => {
-            store
-                .get(&tables::BUDGET_TABLE, &[("budget_id", Param::text(id))])
-                .await?
-        }
-        None => None,
-    };
-    if let (Some(team), Some(aliases)) = (team.as_mut(), team_aliases?) {
-        team.insert(
-            "model_aliases".to_owned(),
-            aliases.get("model_aliases").cloned().unwrap_or(Value::Null),
-        );
-    }
-    Ok(Some(KeyRows {
-        key,
-        key_budget: key_budget?,
-        user,
-        team,
-        membership,
-        membership_budget: membership_budget?,
-        organization,
-        organization_budget,
-        organization_membership: organization_membership?,
-        object_permission: object_permission?,
-    }))
 }
 
 /// The record with the key's hash under `token` and LiteLLM's derived fields.

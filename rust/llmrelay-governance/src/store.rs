@@ -5,7 +5,9 @@
 use serde_json::Value;
 use sqlx::Row as _;
 
-use crate::db::{Backend, Db, Kind, Param, Record, Table, bind_params, on_db, read_record};
+use crate::db::{
+    Backend, Db, Kind, Param, Record, Table, bind_params, on_db, read_record, read_value,
+};
 use crate::error::GovernanceError;
 
 type Result<T> = std::result::Result<T, GovernanceError>;
@@ -119,6 +121,35 @@ impl SqlStore {
         on_db!(&self.db, pool => {
             let rows = bind_params(sqlx::query(sql), params).fetch_all(pool).await?;
             rows.iter().map(|row| read_record(row, kinds)).collect()
+        })
+    }
+
+    /// The first row of a join that selects every column of each table of `parts`, in
+    /// order: one record per part (all NULL when the join found no row of that table).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub(crate) async fn fetch_joined(
+        &self,
+        sql: &str,
+        params: &[Param],
+        parts: &[&Table],
+    ) -> Result<Option<Vec<Record>>> {
+        on_db!(&self.db, pool => {
+            let Some(row) = bind_params(sqlx::query(sql), params).fetch_optional(pool).await? else {
+                return Ok(None);
+            };
+            let mut records = Vec::with_capacity(parts.len());
+            let mut index = 0;
+            for table in parts {
+                let mut record = Record::new();
+                for column in table.columns {
+                    record.insert(column.name.to_owned(), read_value(&row, index, column.name, column.kind)?);
+                    index += 1;
+                }
+                records.push(record);
+            }
+            Ok(Some(records))
         })
     }
 
