@@ -157,7 +157,7 @@ async fn fill(url: &str, options: &Options) -> Duration {
         sqlx::raw_sql(&format!(
             "INSERT INTO \"LiteLLM_VerificationToken\" (\"token\", \"key_name\", \"key_alias\", \"user_id\", \"team_id\", \"max_budget\", \"created_at\", \"updated_at\")
              SELECT {token}, 'sk-...' || i, 'key-' || i, 'user-' || (i % {USERS}), 'team-' || ((i % {USERS}) % {TEAMS}), 100, now(), now()
-             FROM generate_series({low}, {high}) i",
+             FROM generate_series({low}::bigint, {high}::bigint) i",
             token = token_sql("i")
         ))
         .execute(&mut connection)
@@ -199,7 +199,7 @@ async fn fill(url: &str, options: &Options) -> Duration {
              FROM (SELECT i, {key} AS k,
                           TIMESTAMP '2026-03-01' + ((i * 37) % {MONTH_SECONDS}) * interval '1 second' AS start_time,
                           (ARRAY['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4-5'])[(i % 3) + 1] AS model
-                   FROM generate_series({low}, {high}) i) s",
+                   FROM generate_series({low}::bigint, {high}::bigint) i) s",
             token = token_sql("k")
         ))
         .execute(&mut connection)

@@ -7,6 +7,7 @@ mod entities;
 mod keys;
 mod models;
 mod organizations;
+mod report;
 mod spend;
 
 use std::sync::Arc;
@@ -148,7 +149,7 @@ pub fn management_router(state: Arc<Governance>) -> Router {
         .route("/global/spend/models", get(spend::global_spend_models))
         .route("/global/spend/tags", get(spend::global_spend_tags))
         .route("/global/spend/provider", get(spend::global_spend_provider))
-        .route("/global/spend/report", get(spend::global_spend_report))
+        .route("/global/spend/report", get(report::global_spend_report))
         .route("/user/daily/activity", get(spend::user_daily_activity))
         .route("/team/daily/activity", get(spend::team_daily_activity))
         .route(

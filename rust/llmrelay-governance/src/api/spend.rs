@@ -15,7 +15,7 @@ use crate::store::Conditions;
 use crate::tables;
 use crate::time::{parse_time, to_millis};
 
-fn date_param(query: &Query, name: &str) -> Result<Option<String>, GovernanceError> {
+pub(super) fn date_param(query: &Query, name: &str) -> Result<Option<String>, GovernanceError> {
     match query.get(name) {
         None => Ok(None),
         Some(text) => parse_time(text)
@@ -26,7 +26,7 @@ fn date_param(query: &Query, name: &str) -> Result<Option<String>, GovernanceErr
     }
 }
 
-fn require_global(caller: &Caller) -> Result<(), GovernanceError> {
+pub(super) fn require_global(caller: &Caller) -> Result<(), GovernanceError> {
     let permitted = caller.can_read_all()
         || caller
             .auth
@@ -514,81 +514,6 @@ pub(super) async fn global_spend_provider(
     let result: Vec<Value> = rows
         .iter()
         .map(|r| json!({"provider": field_text(r, "custom_llm_provider"), "spend": r.get("spend")}))
-        .collect();
-    Ok(json_response(Value::Array(result)))
-}
-
-pub(super) async fn global_spend_report(
-    State(state): State<Shared>,
-    Extension(caller): Extension<Caller>,
-    query: Query,
-) -> ApiResult {
-    require_global(&caller)?;
-    let (start, end) = (
-        date_param(&query, "start_date")?,
-        date_param(&query, "end_date")?,
-    );
-    if start.is_none() || end.is_none() {
-        return Err(GovernanceError::bad_request(
-            "start_date and end_date are required (YYYY-MM-DD)",
-        ));
-    }
-    let (table, entity, label) = match query.get("group_by").map_or("team", String::as_str) {
-        // llmrelay's totals without the key dimension: a few rows per team and day.
-        "team" => ("llmrelay_daily_team_spend", "team_id", "team_name"),
-        "customer" => ("llmrelay_daily_end_user_spend", "end_user_id", "customer"),
-        "api_key" => ("LiteLLM_DailyUserSpend", "api_key", "api_key"),
-        other => {
-            return Err(GovernanceError::bad_param(
-                format!("Invalid group_by: {other}. Must be team, customer or api_key"),
-                "group_by",
-            ));
-        }
-    };
-    let rows = daily_groups(
-        &state,
-        table,
-        &["date", entity, "model"],
-        Conditions::new(),
-        start,
-        end,
-        None,
-    )
-    .await?;
-    let mut days: BTreeMap<String, BTreeMap<String, (rust_decimal::Decimal, Vec<Value>)>> =
-        BTreeMap::new();
-    for row in &rows {
-        let spend = money(row.get("spend")).unwrap_or_default();
-        let tokens = row
-            .get("prompt_tokens")
-            .and_then(Value::as_i64)
-            .unwrap_or(0)
-            + row
-                .get("completion_tokens")
-                .and_then(Value::as_i64)
-                .unwrap_or(0);
-        let group = days
-            .entry(field_text(row, "date"))
-            .or_default()
-            .entry(field_text(row, entity))
-            .or_default();
-        group.0 += spend;
-        group.1.push(json!({"model": field_text(row, "model"), "spend": decimal_to_value(spend), "total_tokens": tokens}));
-    }
-    let key = if label == "team_name" {
-        "teams"
-    } else {
-        "customers"
-    };
-    let result: Vec<Value> = days
-        .into_iter()
-        .map(|(date, groups)| {
-            let entries: Vec<Value> = groups
-                .into_iter()
-                .map(|(name, (total, metadata))| json!({label: name, "total_spend": decimal_to_value(total), "metadata": metadata}))
-                .collect();
-            json!({"group_by_day": date, key: entries})
-        })
         .collect();
     Ok(json_response(Value::Array(result)))
 }
