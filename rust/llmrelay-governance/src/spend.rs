@@ -348,6 +348,7 @@ impl BatchTotals {
                         table,
                         entity: entity.clone(),
                         api_key: String::new(),
+                        custom_llm_provider: None,
                         mcp_namespaced_tool_name: None,
                         endpoint: None,
                         ..base.clone()

@@ -1,7 +1,7 @@
 -- llmrelay governance schema, version 2: daily totals per team and per end user and model,
--- without the api_key dimension of LiteLLM's daily tables, so month reports read a few rows per
--- team and day instead of one per key. Same columns as LiteLLM_Daily{Team,EndUser}Spend
--- (api_key is always ''); the spend writer keeps them in the same transaction as those tables.
+-- without the api_key (and provider) dimensions of LiteLLM's daily tables, so month reports read
+-- one row per team, day and model, in index order, instead of one per key. Same columns as LiteLLM_Daily{Team,EndUser}Spend
+-- (api_key is always '', custom_llm_provider NULL); the spend writer keeps them in the same transaction as those tables.
 
 CREATE TABLE IF NOT EXISTS "llmrelay_daily_team_spend" (
     "id" TEXT PRIMARY KEY,
@@ -33,11 +33,11 @@ CREATE TABLE IF NOT EXISTS "llmrelay_daily_team_spend" (
     "updated_at" TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 CREATE UNIQUE INDEX IF NOT EXISTS "llmrelay_daily_team_spend_key" ON "llmrelay_daily_team_spend" ("team_id", "date", "api_key", "model", "custom_llm_provider", "mcp_namespaced_tool_name", "endpoint");
-CREATE INDEX IF NOT EXISTS "llmrelay_daily_team_spend_date_idx" ON "llmrelay_daily_team_spend" ("date");
+CREATE INDEX IF NOT EXISTS "llmrelay_daily_team_spend_report_idx" ON "llmrelay_daily_team_spend" ("date", "team_id", "model");
 -- Totals of what the daily table holds already.
 INSERT INTO "llmrelay_daily_team_spend" ("id", "team_id", "date", "api_key", "model", "model_group", "custom_llm_provider", "mcp_namespaced_tool_name", "endpoint", "prompt_tokens", "completion_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "api_requests", "successful_requests", "failed_requests", "total_response_time_ms", "spend", "created_at", "updated_at")
-SELECT lower(hex(randomblob(16))), "team_id", "date", '', "model", MIN("model_group"), "custom_llm_provider", NULL, NULL, SUM("prompt_tokens"), SUM("completion_tokens"), SUM("cache_read_input_tokens"), SUM("cache_creation_input_tokens"), SUM("api_requests"), SUM("successful_requests"), SUM("failed_requests"), SUM("total_response_time_ms"), CASE WHEN SUM(CAST(ROUND(CAST("spend" AS REAL) * 1000000000000) AS INTEGER)) < 0 THEN '-' ELSE '' END || (ABS(SUM(CAST(ROUND(CAST("spend" AS REAL) * 1000000000000) AS INTEGER))) / 1000000000000) || '.' || printf('%012d', ABS(SUM(CAST(ROUND(CAST("spend" AS REAL) * 1000000000000) AS INTEGER))) % 1000000000000), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
-FROM "LiteLLM_DailyTeamSpend" GROUP BY "team_id", "date", "model", "custom_llm_provider";
+SELECT lower(hex(randomblob(16))), "team_id", "date", '', "model", MIN("model_group"), NULL, NULL, NULL, SUM("prompt_tokens"), SUM("completion_tokens"), SUM("cache_read_input_tokens"), SUM("cache_creation_input_tokens"), SUM("api_requests"), SUM("successful_requests"), SUM("failed_requests"), SUM("total_response_time_ms"), CASE WHEN SUM(CAST(ROUND(CAST("spend" AS REAL) * 1000000000000) AS INTEGER)) < 0 THEN '-' ELSE '' END || (ABS(SUM(CAST(ROUND(CAST("spend" AS REAL) * 1000000000000) AS INTEGER))) / 1000000000000) || '.' || printf('%012d', ABS(SUM(CAST(ROUND(CAST("spend" AS REAL) * 1000000000000) AS INTEGER))) % 1000000000000), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
+FROM "LiteLLM_DailyTeamSpend" GROUP BY "team_id", "date", "model";
 
 CREATE TABLE IF NOT EXISTS "llmrelay_daily_end_user_spend" (
     "id" TEXT PRIMARY KEY,
@@ -68,8 +68,8 @@ CREATE TABLE IF NOT EXISTS "llmrelay_daily_end_user_spend" (
     "updated_at" TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 CREATE UNIQUE INDEX IF NOT EXISTS "llmrelay_daily_end_user_spend_key" ON "llmrelay_daily_end_user_spend" ("end_user_id", "date", "api_key", "model", "custom_llm_provider", "mcp_namespaced_tool_name", "endpoint");
-CREATE INDEX IF NOT EXISTS "llmrelay_daily_end_user_spend_date_idx" ON "llmrelay_daily_end_user_spend" ("date");
+CREATE INDEX IF NOT EXISTS "llmrelay_daily_end_user_spend_report_idx" ON "llmrelay_daily_end_user_spend" ("date", "end_user_id", "model");
 -- Totals of what the daily table holds already.
 INSERT INTO "llmrelay_daily_end_user_spend" ("id", "end_user_id", "date", "api_key", "model", "model_group", "custom_llm_provider", "mcp_namespaced_tool_name", "endpoint", "prompt_tokens", "completion_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "api_requests", "successful_requests", "failed_requests", "total_response_time_ms", "spend", "created_at", "updated_at")
-SELECT lower(hex(randomblob(16))), "end_user_id", "date", '', "model", MIN("model_group"), "custom_llm_provider", NULL, NULL, SUM("prompt_tokens"), SUM("completion_tokens"), SUM("cache_read_input_tokens"), SUM("cache_creation_input_tokens"), SUM("api_requests"), SUM("successful_requests"), SUM("failed_requests"), SUM("total_response_time_ms"), CASE WHEN SUM(CAST(ROUND(CAST("spend" AS REAL) * 1000000000000) AS INTEGER)) < 0 THEN '-' ELSE '' END || (ABS(SUM(CAST(ROUND(CAST("spend" AS REAL) * 1000000000000) AS INTEGER))) / 1000000000000) || '.' || printf('%012d', ABS(SUM(CAST(ROUND(CAST("spend" AS REAL) * 1000000000000) AS INTEGER))) % 1000000000000), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
-FROM "LiteLLM_DailyEndUserSpend" GROUP BY "end_user_id", "date", "model", "custom_llm_provider";
+SELECT lower(hex(randomblob(16))), "end_user_id", "date", '', "model", MIN("model_group"), NULL, NULL, NULL, SUM("prompt_tokens"), SUM("completion_tokens"), SUM("cache_read_input_tokens"), SUM("cache_creation_input_tokens"), SUM("api_requests"), SUM("successful_requests"), SUM("failed_requests"), SUM("total_response_time_ms"), CASE WHEN SUM(CAST(ROUND(CAST("spend" AS REAL) * 1000000000000) AS INTEGER)) < 0 THEN '-' ELSE '' END || (ABS(SUM(CAST(ROUND(CAST("spend" AS REAL) * 1000000000000) AS INTEGER))) / 1000000000000) || '.' || printf('%012d', ABS(SUM(CAST(ROUND(CAST("spend" AS REAL) * 1000000000000) AS INTEGER))) % 1000000000000), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
+FROM "LiteLLM_DailyEndUserSpend" GROUP BY "end_user_id", "date", "model";

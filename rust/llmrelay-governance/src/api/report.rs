@@ -97,12 +97,23 @@ pub(super) async fn global_spend_report(
             ));
         }
     };
-    let sql = format!(
-        "SELECT \"date\", \"{entity}\", \"model\", SUM(\"spend\") AS \"spend\", \
-         CAST(SUM(\"prompt_tokens\") + SUM(\"completion_tokens\") AS BIGINT) AS \"tokens\" \
-         FROM \"{table}\" WHERE \"date\" >= $1 AND \"date\" <= $2 \
-         GROUP BY \"date\", \"{entity}\", \"model\" ORDER BY \"date\", \"{entity}\", \"model\""
-    );
+    // llmrelay's totals hold one row per entity, day and model: read them in index order.
+    // LiteLLM's per-key table is grouped.
+    let sql = if table.starts_with("llmrelay_") {
+        format!(
+            "SELECT \"date\", \"{entity}\", \"model\", \"spend\", \
+             CAST(\"prompt_tokens\" + \"completion_tokens\" AS BIGINT) AS \"tokens\" \
+             FROM \"{table}\" WHERE \"date\" >= $1 AND \"date\" <= $2 \
+             ORDER BY \"date\", \"{entity}\", \"model\""
+        )
+    } else {
+        format!(
+            "SELECT \"date\", \"{entity}\", \"model\", SUM(\"spend\") AS \"spend\", \
+             CAST(SUM(\"prompt_tokens\") + SUM(\"completion_tokens\") AS BIGINT) AS \"tokens\" \
+             FROM \"{table}\" WHERE \"date\" >= $1 AND \"date\" <= $2 \
+             GROUP BY \"date\", \"{entity}\", \"model\" ORDER BY \"date\", \"{entity}\", \"model\""
+        )
+    };
     let rows: Vec<ReportRow> = on_db!(state.store.db(), pool => {
         let fetched = sqlx::query(&sql).bind(&start).bind(&end).fetch_all(pool).await?;
         fetched
@@ -140,11 +151,20 @@ pub(super) async fn global_spend_report(
         }
         if let Some(group) = day.groups.last_mut() {
             group.total += spend;
-            group.metadata.push(ModelSpend {
-                model: model.unwrap_or_default(),
-                spend,
-                total_tokens,
-            });
+            let model = model.unwrap_or_default();
+            match group.metadata.last_mut() {
+                // Rows of one model (another provider, a row written before the totals' key
+                // was narrowed) come next to each other: one entry.
+                Some(last) if last.model == model => {
+                    last.spend += spend;
+                    last.total_tokens += total_tokens;
+                }
+                _ => group.metadata.push(ModelSpend {
+                    model,
+                    spend,
+                    total_tokens,
+                }),
+            }
         }
     }
     Ok(axum::Json(days).into_response())
