@@ -1,8 +1,9 @@
 //! The long-tier scale test (not run in CI; `scripts/long-tests governance-scale`): fills a
 //! dedicated PostgreSQL database with keys, users, teams and spend rows (server-side
-//! `generate_series`, the spend-log indexes built after the load), then measures through the
-//! management API: cold key verification (a fresh engine, every key read from the database),
-//! `/spend/logs` for one key and one day, and `/global/spend/report` for a month.
+//! `generate_series`, indexes built after the load), then measures key verification through the
+//! engine (cold: keys it has not seen, each read from the database; warm: cached) and, through
+//! the management API over HTTP, `/spend/logs` for one key and one day and
+//! `/global/spend/report` for a month.
 //!
 //! ```text
 //! cargo run --release -p llmrelay-governance --example governance_scale -- \
@@ -321,12 +322,20 @@ async fn main() {
     let fill_time = fill(&url, &options).await;
     let load_after_fill = load_average();
 
-    // Cold verification: a fresh engine, distinct keys never seen by it.
+    // Cold verification: distinct keys the engine has never seen (each read from the database).
     let mut config = GovernanceConfig::new(&url);
     config.master_key = Some(MASTER_KEY.to_owned());
     let engine = Governance::open(config).await.unwrap();
     assert!(engine.wait_until_migrated(Duration::from_secs(10)).await);
     let step = (options.keys / i64::try_from(options.samples).unwrap()).max(1);
+    // A running proxy's pooled connections have prepared the verification statement long ago
+    // (PostgreSQL plans a prepared statement for its first executions on each connection):
+    // verify other keys first, so "cold" means a key this engine has not seen, on warm
+    // connections.
+    for warm_up in 0..200 {
+        let key = format!("sk-scale-{}", (warm_up * step + 5) % options.keys);
+        engine.authenticate(&key).await.unwrap();
+    }
     let mut cold = Vec::with_capacity(options.samples);
     let mut warm = Vec::with_capacity(options.samples);
     for sample in 0..i64::try_from(options.samples).unwrap() {
@@ -396,7 +405,7 @@ async fn main() {
     println!("| measurement | median | p99 | target |");
     println!("|---|---:|---:|---|");
     println!(
-        "| key verification, cold ({} distinct keys, fresh engine) | {} | {} | p99 ≤ 1 ms |",
+        "| key verification, cold ({} distinct keys not seen by the engine, warm connections) | {} | {} | p99 ≤ 1 ms |",
         options.samples,
         micros(percentile(&mut cold, 0.5)),
         micros(percentile(&mut cold, 0.99))
