@@ -442,3 +442,54 @@ async fn a_new_instance_loads_the_stored_models() {
         server.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_change_committed_after_a_higher_id_is_still_applied() {
+    for server in Server::all_with(&store_models).await {
+        let changes: Arc<Mutex<Vec<ModelChange>>> = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&changes);
+        server
+            .engine
+            .on_model_change(move |change| seen.lock().unwrap().push(change));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let store = server.engine.store();
+        let latest = store
+            .count(
+                "SELECT COALESCE(MAX(\"id\"), 0) AS \"count\" FROM \"llmrelay_changes\"",
+                &[],
+            )
+            .await
+            .unwrap();
+        // A later id becomes visible first (PostgreSQL hands out ids before commit).
+        store
+            .execute(
+                "INSERT INTO \"llmrelay_changes\" (\"id\", \"kind\", \"object_id\") VALUES ($1, 'key', 'nothing')",
+                &[llmrelay_governance::db::Param::Int(Some(latest + 5))],
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let row: llmrelay_governance::db::Record = serde_json::from_value(json!({
+            "model_id": "late", "model_name": "late-model", "litellm_params": {"model": "openai/gpt-4o"},
+            "model_info": {}, "blocked": false, "created_by": "t", "updated_by": "t"
+        }))
+        .unwrap();
+        store
+            .insert(&llmrelay_governance::tables::PROXY_MODEL_TABLE, &row)
+            .await
+            .unwrap();
+        store
+            .execute(
+                "INSERT INTO \"llmrelay_changes\" (\"id\", \"kind\", \"object_id\") VALUES ($1, 'model', 'late')",
+                &[llmrelay_governance::db::Param::Int(Some(latest + 3))],
+            )
+            .await
+            .unwrap();
+        let took = wait_for(&changes, 1).await;
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+        assert!(
+            matches!(&changes.lock().unwrap()[0], ModelChange::Upsert(record) if record["model_id"] == "late")
+        );
+        server.finish().await;
+    }
+}
