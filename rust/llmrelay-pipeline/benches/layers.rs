@@ -40,7 +40,9 @@ fn call_through(
     params: &Map<String, Value>,
 ) {
     let call = Call::parse(CallKind::Chat, params.clone(), Origin::Sdk).unwrap();
-    let answer = runtime.block_on(pipeline.run(call, &Direct)).unwrap();
+    let answer = runtime
+        .block_on(pipeline.run(Box::new(call), &Direct))
+        .unwrap();
     let Answer::Whole(whole) = answer else {
         unreachable!()
     };

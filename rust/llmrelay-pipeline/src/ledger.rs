@@ -15,7 +15,7 @@ use crate::record::{CallRecord, Route, Status};
 
 /// A settled call: the call and what the account layers saw.
 pub struct Settlement {
-    pub call: Call,
+    pub call: Box<Call>,
     pub record: CallRecord,
 }
 
@@ -31,7 +31,7 @@ impl Settlement {
 
 /// The books of one call in flight.
 pub struct Ledger {
-    call: Option<Call>,
+    call: Option<Box<Call>>,
     layers: Arc<Layers>,
     route: Route,
     cache_hit: bool,
@@ -42,7 +42,7 @@ fn json<T: Serialize>(value: &T) -> Option<Value> {
 }
 
 impl Ledger {
-    pub(crate) fn new(call: Call, layers: Arc<Layers>, route: Route, cache_hit: bool) -> Self {
+    pub(crate) fn new(call: Box<Call>, layers: Arc<Layers>, route: Route, cache_hit: bool) -> Self {
         Self {
             call: Some(call),
             layers,
@@ -145,7 +145,7 @@ impl Ledger {
         clippy::expect_used,
         reason = "settle consumes the ledger; drop checks first"
     )]
-    fn take_call(&mut self) -> Call {
+    fn take_call(&mut self) -> Box<Call> {
         self.call.take().expect("a ledger is settled once")
     }
 }

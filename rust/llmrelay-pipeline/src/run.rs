@@ -58,7 +58,11 @@ impl Pipeline {
     /// # Errors
     /// The call's failure (already accounted): a rejection, the upstream's error after retries
     /// and fallbacks, or a respond layer's refusal.
-    pub async fn run(&self, mut call: Call, dispatch: &dyn Dispatch) -> Result<Answer, Failure> {
+    pub async fn run(
+        &self,
+        mut call: Box<Call>,
+        dispatch: &dyn Dispatch,
+    ) -> Result<Answer, Failure> {
         let mut answered = None;
         for layer in &self.layers.admit {
             match layer.admit(&mut call).resolve().await {
@@ -120,7 +124,7 @@ impl Pipeline {
     }
 
     /// Book a failed call and hand its error back.
-    fn fail(&self, call: Call, error: Error) -> Failure {
+    fn fail(&self, call: Box<Call>, error: Error) -> Failure {
         let ledger = Ledger::new(call, Arc::clone(&self.layers), Route::default(), false);
         let settlement = ledger.settle_error(error.clone(), None);
         Failure {
@@ -131,7 +135,7 @@ impl Pipeline {
 
     async fn respond(
         &self,
-        call: Call,
+        call: Box<Call>,
         mut outcome: Outcome,
         route: Route,
         cache_hit: bool,

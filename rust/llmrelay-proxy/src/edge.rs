@@ -227,7 +227,7 @@ impl Edge {
         &mut self,
         mut params: Map<String, Value>,
         headers: &HeaderMap,
-    ) -> Result<Call, Error> {
+    ) -> Result<Box<Call>, Error> {
         let model = match params.get("model") {
             Some(Value::String(model)) if !model.is_empty() => model.clone(),
             Some(Value::String(_)) | None | Some(Value::Null) => {
@@ -270,7 +270,7 @@ impl Edge {
         for (key, value) in &self.state.settings.call_defaults {
             params.entry(key.clone()).or_insert_with(|| value.clone());
         }
-        let mut call = Call::parse(self.kind, params, Origin::Proxy(self.route))?;
+        let mut call = Box::new(Call::parse(self.kind, params, Origin::Proxy(self.route))?);
         call.id = Arc::clone(&self.context.call_id);
         call.identity = std::mem::take(&mut self.principal);
         call.is_async = true;
@@ -283,7 +283,7 @@ impl Edge {
     ///
     /// # Errors
     /// The call's failure (already accounted by the pipeline).
-    pub async fn run(&self, call: Call) -> Result<Answer, Error> {
+    pub async fn run(&self, call: Box<Call>) -> Result<Answer, Error> {
         let dispatch: &dyn llmrelay_pipeline::Dispatch = &*self.state.dispatch;
         self.state
             .pipeline

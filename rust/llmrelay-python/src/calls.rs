@@ -74,9 +74,9 @@ pub(crate) fn parse_call(
     params: &Bound<'_, PyDict>,
     log: bool,
     is_async: bool,
-) -> PyResult<Call> {
+) -> PyResult<Box<Call>> {
     let params = params_from_py(params)?;
-    let mut call = Call::parse(kind, params, Origin::Sdk).map_err(|e| to_py_err(&e))?;
+    let mut call = Box::new(Call::parse(kind, params, Origin::Sdk).map_err(|e| to_py_err(&e))?);
     call.wants_payload = log;
     call.is_async = is_async;
     Ok(call)
@@ -85,7 +85,7 @@ pub(crate) fn parse_call(
 /// Run a call and settle a whole answer (no GIL needed). `attempts` is the facade's
 /// per-attempt callback (`CallLog.attempt`), for calls whose callbacks listen to attempts.
 pub(crate) async fn run(
-    call: Call,
+    call: Box<Call>,
     dispatcher: Dispatcher,
     attempts: Option<Py<PyAny>>,
 ) -> Result<Ready, Failure> {
@@ -248,7 +248,7 @@ pub(crate) fn ready_to_py(py: Python<'_>, ready: Ready) -> PyResult<Py<PyAny>> {
 /// Run a call synchronously with the GIL released.
 pub(crate) fn call_sync(
     py: Python<'_>,
-    call: Call,
+    call: Box<Call>,
     dispatcher: Dispatcher,
     attempts: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {

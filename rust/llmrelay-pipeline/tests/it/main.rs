@@ -57,7 +57,7 @@ async fn run(
     params: Map<String, Value>,
 ) -> Result<Answer, llmrelay_pipeline::Failure> {
     let call = Call::parse(CallKind::Chat, params, Origin::Sdk).unwrap();
-    pipeline.run(call, &Direct).await
+    pipeline.run(Box::new(call), &Direct).await
 }
 
 fn whole_text(answer: Answer) -> String {
@@ -365,7 +365,7 @@ async fn the_payload_is_built_in_rust_when_asked() {
     )
     .unwrap();
     call.wants_payload = true;
-    let Answer::Whole(whole) = pipeline.run(call, &Direct).await.unwrap() else {
+    let Answer::Whole(whole) = pipeline.run(Box::new(call), &Direct).await.unwrap() else {
         panic!("whole expected")
     };
     let (_, settlement) = whole.settle();

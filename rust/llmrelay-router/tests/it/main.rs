@@ -733,7 +733,7 @@ async fn pipeline_layers_see_every_router_attempt() {
         json!({"metadata": {"probe": {"attempts": true, "reserve": 1.5}}}),
     );
     let call = Call::parse(llmrelay_core::CallKind::Chat, params, Origin::Sdk).unwrap();
-    let answer = pipeline.run(call, &router).await.unwrap();
+    let answer = pipeline.run(Box::new(call), &router).await.unwrap();
     assert_eq!(answer.route().model_group, "backup");
     assert_eq!(answer.route().fallbacks, 1);
     let llmrelay_pipeline::Answer::Whole(whole) = answer else {
@@ -758,7 +758,7 @@ async fn pipeline_layers_see_every_router_attempt() {
         json!({"mock_testing_fallbacks": true, "fallbacks": ["primary", "backup"], "metadata": {"probe": {"attempts": true}}}),
     );
     let call = Call::parse(llmrelay_core::CallKind::Chat, params, Origin::Sdk).unwrap();
-    let answer = pipeline.run(call, &router).await;
+    let answer = pipeline.run(Box::new(call), &router).await;
     let served = answer.unwrap();
     assert_eq!(served.route().model_group, "backup");
     assert_eq!(served.route().fallbacks, 2);
