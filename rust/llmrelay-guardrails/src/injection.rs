@@ -49,7 +49,7 @@ const HEURISTICS: [(&str, f64, &str); 9] = [
         "system_prompt_extraction",
     ),
     (
-        r"(?im)^[ \t]*(?:#{1,3}[ \t]*)?(?:system|developer)[ \t]*:|<\|im_start\|>[ \t]*system|\[/?(?:system|inst)\]|<<sys>>",
+        r"(?im)^[ \t]*(?:#{1,3}[ \t]*)?(?:system|developer)[ \t]*:|#{2,3}[ \t]*(?:system|developer|new instructions)[ \t]*:|<\|im_start\|>[ \t]*system|\[/?(?:system|inst)\]|<<sys>>",
         0.6,
         "role_marker",
     ),

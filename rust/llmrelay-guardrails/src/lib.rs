@@ -8,7 +8,7 @@
 //! let selection = Selection::from_request(&body)?.with_admin_metadata(key_metadata, team_metadata);
 //! if let Some(call) = guardrails.begin_call(&selection, CallMetadata::default()) {
 //!     call.pre_call(&mut RequestPayload::Chat(&mut request)).await?;
-//!     // … call the model (run `call.during_call(&payload)` beside it) …
+//!     // … call the model (run `call.during_call(RequestRef::Chat(&request))` beside it) …
 //!     call.post_call(Some(&request), &mut response).await?;
 //!     let records = call.information(); // → standard_logging_object.guardrail_information
 //! }
@@ -40,4 +40,4 @@ pub use guardrail::{
     HookOutcome, StreamMode, StreamStage,
 };
 pub use info::{Detection, Findings, GuardrailInformation, GuardrailStatus};
-pub use payload::{OwnedRequest, RequestPayload, TextKind, TextSlot};
+pub use payload::{OwnedRequest, RequestPayload, RequestRef, TextKind, TextSlot};

@@ -189,6 +189,27 @@ impl RequestPayload<'_> {
     }
 }
 
+/// The request of a call, borrowed immutably (during-call checks run beside the upstream call,
+/// which reads the request too).
+#[derive(Debug, Clone, Copy)]
+pub enum RequestRef<'a> {
+    Chat(&'a ChatRequest),
+    Embedding(&'a EmbeddingRequest),
+    TextCompletion(&'a TextCompletionRequest),
+}
+
+impl RequestRef<'_> {
+    /// A copy of the request.
+    #[must_use]
+    pub fn to_owned_request(&self) -> OwnedRequest {
+        match self {
+            Self::Chat(request) => OwnedRequest::Chat(Box::new((*request).clone())),
+            Self::Embedding(request) => OwnedRequest::Embedding((*request).clone()),
+            Self::TextCompletion(request) => OwnedRequest::TextCompletion((*request).clone()),
+        }
+    }
+}
+
 /// An owned request (for during-call copies and logging-only masking).
 #[derive(Debug, Clone, PartialEq)]
 pub enum OwnedRequest {
@@ -209,14 +230,20 @@ impl OwnedRequest {
 }
 
 impl RequestPayload<'_> {
+    /// An immutable view of the request.
+    #[must_use]
+    pub fn as_ref(&self) -> RequestRef<'_> {
+        match self {
+            Self::Chat(request) => RequestRef::Chat(request),
+            Self::Embedding(request) => RequestRef::Embedding(request),
+            Self::TextCompletion(request) => RequestRef::TextCompletion(request),
+        }
+    }
+
     /// A copy of the request.
     #[must_use]
     pub fn to_owned_request(&self) -> OwnedRequest {
-        match self {
-            Self::Chat(request) => OwnedRequest::Chat(Box::new((**request).clone())),
-            Self::Embedding(request) => OwnedRequest::Embedding((**request).clone()),
-            Self::TextCompletion(request) => OwnedRequest::TextCompletion((**request).clone()),
-        }
+        self.as_ref().to_owned_request()
     }
 }
 

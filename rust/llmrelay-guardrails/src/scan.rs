@@ -303,29 +303,14 @@ pub(crate) fn char_at(text: &str, index: usize) -> Option<char> {
     text.get(index..).and_then(|tail| tail.chars().next())
 }
 
-/// Resolves overlapping hits: a hit inside another is dropped (the larger region wins, so an
-/// e-mail beats the domain in it and a URL the IP address in it); other overlaps go to the
-/// higher score, then the longer, then the earlier hit.
+/// Resolves overlapping hits like Presidio: the higher score wins, then the longer hit, then the
+/// earlier one (a provider key beats the generic `token=` rule; an exception phrase, longer,
+/// beats the keyword inside it).
 fn resolve(hits: &mut Vec<Hit>) {
     if hits.len() < 2 {
         return;
     }
-    let all: Vec<Hit> = std::mem::take(hits);
-    let mut ranked: Vec<Hit> = all
-        .iter()
-        .enumerate()
-        .filter(|(index, hit)| {
-            !all.iter().enumerate().any(|(other_index, other)| {
-                let contains = other.start <= hit.start && hit.end <= other.end;
-                let same = other.start == hit.start && other.end == hit.end;
-                contains
-                    && (!same
-                        || other.score > hit.score
-                        || (other.score.total_cmp(&hit.score).is_eq() && other_index < *index))
-            })
-        })
-        .map(|(_, hit)| *hit)
-        .collect();
+    let mut ranked: Vec<Hit> = std::mem::take(hits);
     ranked.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)

@@ -12,7 +12,7 @@ use crate::config::EventHook;
 use crate::error::GuardrailError;
 use crate::guardrail::{CallState, HookContext, HookOutcome};
 use crate::info::{Findings, GuardrailInformation, GuardrailStatus, epoch_seconds};
-use crate::payload::RequestPayload;
+use crate::payload::{RequestPayload, RequestRef};
 
 use super::Member;
 use super::stream::StreamGuard;
@@ -233,7 +233,7 @@ impl GuardrailCall {
     ///
     /// # Errors
     /// A refusal or failure (the first in config order when several fail).
-    pub async fn during_call(&self, request: &RequestPayload<'_>) -> Result<(), GuardrailError> {
+    pub async fn during_call(&self, request: RequestRef<'_>) -> Result<(), GuardrailError> {
         let planned = self.planned(EventHook::DuringCall);
         if planned.is_empty() {
             return Ok(());

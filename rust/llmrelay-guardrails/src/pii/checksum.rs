@@ -40,8 +40,9 @@ pub(crate) fn card_prefix_valid(digits: &[u8]) -> bool {
         2 if (2221..=2720).contains(&four) => length == 16,
         // American Express.
         3 if two == 34 || two == 37 => length == 15,
-        // JCB.
-        3 if (3528..=3589).contains(&four) => (16..=19).contains(&length),
+        // JCB (35xx; test generators also issue 3500–3527), and its 15-digit 2131 / 1800 ranges.
+        3 if two == 35 => (16..=19).contains(&length),
+        2 | 1 if four == 2131 || four == 1800 => length == 15,
         // Diners Club.
         3 if (300..=305).contains(&three) || two == 36 || two == 38 || two == 39 => {
             (14..=19).contains(&length)
@@ -51,7 +52,8 @@ pub(crate) fn card_prefix_valid(digits: &[u8]) -> bool {
             (16..=19).contains(&length)
         }
         6 if two == 62 => (16..=19).contains(&length),
-        6 if four == 6304 || two == 67 => (12..=19).contains(&length),
+        6 if four == 6304 || four == 6390 || two == 67 => (12..=19).contains(&length),
+        0 if four == 604 => (12..=19).contains(&length),
         5 if four == 5018 || four == 5020 || four == 5038 || (56..=58).contains(&two) => {
             (12..=19).contains(&length)
         }
@@ -217,6 +219,7 @@ mod tests {
         assert!(card_prefix_valid(b"6011111111111117"));
         assert!(!card_prefix_valid(b"1234567812345670"));
         assert!(!card_prefix_valid(b"411111111111111"));
+        assert!(card_prefix_valid(b"213112904047962"));
     }
 
     #[test]

@@ -39,7 +39,13 @@ fn continues_number(text: &str, index: usize) -> bool {
 }
 
 fn email(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
-    if prev_is(text, start, |c| is_alnum(c) || "._%+-@".contains(c)) {
+    if prev_is(text, start, |c| is_alnum(c) || "._%+-@/".contains(c)) {
+        return None;
+    }
+    // `scheme://user:password@host` is a URL's user info, not an address (`mailto:` is one).
+    if char_before(text, start) == Some(':')
+        && !text[..start].to_ascii_lowercase().ends_with("mailto:")
+    {
         return None;
     }
     let candidate = &text[start..end];
@@ -79,8 +85,20 @@ fn phone(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     range.contains(&digits).then_some((start, end))
 }
 
+/// The cue must start a word; the digits must not continue.
+fn phone_after_cue(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    if prev_is(text, start, is_alnum) || next_is(text, end, is_alnum) || continues_number(text, end)
+    {
+        return None;
+    }
+    Some((start, end))
+}
+
 fn credit_card(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
-    if prev_is(text, start, |c| is_alnum(c) || c == '-' || c == '.') {
+    // `#1234…` is an id (order, ticket), not a card.
+    if prev_is(text, start, |c| {
+        is_alnum(c) || c == '-' || c == '.' || c == '#'
+    }) {
         return None;
     }
     let bytes = text.as_bytes();
@@ -247,24 +265,6 @@ const NOT_NAMES: &[&str] = &[
     "User",
     "Users",
     "Manager",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "January",
-    "February",
-    "March",
-    "April",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
     "English",
     "Available",
     "Interested",
@@ -302,12 +302,23 @@ const NOT_NAMES: &[&str] = &[
     "Morning",
 ];
 
-fn name_words_ok(name: &str, minimum_words: usize) -> bool {
-    let words: Vec<&str> = name.split(' ').filter(|word| !word.is_empty()).collect();
-    words.len() >= minimum_words
-        && words
-            .iter()
-            .all(|word| !NOT_NAMES.contains(&word.trim_end_matches('.')))
+/// The part of a matched name that is a name: words up to the first common word (`Jane Doe
+/// Member` → `Jane Doe`); `None` when fewer than `minimum_words` remain.
+fn name_prefix(name: &str, minimum_words: usize) -> Option<usize> {
+    let mut end = 0;
+    let mut words = 0;
+    for word in name.split(' ') {
+        if word.is_empty() {
+            continue;
+        }
+        if NOT_NAMES.contains(&word.trim_end_matches('.')) {
+            break;
+        }
+        let offset = word.as_ptr() as usize - name.as_ptr() as usize;
+        end = offset + word.len();
+        words += 1;
+    }
+    (words >= minimum_words).then_some(end)
 }
 
 /// A capitalized name of one to three words (with an optional middle initial).
@@ -332,9 +343,10 @@ impl Recognizer for PersonRecognizer {
         let first = out.len();
         self.inner.scan(haystack, from, out);
         for candidate in &mut out[first..] {
-            if let Some(hit) = candidate.hit {
-                if !name_words_ok(&haystack[hit.start..hit.end], self.minimum_words) {
-                    candidate.hit = None;
+            if let Some(hit) = candidate.hit.as_mut() {
+                match name_prefix(&haystack[hit.start..hit.end], self.minimum_words) {
+                    Some(length) => hit.end = hit.start + length,
+                    None => candidate.hit = None,
                 }
             }
         }
@@ -443,8 +455,17 @@ pub(crate) fn recognizers_for(
                 .validated(phone),
             ),
             Box::new(
-                regex(r"\+[1-9][0-9]{0,2}[ .\-]?(?:\(0\) ?)?[0-9]{1,4}(?:[ .\-][0-9]{2,4}){1,4}|\+[1-9][0-9]{7,14}", 0.75)?
+                regex(r"\+[1-9][0-9]{0,2}[ .\-]?(?:\(0\) ?)?[0-9]{1,4}(?:[ .\-][0-9]{2,6}){1,4}|\+[1-9][0-9]{7,14}", 0.75)?
                     .validated(phone),
+            ),
+            // Ten digits without separators only after a phone word (`call 5551234567`).
+            Box::new(
+                regex(
+                    r"(?i:phone|call|tel|cell|mobile|fax|text|reach|contact|dial)[^0-9\n]{0,20}([2-9][0-9]{2}[2-9][0-9]{6})",
+                    0.6,
+                )?
+                .group(1)
+                .validated(phone_after_cue),
             ),
         ],
         "CREDIT_CARD" => vec![Box::new(regex(r"[0-9](?:[ \-]?[0-9]){11,22}", 1.0)?.validated(credit_card))],
@@ -625,6 +646,8 @@ mod tests {
         );
         assert!(hits("EMAIL_ADDRESS", "user@localhost and a..b@x.com").is_empty());
         assert_eq!(hits("EMAIL_ADDRESS", "(bob@x.org)."), ["bob@x.org"]);
+        assert_eq!(hits("EMAIL_ADDRESS", "mailto:bob@x.org"), ["bob@x.org"]);
+        assert!(hits("EMAIL_ADDRESS", "postgres://app:pass@db.internal/x").is_empty());
     }
 
     #[test]

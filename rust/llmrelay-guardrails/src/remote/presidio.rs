@@ -205,27 +205,32 @@ impl PresidioRemote {
             return Ok(None);
         }
         if numbered {
-            // Offsets are characters; replace from the end so earlier ones stay valid.
-            kept.sort_by_key(|result| std::cmp::Reverse(result.start));
-            let mut masked = text.to_owned();
-            let mut last_start = usize::MAX;
+            // Offsets are characters. Tokens are numbered left to right, as LiteLLM numbers
+            // them; replacing from the end keeps the earlier offsets valid.
+            kept.sort_by_key(|result| result.start);
+            let mut spans = Vec::new();
+            let mut last_end = 0;
             for result in &kept {
                 let (start, end) = (
                     byte_offset(text, result.start),
                     byte_offset(text, result.end),
                 );
-                if end > last_start || start >= end {
+                if start < last_end || start >= end {
                     continue;
                 }
                 let token = context
                     .call
                     .pii_token(&result.entity_type, &text[start..end]);
-                masked.replace_range(start..end, &token);
                 *findings
                     .masked_entity_count
                     .entry(result.entity_type.clone())
                     .or_insert(0) += 1;
-                last_start = start;
+                spans.push((start, end, token));
+                last_end = end;
+            }
+            let mut masked = text.to_owned();
+            for (start, end, token) in spans.into_iter().rev() {
+                masked.replace_range(start..end, &token);
             }
             return Ok(Some(masked));
         }
