@@ -137,6 +137,14 @@ impl Findings {
     }
 }
 
+/// `guardrail_response`: what the guardrail found (kept typed; serialized when the record is).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum GuardrailResponse {
+    Detections(Vec<Detection>),
+    Value(Value),
+}
+
 /// One entry of LiteLLM's `standard_logging_object.guardrail_information` list
 /// (`StandardLoggingGuardrailInformation`); `None` fields are left out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -146,7 +154,7 @@ pub struct GuardrailInformation {
     /// The hook it ran in (`pre_call`, `post_call`, …).
     pub guardrail_mode: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub guardrail_response: Option<Value>,
+    pub guardrail_response: Option<GuardrailResponse>,
     pub guardrail_status: GuardrailStatus,
     /// Epoch seconds.
     pub start_time: f64,
@@ -177,11 +185,11 @@ impl GuardrailInformation {
         start_time: f64,
         duration: f64,
     ) -> Self {
-        let response = findings.response.or_else(|| {
-            serde_json::to_value(&findings.detections)
-                .ok()
-                .filter(|value| value.as_array().is_some_and(|items| !items.is_empty()))
-        });
+        let response = match findings.response {
+            Some(value) => Some(GuardrailResponse::Value(value)),
+            None if findings.detections.is_empty() => None,
+            None => Some(GuardrailResponse::Detections(findings.detections)),
+        };
         Self {
             guardrail_name: guardrail_name.to_owned(),
             guardrail_provider: Some(provider.to_owned()),

@@ -22,52 +22,111 @@ use crate::payload::RequestPayload;
 pub const REJECTION_MESSAGE: &str = "Rejected message. This is a prompt injection attack.";
 
 /// Heuristic rules: pattern, weight, category.
+/// Heuristic rules: pattern (matched against the lowercased text), weight, category.
 const HEURISTICS: [(&str, f64, &str); 9] = [
     (
-        r"(?i)\b(?:ignore|disregard|forget|override|bypass|skip|drop)\b[a-z0-9 ,'\-]{0,30}?\b(?:previous|prior|above|earlier|preceding|all|any|your|the|system|initial|original|these|those)\b[a-z0-9 ,'\-]{0,20}?\b(?:instructions?|prompts?|rules|directions|guidelines|directives|programming|constraints|guardrails)\b",
+        r"(?-u:\b)(?:ignore|disregard|forget|override|bypass|skip|drop)(?-u:\b)[a-z0-9 ,'\-]{0,30}?(?-u:\b)(?:previous|prior|above|earlier|preceding|all|any|your|the|system|initial|original|these|those)(?-u:\b)[a-z0-9 ,'\-]{0,20}?(?-u:\b)(?:instructions?|prompts?|rules|directions|guidelines|directives|programming|constraints|guardrails)(?-u:\b)",
         0.9,
         "instruction_override",
     ),
     (
-        r"(?i)\b(?:you are now|you're now|from now on,? you(?: are|'re| will be| will act as)|act as|pretend (?:to be|that you are|you are)|roleplay as|role-play as|you will now act as|simulate)\b[a-z0-9 ,'\-]{0,40}?\b(?:dan|unrestricted|unfiltered|uncensored|jailbroken|evil|amoral|without (?:any )?(?:restrictions|limits|filters|rules|guidelines))\b",
+        r"(?-u:\b)(?:you are now|you're now|from now on,? you(?: are|'re| will be| will act as)|act as|pretend (?:to be|that you are|you are)|roleplay as|role-play as|you will now act as|simulate)(?-u:\b)[a-z0-9 ,'\-]{0,40}?(?-u:\b)(?:dan|unrestricted|unfiltered|uncensored|jailbroken|evil|amoral|without (?:any )?(?:restrictions|limits|filters|rules|guidelines))(?-u:\b)",
         0.9,
         "role_override",
     ),
     (
-        r"(?i)\b(?:do anything now|dan mode|developer mode (?:enabled|on|activated)|enable developer mode|jailbreak(?:ed)? mode|god mode|stan mode|dude mode)\b",
+        r"(?-u:\b)(?:do anything now|dan mode|developer mode (?:enabled|on|activated)|enable developer mode|jailbreak(?:ed)? mode|god mode|stan mode|dude mode)(?-u:\b)",
         0.85,
         "jailbreak_mode",
     ),
     (
-        r"(?i)\b(?:reveal|show|print|display|output|repeat|tell me|give me|leak|dump|share|write out|what (?:is|are|was|were))\b[a-z0-9 ,'\-]{0,25}?\b(?:your|the)\b[a-z0-9 '\-]{0,15}?\b(?:system prompt|system message|initial prompt|initial instructions|hidden prompt|hidden instructions|original prompt|original instructions|secret instructions|developer message|instructions you were given)\b",
+        r"(?-u:\b)(?:reveal|show|print|display|output|repeat|tell me|give me|leak|dump|share|write out|what (?:is|are|was|were))(?-u:\b)[a-z0-9 ,'\-]{0,25}?(?-u:\b)(?:your|the)(?-u:\b)[a-z0-9 '\-]{0,15}?(?-u:\b)(?:system prompt|system message|initial prompt|initial instructions|hidden prompt|hidden instructions|original prompt|original instructions|secret instructions|developer message|instructions you were given)(?-u:\b)",
         0.85,
         "system_prompt_extraction",
     ),
     (
-        r"(?i)\b(?:repeat|print|output|copy)\b[a-z0-9 ]{0,20}\b(?:text|words|everything|content|lines)\b[a-z0-9 ]{0,12}\babove\b",
+        r"(?-u:\b)(?:repeat|print|output|copy)(?-u:\b)[a-z0-9 ]{0,20}(?-u:\b)(?:text|words|everything|content|lines)(?-u:\b)[a-z0-9 ]{0,12}(?-u:\b)above(?-u:\b)",
         0.6,
         "system_prompt_extraction",
     ),
     (
-        r"(?im)^[ \t]*(?:#{1,3}[ \t]*)?(?:system|developer)[ \t]*:|#{2,3}[ \t]*(?:system|developer|new instructions)[ \t]*:|<\|im_start\|>[ \t]*system|\[/?(?:system|inst)\]|<<sys>>",
+        r"(?m)^[ \t]*(?:#{1,3}[ \t]*)?(?:system|developer)[ \t]*:|#{2,3}[ \t]*(?:system|developer|new instructions)[ \t]*:|<\|im_start\|>[ \t]*system|\[/?(?:system|inst)\]|<<sys>>",
         0.6,
         "role_marker",
     ),
     (
-        r"(?i)\b(?:without|no|ignore|bypass|disable|turn off|remove)\b[a-z0-9 ]{0,15}\b(?:safety|content|ethical|moral|openai|anthropic)\b[a-z0-9 ]{0,10}\b(?:filters?|guidelines|policies|policy|restrictions|rules|limits|safeguards)\b",
+        r"(?-u:\b)(?:without|no|ignore|bypass|disable|turn off|remove)(?-u:\b)[a-z0-9 ]{0,15}(?-u:\b)(?:safety|content|ethical|moral|openai|anthropic)(?-u:\b)[a-z0-9 ]{0,10}(?-u:\b)(?:filters?|guidelines|policies|policy|restrictions|rules|limits|safeguards)(?-u:\b)",
         0.65,
         "safety_bypass",
     ),
     (
-        r"(?i)\b(?:new|updated|real|actual|true|revised)[ \t]+(?:instructions|rules|system prompt|directives)[ \t]*:",
+        r"(?-u:\b)(?:new|updated|real|actual|true|revised)[ \t]+(?:instructions|rules|system prompt|directives)[ \t]*:",
         0.6,
         "instruction_override",
     ),
     (
-        r"(?i)\b(?:stay in character|never refuse|you (?:must|will) (?:always )?(?:answer|comply)|you have no (?:rules|restrictions|limits|filters))\b",
+        r"(?-u:\b)(?:stay in character|never refuse|you (?:must|will) (?:always )?(?:answer|comply)|you have no (?:rules|restrictions|limits|filters))(?-u:\b)",
         0.5,
         "role_override",
     ),
+];
+
+/// Words or phrases one of which every heuristic match contains (each rule's required group), so
+/// that a text without any of them cannot match a heuristic and the rules are skipped.
+const HEURISTIC_GATE: [&str; 45] = [
+    // instruction_override
+    "instruction",
+    "prompt",
+    "rules",
+    "direction",
+    "guideline",
+    "directive",
+    "programming",
+    "constraint",
+    "guardrail",
+    // role_override
+    "dan",
+    "unrestricted",
+    "unfiltered",
+    "uncensored",
+    "jailbroken",
+    "evil",
+    "amoral",
+    "without",
+    // jailbreak_mode
+    "do anything now",
+    "dan mode",
+    "developer mode",
+    "jailbreak",
+    "god mode",
+    "stan mode",
+    "dude mode",
+    // system_prompt_extraction
+    "system",
+    "developer message",
+    "above",
+    // role_marker
+    "developer",
+    "im_start",
+    "[inst",
+    "[/inst",
+    "<<sys",
+    // safety_bypass
+    "filter",
+    "polic",
+    "restriction",
+    "limit",
+    "safeguard",
+    // role_override (last rule)
+    "stay in character",
+    "never refuse",
+    "you must",
+    "you will",
+    "you have no",
+    // already covered above; listed so each rule's words stay visible here
+    "directives",
+    "guidelines",
+    "instructions",
 ];
 
 /// Bundled attack phrasings, written for llmrelay (normalized: lowercase words).
@@ -141,13 +200,20 @@ impl Hasher for FnvHasher {
 
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<FnvHasher>>;
 
+/// Size of the word-pair bit filter (a power of two).
+const PAIR_FILTER_BITS: usize = 1 << 14;
+
+/// Hash of a word, lowercased (`| 0x20` lowercases ASCII letters and keeps digits and `'`).
 fn word_hash(word: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in word {
-        hash ^= u64::from(byte.to_ascii_lowercase());
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    let mut hash: u64 = 0x9e37_79b9_7f4a_7c15;
+    for chunk in word.chunks(8) {
+        let mut value = 0u64;
+        for byte in chunk {
+            value = (value << 8) | u64::from(byte | 0x20);
+        }
+        hash = (hash.rotate_left(5) ^ value).wrapping_mul(0x0100_0000_01b3);
     }
-    hash
+    hash ^ (word.len() as u64)
 }
 
 fn pair_hash(first: u64, second: u64) -> u64 {
@@ -190,8 +256,12 @@ struct PromptInjectionOptions {
 /// The prompt-injection guardrail.
 pub(crate) struct PromptInjection {
     heuristics: Option<(RegexSet, Vec<(f64, &'static str)>)>,
+    /// Texts with none of these words cannot match a heuristic.
+    heuristic_gate: Option<aho_corasick::AhoCorasick>,
     /// Word pair → phrases it occurs in.
     phrase_pairs: FnvMap<u64, Vec<u16>>,
+    /// One bit per `pair hash % PAIR_FILTER_BITS`: most word pairs of a text are rejected here.
+    pair_filter: Vec<u64>,
     /// Distinct word pairs per phrase.
     phrase_sizes: Vec<u16>,
     threshold: f64,
@@ -260,8 +330,18 @@ impl PromptInjection {
                 phrase_sizes.push(u16::try_from(pairs.len()).unwrap_or(u16::MAX));
             }
         }
+        let heuristic_gate = aho_corasick::AhoCorasick::new(HEURISTIC_GATE).ok();
         Ok(Self {
             heuristics,
+            heuristic_gate,
+            pair_filter: {
+                let mut filter = vec![0u64; PAIR_FILTER_BITS / 64];
+                for pair in phrase_pairs.keys() {
+                    let bit = (*pair % PAIR_FILTER_BITS as u64) as usize;
+                    filter[bit / 64] |= 1 << (bit % 64);
+                }
+                filter
+            },
             phrase_pairs,
             phrase_sizes,
             threshold,
@@ -271,10 +351,15 @@ impl PromptInjection {
 
     /// Scores one text.
     pub(crate) fn score(&self, text: &str) -> InjectionScore {
+        let lower = text.to_ascii_lowercase();
         let mut keep = 1.0_f64;
         let mut categories = Vec::new();
-        if let Some((set, rules)) = &self.heuristics {
-            for index in set.matches(text).iter() {
+        let gate_open = self
+            .heuristic_gate
+            .as_ref()
+            .is_none_or(|gate| gate.is_match(&lower));
+        if let (Some((set, rules)), true) = (&self.heuristics, gate_open) {
+            for index in set.matches(&lower).iter() {
                 if let Some((weight, category)) = rules.get(index) {
                     keep *= 1.0 - weight;
                     if !categories.contains(category) {
@@ -284,7 +369,7 @@ impl PromptInjection {
             }
         }
         let heuristic = 1.0 - keep;
-        let similarity = self.similarity(text);
+        let similarity = self.similarity(&lower);
         if similarity >= self.threshold && !categories.contains(&"known_attack_phrase") {
             categories.push("known_attack_phrase");
         }
@@ -300,17 +385,29 @@ impl PromptInjection {
         if self.phrase_sizes.is_empty() {
             return 0.0;
         }
-        let hashes = words(text);
-        let mut seen: FnvMap<u64, ()> = FnvMap::default();
+        let mut seen: Vec<u64> = Vec::new();
         let mut counts = vec![0u16; self.phrase_sizes.len()];
-        for pair in hashes.windows(2) {
-            let key = pair_hash(pair[0], pair[1]);
+        let mut previous: Option<u64> = None;
+        let word_char = |byte: &u8| byte.is_ascii_alphanumeric() || *byte == b'\'';
+        for word in text
+            .as_bytes()
+            .split(|byte| !word_char(byte))
+            .filter(|word| !word.is_empty())
+        {
+            let word = word_hash(word);
+            let Some(first) = previous.replace(word) else {
+                continue;
+            };
+            let key = pair_hash(first, word);
+            let bit = (key % PAIR_FILTER_BITS as u64) as usize;
+            if self.pair_filter[bit / 64] & (1 << (bit % 64)) == 0 || seen.contains(&key) {
+                continue;
+            }
             if let Some(phrases) = self.phrase_pairs.get(&key) {
-                if seen.insert(key, ()).is_none() {
-                    for phrase in phrases {
-                        if let Some(count) = counts.get_mut(usize::from(*phrase)) {
-                            *count += 1;
-                        }
+                seen.push(key);
+                for phrase in phrases {
+                    if let Some(count) = counts.get_mut(usize::from(*phrase)) {
+                        *count += 1;
                     }
                 }
             }

@@ -39,5 +39,5 @@ pub use guardrail::{
     CallMetadata, CallState, Channel, ChannelKind, Guardrail, GuardrailFuture, HookContext,
     HookOutcome, StreamMode, StreamStage,
 };
-pub use info::{Detection, Findings, GuardrailInformation, GuardrailStatus};
+pub use info::{Detection, Findings, GuardrailInformation, GuardrailResponse, GuardrailStatus};
 pub use payload::{OwnedRequest, RequestPayload, RequestRef, TextKind, TextSlot};

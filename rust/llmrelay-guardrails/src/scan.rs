@@ -56,8 +56,9 @@ pub(crate) trait Recognizer: Send + Sync {
     fn max_len(&self) -> usize;
     /// Candidates starting at or after `from`; `haystack[..from]` is context only.
     fn scan(&self, haystack: &str, from: usize, out: &mut Vec<Candidate>);
-    /// The regex that every candidate matches, if any (for the prefilter).
-    fn pattern(&self) -> Option<&str> {
+    /// For recognizers whose own search is slow (no literal the regex engine can skip to), the
+    /// regex every candidate matches: such patterns share one pass that tells which can match.
+    fn prefilter_pattern(&self) -> Option<&str> {
         None
     }
 }
@@ -75,6 +76,7 @@ pub(crate) struct RegexRecognizer {
     group: Option<usize>,
     validate: Option<Validator>,
     open: Option<Terminator>,
+    slow_search: bool,
 }
 
 impl RegexRecognizer {
@@ -93,6 +95,7 @@ impl RegexRecognizer {
             group: None,
             validate: None,
             open: None,
+            slow_search: false,
         })
     }
 
@@ -115,6 +118,7 @@ impl RegexRecognizer {
             group: None,
             validate: None,
             open: None,
+            slow_search: false,
         })
     }
 
@@ -132,6 +136,12 @@ impl RegexRecognizer {
         self.open = Some(terminator);
         self
     }
+
+    /// The regex has no literal to skip to: it joins the shared prefilter pass.
+    pub(crate) fn slow_search(mut self) -> Self {
+        self.slow_search = true;
+        self
+    }
 }
 
 impl Recognizer for RegexRecognizer {
@@ -139,8 +149,8 @@ impl Recognizer for RegexRecognizer {
         self.max_len
     }
 
-    fn pattern(&self) -> Option<&str> {
-        Some(&self.source)
+    fn prefilter_pattern(&self) -> Option<&str> {
+        self.slow_search.then_some(self.source.as_str())
     }
 
     fn scan(&self, haystack: &str, from: usize, out: &mut Vec<Candidate>) {
@@ -204,7 +214,7 @@ impl RecognizerSet {
         let mut patterns = Vec::new();
         let mut prefilter_owner = Vec::new();
         for (index, recognizer) in recognizers.iter().enumerate() {
-            if let Some(pattern) = recognizer.pattern() {
+            if let Some(pattern) = recognizer.prefilter_pattern() {
                 patterns.push(pattern.to_owned());
                 prefilter_owner.push(index);
             }
@@ -243,7 +253,7 @@ impl RecognizerSet {
             Some(set) => {
                 let mut run = vec![false; self.recognizers.len()];
                 for (index, recognizer) in self.recognizers.iter().enumerate() {
-                    if recognizer.pattern().is_none() {
+                    if recognizer.prefilter_pattern().is_none() {
                         run[index] = true;
                     }
                 }
@@ -360,6 +370,7 @@ pub(crate) fn advance<E>(
         progress.base,
         out,
         handler,
+        None,
     )?;
     progress.position = consumed;
     Ok(())
@@ -378,9 +389,11 @@ fn advance_from<E>(
     base: usize,
     out: &mut String,
     handler: &mut HitHandler<'_, E>,
+    scanned: Option<Vec<Candidate>>,
 ) -> Result<usize, E> {
     let len = raw.len();
     let mut position = from;
+    let mut scanned = scanned;
     let mut candidates = Vec::new();
     'outer: loop {
         if let Some(terminator) = *open {
@@ -415,8 +428,14 @@ fn advance_from<E>(
                 }
             }
         }
-        candidates.clear();
-        set.candidates(raw, position, &mut candidates);
+        match scanned.take() {
+            // The caller already scanned from `from` (the whole-text path).
+            Some(done) => candidates = done,
+            None => {
+                candidates.clear();
+                set.candidates(raw, position, &mut candidates);
+            }
+        }
         let mut cut = if is_final {
             len
         } else {
@@ -460,24 +479,33 @@ fn advance_from<E>(
     }
 }
 
-/// Whether any candidate in `text` holds a hit (the cheap test before rewriting).
-pub(crate) fn has_hits(set: &RecognizerSet, text: &str) -> bool {
-    let mut candidates = Vec::new();
-    set.candidates(text, 0, &mut candidates);
-    candidates.iter().any(|candidate| candidate.hit.is_some())
-}
-
 /// Processes a whole text; `None` when nothing was found (the text stays as it is).
 pub(crate) fn process_whole<E>(
     set: &RecognizerSet,
     text: &str,
     handler: &mut HitHandler<'_, E>,
 ) -> Result<Option<String>, E> {
-    if set.is_empty() || !has_hits(set, text) {
+    if set.is_empty() {
+        return Ok(None);
+    }
+    let mut candidates = Vec::new();
+    set.candidates(text, 0, &mut candidates);
+    if !candidates.iter().any(|candidate| candidate.hit.is_some()) {
         return Ok(None);
     }
     let mut out = String::with_capacity(text.len());
-    advance(set, text, &mut Progress::default(), true, &mut out, handler)?;
+    let mut open = None;
+    advance_from(
+        set,
+        text,
+        0,
+        true,
+        &mut open,
+        0,
+        &mut out,
+        handler,
+        Some(candidates),
+    )?;
     Ok(Some(out))
 }
 

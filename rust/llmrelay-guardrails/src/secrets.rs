@@ -57,6 +57,53 @@ fn token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
+/// Words naming a secret, as word lists (`api key` → `api_key`, `apiKey`, `API-KEY`, …).
+const SECRET_KEYWORDS: [&[&str]; 10] = [
+    &["secret"],
+    &["api", "key"],
+    &["access", "token"],
+    &["auth", "token"],
+    &["client", "secret"],
+    &["private", "key"],
+    &["secret", "key"],
+    &["bearer", "token"],
+    &["token"],
+    &["access", "key"],
+];
+
+/// Every common spelling of the keywords (lower, upper, capitalized, camel case; joined
+/// directly, with `_` or with `-`) as one alternation: literal spellings let the regex engine
+/// skip ahead, where a case-insensitive pattern would make it read every byte.
+fn keyword_spellings(keywords: &[&[&str]]) -> String {
+    let mut spellings: Vec<String> = Vec::new();
+    let capitalize = |word: &str| word[..1].to_uppercase() + &word[1..];
+    for words in keywords {
+        for separator in ["", "_", "-"] {
+            if words.len() == 1 && !separator.is_empty() {
+                continue;
+            }
+            let lower = words.join(separator);
+            let upper = lower.to_uppercase();
+            let capitalized: Vec<String> = words.iter().map(|w| capitalize(w)).collect();
+            let pascal = capitalized.join(separator);
+            let camel = std::iter::once(words[0].to_owned())
+                .chain(capitalized[1..].iter().cloned())
+                .collect::<Vec<_>>()
+                .join(separator);
+            for spelling in [lower, upper, pascal, camel] {
+                if !spellings.contains(&spelling) {
+                    spellings.push(spelling);
+                }
+            }
+        }
+    }
+    spellings
+        .iter()
+        .map(|spelling| regex::escape(spelling))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
 /// A token must not be part of a longer word.
 fn standalone(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     let before = char_before(text, start).is_some_and(token_char);
@@ -380,7 +427,7 @@ pub(crate) fn regex_detectors(
         )],
         "SECRET" => vec![Box::new(
             RegexRecognizer::new(
-                r#"(?i:secret|api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|client[_\-]?secret|private[_\-]?key|secret[_\-]?key|bearer[_\-]?token|token)["']?[ \t]{0,3}(?::=|=>|:|=)[ \t]{0,3}["']?([^\s"',;<>]{8,128})"#,
+                &format!(r#"(?:{})["']?[ \t]{{0,3}}(?::=|=>|:|=)[ \t]{{0,3}}["']?([^\s"',;<>]{{8,128}})"#, keyword_spellings(&SECRET_KEYWORDS)),
                 label,
                 0.7,
             )?

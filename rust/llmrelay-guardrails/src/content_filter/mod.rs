@@ -7,7 +7,7 @@ mod categories;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -230,6 +230,7 @@ impl Builder<'_> {
                     1.0,
                     USER_PATTERN_CAP,
                 )
+                .map(RegexRecognizer::slow_search)
                 .map_err(|message| {
                     self.error(
                         &format!("{field}.pattern"),
@@ -392,6 +393,7 @@ impl Builder<'_> {
             let automaton = AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(literal.iter().map(|(keyword, ..)| keyword.as_str()))
                 .map_err(|error| self.error("blocked_words", error.to_string()))?;
             let max_len = literal

@@ -161,14 +161,14 @@ impl GuardrailCall {
         result: Result<HookOutcome, GuardrailError>,
     ) -> Result<HookOutcome, GuardrailError> {
         let provider = planned.member.guardrail.provider().to_owned();
+        let result = result.map(|mut outcome| {
+            // The findings go to the record; callers only read `respond`.
+            let findings = std::mem::take(&mut outcome.findings);
+            self.record(&planned.name, &provider, hook, findings, started);
+            outcome
+        });
         match &result {
-            Ok(outcome) => self.record(
-                &planned.name,
-                &provider,
-                hook,
-                outcome.findings.clone(),
-                started,
-            ),
+            Ok(_) => {}
             Err(GuardrailError::Violation(violation)) => {
                 let mut findings = violation.findings.clone();
                 if findings.status != GuardrailStatus::GuardrailFlagged {

@@ -40,7 +40,8 @@ async fn detections(set: &Guardrails, text: &str) -> Vec<(String, usize, usize)>
     let information = call.information();
     let Some(Value::Array(found)) = information
         .first()
-        .and_then(|record| record.guardrail_response.clone())
+        .and_then(|record| serde_json::to_value(record).ok())
+        .map(|record| record["guardrail_response"].clone())
     else {
         return Vec::new();
     };
