@@ -190,6 +190,34 @@ async fn pii_precision_and_recall_per_entity() {
     }
 }
 
+/// Phrasings written after tuning (the `holdout` section of the corpus), scored on their own.
+#[tokio::test]
+async fn pii_precision_and_recall_on_held_out_phrasings() {
+    let set = guardrails(
+        json!([{"guardrail_name": "pii", "litellm_params": {"guardrail": "presidio", "mode": "pre_call", "default_on": true}}]),
+    );
+    let (counts, mistakes) = evaluate(&set, &PII_TYPES, &["holdout"]).await;
+    println!(
+        "{}",
+        table("PII (built-in presidio), held-out phrasings", &counts)
+    );
+    for mistake in mistakes.iter().take(40) {
+        println!("{mistake}");
+    }
+    for (entity, c) in &counts {
+        assert!(
+            c.precision() >= 0.95,
+            "{entity}: precision {:.3} < 0.95",
+            c.precision()
+        );
+        assert!(
+            c.recall() >= 0.90,
+            "{entity}: recall {:.3} < 0.90",
+            c.recall()
+        );
+    }
+}
+
 #[tokio::test]
 async fn secret_precision_and_recall_per_type() {
     let set = guardrails(

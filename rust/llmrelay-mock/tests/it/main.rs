@@ -8,6 +8,7 @@
 
 mod anthropic;
 mod bedrock;
+mod guardrail_apis;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
