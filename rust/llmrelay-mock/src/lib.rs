@@ -11,6 +11,7 @@ mod cohere;
 mod exchange;
 mod faults;
 mod google;
+mod guardrail_apis;
 mod huggingface;
 mod ollama;
 mod openai;
@@ -478,6 +479,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(huggingface::routes())
         .merge(bedrock::routes())
         .merge(google::routes())
+        .merge(guardrail_apis::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)

@@ -8,6 +8,7 @@
 
 mod converse;
 mod embeddings;
+mod guardrail;
 mod sigv4;
 
 use std::sync::Arc;
@@ -45,6 +46,10 @@ pub(crate) fn routes() -> Router<Arc<MockState>> {
         .route("/model/{model_id}/converse", post(converse))
         .route("/model/{model_id}/converse-stream", post(converse_stream))
         .route("/model/{model_id}/invoke", post(invoke))
+        .route(
+            "/guardrail/{identifier}/version/{version}/apply",
+            post(guardrail::apply),
+        )
 }
 
 /// One event-stream `event` message.

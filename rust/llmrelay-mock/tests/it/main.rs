@@ -9,6 +9,7 @@
 mod anthropic;
 mod bedrock;
 mod control;
+mod guardrail_apis;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
