@@ -35,7 +35,7 @@ static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
 
 /// Connect timeout of the shared client (the per-call connect limit is applied around the
 /// request as a first-byte limit, since connections are pooled).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn build_client() -> reqwest::Client {
     build_client_with(reqwest::redirect::Policy::none())
@@ -76,6 +76,7 @@ pub fn client() -> reqwest::Client {
 /// keeps each worker's upstream connections on that worker (no cross-thread wake-ups).
 pub fn use_thread_client() {
     THREAD_CLIENT.with(|local| *local.borrow_mut() = Some(build_client()));
+    crate::upstream::use_thread_client();
 }
 
 /// The client for fetches made on a caller's behalf (image URLs), which follows redirects.

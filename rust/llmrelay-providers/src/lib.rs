@@ -24,6 +24,7 @@ pub mod registry;
 pub mod responses;
 pub mod sse;
 pub mod stream;
+pub mod upstream;
 
 pub use engine::{ChatOutcome, CompletionResult, Engine, HiddenParams, Outcome, Request};
 pub use options::CallOptions;

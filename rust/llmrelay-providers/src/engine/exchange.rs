@@ -15,6 +15,7 @@ use crate::http::{self, Timeouts};
 use crate::options::CallOptions;
 use crate::provider::HttpRequest;
 use crate::stream::ChunkStream;
+use crate::upstream;
 
 /// Upstream response headers kept in `_hidden_params` / forwarded by the proxy.
 fn keep_header(name: &str) -> bool {
@@ -27,7 +28,7 @@ fn keep_header(name: &str) -> bool {
         || name == "retry-after-ms"
 }
 
-fn collect_headers(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+fn collect_headers(headers: &::http::HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .filter(|(name, _)| keep_header(name.as_str()))
@@ -48,7 +49,7 @@ pub struct Exchange<'a> {
 
 /// A successful HTTP response: headers read, body not yet consumed.
 pub struct Opened {
-    pub response: reqwest::Response,
+    pub response: upstream::Response,
     pub headers: Vec<(String, String)>,
 }
 
@@ -79,26 +80,20 @@ impl Exchange<'_> {
     /// # Errors
     /// Transport failures, timeouts and error responses, classified.
     pub async fn open(&self, request: HttpRequest) -> Result<Opened> {
-        let mut builder = http::client().post(&request.url).body(request.body);
-        for (name, value) in &request.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        // A whole response is bounded as a whole; a stream's body is bounded by the idle limit
-        // between chunks, so its total limit applies only until the headers arrive.
+        // A stream's body is bounded by the idle limit between chunks, so its total limit
+        // applies only until the headers arrive (a whole response is bounded as a whole by
+        // `whole`).
         let mut first_byte = self.timeouts.read.or(self.timeouts.connect);
-        if let Some(total) = self.timeouts.total {
-            if self.stream {
-                first_byte = Some(first_byte.map_or(total, |limit| limit.min(total)));
-            } else {
-                builder = builder.timeout(total);
-            }
+        if let (Some(total), true) = (self.timeouts.total, self.stream) {
+            first_byte = Some(first_byte.map_or(total, |limit| limit.min(total)));
         }
+        let client = upstream::client();
         let response = http::with_limit(first_byte, "waiting for response headers", async {
-            builder.send().await.map_err(|e| http::transport_error(&e))
+            client.post(request).await
         })
         .await
         .map_err(|e| self.decorate(e))?;
-        let status = response.status().as_u16();
+        let status = response.status();
         if status < 400 {
             let headers = collect_headers(response.headers());
             return Ok(Opened { response, headers });
@@ -127,11 +122,15 @@ impl Exchange<'_> {
     /// # Errors
     /// As [`Exchange::open`], and a body that breaks while read.
     pub async fn whole(&self, request: HttpRequest) -> Result<(Bytes, Vec<(String, String)>)> {
-        let opened = self.open(request).await?;
-        match opened.response.bytes().await {
-            Ok(bytes) => Ok((bytes, opened.headers)),
-            Err(error) => Err(self.decorate(http::transport_error(&error))),
-        }
+        http::with_limit(self.timeouts.total, "reading the response", async {
+            let opened = self.open(request).await?;
+            match opened.response.bytes().await {
+                Ok(bytes) => Ok((bytes, opened.headers)),
+                Err(error) => Err(self.decorate(error)),
+            }
+        })
+        .await
+        .map_err(|e| self.decorate(e))
     }
 
     /// `_hidden_params` for an answer from this target.
