@@ -41,4 +41,4 @@ pub use ledger::{Ledger, Settlement};
 pub use payload::StandardLoggingPayload;
 pub use record::{CallRecord, Dispatched, Route, Status};
 pub use run::{Failure, Pipeline};
-pub use served::{Answer, Kept, ServedStream, Whole};
+pub use served::{Answer, Kept, RawAnswer, ServedStream, Whole};

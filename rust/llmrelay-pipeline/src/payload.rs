@@ -165,6 +165,17 @@ fn messages(request: &Request) -> Value {
             .or_else(|| body.get("query"))
             .cloned()
             .unwrap_or(Value::Null),
+        // The provider's own shape: OpenAI's and Anthropic's `messages`, Gemini's `contents`.
+        Request::PassThrough(pass) => pass
+            .body
+            .as_ref()
+            .and_then(|body| {
+                ["messages", "contents", "input", "prompt"]
+                    .iter()
+                    .find_map(|key| body.get(*key))
+            })
+            .cloned()
+            .unwrap_or(Value::Null),
     }
 }
 

@@ -9,7 +9,7 @@ use futures::stream::FuturesUnordered;
 
 use llmrelay_core::types::ChatChunk;
 use llmrelay_core::{Error, Result};
-use llmrelay_providers::engine::{ChatOutcome, Outcome, StreamResult, TextOutcome};
+use llmrelay_providers::engine::{ChatOutcome, Outcome, RawReply, StreamResult, TextOutcome};
 use llmrelay_providers::stream::ChunkStream;
 
 use crate::attempt::Attempts;
@@ -19,7 +19,7 @@ use crate::layer::{Admission, Around};
 use crate::layers::Layers;
 use crate::ledger::Ledger;
 use crate::record::{Dispatched, Route};
-use crate::served::{Answer, ServedStream, Whole};
+use crate::served::{Answer, RawAnswer, ServedStream, Whole};
 
 /// A call that failed (already accounted), with its logging payload when the caller asked.
 #[derive(Debug)]
@@ -116,6 +116,7 @@ impl Pipeline {
                 events.hidden,
                 ledger,
             )),
+            Outcome::Raw(raw) => Answer::Raw(raw_answer(raw, ledger)),
             whole => Answer::Whole(Whole {
                 outcome: whole,
                 ledger,
@@ -163,6 +164,11 @@ impl Pipeline {
                     ledger,
                 )))
             }
+            Outcome::Raw(raw) => {
+                // Bytes in the provider's own format: respond layers see typed answers only.
+                let ledger = Ledger::new(call, layers, route, cache_hit);
+                Ok(Answer::Raw(raw_answer(raw, ledger)))
+            }
             Outcome::Events(events) => {
                 let ledger = Ledger::new(call, layers, route, cache_hit);
                 Ok(Answer::Events(ServedStream::new(
@@ -187,6 +193,14 @@ impl Pipeline {
                 Ok(Answer::Whole(Whole { outcome, ledger }))
             }
         }
+    }
+}
+
+fn raw_answer(raw: RawReply, ledger: Ledger) -> RawAnswer {
+    RawAnswer {
+        status: raw.status,
+        headers: raw.headers,
+        body: ServedStream::new(raw.body, raw.summary, raw.hidden, ledger),
     }
 }
 

@@ -41,6 +41,15 @@ pub enum Answer {
     Text(ServedStream<TextCompletionResponse>),
     /// A native Responses API stream.
     Events(ServedStream<Value>),
+    /// A pass-through answer: the upstream's status and headers, its bytes as they come.
+    Raw(RawAnswer),
+}
+
+/// A pass-through answer on its way to the caller (settles when the body ends).
+pub struct RawAnswer {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: ServedStream<bytes::Bytes>,
 }
 
 impl Answer {
@@ -52,6 +61,7 @@ impl Answer {
             Self::Chat(stream) => stream.call(),
             Self::Text(stream) => stream.call(),
             Self::Events(stream) => stream.call(),
+            Self::Raw(raw) => raw.body.call(),
         }
     }
 
@@ -63,6 +73,7 @@ impl Answer {
             Self::Chat(stream) => stream.route(),
             Self::Text(stream) => stream.route(),
             Self::Events(stream) => stream.route(),
+            Self::Raw(raw) => raw.body.route(),
         }
     }
 
@@ -74,6 +85,7 @@ impl Answer {
             Self::Chat(stream) => stream.hidden(),
             Self::Text(stream) => stream.hidden(),
             Self::Events(stream) => stream.hidden(),
+            Self::Raw(raw) => raw.body.hidden(),
         }
     }
 }
@@ -137,6 +149,16 @@ impl Kept for Value {
     }
     fn answer(kept: Option<Value>, _usage: Option<&llmrelay_core::types::Usage>) -> Option<Value> {
         kept
+    }
+}
+
+/// Pass-through bytes keep nothing: their usage is read as they go by (`RawReply::summary`).
+impl Kept for bytes::Bytes {
+    type Kept = ();
+    fn start() {}
+    fn keep((): &mut (), _item: &Self) {}
+    fn answer((): (), _usage: Option<&llmrelay_core::types::Usage>) -> Option<Value> {
+        None
     }
 }
 

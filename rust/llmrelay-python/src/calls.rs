@@ -148,6 +148,23 @@ fn ready(answer: Answer) -> Ready {
                 settlement,
             ))
         }
+        // The engine forwards no pass-through call; a Rust dispatcher that does hands its
+        // bytes over as text pieces.
+        Answer::Raw(raw) => {
+            let stream = raw.body;
+            let summary = stream.summary();
+            let settlement = stream.settlement();
+            let hidden = with_route(stream.hidden(), stream.route());
+            let pieces = futures::StreamExt::map(stream, |piece| {
+                piece.map(|bytes| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            });
+            Ready::Stream(Stream::new(
+                AnyStream::Json(Box::pin(pieces)),
+                summary,
+                hidden,
+                settlement,
+            ))
+        }
         Answer::Events(stream) => {
             let summary = stream.summary();
             let settlement = stream.settlement();

@@ -80,6 +80,13 @@ impl Router {
             Request::Operation { body, .. } => {
                 text_tokens(model, body.get("input").or_else(|| body.get("prompt")))
             }
+            // Never routed (the proxy forwards it); counted like an operation if it were.
+            Request::PassThrough(pass) => text_tokens(
+                model,
+                pass.body
+                    .as_ref()
+                    .and_then(|body| body.get("messages").or_else(|| body.get("input"))),
+            ),
         };
         RequestShape {
             stream,

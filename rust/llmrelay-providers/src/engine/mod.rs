@@ -22,9 +22,10 @@ use llmrelay_core::Result;
 
 pub use count::TokenCount;
 pub use outcome::{
-    ChatOutcome, CompletionResult, EventStream, HiddenParams, Outcome, StreamResult, TextOutcome,
+    ChatOutcome, CompletionResult, EventStream, HiddenParams, Outcome, RawReply, StreamResult,
+    TextOutcome,
 };
-pub use request::{Request, parse, parse_chat_request};
+pub use request::{PassThroughRequest, Request, parse, parse_chat_request};
 pub use target::Target;
 
 use crate::images::ImageCache;
@@ -76,6 +77,10 @@ impl Engine {
                 call.check_bridgeable()?;
                 chat::chat(attempt, &call.chat).await.map(Outcome::Chat)
             }
+            Request::PassThrough(request) => Err(llmrelay_core::Error::bad_request(format!(
+                "{} pass-through calls are forwarded by the proxy, not by the engine",
+                request.provider
+            ))),
         }
     }
 }

@@ -72,6 +72,18 @@ pub enum Outcome {
     Json(CompletionResult<Value>),
     /// A native Responses API stream.
     Events(EventStream),
+    /// A provider pass-through answer: the upstream's status, headers and bytes.
+    Raw(RawReply),
+}
+
+/// A pass-through answer, streamed back byte for byte; `summary` is filled in (usage, cost)
+/// from what went by when the body ends.
+pub struct RawReply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: BoxStream<'static, Result<bytes::Bytes>>,
+    pub summary: Arc<Mutex<StreamSummary>>,
+    pub hidden: HiddenParams,
 }
 
 impl Outcome {
@@ -85,6 +97,7 @@ impl Outcome {
             Self::Embedding(r) => &r.hidden,
             Self::Json(r) => &r.hidden,
             Self::Events(s) => &s.hidden,
+            Self::Raw(r) => &r.hidden,
         }
     }
 
@@ -97,6 +110,7 @@ impl Outcome {
             Self::Embedding(r) => &mut r.hidden,
             Self::Json(r) => &mut r.hidden,
             Self::Events(s) => &mut s.hidden,
+            Self::Raw(r) => &mut r.hidden,
         }
     }
 
@@ -108,6 +122,7 @@ impl Outcome {
             Self::Chat(ChatOutcome::Stream(_))
                 | Self::Text(TextOutcome::Stream(_))
                 | Self::Events(_)
+                | Self::Raw(_)
         )
     }
 
@@ -129,6 +144,7 @@ impl Outcome {
             Self::Chat(ChatOutcome::Stream(s)) => Some(s.stream.summary()),
             Self::Text(TextOutcome::Stream(s)) => Some(s.stream.summary()),
             Self::Events(s) => Some(Arc::clone(&s.summary)),
+            Self::Raw(r) => Some(Arc::clone(&r.summary)),
             _ => None,
         }
     }

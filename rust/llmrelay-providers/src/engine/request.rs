@@ -27,6 +27,24 @@ pub enum Request {
     },
     /// The Responses API: OpenAI's own body, and the same request bridged to chat.
     Responses(Box<ResponsesCall>),
+    /// A provider pass-through route: forwarded as the caller sent it by the proxy.
+    PassThrough(Box<PassThroughRequest>),
+}
+
+/// What layers read of a pass-through request (`/openai/…`, `/anthropic/…`, `/gemini/…`):
+/// the bytes themselves go upstream unchanged, forwarded by the proxy, never by the engine.
+#[derive(Debug, Clone, Default)]
+pub struct PassThroughRequest {
+    /// The provider whose native API the route speaks (`openai`, `anthropic`, …).
+    pub provider: String,
+    /// The path below the route (`v1/messages`, `v1beta/models/gemini-2.0-flash:generateContent`).
+    pub endpoint: String,
+    /// The model the body or the path names (empty when neither does).
+    pub model: String,
+    /// The body, when it is JSON.
+    pub body: Option<Value>,
+    /// Whether the caller asked for a stream (`"stream": true`, a streaming endpoint).
+    pub stream: bool,
 }
 
 impl Request {
@@ -40,6 +58,7 @@ impl Request {
             Self::Embedding(request) => &request.model,
             Self::Operation { body, .. } => body.get("model").and_then(Value::as_str).unwrap_or(""),
             Self::Responses(call) => &call.chat.model,
+            Self::PassThrough(request) => &request.model,
         }
     }
 
@@ -53,6 +72,8 @@ impl Request {
                 body.insert("model".to_owned(), Value::String(model.to_owned()));
             }
             Self::Responses(call) => call.set_model(model),
+            // Forwarded as sent: the model stays the one in the caller's bytes.
+            Self::PassThrough(request) => model.clone_into(&mut request.model),
         }
     }
 
@@ -63,6 +84,7 @@ impl Request {
             Self::Chat(request) => request.stream,
             Self::Text(request) => request.stream,
             Self::Responses(call) => call.chat.stream,
+            Self::PassThrough(request) => request.stream,
             Self::Embedding(_) | Self::Operation { .. } => false,
         }
     }
@@ -96,6 +118,11 @@ impl Request {
             Self::Responses(call) => call.chat.user.as_deref(),
             Self::Text(request) => request.extra.get("user").and_then(Value::as_str),
             Self::Operation { body, .. } => body.get("user").and_then(Value::as_str),
+            Self::PassThrough(request) => request
+                .body
+                .as_ref()
+                .and_then(|body| body.get("user"))
+                .and_then(Value::as_str),
         }
     }
 
@@ -108,6 +135,10 @@ impl Request {
             Self::Embedding(request) => serde_json::to_value(request),
             Self::Operation { body, .. } => return body.clone(),
             Self::Responses(call) => return call.native_body.clone(),
+            Self::PassThrough(request) => match &request.body {
+                Some(Value::Object(body)) => return body.clone(),
+                _ => return Map::new(),
+            },
         };
         match value {
             Ok(Value::Object(map)) => map,

@@ -1,26 +1,42 @@
 //! Provider-native pass-through (`/openai/*`, `/anthropic/*`, `/gemini/*`, `/cohere/*`,
 //! `/vertex_ai/*`, `/bedrock/*`): the request goes to the provider's base URL with the proxy's
 //! credential in place of the caller's proxy key; the response streams back byte for byte.
+//! Each request is a call of the pipeline (kind `PassThrough`): admission layers see it (keys,
+//! access, limits, budgets, guardrails on its JSON body), the [`Forwarder`] dispatches it, and
+//! accounting books it once with the usage and cost read from the answer (`meter.rs`).
 //!
 //! Vertex AI and Bedrock need request signing or OAuth tokens; until the engine exposes those,
 //! their routes forward to a configured base URL (`VERTEXAI_API_BASE`, `BEDROCK_API_BASE`, or a
 //! deployment's `api_base`) without adding a credential.
 
+mod meter;
+
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use axum::response::{IntoResponse, Response};
-use futures::TryStreamExt;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use llmrelay_core::Error;
+use llmrelay_core::{CallKind, Error, ErrorKind};
+use llmrelay_pipeline::{Answer, Attempts, Call, Dispatch, Dispatched, Origin, Route};
+use llmrelay_providers::engine::{
+    HiddenParams, Outcome, PassThroughRequest, RawReply, Request as CallRequest,
+};
+use llmrelay_providers::options::CallOptions;
+use llmrelay_providers::stream::StreamSummary;
 
 use crate::config::ProxyConfig;
-use crate::errors::ApiError;
-use crate::state::{AppState, RouteLabel};
+use crate::edge::Edge;
+use crate::errors::Dialect;
+use crate::state::AppState;
+
+use meter::Metered;
 
 /// How the provider wants its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,30 +212,110 @@ fn forwardable(name: &HeaderName) -> bool {
     )
 }
 
+/// A pass-through request ready to go: where, how and what.
+struct Forward {
+    method: http::Method,
+    url: String,
+    base: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// The model a pass-through names: the body's `model`, else the path's (Gemini's and Vertex
+/// AI's `…/models/{model}:generateContent`, Bedrock's `model/{id}/invoke`).
+fn model_named(body: Option<&Value>, endpoint: &str) -> String {
+    if let Some(model) = body
+        .and_then(|b| b.get("model"))
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty())
+    {
+        return model.to_owned();
+    }
+    let mut segments = endpoint.split('/');
+    while let Some(segment) = segments.next() {
+        if segment == "models" || segment == "model" {
+            if let Some(next) = segments.next() {
+                let model = next.split(':').next().unwrap_or(next);
+                return model.to_owned();
+            }
+        }
+    }
+    String::new()
+}
+
+/// Whether the caller asked for a stream: `"stream": true`, or a streaming endpoint.
+fn streams(body: Option<&Value>, endpoint: &str) -> bool {
+    body.and_then(|b| b.get("stream"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+        || endpoint.contains("streamGenerateContent")
+        || endpoint.ends_with("invoke-with-response-stream")
+        || endpoint.ends_with("converse-stream")
+}
+
 async fn forward(
     state: Arc<AppState>,
-    provider: &Provider,
+    provider: &'static Provider,
     endpoint: String,
     request: Request,
 ) -> Response {
-    let label = RouteLabel {
-        route: provider.route,
-        model_group: String::new(),
+    let (parts, body) = request.into_parts();
+    let mut edge = Edge::new(
+        Arc::clone(&state),
+        &parts,
+        CallKind::PassThrough,
+        provider.route,
+        Dialect::OpenAi,
+    );
+    let (forward, pass) = match prepare(&state, provider, &endpoint, parts, body).await {
+        Ok(prepared) => prepared,
+        Err(error) => return edge.reject(error),
     };
-    let mut response = match forward_inner(&state, provider, &endpoint, request).await {
-        Ok(response) => response,
-        Err(error) => ApiError::openai(error).into_response(),
+    edge.model_group.clone_from(&pass.model);
+    let options = CallOptions {
+        custom_llm_provider: Some(provider.name.to_owned()),
+        ..CallOptions::default()
     };
-    response.extensions_mut().insert(label);
-    response
+    let mut call = Box::new(Call::new(
+        CallKind::PassThrough,
+        CallRequest::PassThrough(Box::new(pass)),
+        options,
+        Origin::Proxy(provider.route),
+    ));
+    call.id = Arc::clone(&edge.context.call_id);
+    call.identity = std::mem::take(&mut edge.principal);
+    call.is_async = true;
+    call.started = edge.context.received;
+    call.started_wall = edge.context.received_wall;
+    let forwarder = Forwarder {
+        provider: provider.name,
+        forward: Mutex::new(Some(forward)),
+    };
+    match state.pipeline.run(call, &forwarder).await {
+        Ok(Answer::Raw(raw)) => {
+            let body = raw
+                .body
+                .map_err(|error| std::io::Error::other(error.to_string()));
+            let mut response = Response::new(Body::from_stream(body));
+            *response.status_mut() =
+                StatusCode::from_u16(raw.status).unwrap_or(StatusCode::BAD_GATEWAY);
+            *response.headers_mut() = raw.headers;
+            edge.label(response)
+        }
+        Ok(_) => edge.unexpected("not a pass-through answer"),
+        Err(failure) => edge.reject(Error::from(failure)),
+    }
 }
 
-async fn forward_inner(
+/// Where the request goes, with the proxy's credential in place of the caller's key, and
+/// what the pipeline's layers see of it.
+async fn prepare(
     state: &AppState,
     provider: &Provider,
     endpoint: &str,
-    request: Request,
-) -> Result<Response, Error> {
+    parts: http::request::Parts,
+    body: Body,
+) -> Result<(Forward, PassThroughRequest), Error> {
     let configured = state.passthrough.by_provider.get(provider.name);
     let base = env_first(provider.base_env)
         .or_else(|| configured.and_then(|c| c.0.clone()))
@@ -240,20 +336,25 @@ async fn forward_inner(
             provider.name
         )));
     }
-    let (parts, body) = request.into_parts();
+    let limit = state.settings.max_request_bytes;
+    let too_large = || {
+        Error::bad_request(format!(
+            "Request size is too large. Max size is {:.2} MB",
+            limit as f64 / 1_048_576.0
+        ))
+        .with_status(413)
+    };
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let limit = state.settings.max_request_bytes;
     if declared.is_some_and(|length| length > limit) {
-        return Err(Error::bad_request(format!(
-            "Request size is too large. Max size is {:.2} MB",
-            limit as f64 / 1_048_576.0
-        ))
-        .with_status(413));
+        return Err(too_large());
     }
+    let body = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())?;
     // Gemini callers send the proxy key as `?key=`; it must not reach Google.
     let query = parts.uri.query().map(|q| {
         q.split('&')
@@ -291,29 +392,107 @@ async fn forward_inner(
     if provider.name == "anthropic" && !headers.contains_key("anthropic-version") {
         headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
     }
-    let body = reqwest::Body::wrap_stream(body.into_data_stream());
-    let upstream = llmrelay_providers::http::client()
-        .request(parts.method, &url)
-        .headers(headers)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| llmrelay_providers::http::transport_error(&e))?;
-    let status = upstream.status();
-    let mut response_headers = HeaderMap::new();
-    for (name, value) in upstream.headers() {
-        if !matches!(
-            name.as_str(),
-            "connection" | "keep-alive" | "transfer-encoding" | "content-length"
-        ) {
-            response_headers.append(name.clone(), value.clone());
-        }
+    let json = (!body.is_empty())
+        .then(|| serde_json::from_slice::<Value>(&body).ok())
+        .flatten();
+    let pass = PassThroughRequest {
+        provider: provider.name.to_owned(),
+        model: model_named(json.as_ref(), &endpoint),
+        stream: streams(json.as_ref(), &endpoint),
+        endpoint,
+        body: json,
+    };
+    let forward = Forward {
+        method: parts.method,
+        url,
+        base,
+        headers,
+        body,
+    };
+    Ok((forward, pass))
+}
+
+/// The pipeline's dispatcher for one pass-through request: it sends the bytes once.
+struct Forwarder {
+    provider: &'static str,
+    forward: Mutex<Option<Forward>>,
+}
+
+/// How much of an upstream error body becomes the error's message.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+impl Dispatch for Forwarder {
+    fn dispatch<'a>(
+        &'a self,
+        call: &'a Call,
+        _attempts: Attempts<'a>,
+    ) -> BoxFuture<'a, llmrelay_core::Result<Dispatched>> {
+        Box::pin(async move {
+            let forward = self
+                .forward
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::InternalServer, "a pass-through is sent once")
+                })?;
+            let model = call.request.model().to_owned();
+            let upstream = llmrelay_providers::http::client()
+                .request(forward.method, &forward.url)
+                .headers(forward.headers)
+                .body(forward.body)
+                .send()
+                .await
+                .map_err(|e| llmrelay_providers::http::transport_error(&e))?;
+            let status = upstream.status();
+            if status.as_u16() >= 400 {
+                // LiteLLM answers an upstream error on a pass-through route as its own error
+                // with the upstream's status and body text.
+                let bytes = upstream.bytes().await.unwrap_or_default();
+                let text = String::from_utf8_lossy(&bytes[..bytes.len().min(ERROR_BODY_LIMIT)])
+                    .into_owned();
+                let body = serde_json::from_slice::<Value>(&bytes).ok();
+                return Err(Error::from_upstream(status.as_u16(), text, body)
+                    .with_provider(self.provider)
+                    .with_model(model));
+            }
+            let mut headers = HeaderMap::new();
+            for (name, value) in upstream.headers() {
+                if !matches!(
+                    name.as_str(),
+                    "connection" | "keep-alive" | "transfer-encoding" | "content-length"
+                ) {
+                    headers.append(name.clone(), value.clone());
+                }
+            }
+            let summary = Arc::new(Mutex::new(StreamSummary::default()));
+            let bytes = upstream
+                .bytes_stream()
+                .map_err(|e| llmrelay_providers::http::transport_error(&e))
+                .boxed();
+            let body = Metered::new(bytes, Arc::clone(&summary), self.provider, &model).boxed();
+            let hidden = HiddenParams {
+                custom_llm_provider: self.provider.to_owned(),
+                model: model.clone(),
+                api_base: Some(forward.base),
+                ..HiddenParams::default()
+            };
+            Ok(Dispatched {
+                outcome: Outcome::Raw(RawReply {
+                    status: status.as_u16(),
+                    headers,
+                    body,
+                    summary,
+                    hidden,
+                }),
+                route: Route {
+                    model_group: model,
+                    attempts: 1,
+                    ..Route::default()
+                },
+            })
+        })
     }
-    let stream = upstream.bytes_stream().map_err(std::io::Error::other);
-    let mut response = Response::new(Body::from_stream(stream));
-    *response.status_mut() = status;
-    *response.headers_mut() = response_headers;
-    Ok(response)
 }
 
 macro_rules! passthrough_route {
