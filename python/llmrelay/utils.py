@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from . import _native
-from ._model_info_keys import MODEL_INFO_KEYS, OPENAI_CHAT_PARAMS
 from ._native import NativeError
 
 __all__ = [
@@ -160,7 +159,7 @@ def get_model_info(model: str, custom_llm_provider: str | None = None, **kwargs:
             f"This model isn't mapped yet. model={model}, custom_llm_provider={custom_llm_provider}. "
             "Add it here - https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json."
         )
-    result = dict.fromkeys(MODEL_INFO_KEYS)
+    result = dict.fromkeys(_native.model_info_keys())
     result.update(info)
     if result.get("max_tokens") is None:
         result["max_tokens"] = result.get("max_output_tokens")
@@ -221,7 +220,7 @@ def get_supported_openai_params(
     handler = handler_for(model, custom_llm_provider)
     if handler is not None:
         method = getattr(handler, "get_supported_openai_params", None)
-        return list(method(model=model.split("/", 1)[-1])) if callable(method) else list(OPENAI_CHAT_PARAMS)
+        return list(method(model=model.split("/", 1)[-1])) if callable(method) else list(_native.openai_chat_params())
     provider = _BEDROCK_ALIASES.get(custom_llm_provider or "", custom_llm_provider)
     if provider is None:
         try:
@@ -233,7 +232,7 @@ def get_supported_openai_params(
     if request_type in ("embeddings", "embedding") and provider == "sambanova":
         return []
     native = _native.supported_openai_params(model, provider)
-    params = _refined(model, provider, list(OPENAI_CHAT_PARAMS) if native is None else list(native))
+    params = _refined(model, provider, list(_native.openai_chat_params()) if native is None else list(native))
     if base_model and base_model != model:
         extra = get_supported_openai_params(base_model, provider, request_type) or []
         params = params + [p for p in extra if p not in params]

@@ -227,9 +227,46 @@ fn get_llm_provider(
         .map_err(|e| to_py_err(&e))
 }
 
+/// LiteLLM's `provider_list`, in its enum's order.
 #[pyfunction]
 fn provider_list() -> Vec<&'static str> {
-    detect::PROVIDERS.to_vec()
+    detect::PROVIDER_ORDER.to_vec()
+}
+
+/// The `LlmProviders` members, `(name, value)`, in order.
+#[pyfunction]
+fn provider_members() -> Vec<(String, &'static str)> {
+    detect::PROVIDER_ORDER
+        .iter()
+        .map(|value| {
+            let name = detect::PROVIDER_ENUM_NAMES
+                .iter()
+                .find(|(v, _)| v == value)
+                .map_or_else(
+                    || value.to_ascii_uppercase().replace(['-', '.'], "_"),
+                    |(_, name)| (*name).to_owned(),
+                );
+            (name, *value)
+        })
+        .collect()
+}
+
+/// The `CallTypes` members, `(name, value)`, in order.
+#[pyfunction]
+fn call_type_members() -> Vec<(&'static str, &'static str)> {
+    llmrelay_core::kind::LITELLM_CALL_TYPES.to_vec()
+}
+
+/// The fields of LiteLLM's `ModelInfo`, in order.
+#[pyfunction]
+fn model_info_keys() -> Vec<&'static str> {
+    catalog::MODEL_INFO_KEYS.to_vec()
+}
+
+/// The OpenAI chat parameters (what an OpenAI-compatible provider accepts).
+#[pyfunction]
+fn openai_chat_params() -> Vec<&'static str> {
+    llmrelay_providers::compatible::OPENAI_CHAT_PARAMS.to_vec()
 }
 
 /// The OpenAI parameters a provider accepts for a model (`None`: all of them; unknown provider:
@@ -272,6 +309,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load_model_cost_map, m)?)?;
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
+    m.add_function(wrap_pyfunction!(provider_members, m)?)?;
+    m.add_function(wrap_pyfunction!(call_type_members, m)?)?;
+    m.add_function(wrap_pyfunction!(model_info_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(openai_chat_params, m)?)?;
     m.add_function(wrap_pyfunction!(implemented_providers, m)?)?;
     m.add_function(wrap_pyfunction!(supported_openai_params, m)?)?;
     m.add_function(wrap_pyfunction!(provider_endpoint, m)?)?;
