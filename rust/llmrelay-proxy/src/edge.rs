@@ -55,6 +55,13 @@ fn provider_header_names(name: &str) -> Option<(HeaderName, HeaderName)> {
     Some((plain, prefixed))
 }
 
+/// Milliseconds with three decimals (`12.345`), from whole microseconds: integer formatting,
+/// and the text becomes the header value without a copy.
+fn millis(micros: u128) -> HeaderValue {
+    let text = format!("{}.{:03}", micros / 1000, micros % 1000);
+    HeaderValue::try_from(text).unwrap_or_else(|_| HeaderValue::from_static("0.000"))
+}
+
 /// Parameters a client may not set: they would point the proxy's credentials elsewhere
 /// (LiteLLM rejects them unless client-side credentials are allowed).
 const CLIENT_FORBIDDEN: &[&str] = &["api_base", "base_url", "api_key"];
@@ -300,8 +307,13 @@ impl Edge {
         route: &Route,
         cost: Option<f64>,
     ) {
-        let total_ms = self.context.received.elapsed().as_secs_f64() * 1000.0;
-        let overhead_ms = (total_ms - hidden.response_ms).max(0.0);
+        let total_us = self.context.received.elapsed().as_micros();
+        // Whole microseconds of the upstream's time (a float of milliseconds; never negative).
+        let response_us = (hidden.response_ms.max(0.0) * 1000.0) as u128;
+        let overhead_us = total_us.saturating_sub(response_us);
+        headers.reserve(16 + hidden.headers.len() * 2);
+        headers.insert(RESPONSE_DURATION, millis(total_us));
+        headers.insert(OVERHEAD_DURATION, millis(overhead_us));
         let mut put = |name: HeaderName, value: &str| {
             if let Ok(value) = HeaderValue::from_str(value) {
                 headers.insert(name, value);
@@ -325,15 +337,17 @@ impl Edge {
             .strip_prefix(provider.as_str())
             .is_some_and(|rest| rest.starts_with('/'));
         if !provider.is_empty() && !already_qualified {
-            put(MODEL_NAME, &format!("{provider}/{}", hidden.model));
+            if let Ok(value) = HeaderValue::try_from(format!("{provider}/{}", hidden.model)) {
+                headers.insert(MODEL_NAME, value);
+            }
         } else {
             put(MODEL_NAME, &hidden.model);
         }
         if let Some(cost) = cost {
-            put(RESPONSE_COST, &cost.to_string());
+            if let Ok(value) = HeaderValue::try_from(cost.to_string()) {
+                headers.insert(RESPONSE_COST, value);
+            }
         }
-        put(RESPONSE_DURATION, &format!("{total_ms:.3}"));
-        put(OVERHEAD_DURATION, &format!("{overhead_ms:.3}"));
         headers.insert(ATTEMPTED_RETRIES, HeaderValue::from(route.retries));
         headers.insert(ATTEMPTED_FALLBACKS, HeaderValue::from(route.fallbacks));
         headers.insert(VERSION, HeaderValue::from_static(env!("CARGO_PKG_VERSION")));
@@ -355,10 +369,10 @@ impl Edge {
     /// before the response goes out.
     pub fn whole(
         &self,
-        whole: Whole,
-        render: impl FnOnce(&Outcome, &Call) -> Result<Vec<u8>, Error>,
+        mut whole: Whole,
+        render: impl FnOnce(&mut Outcome, &Call) -> Result<Vec<u8>, Error>,
     ) -> Response {
-        let bytes = match render(&whole.outcome, whole.ledger.call()) {
+        let bytes = match render(&mut whole.outcome, whole.ledger.call()) {
             Ok(bytes) => bytes,
             Err(error) => {
                 let hidden = whole.outcome.hidden().clone();
@@ -423,6 +437,22 @@ impl Edge {
             format!("{}: unexpected answer: {what}", self.route),
         ))
     }
+}
+
+/// JSON bytes of an answer body naming `model` (the model group the caller asked for) in
+/// place of the upstream's model, without copying the answer: the field is swapped in and back.
+///
+/// # Errors
+/// Never for the project's own types; named for safety.
+pub fn to_json_as<R: Serialize>(
+    response: &mut R,
+    field: fn(&mut R) -> &mut String,
+    model: &str,
+) -> Result<Vec<u8>, Error> {
+    let upstream = std::mem::replace(field(response), model.to_owned());
+    let bytes = to_json(response);
+    *field(response) = upstream;
+    bytes
 }
 
 /// JSON bytes of an answer body.

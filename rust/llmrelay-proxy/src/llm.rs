@@ -12,7 +12,7 @@ use llmrelay_pipeline::Answer;
 use llmrelay_providers::engine::{ChatOutcome, Outcome, Request as CallRequest, TextOutcome};
 
 use crate::anthropic::{self, MessageStreamEncoder};
-use crate::edge::{Edge, read_json, to_json};
+use crate::edge::{Edge, read_json, to_json, to_json_as};
 use crate::errors::Dialect;
 use crate::responses::{EventEncoder, ResponseStreamEncoder};
 use crate::sse::OpenAiEncoder;
@@ -76,9 +76,7 @@ async fn chat_inner(
     match run(&mut edge, params, &headers).await {
         Ok(Answer::Whole(whole)) => edge.whole(whole, |outcome, _| match outcome {
             Outcome::Chat(ChatOutcome::Whole(result)) => {
-                let mut response = result.response.clone();
-                response.model.clone_from(&model);
-                to_json(&response)
+                to_json_as(&mut result.response, |r| &mut r.model, &model)
             }
             _ => Err(Error::bad_request("not a chat answer")),
         }),
@@ -124,9 +122,7 @@ async fn text_inner(
     match run(&mut edge, params, &headers).await {
         Ok(Answer::Whole(whole)) => edge.whole(whole, |outcome, _| match outcome {
             Outcome::Text(TextOutcome::Whole(result)) => {
-                let mut response = result.response.clone();
-                response.model.clone_from(&model);
-                to_json(&response)
+                to_json_as(&mut result.response, |r| &mut r.model, &model)
             }
             _ => Err(Error::bad_request("not a text completion")),
         }),
@@ -172,9 +168,7 @@ async fn embeddings_inner(
     match run(&mut edge, params, &headers).await {
         Ok(Answer::Whole(whole)) => edge.whole(whole, |outcome, _| match outcome {
             Outcome::Embedding(result) => {
-                let mut response = result.response.clone();
-                response.model.clone_from(&model);
-                to_json(&response)
+                to_json_as(&mut result.response, |r| &mut r.model, &model)
             }
             _ => Err(Error::bad_request("not an embedding answer")),
         }),
@@ -300,11 +294,18 @@ pub async fn responses(State(state): State<Arc<AppState>>, request: Request) -> 
                     to_json(&bridge.render_whole(&result.response, &model))
                 }
                 (Outcome::Json(result), _) => {
-                    let mut response = result.response.clone();
-                    if let Some(object) = response.as_object_mut() {
-                        object.insert("model".to_owned(), Value::String(model.clone()));
+                    let Some(object) = result.response.as_object_mut() else {
+                        return to_json(&result.response);
+                    };
+                    let upstream = object.insert("model".to_owned(), Value::String(model.clone()));
+                    let bytes = to_json(&result.response);
+                    if let Some(object) = result.response.as_object_mut() {
+                        match upstream {
+                            Some(value) => object.insert("model".to_owned(), value),
+                            None => object.remove("model"),
+                        };
                     }
-                    to_json(&response)
+                    bytes
                 }
                 _ => Err(Error::bad_request("not a Responses answer")),
             })

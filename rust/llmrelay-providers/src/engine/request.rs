@@ -152,7 +152,16 @@ impl Request {
 /// # Errors
 /// `BadRequest` with the path of the field that does not fit.
 pub fn from_value_at<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T> {
+    from_value_named(value, || what.to_owned())
+}
+
+/// [`from_value_at`] with the name built only when there is an error to report.
+fn from_value_named<T: serde::de::DeserializeOwned>(
+    value: Value,
+    what: impl FnOnce() -> String,
+) -> Result<T> {
     serde_path_to_error::deserialize(value).map_err(|e| {
+        let what = what();
         let path = e.path().to_string();
         let message = format!("Invalid {what}: {path}: {}", e.inner());
         let error = Error::bad_request(message);
@@ -202,7 +211,7 @@ pub fn parse_chat_request(mut body: Map<String, Value>) -> Result<ChatRequest> {
             ))
             .with_param("messages"));
         }
-        let message: ChatMessage = from_value_at(message, &format!("messages[{index}]"))?;
+        let message: ChatMessage = from_value_named(message, || format!("messages[{index}]"))?;
         parsed.push(message);
     }
     body.insert("messages".to_owned(), Value::Array(Vec::new()));
