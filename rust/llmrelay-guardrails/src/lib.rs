@@ -21,6 +21,7 @@ pub mod error;
 pub mod guardrail;
 pub mod info;
 pub mod injection;
+pub mod layers;
 pub mod payload;
 pub mod pii;
 pub(crate) mod remote;

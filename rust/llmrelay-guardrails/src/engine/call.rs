@@ -334,6 +334,46 @@ impl GuardrailCall {
         }
     }
 
+    /// Records every guardrail planned for `hook` that has not reported yet as
+    /// `guardrail_failed_to_respond` (its run was dropped before it decided: a logging-only
+    /// guardrail that needed I/O where the logging payload is built).
+    pub(crate) fn record_pending(&self, hook: EventHook) {
+        let missing: Vec<Planned> = {
+            let records = self
+                .inner
+                .records
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            self.planned(hook)
+                .iter()
+                .filter(|planned| {
+                    !records.iter().any(|record| {
+                        record.guardrail_name == planned.name
+                            && record.guardrail_mode == hook.as_str()
+                    })
+                })
+                .cloned()
+                .collect()
+        };
+        for planned in missing {
+            let findings = Findings {
+                status: GuardrailStatus::GuardrailFailedToRespond,
+                response: Some(serde_json::Value::from(
+                    "did not decide without I/O where the logging payload is built",
+                )),
+                ..Findings::default()
+            };
+            let provider = planned.member.guardrail.provider().to_owned();
+            self.record(
+                &planned.name,
+                &provider,
+                hook,
+                findings,
+                (epoch_seconds(), Instant::now()),
+            );
+        }
+    }
+
     /// `standard_logging_object.guardrail_information`, in the order guardrails ran.
     #[must_use]
     pub fn information(&self) -> Vec<GuardrailInformation> {

@@ -854,6 +854,7 @@ async fn binary_exports_environment_variables() {
 }
 
 mod cli;
+mod guardrails;
 mod routes;
 mod shared_state;
 mod support;
