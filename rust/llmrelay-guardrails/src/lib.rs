@@ -38,7 +38,7 @@ pub use engine::{
 pub use error::{Failure, GuardrailError, Violation};
 pub use guardrail::{
     CallMetadata, CallState, Channel, ChannelKind, Guardrail, GuardrailFuture, HookContext,
-    HookOutcome, StreamMode, StreamStage,
+    HookOutcome, StreamContext, StreamMode, StreamStage,
 };
 pub use info::{Detection, Findings, GuardrailInformation, GuardrailResponse, GuardrailStatus};
 pub use payload::{OwnedRequest, RequestPayload, RequestRef, TextKind, TextSlot};

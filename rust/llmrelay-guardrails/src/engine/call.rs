@@ -10,7 +10,7 @@ use llmrelay_core::types::{ChatRequest, ChatResponse};
 
 use crate::config::EventHook;
 use crate::error::GuardrailError;
-use crate::guardrail::{CallState, HookContext, HookOutcome};
+use crate::guardrail::{CallState, Guardrail, HookContext, HookOutcome, StreamContext, StreamMode};
 use crate::info::{Findings, GuardrailInformation, GuardrailStatus, epoch_seconds};
 use crate::payload::{RequestPayload, RequestRef};
 
@@ -290,6 +290,35 @@ impl GuardrailCall {
             return None;
         }
         Some(StreamGuard::new(self.clone(), request.cloned()))
+    }
+
+    /// The post-call guardrails that rewrite a stream themselves ([`StreamMode::Rewrite`]), in
+    /// plan order, each with its context: the layer chains their `rewrite_stream` after the
+    /// [`StreamGuard`].
+    #[must_use]
+    pub fn stream_rewriters(
+        &self,
+        request: Option<&ChatRequest>,
+    ) -> Vec<(Arc<dyn Guardrail>, StreamContext)> {
+        self.planned(EventHook::PostCall)
+            .iter()
+            .filter(|planned| {
+                let context = self.context(planned, EventHook::PostCall, request);
+                matches!(
+                    planned.member.guardrail.stream_mode(context),
+                    StreamMode::Rewrite
+                )
+            })
+            .map(|planned| {
+                let context = StreamContext {
+                    guardrail_name: planned.name.clone(),
+                    spec: Arc::clone(&planned.member.spec),
+                    call: Arc::clone(&self.inner.state),
+                    request: request.cloned(),
+                };
+                (Arc::clone(&planned.member.guardrail), context)
+            })
+            .collect()
     }
 
     /// Logging-only on the request copy that goes to logging (masks it; never refuses).

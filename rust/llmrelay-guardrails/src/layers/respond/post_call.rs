@@ -58,10 +58,15 @@ impl Respond for PostCall {
         let Some(Planned(guardrails)) = call.extensions.get::<Planned>() else {
             return chunks;
         };
-        match guardrails.stream_guard(chat_request(&call.request)) {
+        let request = chat_request(&call.request);
+        let mut chunks = match guardrails.stream_guard(request) {
             Some(guard) => guarded(chunks, guard),
             None => chunks,
+        };
+        for (guardrail, context) in guardrails.stream_rewriters(request) {
+            chunks = guardrail.rewrite_stream(chunks, context);
         }
+        chunks
     }
 }
 
