@@ -554,6 +554,19 @@ guardrails:
         error.contains("guardrails[0].litellm_params.guardrail"),
         "{error}"
     );
+    // Without the Python host (the `llmrelay-proxy` binary) a custom class cannot be loaded.
+    let yaml = config_yaml(
+        "http://127.0.0.1:9",
+        "guardrails:\n  - guardrail_name: c\n    litellm_params: {guardrail: my_guards.MyGuard, mode: pre_call}\n",
+    );
+    let error = RawConfig::from_document(parse_yaml(&yaml).unwrap())
+        .resolve()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("guardrails[0].litellm_params.guardrail") && error.contains("Python"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
