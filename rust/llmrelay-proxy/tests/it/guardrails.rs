@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use llmrelay_mock::{MockConfig, MockServer};
-use llmrelay_pipeline::{Account, Call, CallRecord, Layers};
+use llmrelay_pipeline::{Account, Admission, Admit, AdmitStage, Call, CallRecord, Layers, Step};
 use llmrelay_proxy::Proxy;
 use llmrelay_proxy::config::{RawConfig, parse_yaml};
 use serde_json::{Value, json};
@@ -34,6 +34,31 @@ impl Account for KeepPayloads {
     fn account(&self, call: &Call, record: &CallRecord) {
         let payload = record.payload(call).to_value();
         self.0.0.lock().unwrap().push(payload);
+    }
+}
+
+/// Stands in for the identity layer of virtual keys: the key's metadata comes from the
+/// request's `metadata.test_key_metadata`.
+struct KeyMetadata;
+
+impl Admit for KeyMetadata {
+    fn name(&self) -> &'static str {
+        "test_key_metadata"
+    }
+
+    fn stage(&self) -> AdmitStage {
+        AdmitStage::Identity
+    }
+
+    fn admit<'a>(&'a self, call: &'a mut Call) -> Step<'a, Admission> {
+        if let Some(Value::Object(metadata)) = call
+            .metadata()
+            .and_then(|metadata| metadata.get("test_key_metadata"))
+            .cloned()
+        {
+            call.identity.metadata = metadata;
+        }
+        Step::Ready(Admission::Continue)
     }
 }
 
@@ -90,7 +115,9 @@ async fn start(guardrails_yaml: &str) -> Harness {
         .unwrap();
     let payloads = Arc::new(Payloads::default());
     let mut layers = Layers::new();
-    layers.account(Arc::new(KeepPayloads(Arc::clone(&payloads))));
+    layers
+        .admit(Arc::new(KeyMetadata))
+        .account(Arc::new(KeepPayloads(Arc::clone(&payloads))));
     let proxy = Proxy::from_config_with_layers(&config, None, &layers).unwrap();
     Harness {
         mock,
@@ -624,4 +651,58 @@ guardrails:
     let (status, content, error) = h.stream(&body).await;
     assert_eq!((status, error), (200, None));
     assert_eq!(content, whole);
+}
+
+#[tokio::test]
+async fn key_settings_add_and_turn_off_guardrails() {
+    let h = start(
+        r"
+guardrails:
+  - guardrail_name: global
+    litellm_params:
+      guardrail: litellm_content_filter
+      mode: pre_call
+      default_on: true
+      blocked_words:
+        - {keyword: always-blocked, action: BLOCK}
+  - guardrail_name: keyed
+    litellm_params:
+      guardrail: litellm_content_filter
+      mode: pre_call
+      blocked_words:
+        - {keyword: key-blocked, action: BLOCK}
+",
+    )
+    .await;
+    let with_key = |text: &str, key: Value| {
+        let mut body = ask("gpt-4o", text);
+        body["metadata"] = json!({"test_key_metadata": key});
+        body
+    };
+    assert_eq!(h.post(&ask("gpt-4o", "always-blocked")).await.0, 400);
+    assert_eq!(
+        h.post(&with_key(
+            "always-blocked",
+            json!({"disable_global_guardrails": true})
+        ))
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        h.post(&with_key(
+            "always-blocked",
+            json!({"opted_out_global_guardrails": ["global"]})
+        ))
+        .await
+        .0,
+        200
+    );
+    assert_eq!(h.post(&ask("gpt-4o", "key-blocked")).await.0, 200);
+    assert_eq!(
+        h.post(&with_key("key-blocked", json!({"guardrails": ["keyed"]})))
+            .await
+            .0,
+        400
+    );
 }
