@@ -103,6 +103,13 @@ general_settings:
 }
 
 async fn start(guardrails_yaml: &str) -> Harness {
+    start_tweaked(guardrails_yaml, |_| {}).await
+}
+
+async fn start_tweaked(
+    guardrails_yaml: &str,
+    tweak: impl FnOnce(&mut llmrelay_proxy::ProxyConfig),
+) -> Harness {
     let mock = MockServer::start("127.0.0.1:0".parse().unwrap(), MockConfig::default())
         .await
         .unwrap();
@@ -110,9 +117,10 @@ async fn start(guardrails_yaml: &str) -> Harness {
         &mock.base_url(),
         &guardrails_yaml.replace("{mock}", &mock.base_url()),
     );
-    let config = RawConfig::from_document(parse_yaml(&yaml).unwrap())
+    let mut config = RawConfig::from_document(parse_yaml(&yaml).unwrap())
         .resolve()
         .unwrap();
+    tweak(&mut config);
     let payloads = Arc::new(Payloads::default());
     let mut layers = Layers::new();
     layers
@@ -705,4 +713,99 @@ guardrails:
             .0,
         400
     );
+}
+
+/// A guardrail that takes the stream itself (as a Python `async_post_call_streaming_iterator_hook`
+/// does): upper-cases the content, and ends the stream with a refusal after two chunks when the
+/// request says "cut".
+struct Shouting;
+
+impl llmrelay_guardrails::Guardrail for Shouting {
+    fn provider(&self) -> &str {
+        "shouting"
+    }
+
+    fn check_request<'a>(
+        &'a self,
+        _request: &'a mut llmrelay_guardrails::RequestPayload<'_>,
+        _context: llmrelay_guardrails::HookContext<'a>,
+    ) -> llmrelay_guardrails::GuardrailFuture<'a> {
+        Box::pin(std::future::ready(Ok(
+            llmrelay_guardrails::HookOutcome::default(),
+        )))
+    }
+
+    fn check_response<'a>(
+        &'a self,
+        _response: &'a mut llmrelay_core::types::ChatResponse,
+        _context: llmrelay_guardrails::HookContext<'a>,
+    ) -> llmrelay_guardrails::GuardrailFuture<'a> {
+        Box::pin(std::future::ready(Ok(
+            llmrelay_guardrails::HookOutcome::default(),
+        )))
+    }
+
+    fn stream_mode(
+        &self,
+        _context: llmrelay_guardrails::HookContext<'_>,
+    ) -> llmrelay_guardrails::StreamMode {
+        llmrelay_guardrails::StreamMode::Rewrite
+    }
+
+    fn rewrite_stream(
+        self: Arc<Self>,
+        chunks: llmrelay_providers::stream::ChunkStream<llmrelay_core::types::ChatChunk>,
+        context: llmrelay_guardrails::StreamContext,
+    ) -> llmrelay_providers::stream::ChunkStream<llmrelay_core::types::ChatChunk> {
+        use futures::StreamExt;
+        let cut = serde_json::to_string(&context.request)
+            .unwrap()
+            .contains("cut");
+        chunks
+            .enumerate()
+            .map(move |(index, item)| {
+                if cut && index == 2 {
+                    return Err(llmrelay_core::Error::bad_request("cut by shouting"));
+                }
+                item.map(|mut chunk| {
+                    for choice in &mut chunk.choices {
+                        if let Some(content) = choice.delta.content.as_mut() {
+                            *content = content.to_uppercase();
+                        }
+                    }
+                    chunk
+                })
+            })
+            // The refusal is the last item.
+            .take(if cut { 3 } else { usize::MAX })
+            .boxed()
+    }
+}
+
+#[tokio::test]
+async fn a_guardrail_can_rewrite_the_stream_itself() {
+    let h = start_tweaked("", |config| {
+        let parsed = llmrelay_guardrails::GuardrailsConfig::from_sections(
+            Some(&json!([{"guardrail_name": "shout", "litellm_params": {"guardrail": "hide-secrets", "mode": "post_call", "default_on": true}}])),
+            None,
+        )
+        .unwrap();
+        let spec = parsed.guardrails.into_iter().next().unwrap();
+        let mut guardrails = llmrelay_guardrails::Guardrails::empty();
+        guardrails.insert(spec, Arc::new(Shouting));
+        config.guardrails = Arc::new(guardrails);
+    })
+    .await;
+    let (status, content, error) = h.stream(&ask("gpt-4o", "hi")).await;
+    assert_eq!((status, error), (200, None));
+    assert_eq!(content, "THIS IS A MOCK RESPONSE FROM LLMRELAY-MOCK.");
+    let record = &h.last_payload()["guardrail_information"][0];
+    assert_eq!(record["guardrail_name"], "shout");
+    assert_eq!(record["guardrail_provider"], "shouting");
+    assert_eq!(record["guardrail_status"], "success");
+    let (status, _, error) = h.stream(&ask("gpt-4o", "cut")).await;
+    assert_eq!(status, 200);
+    assert_eq!(error.unwrap()["error"]["message"], "cut by shouting");
+    let record = &h.last_payload()["guardrail_information"][0];
+    assert_eq!(record["guardrail_status"], "guardrail_intervened");
 }

@@ -5,6 +5,7 @@
 //! LiteLLM's error, and ends a stream with it (what was sent stays sent).
 
 use std::collections::VecDeque;
+use std::time::Instant;
 
 use futures::StreamExt as _;
 
@@ -15,7 +16,8 @@ use llmrelay_providers::engine::{ChatOutcome, Outcome, Request};
 use llmrelay_providers::stream::ChunkStream;
 
 use crate::config::EventHook;
-use crate::engine::StreamGuard;
+use crate::engine::{GuardrailCall, StreamGuard};
+use crate::info::{Findings, GuardrailStatus, epoch_seconds};
 
 use super::super::Planned;
 
@@ -64,7 +66,10 @@ impl Respond for PostCall {
             None => chunks,
         };
         for (guardrail, context) in guardrails.stream_rewriters(request) {
-            chunks = guardrail.rewrite_stream(chunks, context);
+            let name = context.guardrail_name.clone();
+            let provider = guardrail.provider().to_owned();
+            let rewritten = guardrail.rewrite_stream(chunks, context);
+            chunks = recorded(rewritten, guardrails.clone(), name, provider);
         }
         chunks
     }
@@ -117,5 +122,52 @@ fn guarded(chunks: ChunkStream<ChatChunk>, guard: StreamGuard) -> ChunkStream<Ch
             }
         }
     })
+    .boxed()
+}
+
+/// What records a rewritten stream's end.
+type RecordEnd = Box<dyn FnOnce(Option<&llmrelay_core::Error>) + Send>;
+
+/// A guardrail's rewritten stream, recorded in `guardrail_information` when it ends: `success`,
+/// or `guardrail_intervened` with the error that ended it (a stream the caller drops is not
+/// recorded).
+fn recorded(
+    chunks: ChunkStream<ChatChunk>,
+    guardrails: GuardrailCall,
+    name: String,
+    provider: String,
+) -> ChunkStream<ChatChunk> {
+    let started = (epoch_seconds(), Instant::now());
+    let record: RecordEnd = Box::new(move |error| {
+        let findings = match error {
+            None => Findings::default(),
+            Some(error) => Findings {
+                status: GuardrailStatus::GuardrailIntervened,
+                response: Some(serde_json::Value::from(error.message().to_owned())),
+                ..Findings::default()
+            },
+        };
+        guardrails.record(&name, &provider, EventHook::PostCall, findings, started);
+    });
+    futures::stream::unfold(
+        (chunks, Some(record)),
+        |(mut chunks, mut record)| async move {
+            match chunks.next().await {
+                Some(Ok(chunk)) => Some((Ok(chunk), (chunks, record))),
+                Some(Err(error)) => {
+                    if let Some(record) = record.take() {
+                        record(Some(&error));
+                    }
+                    Some((Err(error), (chunks, record)))
+                }
+                None => {
+                    if let Some(record) = record.take() {
+                        record(None);
+                    }
+                    None
+                }
+            }
+        },
+    )
     .boxed()
 }
