@@ -169,6 +169,9 @@ pub struct ErrorInner {
     pub num_retries: u32,
     /// For a provider-error param: the OpenAI `param` field.
     pub param: Option<String>,
+    /// Extra detail the error JSON carries as `error.provider_specific_fields` (a guardrail's
+    /// verdict, as LiteLLM's proxy reports it).
+    pub provider_specific_fields: Option<Value>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -187,6 +190,7 @@ impl Error {
             body: None,
             num_retries: 0,
             param: None,
+            provider_specific_fields: None,
         }))
     }
 
@@ -278,6 +282,13 @@ impl Error {
 
     /// Reclassify: a provider that recognizes an error by a field of its own body (Azure's
     /// `innererror.code`) refines the status-based kind.
+    /// Adds `error.provider_specific_fields` to the error JSON.
+    #[must_use]
+    pub fn with_provider_specific_fields(mut self, fields: Value) -> Self {
+        self.0.provider_specific_fields = Some(fields);
+        self
+    }
+
     #[must_use]
     pub fn with_kind(mut self, kind: ErrorKind) -> Self {
         self.0.kind = kind;
@@ -327,14 +338,18 @@ impl Error {
     /// OpenAI error JSON: `{"error":{"message","type","param","code"}}`.
     #[must_use]
     pub fn to_openai_json(&self) -> Value {
-        serde_json::json!({
+        let mut body = serde_json::json!({
             "error": {
                 "message": self.0.message,
                 "type": self.0.kind.openai_type(),
                 "param": self.0.param,
                 "code": self.status_code().to_string(),
             }
-        })
+        });
+        if let Some(fields) = &self.0.provider_specific_fields {
+            body["error"]["provider_specific_fields"] = fields.clone();
+        }
+        body
     }
 }
 

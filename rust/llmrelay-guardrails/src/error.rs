@@ -201,8 +201,7 @@ impl GuardrailError {
     }
 
     /// As the engine's error type: `BadRequest` (400) for a violation, `InternalServer` for a
-    /// failure. Render HTTP answers with [`GuardrailError::to_openai_json`], which keeps
-    /// `provider_specific_fields`.
+    /// failure, with the same `provider_specific_fields` as [`GuardrailError::to_openai_json`].
     #[must_use]
     pub fn to_core_error(&self) -> llmrelay_core::Error {
         let kind = if self.status() < 500 {
@@ -210,7 +209,11 @@ impl GuardrailError {
         } else {
             llmrelay_core::ErrorKind::InternalServer
         };
-        llmrelay_core::Error::new(kind, self.message()).with_status(self.status())
+        let error = llmrelay_core::Error::new(kind, self.message()).with_status(self.status());
+        match self.to_openai_json()["error"].get("provider_specific_fields") {
+            Some(fields) => error.with_provider_specific_fields(fields.clone()),
+            None => error,
+        }
     }
 }
 

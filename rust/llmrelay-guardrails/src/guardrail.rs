@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value};
 
-use llmrelay_core::types::{ChatRequest, ChatResponse};
+use llmrelay_core::types::{ChatChunk, ChatRequest, ChatResponse};
+use llmrelay_providers::stream::ChunkStream;
 
 use crate::config::{EventHook, GuardrailSpec};
 use crate::error::GuardrailError;
@@ -99,6 +100,18 @@ pub enum StreamMode {
     /// The answer flows; it is checked as a whole at the end (a refusal stops the stream there;
     /// rewrites cannot apply to text already sent).
     CheckAtEnd,
+    /// The guardrail takes the stream and gives back the one the caller gets
+    /// ([`Guardrail::rewrite_stream`]: a Python `async_post_call_streaming_iterator_hook`).
+    Rewrite,
+}
+
+/// What [`Guardrail::rewrite_stream`] receives: owned, as the stream outlives the call's layers.
+#[derive(Debug, Clone)]
+pub struct StreamContext {
+    pub guardrail_name: String,
+    pub spec: Arc<GuardrailSpec>,
+    pub call: Arc<CallState>,
+    pub request: Option<ChatRequest>,
 }
 
 impl std::fmt::Debug for StreamMode {
@@ -108,6 +121,7 @@ impl std::fmt::Debug for StreamMode {
             Self::HoldToolCalls => "HoldToolCalls",
             Self::HoldAll => "HoldAll",
             Self::CheckAtEnd => "CheckAtEnd",
+            Self::Rewrite => "Rewrite",
         })
     }
 }
@@ -136,6 +150,17 @@ pub trait Guardrail: Send + Sync {
     /// How it handles streamed answers.
     fn stream_mode(&self, _context: HookContext<'_>) -> StreamMode {
         StreamMode::HoldAll
+    }
+
+    /// With [`StreamMode::Rewrite`]: the stream the caller gets instead of `chunks` (chunks may
+    /// be rewritten, dropped, added, or the stream ended early; an `Err` item ends it with that
+    /// error).
+    fn rewrite_stream(
+        self: Arc<Self>,
+        chunks: ChunkStream<ChatChunk>,
+        _context: StreamContext,
+    ) -> ChunkStream<ChatChunk> {
+        chunks
     }
 }
 

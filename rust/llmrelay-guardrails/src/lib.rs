@@ -21,6 +21,7 @@ pub mod error;
 pub mod guardrail;
 pub mod info;
 pub mod injection;
+pub mod layers;
 pub mod payload;
 pub mod pii;
 pub(crate) mod remote;
@@ -37,7 +38,7 @@ pub use engine::{
 pub use error::{Failure, GuardrailError, Violation};
 pub use guardrail::{
     CallMetadata, CallState, Channel, ChannelKind, Guardrail, GuardrailFuture, HookContext,
-    HookOutcome, StreamMode, StreamStage,
+    HookOutcome, StreamContext, StreamMode, StreamStage,
 };
 pub use info::{Detection, Findings, GuardrailInformation, GuardrailResponse, GuardrailStatus};
 pub use payload::{OwnedRequest, RequestPayload, RequestRef, TextKind, TextSlot};

@@ -1,6 +1,8 @@
 //! LiteLLM's `StandardLoggingPayload` (`kwargs["standard_logging_object"]`), built once per
 //! call in Rust and handed identically to SDK callbacks, proxy hooks and integrations.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -9,6 +11,31 @@ use llmrelay_providers::engine::Request;
 
 use crate::call::Call;
 use crate::record::CallRecord;
+
+/// An addition a layer makes to the logging payload when it is built.
+pub type PayloadEdit = dyn Fn(&Call, &CallRecord, &mut StandardLoggingPayload) + Send + Sync;
+
+/// Additions layers make to the logging payload when it is built (guardrail records, the
+/// logged copies `logging_only` guardrails mask), kept in `Call::extensions`; they run in the
+/// order they were added.
+#[derive(Clone, Default)]
+pub struct PayloadEdits(Vec<Arc<PayloadEdit>>);
+
+impl PayloadEdits {
+    /// Adds an edit to the call's payload.
+    pub fn add(
+        extensions: &mut http::Extensions,
+        edit: impl Fn(&Call, &CallRecord, &mut StandardLoggingPayload) + Send + Sync + 'static,
+    ) {
+        let edit: Arc<PayloadEdit> = Arc::new(edit);
+        match extensions.get_mut::<Self>() {
+            Some(edits) => edits.0.push(edit),
+            None => {
+                extensions.insert(Self(vec![edit]));
+            }
+        }
+    }
+}
 
 /// `status_fields`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -150,8 +177,9 @@ fn metadata(call: &Call) -> Map<String, Value> {
     metadata
 }
 
-/// The input as LiteLLM logs it: chat messages, else the prompt or input.
-fn messages(request: &Request) -> Value {
+/// The input as LiteLLM logs it (`messages`): chat messages, else the prompt or input.
+#[must_use]
+pub fn messages(request: &Request) -> Value {
     match request {
         Request::Chat(chat) => serde_json::to_value(&chat.messages).unwrap_or(Value::Null),
         Request::Responses(call) => {
@@ -243,7 +271,7 @@ impl StandardLoggingPayload {
             .unwrap_or_default();
         let litellm_model_name = hidden.map(|h| h.model.clone()).filter(|m| !m.is_empty());
         let model = call.model_group.clone();
-        Self {
+        let mut payload = Self {
             id: call.id.to_string(),
             trace_id: call
                 .options
@@ -298,7 +326,13 @@ impl StandardLoggingPayload {
                 litellm_model_name,
             },
             guardrail_information: None,
+        };
+        if let Some(edits) = call.extensions.get::<PayloadEdits>() {
+            for edit in &edits.0 {
+                edit(call, record, &mut payload);
+            }
         }
+        payload
     }
 
     /// As a JSON value (what Python receives).

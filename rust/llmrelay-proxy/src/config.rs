@@ -8,11 +8,13 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use llmrelay_core::detect;
+use llmrelay_guardrails::{BuildOptions, CustomGuardrailFactory, Guardrails};
 use llmrelay_router::RouterConfig;
 
 use crate::config_keys::{Section, litellm_keys, litellm_knows, nearest, unused_key_warning};
@@ -199,7 +201,7 @@ impl RawConfig {
     pub fn resolve(&self) -> Result<ProxyConfig, ConfigError> {
         let mut document = Value::Object(self.document.clone());
         let unset = resolve_environment_references(&mut document);
-        let parsed: ProxyConfigFile = serde_path_to_error::deserialize(document).map_err(|e| {
+        let parsed: ProxyConfigFile = serde_path_to_error::deserialize(&document).map_err(|e| {
             ConfigError::new(format!(
                 "invalid config {}: {}: {}",
                 self.path.display(),
@@ -221,7 +223,11 @@ impl RawConfig {
                 )));
             }
         }
+        let guardrails = build_guardrails(&document, &self.directory).map_err(|message| {
+            ConfigError::new(format!("invalid config {}: {message}", self.path.display()))
+        })?;
         let mut warnings = unused_key_warnings(&parsed);
+        warnings.extend(guardrails.warnings().iter().cloned());
         warnings.extend(unset_variable_warnings(&unset, &parsed.model_list));
         warnings.extend(provider_warnings(&parsed.model_list));
         if parsed.model_list.is_empty() {
@@ -237,8 +243,31 @@ impl RawConfig {
             router_settings: parsed.router_settings.unwrap_or_default(),
             warnings,
             path: self.path.clone(),
+            guardrails: Arc::new(guardrails),
         })
     }
+}
+
+/// Builds the config's guardrails (`guardrails:` and `litellm_settings.guardrails`); file paths
+/// and custom classes are relative to the config's directory.
+fn build_guardrails(document: &Value, directory: &Path) -> Result<Guardrails, String> {
+    let options = BuildOptions {
+        base_dir: Some(directory.to_path_buf()),
+        custom_factory: CUSTOM_GUARDRAILS.get().cloned(),
+    };
+    Guardrails::from_proxy_config(document, &options)
+        .map_err(|error| format!("{}: {}", error.path, error.message))
+}
+
+/// Builds custom guardrail classes (`litellm_params.guardrail: module.ClassName`): the Python
+/// binding registers one before the config is resolved; without it such a config is an error.
+static CUSTOM_GUARDRAILS: std::sync::OnceLock<Arc<dyn CustomGuardrailFactory>> =
+    std::sync::OnceLock::new();
+
+/// Registers the builder of custom guardrail classes (once per process; later calls are
+/// ignored and return `false`).
+pub fn set_custom_guardrail_factory(factory: Arc<dyn CustomGuardrailFactory>) -> bool {
+    CUSTOM_GUARDRAILS.set(factory).is_ok()
 }
 
 fn read_yaml(path: &Path) -> Result<Map<String, Value>, ConfigError> {
@@ -320,7 +349,7 @@ fn unused_key_warnings(parsed: &ProxyConfigFile) -> Vec<String> {
         warnings.push(unused_key_warning(Section::TopLevel, key, key, &[]));
     }
     for key in parsed.litellm_settings.other.keys() {
-        if !ROUTER_KEYS_IN_LITELLM_SETTINGS.contains(&key.as_str()) {
+        if !ROUTER_KEYS_IN_LITELLM_SETTINGS.contains(&key.as_str()) && key != "guardrails" {
             let path = format!("litellm_settings.{key}");
             warnings.push(unused_key_warning(
                 Section::LitellmSettings,
@@ -449,6 +478,10 @@ struct ProxyConfigFile {
     #[serde(default)]
     #[expect(dead_code, reason = "exported by the host before resolve")]
     environment_variables: Option<Value>,
+    /// Read (with `litellm_settings.guardrails`) by `llmrelay_guardrails` in `resolve`.
+    #[serde(default)]
+    #[expect(dead_code, reason = "parsed from the document by the guardrails crate")]
+    guardrails: Option<Value>,
     #[serde(flatten)]
     other: Map<String, Value>,
 }
@@ -592,6 +625,9 @@ pub struct ProxyConfig {
     /// Unknown or unused keys, to be logged at start.
     pub warnings: Vec<String>,
     pub path: PathBuf,
+    /// The configured guardrails (`guardrails:`, `litellm_settings.guardrails`), built and
+    /// checked when the config is resolved.
+    pub guardrails: Arc<Guardrails>,
 }
 
 impl ProxyConfig {
@@ -641,6 +677,7 @@ impl ProxyConfig {
             router_settings: Map::new(),
             warnings: Vec::new(),
             path: PathBuf::from("<command line>"),
+            guardrails: Arc::new(Guardrails::empty()),
         }
     }
 }

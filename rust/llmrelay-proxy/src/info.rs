@@ -184,3 +184,9 @@ pub async fn root() -> Json<Value> {
         "openapi": "/openapi.json",
     }))
 }
+
+/// `GET /guardrails/list`: the configured guardrails in LiteLLM's `ListGuardrailsResponse`
+/// shape (`api_key` and AWS credentials left out).
+pub async fn guardrails_list(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(state.guardrails.list())
+}

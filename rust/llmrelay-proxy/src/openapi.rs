@@ -181,6 +181,14 @@ const ROUTES: &[(&str, &str, &str, &str, bool, bool)] = &[
         true,
     ),
     (
+        "/guardrails/list",
+        "get",
+        "Configured guardrails (no keys)",
+        "guardrails",
+        false,
+        true,
+    ),
+    (
         "/health/liveliness",
         "get",
         "Liveness probe",

@@ -168,6 +168,7 @@ impl Proxy {
         let tasks = TaskTracker::new();
         let mut layers = Layers::new();
         layers.account(Arc::new(CallMetrics(Arc::clone(&metrics))));
+        layers.extend(&llmrelay_guardrails::layers::layers(&config.guardrails));
         if let Some(hooks) = hooks {
             layers.extend(&crate::hooks::layers(hooks, tasks.clone()));
         }
@@ -186,6 +187,7 @@ impl Proxy {
             shutting_down: AtomicBool::new(false),
             passthrough: PassthroughCredentials::from_config(config),
             tasks,
+            guardrails: Arc::clone(&config.guardrails),
         };
         Self {
             state: Arc::new(state),
@@ -247,6 +249,7 @@ impl Proxy {
             .route("/v1/model/info", get(info::model_info))
             .route("/model/info", get(info::model_info))
             .route("/health", get(info::health))
+            .route("/guardrails/list", get(info::guardrails_list))
             .route("/openai/{*endpoint}", any(passthrough::openai))
             .route("/anthropic/{*endpoint}", any(passthrough::anthropic))
             .route("/gemini/{*endpoint}", any(passthrough::gemini))

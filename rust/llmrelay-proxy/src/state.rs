@@ -60,6 +60,8 @@ pub struct AppState {
     /// Provider credentials from the config for the pass-through routes.
     pub passthrough: PassthroughCredentials,
     pub(crate) tasks: TaskTracker,
+    /// The configured guardrails (`/guardrails/list`; their layers are in `pipeline`).
+    pub guardrails: Arc<llmrelay_guardrails::Guardrails>,
 }
 
 impl AppState {

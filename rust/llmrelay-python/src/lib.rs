@@ -16,6 +16,7 @@ mod bridge;
 mod calls;
 mod errors;
 mod facts;
+mod guardrails;
 mod mock;
 mod proxy;
 mod router;

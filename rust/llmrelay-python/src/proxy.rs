@@ -26,8 +26,16 @@ use crate::runtime;
 
 /// Completes a Rust channel when the Python future is done (runs on the host loop's thread).
 #[pyclass(module = "llmrelay._native")]
-struct DoneCallback {
+pub(crate) struct DoneCallback {
     sender: Mutex<Option<oneshot::Sender<Result<Value, String>>>>,
+}
+
+impl DoneCallback {
+    pub(crate) fn new(sender: oneshot::Sender<Result<Value, String>>) -> Self {
+        Self {
+            sender: Mutex::new(Some(sender)),
+        }
+    }
 }
 
 #[pymethods]
@@ -304,6 +312,15 @@ pub(crate) fn proxy_serve(
     let options = parse(argv)?;
     init_logging(options.debug, options.detailed_debug);
     let raw = options.raw_config().map_err(PyRuntimeError::new_err)?;
+    // Custom guardrail classes in the config are imported next to it when it is resolved.
+    llmrelay_proxy::config::set_custom_guardrail_factory(Arc::new(
+        crate::guardrails::PythonGuardrailFactory {
+            directory: raw.as_ref().map_or_else(
+                || std::path::PathBuf::from("."),
+                |raw| raw.directory.clone(),
+            ),
+        },
+    ));
     let hooks = hooks.map(|host| {
         Arc::new(PythonHooks {
             host: Arc::new(host),

@@ -10,7 +10,7 @@ use llmrelay_core::types::{ChatRequest, ChatResponse};
 
 use crate::config::EventHook;
 use crate::error::GuardrailError;
-use crate::guardrail::{CallState, HookContext, HookOutcome};
+use crate::guardrail::{CallState, Guardrail, HookContext, HookOutcome, StreamContext, StreamMode};
 use crate::info::{Findings, GuardrailInformation, GuardrailStatus, epoch_seconds};
 use crate::payload::{RequestPayload, RequestRef};
 
@@ -292,6 +292,35 @@ impl GuardrailCall {
         Some(StreamGuard::new(self.clone(), request.cloned()))
     }
 
+    /// The post-call guardrails that rewrite a stream themselves ([`StreamMode::Rewrite`]), in
+    /// plan order, each with its context: the layer chains their `rewrite_stream` after the
+    /// [`StreamGuard`].
+    #[must_use]
+    pub fn stream_rewriters(
+        &self,
+        request: Option<&ChatRequest>,
+    ) -> Vec<(Arc<dyn Guardrail>, StreamContext)> {
+        self.planned(EventHook::PostCall)
+            .iter()
+            .filter(|planned| {
+                let context = self.context(planned, EventHook::PostCall, request);
+                matches!(
+                    planned.member.guardrail.stream_mode(context),
+                    StreamMode::Rewrite
+                )
+            })
+            .map(|planned| {
+                let context = StreamContext {
+                    guardrail_name: planned.name.clone(),
+                    spec: Arc::clone(&planned.member.spec),
+                    call: Arc::clone(&self.inner.state),
+                    request: request.cloned(),
+                };
+                (Arc::clone(&planned.member.guardrail), context)
+            })
+            .collect()
+    }
+
     /// Logging-only on the request copy that goes to logging (masks it; never refuses).
     pub async fn logging_only_request(&self, request: &mut RequestPayload<'_>) {
         for planned in self.planned(EventHook::LoggingOnly) {
@@ -330,6 +359,46 @@ impl GuardrailCall {
                 EventHook::LoggingOnly,
                 started,
                 result.map_err(flagged),
+            );
+        }
+    }
+
+    /// Records every guardrail planned for `hook` that has not reported yet as
+    /// `guardrail_failed_to_respond` (its run was dropped before it decided: a logging-only
+    /// guardrail that needed I/O where the logging payload is built).
+    pub(crate) fn record_pending(&self, hook: EventHook) {
+        let missing: Vec<Planned> = {
+            let records = self
+                .inner
+                .records
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            self.planned(hook)
+                .iter()
+                .filter(|planned| {
+                    !records.iter().any(|record| {
+                        record.guardrail_name == planned.name
+                            && record.guardrail_mode == hook.as_str()
+                    })
+                })
+                .cloned()
+                .collect()
+        };
+        for planned in missing {
+            let findings = Findings {
+                status: GuardrailStatus::GuardrailFailedToRespond,
+                response: Some(serde_json::Value::from(
+                    "did not decide without I/O where the logging payload is built",
+                )),
+                ..Findings::default()
+            };
+            let provider = planned.member.guardrail.provider().to_owned();
+            self.record(
+                &planned.name,
+                &provider,
+                hook,
+                findings,
+                (epoch_seconds(), Instant::now()),
             );
         }
     }

@@ -142,6 +142,8 @@ impl StreamGuard {
                 StreamMode::HoldToolCalls => hold_tool_calls.push(plan_index),
                 StreamMode::HoldAll => hold_all = true,
                 StreamMode::CheckAtEnd => end_checks.push(plan_index),
+                // The layer hands the stream to the guardrail itself (`GuardrailCall::stream_rewriters`).
+                StreamMode::Rewrite => {}
             }
         }
         if hold_all {

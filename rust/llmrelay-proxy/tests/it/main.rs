@@ -854,6 +854,7 @@ async fn binary_exports_environment_variables() {
 }
 
 mod cli;
+mod guardrails;
 mod passthrough;
 mod routes;
 mod shared_state;
