@@ -18,6 +18,7 @@ mod openai;
 mod script;
 mod shaping;
 mod sse;
+mod telemetry_apis;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -202,6 +203,8 @@ pub struct MockState {
     prompt_cache: Mutex<anthropic::PromptCache>,
     /// Responses API ids this server issued (OpenAI keeps responses for `previous_response_id`).
     response_ids: Mutex<ResponseIds>,
+    /// OTLP/HTTP trace exports received, as sent (protobuf), oldest first.
+    otlp_exports: Mutex<VecDeque<Bytes>>,
 }
 
 /// The most recent Responses API ids, bounded.
@@ -356,10 +359,37 @@ impl MockState {
             .contains(id)
     }
 
+    /// OTLP/HTTP trace exports received (`ExportTraceServiceRequest` protobuf bytes), oldest
+    /// first (at most [`RECORDED_REQUESTS_LIMIT`]).
+    #[must_use]
+    pub fn otlp_exports(&self) -> Vec<Bytes> {
+        self.otlp_exports
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn record_otlp(&self, export: Bytes) {
+        let mut exports = self
+            .otlp_exports
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if exports.len() >= RECORDED_REQUESTS_LIMIT {
+            exports.pop_front();
+        }
+        exports.push_back(export);
+    }
+
     /// Clears recorded requests, pending scripts, `x-mock-fail-times` counters and cached prompt prefixes;
     /// keeps the config.
     pub fn reset(&self) {
         self.clear_requests();
+        self.otlp_exports
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         self.clear_scripts();
         self.failure_counts
             .lock()
@@ -480,6 +510,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(bedrock::routes())
         .merge(google::routes())
         .merge(guardrail_apis::routes())
+        .merge(telemetry_apis::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)
