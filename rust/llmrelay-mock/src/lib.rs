@@ -500,7 +500,8 @@ pub fn router(state: Arc<MockState>) -> Router {
                 .post(control_push_scripts)
                 .delete(control_clear_scripts),
         )
-        .route("/__mock/reset", axum::routing::post(control_reset));
+        .route("/__mock/reset", axum::routing::post(control_reset))
+        .route("/__mock/otlp", get(control_otlp));
     openai::routes()
         .merge(anthropic::routes())
         .merge(azure::routes())
@@ -516,6 +517,17 @@ pub fn router(state: Arc<MockState>) -> Router {
         .method_not_allowed_fallback(exchange::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state)
+}
+
+/// The OTLP/HTTP exports received, base64 protobuf (`ExportTraceServiceRequest`), oldest first.
+async fn control_otlp(State(state): State<Arc<MockState>>) -> Response {
+    use base64::Engine;
+    let exports: Vec<String> = state
+        .otlp_exports()
+        .iter()
+        .map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes))
+        .collect();
+    Json(exports).into_response()
 }
 
 async fn control_health() -> Response {

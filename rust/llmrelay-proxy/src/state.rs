@@ -60,6 +60,8 @@ pub struct AppState {
     /// Provider credentials from the config for the pass-through routes.
     pub passthrough: PassthroughCredentials,
     pub(crate) tasks: TaskTracker,
+    /// The logging integrations' queues (flushed on shutdown; their drop counters).
+    pub observe: llmrelay_observe::Observe,
 }
 
 impl AppState {

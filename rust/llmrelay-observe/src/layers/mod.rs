@@ -66,6 +66,25 @@ impl Observe {
         Self::build_with(settings, |name, config| Self::start(name, settings, config))
     }
 
+    /// Check that every integration of `settings` has what it needs, starting nothing.
+    ///
+    /// # Errors
+    /// As [`Observe::build`].
+    pub fn check(settings: &ObserveSettings) -> Result<(), ObserveError> {
+        let environment = &settings.environment;
+        for wanted in settings.wanted() {
+            let checked = match wanted.name {
+                "langfuse" => langfuse::LangfuseSettings::from_env(environment).map(drop),
+                "datadog" => datadog::DatadogSettings::from_env(environment).map(drop),
+                "generic_api" => generic_api::GenericApiSettings::from_env(environment).map(drop),
+                "otel" => otel::OtelSettings::from_env(environment).map(drop),
+                _ => Ok(()),
+            };
+            checked.map_err(ObserveError)?;
+        }
+        Ok(())
+    }
+
     /// As [`Observe::build`], with every queue's config changed by `tune` (tests: a tiny
     /// capacity).
     ///
