@@ -8,6 +8,14 @@
 //! - Datadog logs intake, `POST /api/v2/logs`: `DD-API-KEY`, a JSON array of items with a
 //!   `message`, answered 202 `{}` (403 without a key)
 //!   (<https://docs.datadoghq.com/api/latest/logs/#send-logs>);
+//! - LangSmith batch run ingestion, `POST /runs/batch`: `x-api-key`, `{"post": [run],
+//!   "patch": [run]}`, each run with `id`, `trace_id`, `dotted_order`, `name`, `run_type`,
+//!   `start_time`; answered 200 `{}` (401 without a key, 422 for a bad run)
+//!   (<https://docs.langchain.com/langsmith/smith-api/run/create-runs-batch-proxy>);
+//! - Sentry envelopes, `POST /api/{project}/envelope/`: `X-Sentry-Auth` with a `sentry_key`,
+//!   newline-delimited JSON (envelope header, then item header + payload pairs); answered 200
+//!   `{"id": event_id}` (401 without a key, 400 for a malformed envelope)
+//!   (<https://develop.sentry.dev/sdk/data-model/envelopes/>);
 //! - a webhook for LiteLLM's `generic_api` logger, `POST /webhook`: a JSON array of logging
 //!   payloads, answered 200 (<https://docs.litellm.ai/docs/observability/generic_api>);
 //! - OTLP/HTTP traces, `POST /v1/traces`: an `ExportTraceServiceRequest` in protobuf
@@ -35,6 +43,8 @@ pub(crate) fn routes() -> Router<Arc<MockState>> {
     Router::new()
         .route("/api/public/ingestion", post(langfuse_ingestion))
         .route("/api/v2/logs", post(datadog_logs))
+        .route("/runs/batch", post(langsmith_runs))
+        .route("/api/{project}/envelope/", post(sentry_envelope))
         .route("/webhook", post(webhook))
         .route("/v1/traces", post(otlp_traces))
 }
@@ -167,6 +177,97 @@ async fn datadog_logs(State(state): State<Arc<MockState>>, incoming: Incoming) -
     }
     exchange
         .whole(StatusCode::ACCEPTED, json_bytes(&json!({})))
+        .await
+}
+
+async fn langsmith_runs(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    let mut exchange = match open(&state, &incoming).await {
+        Ok(exchange) => exchange,
+        Err(response) => return response,
+    };
+    let key = incoming
+        .headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if key.trim().is_empty() {
+        return exchange.error(ErrorSpec::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized: an x-api-key header is required",
+            "authentication_error",
+            None,
+            None,
+        ));
+    }
+    let body = exchange.body.take();
+    let runs: Vec<&Value> = ["post", "patch"]
+        .iter()
+        .filter_map(|key| {
+            body.as_ref()
+                .and_then(|b| b.get(*key))
+                .and_then(Value::as_array)
+        })
+        .flatten()
+        .collect();
+    let valid = |run: &Value| {
+        [
+            "id",
+            "trace_id",
+            "dotted_order",
+            "name",
+            "run_type",
+            "start_time",
+        ]
+        .iter()
+        .all(|field| run.get(*field).is_some_and(Value::is_string))
+    };
+    if runs.is_empty() || !runs.iter().all(|run| valid(run)) {
+        return exchange.error(ErrorSpec::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "each run needs id, trace_id, dotted_order, name, run_type and start_time",
+            "validation_error",
+            None,
+            None,
+        ));
+    }
+    exchange.whole(StatusCode::OK, json_bytes(&json!({}))).await
+}
+
+async fn sentry_envelope(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    let exchange = match open(&state, &incoming).await {
+        Ok(exchange) => exchange,
+        Err(response) => return response,
+    };
+    let keyed = incoming
+        .headers
+        .get("x-sentry-auth")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("sentry_key=") && !v.contains("sentry_key=,"));
+    if !keyed {
+        return exchange.error(ErrorSpec::new(
+            StatusCode::UNAUTHORIZED,
+            "missing authorization information (sentry_key)",
+            "authentication_error",
+            None,
+            None,
+        ));
+    }
+    let text = String::from_utf8_lossy(&incoming.body);
+    let lines: Option<Vec<Value>> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let Some(lines) = lines.filter(|l| l.len() >= 3 && l.len() % 2 == 1) else {
+        return exchange.error(ErrorSpec::invalid_request(
+            "a Sentry envelope: a header line, then item header and payload lines",
+            None,
+            None,
+        ));
+    };
+    let id = lines[0].get("event_id").cloned().unwrap_or(Value::Null);
+    exchange
+        .whole(StatusCode::OK, json_bytes(&json!({"id": id})))
         .await
 }
 

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use llmrelay_pipeline::StandardLoggingPayload;
 
-use crate::trace_context::TraceParent;
+use crate::trace_context::{SpanIds, TraceParent};
 
 /// LiteLLM's placeholder for redacted content.
 pub const REDACTED: &str = "redacted-by-litellm";
@@ -17,6 +17,8 @@ pub const REDACTED: &str = "redacted-by-litellm";
 pub struct Event {
     pub payload: Arc<StandardLoggingPayload>,
     pub trace_parent: Option<TraceParent>,
+    /// The call's own span ids, when `otel` fixed them before the upstream call.
+    pub span: Option<SpanIds>,
 }
 
 impl Event {

@@ -1,6 +1,6 @@
 //! llmrelay-observe: what the gateway tells the outside world about its calls — one request
 //! log line per call, and LiteLLM's logging integrations by name (`otel`, `langfuse`,
-//! `datadog`, `generic_api`, a JSONL file) — all fed from the pipeline's one logging payload
+//! `langsmith`, `datadog`, `generic_api`, a JSONL file) — all fed from the pipeline's one logging payload
 //! ([`StandardLoggingPayload`]) and sent off the request path through the pipeline's delivery
 //! queue (bounded, batched, retried, with a drop counter, flushed on shutdown).
 //!
@@ -9,6 +9,7 @@
 //!     └─ Event { payload (redacted as configured), traceparent }  ── Arc, built once
 //!          ├─ push ─► Queue ─► request log lines (stderr)
 //!          ├─ push ─► Queue ─► Langfuse ingestion API
+//!          ├─ push ─► Queue ─► LangSmith batch runs
 //!          ├─ push ─► Queue ─► Datadog logs intake
 //!          ├─ push ─► Queue ─► generic API / webhook
 //!          ├─ push ─► Queue ─► JSONL file

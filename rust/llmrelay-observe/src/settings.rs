@@ -11,10 +11,12 @@ use std::sync::Arc;
 pub const BUILTIN: &[&str] = &[
     "otel",
     "langfuse",
+    "langsmith",
     "datadog",
     "generic_api",
     "file",
     "prometheus",
+    "sentry",
 ];
 
 /// Whether `name` is a built-in integration (LiteLLM's string callback names).

@@ -45,16 +45,55 @@ impl TraceParent {
             sampled: flags & 1 == 1,
         })
     }
+}
 
-    /// The header value for a child span `span_id` of this trace.
+/// The ids of a call's own span, fixed before it goes upstream so the upstream request can
+/// carry them (`traceparent`) and the exported span has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpanIds {
+    pub trace_id: u128,
+    pub span_id: u64,
+    pub sampled: bool,
+}
+
+impl SpanIds {
+    /// New ids for a call: the caller's trace when it sent one, else `trace_id` (the call's).
     #[must_use]
-    pub fn child_header(&self, span_id: u64) -> String {
+    pub fn for_call(parent: Option<&TraceParent>, trace_id: u128) -> Self {
+        let span_id = loop {
+            let id: u64 = rand::random();
+            if id != 0 {
+                break id;
+            }
+        };
+        Self {
+            trace_id: parent.map_or(trace_id, |p| p.trace_id),
+            span_id,
+            sampled: parent.is_none_or(|p| p.sampled),
+        }
+    }
+
+    /// The `traceparent` value naming this span as the parent.
+    #[must_use]
+    pub fn header(&self) -> String {
         format!(
-            "00-{:032x}-{span_id:016x}-{:02x}",
+            "00-{:032x}-{:016x}-{:02x}",
             self.trace_id,
+            self.span_id,
             u8::from(self.sampled)
         )
     }
+}
+
+/// A call's trace id when it has no caller context: its `litellm_trace_id` or call id when
+/// that is a UUID, else random.
+#[must_use]
+pub fn trace_id_of(id: &str) -> u128 {
+    uuid::Uuid::parse_str(id)
+        .map(|id| id.as_u128())
+        .ok()
+        .filter(|id| *id != 0)
+        .unwrap_or_else(|| rand::random::<u128>() | 1)
 }
 
 #[cfg(test)]
@@ -68,9 +107,11 @@ mod tests {
         assert_eq!(parsed.trace_id, 0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736);
         assert_eq!(parsed.parent_span_id, 0x00f0_67aa_0ba9_02b7);
         assert!(parsed.sampled);
+        let ids = super::SpanIds::for_call(Some(&parsed), 7);
+        assert_eq!(ids.trace_id, parsed.trace_id);
         assert_eq!(
-            parsed.child_header(1),
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000001-01"
+            TraceParent::parse(&ids.header()).unwrap().parent_span_id,
+            ids.span_id
         );
         for bad in [
             "",

@@ -47,6 +47,11 @@ struct CallerLabels {
     user: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallbackLabels {
+    callback_name: &'static str,
+}
+
 /// Distinct values kept per caller label; later ones are counted as `other`, so a client
 /// sending a new `user` on every request cannot grow the exposition without bound.
 const CALLER_LABEL_VALUES: usize = 500;
@@ -108,6 +113,8 @@ pub struct Metrics {
     caller_requests: Family<CallerLabels, Counter>,
     caller_failures: Family<CallerLabels, Counter>,
     caller_values: std::sync::Mutex<CallerValues>,
+    callback_failures: Family<CallbackLabels, Counter>,
+    callback_dropped: Family<CallbackLabels, Counter>,
 }
 
 impl Metrics {
@@ -129,6 +136,18 @@ impl Metrics {
         let in_flight = Gauge::default();
         let caller_requests = Family::<CallerLabels, Counter>::default();
         let caller_failures = Family::<CallerLabels, Counter>::default();
+        let callback_failures = Family::<CallbackLabels, Counter>::default();
+        let callback_dropped = Family::<CallbackLabels, Counter>::default();
+        registry.register(
+            "litellm_callback_logging_failures_metric",
+            "Failed deliveries of a logging integration (each retried or given up)",
+            callback_failures.clone(),
+        );
+        registry.register(
+            "llmrelay_callback_dropped_events",
+            "Events a logging integration dropped (its queue was full, or delivery gave up)",
+            callback_dropped.clone(),
+        );
         registry.register(
             "litellm_requests_metric",
             "LLM calls, by caller (key, team, user, end user) and model group",
@@ -226,6 +245,8 @@ impl Metrics {
             caller_requests,
             caller_failures,
             caller_values: std::sync::Mutex::default(),
+            callback_failures,
+            callback_dropped,
         })
     }
 
@@ -326,6 +347,27 @@ impl Metrics {
             self.caller_failures.get_or_create(&labels).inc();
         }
         self.caller_requests.get_or_create(&labels).inc();
+    }
+
+    /// Bring the logging integrations' counters up to their queues' (before a render).
+    pub fn sync_callbacks(
+        &self,
+        stats: &[(&'static str, llmrelay_pipeline::delivery::QueueStats)],
+    ) {
+        // Two renders at once must not both add the same difference.
+        let _one_at_a_time = self
+            .caller_values
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (name, stats) in stats {
+            let labels = CallbackLabels {
+                callback_name: name,
+            };
+            let failures = self.callback_failures.get_or_create(&labels);
+            failures.inc_by(stats.failures.saturating_sub(failures.get()));
+            let dropped = self.callback_dropped.get_or_create(&labels);
+            dropped.inc_by(stats.dropped.saturating_sub(dropped.get()));
+        }
     }
 
     /// Count a request in flight until the guard drops.
@@ -442,5 +484,19 @@ mod tests {
             .filter(|l| l.starts_with("litellm_requests_metric_total"))
             .count();
         assert!(series <= CALLER_LABEL_VALUES + 2, "{series}");
+        let stats = llmrelay_pipeline::delivery::QueueStats {
+            failures: 3,
+            dropped: 2,
+            ..Default::default()
+        };
+        metrics.sync_callbacks(&[("langfuse", stats)]);
+        metrics.sync_callbacks(&[("langfuse", stats)]);
+        let text = metrics.render();
+        assert!(text.contains(
+            "litellm_callback_logging_failures_metric_total{callback_name=\"langfuse\"} 3"
+        ));
+        assert!(
+            text.contains("llmrelay_callback_dropped_events_total{callback_name=\"langfuse\"} 2")
+        );
     }
 }

@@ -10,7 +10,10 @@ use std::sync::Arc;
 
 use base64::Engine;
 use futures::future::BoxFuture;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
+
+use llmrelay_pipeline::StandardLoggingPayload;
 
 use llmrelay_pipeline::delivery::Sink;
 
@@ -74,104 +77,215 @@ impl Langfuse {
 }
 
 /// The answer's first message (chat), text (completions) or the whole answer.
-fn output(response: Option<&Value>) -> Value {
-    let Some(response) = response else {
-        return Value::Null;
-    };
-    let choice = response.get("choices").and_then(|c| c.get(0));
-    match choice {
-        Some(choice) => choice
-            .get("message")
-            .or_else(|| choice.get("text"))
-            .cloned()
-            .unwrap_or(Value::Null),
-        None => response.clone(),
+fn output(response: Option<&Value>) -> Option<&Value> {
+    let response = response?;
+    match response.get("choices").and_then(|c| c.get(0)) {
+        Some(choice) => choice.get("message").or_else(|| choice.get("text")),
+        None => Some(response),
     }
 }
 
-/// The two ingestion events of one call.
-#[must_use]
-pub fn events(event: &Event) -> [Value; 2] {
-    let payload = &event.payload;
-    let start = super::iso8601(payload.start_time);
-    let end = super::iso8601(payload.end_time);
-    let name = format!("litellm-{}", payload.call_type);
+/// The payload's metadata without its null fields, plus `model_group` and `cache_hit`
+/// (serialized in place: nothing is copied).
+struct Metadata<'a>(&'a StandardLoggingPayload);
+
+impl Serialize for Metadata<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let payload = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in &payload.metadata {
+            if !value.is_null() && key != "model_group" && key != "cache_hit" {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        if let Some(group) = &payload.model_group {
+            map.serialize_entry("model_group", group)?;
+        }
+        map.serialize_entry("cache_hit", &payload.cache_hit)?;
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct Envelope<'a, B> {
+    id: String,
+    timestamp: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    body: B,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TraceBody<'a> {
+    id: &'a str,
+    timestamp: &'a str,
+    name: &'a str,
+    user_id: Option<&'a str>,
+    session_id: Option<&'a str>,
+    input: &'a Value,
+    output: Option<&'a Value>,
+    metadata: Metadata<'a>,
+    tags: &'a [Value],
+}
+
+#[derive(Serialize)]
+struct Usage {
+    input: u64,
+    output: u64,
+    total: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unit: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Cost {
+    total: f64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GenerationBody<'a> {
+    id: &'a str,
+    trace_id: &'a str,
+    name: &'a str,
+    start_time: &'a str,
+    end_time: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completion_start_time: Option<String>,
+    model: &'a str,
+    model_parameters: &'a serde_json::Map<String, Value>,
+    input: &'a Value,
+    output: Option<&'a Value>,
+    usage: Usage,
+    usage_details: Usage,
+    cost_details: Cost,
+    metadata: Metadata<'a>,
+    level: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_message: Option<&'a str>,
+}
+
+/// Times of one call, formatted once.
+struct Times {
+    start: String,
+    end: String,
+    name: String,
+}
+
+/// Write the two ingestion events of one call (`trace-create`, `generation-create`) as
+/// array elements.
+fn write_events(event: &Event, times: &Times, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    let payload = &*event.payload;
+    let meta_str = |key: &str| payload.metadata.get(key).and_then(Value::as_str);
+    let name = meta_str("trace_name").unwrap_or(&times.name);
     let output = output(payload.response.as_ref());
-    let mut metadata: Map<String, Value> = payload
-        .metadata
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if let Some(group) = &payload.model_group {
-        metadata.insert("model_group".to_owned(), Value::String(group.clone()));
-    }
-    metadata.insert("cache_hit".to_owned(), Value::Bool(payload.cache_hit));
-    let session_id = payload
-        .metadata
-        .get("session_id")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let trace = json!({
-        "id": payload.trace_id,
-        "timestamp": start,
-        "name": payload.metadata.get("trace_name").and_then(Value::as_str).unwrap_or(&name),
-        "userId": payload.end_user,
-        "sessionId": session_id,
-        "input": payload.messages,
-        "output": output,
-        "metadata": metadata,
-        "tags": payload.request_tags,
-    });
-    let model = payload
-        .hidden_params
-        .litellm_model_name
-        .clone()
-        .unwrap_or_else(|| payload.model.clone());
-    let mut generation = json!({
-        "id": payload.id,
-        "traceId": payload.trace_id,
-        "name": payload.metadata.get("generation_name").and_then(Value::as_str).unwrap_or(&name),
-        "startTime": start,
-        "endTime": end,
-        "model": model,
-        "modelParameters": payload.model_parameters,
-        "input": payload.messages,
-        "output": output,
-        "usage": {
-            "input": payload.prompt_tokens,
-            "output": payload.completion_tokens,
-            "total": payload.total_tokens,
-            "unit": "TOKENS",
-        },
-        "usageDetails": {
-            "input": payload.prompt_tokens,
-            "output": payload.completion_tokens,
-            "total": payload.total_tokens,
-        },
-        "costDetails": {"total": payload.response_cost},
-        "metadata": metadata,
-        "level": if event.is_success() { "DEFAULT" } else { "ERROR" },
-    });
-    if payload.stream {
-        generation["completionStartTime"] =
-            Value::String(super::iso8601(payload.completion_start_time));
-    }
-    if let Some(error) = &payload.error_str {
-        generation["statusMessage"] = Value::String(error.clone());
-    }
-    let envelope = |kind: &str, body: Value| {
-        json!({
-            "id": uuid::Uuid::new_v4().to_string(),
-            "timestamp": end,
-            "type": kind,
-            "body": body,
-        })
+    let element = |out: &mut Vec<u8>, value: &dyn ErasedJson| {
+        if out.last() != Some(&b'[') {
+            out.push(b',');
+        }
+        value.write_json(out)
     };
-    [
-        envelope("trace-create", trace),
-        envelope("generation-create", generation),
-    ]
+    element(
+        out,
+        &Envelope {
+            id: uuid::Uuid::new_v4().to_string(),
+            timestamp: &times.end,
+            kind: "trace-create",
+            body: TraceBody {
+                id: &payload.trace_id,
+                timestamp: &times.start,
+                name,
+                user_id: payload.end_user.as_deref(),
+                session_id: meta_str("session_id"),
+                input: &payload.messages,
+                output,
+                metadata: Metadata(payload),
+                tags: &payload.request_tags,
+            },
+        },
+    )?;
+    let usage = || Usage {
+        input: payload.prompt_tokens,
+        output: payload.completion_tokens,
+        total: payload.total_tokens,
+        unit: None,
+    };
+    element(
+        out,
+        &Envelope {
+            id: uuid::Uuid::new_v4().to_string(),
+            timestamp: &times.end,
+            kind: "generation-create",
+            body: GenerationBody {
+                id: &payload.id,
+                trace_id: &payload.trace_id,
+                name: meta_str("generation_name").unwrap_or(&times.name),
+                start_time: &times.start,
+                end_time: &times.end,
+                completion_start_time: payload
+                    .stream
+                    .then(|| super::iso8601(payload.completion_start_time)),
+                model: payload
+                    .hidden_params
+                    .litellm_model_name
+                    .as_deref()
+                    .unwrap_or(&payload.model),
+                model_parameters: &payload.model_parameters,
+                input: &payload.messages,
+                output,
+                usage: Usage {
+                    unit: Some("TOKENS"),
+                    ..usage()
+                },
+                usage_details: usage(),
+                cost_details: Cost {
+                    total: payload.response_cost,
+                },
+                metadata: Metadata(payload),
+                level: if event.is_success() {
+                    "DEFAULT"
+                } else {
+                    "ERROR"
+                },
+                status_message: payload.error_str.as_deref(),
+            },
+        },
+    )
+}
+
+/// A value written as JSON (the two envelope types through one writer).
+trait ErasedJson {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+}
+
+impl<T: Serialize> ErasedJson for T {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+}
+
+/// The ingestion request body of a batch: `{"batch": [...], "metadata": {...}}`.
+///
+/// # Errors
+/// Never in practice (serializing JSON values into memory).
+pub fn body(batch: &[Arc<Event>]) -> serde_json::Result<Vec<u8>> {
+    let times: Vec<Times> = batch
+        .iter()
+        .map(|event| Times {
+            start: super::iso8601(event.payload.start_time),
+            end: super::iso8601(event.payload.end_time),
+            name: format!("litellm-{}", event.payload.call_type),
+        })
+        .collect();
+    let mut out = Vec::with_capacity(batch.len() * 2048);
+    out.extend_from_slice(b"{\"batch\":[");
+    for (event, times) in batch.iter().zip(&times) {
+        write_events(event, times, &mut out)?;
+    }
+    out.extend_from_slice(b"],\"metadata\":{\"sdk_name\":\"llmrelay\"}}");
+    Ok(out)
 }
 
 impl Sink for Langfuse {
@@ -183,13 +297,13 @@ impl Sink for Langfuse {
 
     fn deliver<'a>(&'a self, batch: &'a [Arc<Event>]) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let events: Vec<Value> = batch.iter().flat_map(|e| events(e)).collect();
-            let body = json!({"batch": events, "metadata": {"sdk_name": "llmrelay"}});
+            let body = body(batch).map_err(|e| e.to_string())?;
             let answer = crate::http::send(
                 self.client
                     .post(&self.url)
                     .header("authorization", &self.authorization)
-                    .json(&body),
+                    .header("content-type", "application/json")
+                    .body(body),
             )
             .await?;
             // 207: input errors are reported per event and not worth retrying.

@@ -8,8 +8,10 @@ pub mod datadog;
 pub mod file;
 pub mod generic_api;
 pub mod langfuse;
+pub mod langsmith;
 pub mod otel;
 pub mod request_log;
+pub mod sentry;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 

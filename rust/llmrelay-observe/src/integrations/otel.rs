@@ -26,6 +26,7 @@ use llmrelay_pipeline::delivery::Sink;
 
 use crate::Event;
 use crate::settings::Environment;
+use crate::trace_context::{self, SpanIds};
 
 #[derive(Debug, Clone)]
 pub struct OtelSettings {
@@ -35,6 +36,9 @@ pub struct OtelSettings {
     pub service_name: String,
     pub resource_attributes: Vec<(String, String)>,
     pub timeout: Duration,
+    /// `gen_ai.input.messages` / `gen_ai.output.messages` on spans: opt-in, as the GenAI
+    /// conventions say (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`).
+    pub capture_content: bool,
 }
 
 impl OtelSettings {
@@ -102,6 +106,9 @@ impl OtelSettings {
                 .map(|a| super::header_list(&a))
                 .unwrap_or_default(),
             timeout,
+            capture_content: environment
+                .get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
         })
     }
 }
@@ -109,6 +116,7 @@ impl OtelSettings {
 pub struct Otel {
     exporter: opentelemetry_otlp::SpanExporter,
     scope: InstrumentationScope,
+    capture_content: bool,
 }
 
 impl Otel {
@@ -139,13 +147,14 @@ impl Otel {
             scope: InstrumentationScope::builder("llmrelay")
                 .with_version(env!("CARGO_PKG_VERSION"))
                 .build(),
+            capture_content: settings.capture_content,
         })
     }
 
     /// The span of one call.
     #[must_use]
     pub fn span(&self, event: &Event) -> SpanData {
-        span(event, self.scope.clone())
+        span(event, self.scope.clone(), self.capture_content)
     }
 }
 
@@ -165,35 +174,24 @@ fn operation(call_type: &str) -> &'static str {
     }
 }
 
-fn nonzero_u64() -> u64 {
-    loop {
-        let id: u64 = rand::random();
-        if id != 0 {
-            return id;
-        }
-    }
-}
-
-/// The span of `event` (`scope` names the instrumentation).
+/// The span of `event` (`scope` names the instrumentation; `capture_content` adds the
+/// messages and the answer).
 #[must_use]
-pub fn span(event: &Event, scope: InstrumentationScope) -> SpanData {
+pub fn span(event: &Event, scope: InstrumentationScope, capture_content: bool) -> SpanData {
     let payload = &event.payload;
-    let (trace_id, parent_span_id, parent_is_remote, sampled) = match event.trace_parent {
-        Some(parent) => (parent.trace_id, parent.parent_span_id, true, parent.sampled),
-        None => (
-            uuid::Uuid::parse_str(&payload.trace_id)
-                .map(|id| id.as_u128())
-                .ok()
-                .filter(|id| *id != 0)
-                .unwrap_or_else(|| rand::random::<u128>() | 1),
-            0,
-            false,
-            true,
-        ),
-    };
+    let ids = event.span.unwrap_or_else(|| {
+        SpanIds::for_call(
+            event.trace_parent.as_ref(),
+            trace_context::trace_id_of(&payload.trace_id),
+        )
+    });
+    let (trace_id, span_id, sampled) = (ids.trace_id, ids.span_id, ids.sampled);
+    let (parent_span_id, parent_is_remote) = event
+        .trace_parent
+        .map_or((0, false), |parent| (parent.parent_span_id, true));
     let span_context = SpanContext::new(
         TraceId::from(trace_id),
-        SpanId::from(nonzero_u64()),
+        SpanId::from(span_id),
         if sampled {
             TraceFlags::SAMPLED
         } else {
@@ -280,16 +278,18 @@ pub fn span(event: &Event, scope: InstrumentationScope) -> SpanData {
                 opentelemetry::Value::Array(opentelemetry::Array::String(reasons)),
             ));
         }
-        attributes.push(KeyValue::new(
-            "gen_ai.output.messages",
-            response
-                .get("choices")
-                .map_or_else(|| response.to_string(), Value::to_string),
-        ));
+        if capture_content {
+            attributes.push(KeyValue::new(
+                "gen_ai.output.messages",
+                response
+                    .get("choices")
+                    .map_or_else(|| response.to_string(), Value::to_string),
+            ));
+        }
     } else if let Some(model) = &payload.hidden_params.litellm_model_name {
         attributes.push(KeyValue::new("gen_ai.response.model", model.clone()));
     }
-    if !payload.messages.is_null() {
+    if capture_content && !payload.messages.is_null() {
         attributes.push(KeyValue::new(
             "gen_ai.input.messages",
             payload.messages.to_string(),

@@ -2,6 +2,7 @@
 //! call's [`Event`] once and hands it to a delivery queue per configured integration.
 
 pub mod account;
+pub mod admit;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,9 @@ use llmrelay_pipeline::delivery::{OnFailure, Queue, QueueConfig, QueueStats, Sin
 
 use crate::Event;
 use crate::event::Redaction;
-use crate::integrations::{datadog, file, generic_api, langfuse, otel, request_log};
+use crate::integrations::{
+    datadog, file, generic_api, langfuse, langsmith, otel, request_log, sentry,
+};
 use crate::settings::{ObserveSettings, request_log_level};
 
 /// A configuration the observe layers cannot start with (missing credentials, an
@@ -76,6 +79,8 @@ impl Observe {
             let checked = match wanted.name {
                 "langfuse" => langfuse::LangfuseSettings::from_env(environment).map(drop),
                 "datadog" => datadog::DatadogSettings::from_env(environment).map(drop),
+                "langsmith" => langsmith::LangsmithSettings::from_env(environment).map(drop),
+                "sentry" => sentry::SentrySettings::from_env(environment).map(drop),
                 "generic_api" => generic_api::GenericApiSettings::from_env(environment).map(drop),
                 "otel" => otel::OtelSettings::from_env(environment).map(drop),
                 _ => Ok(()),
@@ -130,10 +135,16 @@ impl Observe {
             observe.queues.push((wanted.name, Arc::clone(&queue)));
             routes.push(Route {
                 queue,
-                on_success: wanted.on_success,
+                // Sentry is for errors, whichever list names it.
+                on_success: wanted.on_success && wanted.name != "sentry",
                 on_failure: wanted.on_failure,
                 failures_only: false,
             });
+        }
+        if observe.queues.iter().any(|(name, _)| *name == "otel") {
+            observe
+                .layers
+                .admit(Arc::new(admit::trace_context::PropagateTraceContext));
         }
         if !routes.is_empty() {
             observe
@@ -180,6 +191,15 @@ impl Observe {
             "langfuse" => queue(
                 langfuse::LangfuseSettings::from_env(environment)
                     .and_then(|s| langfuse::Langfuse::new(&s)),
+                config,
+            ),
+            "sentry" => queue(
+                sentry::SentrySettings::from_env(environment).and_then(sentry::Sentry::new),
+                config,
+            ),
+            "langsmith" => queue(
+                langsmith::LangsmithSettings::from_env(environment)
+                    .and_then(langsmith::Langsmith::new),
                 config,
             ),
             "datadog" => queue(

@@ -314,6 +314,16 @@ async fn otel_exports_a_genai_span_per_call_under_the_callers_traceparent() {
     ));
     assert!(first.end_time_unix_nano >= first.start_time_unix_nano);
     assert_eq!(first.status.as_ref().unwrap().code, 1, "STATUS_CODE_OK");
+    // The upstream got the gateway's span as its parent.
+    let upstream = recorded(&mock, "/v1/chat/completions");
+    let sent = TraceParent::parse(&upstream[0].headers["traceparent"]).unwrap();
+    assert_eq!(format!("{:032x}", sent.trace_id), hex(&first.trace_id));
+    assert_eq!(format!("{:016x}", sent.parent_span_id), hex(&first.span_id));
+    let sent = TraceParent::parse(&upstream[1].headers["traceparent"]).unwrap();
+    assert_eq!(
+        format!("{:016x}", sent.parent_span_id),
+        hex(&spans[1].span_id)
+    );
     // Without a traceparent, the trace id is the call's id.
     let second = &spans[1];
     assert_eq!(hex(&second.trace_id), second_id.replace('-', ""));
@@ -560,4 +570,86 @@ async fn missing_credentials_are_a_start_up_error_and_nothing_configured_registe
     assert!(error.0.contains("grpc"));
     let nothing = Observe::build(&settings(&["custom.handler", "prometheus"], &[])).unwrap();
     assert!(nothing.layers().is_empty() && nothing.is_empty());
+}
+
+#[tokio::test]
+async fn langsmith_gets_one_llm_run_per_call() {
+    let mock = server().await;
+    let base = mock.base_url();
+    let observe = Observe::build(&settings(
+        &["langsmith"],
+        &[
+            ("LANGSMITH_API_KEY", "ls-test"),
+            ("LANGSMITH_BASE_URL", &base),
+            ("LANGSMITH_PROJECT", "gateway"),
+        ],
+    ))
+    .unwrap();
+    let pipeline = Pipeline::new(observe.layers().clone());
+    let (id, _) = call(&pipeline, params(&format!("{base}/v1"), json!({})), |_| {}).await;
+    observe.flush().await;
+    let sent = recorded(&mock, "/runs/batch");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].headers["x-api-key"], "ls-test");
+    let run = &sent[0].body["post"][0];
+    assert_eq!(run["id"], id);
+    assert_eq!(run["trace_id"], id);
+    assert_eq!(run["run_type"], "llm");
+    assert_eq!(run["session_name"], "gateway");
+    let dotted = run["dotted_order"].as_str().unwrap();
+    assert!(
+        dotted.ends_with(&id) && dotted.len() == id.len() + 22,
+        "{dotted}"
+    );
+    assert_eq!(run["inputs"]["messages"][0]["content"], "hello there");
+    assert!(run["outputs"]["choices"][0]["message"]["content"].is_string());
+    assert!(run["extra"]["usage"]["total_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(observe.stats()[0].1.delivered, 1);
+}
+
+#[tokio::test]
+async fn sentry_gets_an_error_event_envelope_for_failures_only() {
+    let mock = server().await;
+    let base = mock.base_url();
+    let host = base.trim_start_matches("http://");
+    let dsn = format!("http://public-key@{host}/42");
+    let observe = Observe::build(&settings(
+        &["sentry"],
+        &[("SENTRY_DSN", &dsn), ("SENTRY_ENVIRONMENT", "test")],
+    ))
+    .unwrap();
+    let pipeline = Pipeline::new(observe.layers().clone());
+    call(&pipeline, params(&format!("{base}/v1"), json!({})), |_| {}).await;
+    let (failed, ok) = call(
+        &pipeline,
+        params("http://127.0.0.1:9/v1", json!({"num_retries": 0})),
+        |_| {},
+    )
+    .await;
+    assert!(!ok);
+    observe.flush().await;
+    let sent = recorded(&mock, "/api/42/envelope/");
+    assert_eq!(sent.len(), 1, "the success is not sent");
+    assert!(sent[0].headers["x-sentry-auth"].contains("sentry_key=public-key"));
+    let text = sent[0].body.as_str().unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["dsn"], dsn);
+    assert_eq!(lines[1]["type"], "event");
+    let event = &lines[2];
+    assert_eq!(event["event_id"], lines[0]["event_id"]);
+    assert_eq!(event["event_id"], failed.replace('-', ""));
+    assert_eq!(event["level"], "error");
+    assert_eq!(event["environment"], "test");
+    assert!(
+        event["exception"]["values"][0]["type"]
+            .as_str()
+            .unwrap()
+            .len()
+            > 3
+    );
+    assert_eq!(event["extra"]["litellm_call_id"], failed);
 }

@@ -8,7 +8,7 @@ use llmrelay_pipeline::{Account, Call, CallRecord, Status};
 
 use crate::event::{Event, Redaction};
 use crate::layers::Route;
-use crate::trace_context::TraceParent;
+use crate::trace_context::{SpanIds, TraceParent};
 
 pub(crate) struct Integrations {
     pub routes: Vec<Route>,
@@ -43,6 +43,7 @@ impl Account for Integrations {
                 Arc::new(Event {
                     payload: self.redaction.apply(record.payload(call)),
                     trace_parent: call.extensions.get::<TraceParent>().copied(),
+                    span: call.extensions.get::<SpanIds>().copied(),
                 })
             });
             route.queue.push(Arc::clone(event));
