@@ -209,3 +209,27 @@ def test_sdk_integrations_stop_when_the_names_go(integrations, mock):
     _native.flush_integrations()
     assert len(recorded(mock, "/webhook")) == 1
     assert _native.integration_stats() == {}
+
+
+def test_sdk_langsmith_and_sentry(integrations, monkeypatch, mock):
+    host = mock.url.removeprefix("http://")
+    monkeypatch.setenv("SENTRY_DSN", f"http://public-key@{host}/7")
+    monkeypatch.setenv("LANGSMITH_API_KEY", "ls-test")
+    monkeypatch.setenv("LANGSMITH_BASE_URL", mock.url)
+    llmrelay.success_callback = ["langsmith"]
+    llmrelay.failure_callback = ["sentry"]
+    response = llmrelay.completion(model="openai/gpt-4o-mini", messages=USER, **mock.params())
+    with pytest.raises(Exception):
+        llmrelay.completion(
+            model="openai/gpt-4o-mini", messages=USER, api_base="http://127.0.0.1:9/v1",
+            api_key="sk-test", num_retries=0,
+        )
+    _native.flush_integrations()
+    runs = recorded(mock, "/runs/batch")
+    assert len(runs) == 1
+    run = runs[0]["body"]["post"][0]
+    assert run["run_type"] == "llm" and run["outputs"]["id"] == response.id
+    envelopes = recorded(mock, "/api/7/envelope/")
+    assert len(envelopes) == 1
+    event = json.loads(envelopes[0]["body"].splitlines()[2])
+    assert event["level"] == "error" and event["exception"]["values"][0]["type"]
