@@ -91,6 +91,7 @@ service_callback: list = []
 _async_success_callback: list = []
 _async_failure_callback: list = []
 turn_off_message_logging: bool = False
+redact_user_api_key_info: bool = False
 
 api_key: str | None = None
 api_base: str | None = None

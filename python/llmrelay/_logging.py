@@ -39,12 +39,67 @@ def _settings() -> Any:
     return sys.modules[__package__]
 
 
+_builtin: frozenset[str] | None = None
+_integrations_key: tuple | None = None
+_flush_at_exit = False
+
+
+def _builtin_names() -> frozenset[str]:
+    """The integration names the engine runs in Rust (``langfuse``, ``otel``, ...)."""
+    global _builtin
+    if _builtin is None:
+        from . import _native
+
+        _builtin = frozenset(_native.builtin_integrations()) | {"opentelemetry"}
+    return _builtin
+
+
+def _is_builtin(entry: Any) -> bool:
+    return isinstance(entry, str) and entry.strip().lower() in _builtin_names()
+
+
+def _sync_integrations(s: Any) -> None:
+    """Start (or stop) the Rust integrations when the built-in names in the lists or the
+    redaction settings changed since the last call."""
+    global _integrations_key, _flush_at_exit
+    lists = (s.callbacks, s.success_callback, s.failure_callback)
+    names = tuple(tuple(e for e in items if _is_builtin(e)) for items in lists)
+    key = (
+        names,
+        bool(getattr(s, "turn_off_message_logging", False)),
+        bool(getattr(s, "redact_user_api_key_info", False)),
+    )
+    if key == _integrations_key or (_integrations_key is None and not any(names)):
+        return
+    from . import _native
+
+    _integrations_key = key
+    try:
+        _native.configure_integrations(
+            list(names[0]), list(names[1]), list(names[2]), key[1], key[2]
+        )
+    except ValueError as error:
+        logger.warning("llmrelay: logging integrations not started: %s", error)
+    else:
+        if any(names) and not _flush_at_exit:
+            import atexit
+
+            _flush_at_exit = True
+            atexit.register(_native.flush_integrations)
+
+
 def active() -> bool:
+    """Whether a Python callback is registered (built-in integration names run in Rust and
+    need none of the Python logging machinery)."""
     s = _settings()
+    if s.callbacks or s.success_callback or s.failure_callback:
+        _sync_integrations(s)
+    elif _integrations_key is not None:
+        _sync_integrations(s)
     return bool(
-        s.callbacks
-        or s.success_callback
-        or s.failure_callback
+        any(not _is_builtin(e) for e in s.callbacks)
+        or any(not _is_builtin(e) for e in s.success_callback)
+        or any(not _is_builtin(e) for e in s.failure_callback)
         or s._async_success_callback
         or s._async_failure_callback
         or s.input_callback
@@ -130,7 +185,8 @@ def _listeners(kind: str) -> tuple[list, list]:
             if entry not in loggers:
                 loggers.append(entry)
         elif isinstance(entry, str):
-            _warn_unknown(entry)
+            if not _is_builtin(entry):
+                _warn_unknown(entry)
         elif callable(entry) and entry not in functions:
             functions.append(entry)
     return loggers, functions

@@ -142,6 +142,25 @@ def supported_openai_params(model: str, provider: str) -> list[str] | None: ...
 def provider_endpoint(provider: str) -> tuple[str | None, list[str], list[str], bool] | None:
     """``(default_api_base, api_key_env, api_base_env, requires_api_key)`` of a provider."""
 
+def builtin_integrations() -> list[str]:
+    """The logging integration names the engine runs in Rust (``langfuse``, ``otel``, ...)."""
+
+def configure_integrations(
+    callbacks: list[str],
+    success_callback: list[str],
+    failure_callback: list[str],
+    turn_off_message_logging: bool = False,
+    redact_user_api_key_info: bool = False,
+) -> list[str]:
+    """Run the built-in integrations named in the lists; returns the names running. Raises
+    ``ValueError`` when one lacks its settings."""
+
+def flush_integrations() -> None:
+    """Deliver everything the integrations hold."""
+
+def integration_stats() -> dict[str, dict[str, int]]:
+    """Each running integration's ``accepted``, ``delivered``, ``dropped`` and ``failures``."""
+
 def proxy_prepare(argv: list[str]) -> dict[str, Any]:
     """Parse proxy flags and read the config: ``help``, ``version``, ``usage``, ``serves``
     (not a one-shot --health/--test),

@@ -37,8 +37,8 @@ _START_ERROR = 1
 
 def load_callbacks(names: list[str], config_dir: str | None) -> list[Any]:
     """Import ``module.instance`` callbacks (the module is looked up next to the config first,
-    as LiteLLM does). Built-in integration names (``langfuse``, ...) are not available in the
-    llmrelay proxy yet and are skipped with a warning."""
+    as LiteLLM does). Built-in integration names (``langfuse``, ``otel``, ...) never get here:
+    the Rust server runs them; another bare name is skipped with a warning."""
     directory = os.path.abspath(config_dir or ".")
     if directory not in sys.path:
         sys.path.insert(0, directory)
@@ -46,8 +46,8 @@ def load_callbacks(names: list[str], config_dir: str | None) -> list[Any]:
     for name in names:
         module_name, _, attribute = name.rpartition(".")
         if not module_name:
-            _log.warning("callback %r: built-in integrations are not supported by the llmrelay "
-                         "proxy yet; ignored", name)
+            _log.warning("callback %r is not an integration llmrelay ships nor a "
+                         "module.instance path; ignored", name)
             continue
         module = importlib.import_module(module_name)
         callbacks.append(getattr(module, attribute))

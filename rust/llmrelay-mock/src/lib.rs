@@ -18,6 +18,7 @@ mod openai;
 mod script;
 mod shaping;
 mod sse;
+mod telemetry_apis;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -202,6 +203,8 @@ pub struct MockState {
     prompt_cache: Mutex<anthropic::PromptCache>,
     /// Responses API ids this server issued (OpenAI keeps responses for `previous_response_id`).
     response_ids: Mutex<ResponseIds>,
+    /// OTLP/HTTP trace exports received, as sent (protobuf), oldest first.
+    otlp_exports: Mutex<VecDeque<Bytes>>,
 }
 
 /// The most recent Responses API ids, bounded.
@@ -356,10 +359,37 @@ impl MockState {
             .contains(id)
     }
 
+    /// OTLP/HTTP trace exports received (`ExportTraceServiceRequest` protobuf bytes), oldest
+    /// first (at most [`RECORDED_REQUESTS_LIMIT`]).
+    #[must_use]
+    pub fn otlp_exports(&self) -> Vec<Bytes> {
+        self.otlp_exports
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn record_otlp(&self, export: Bytes) {
+        let mut exports = self
+            .otlp_exports
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if exports.len() >= RECORDED_REQUESTS_LIMIT {
+            exports.pop_front();
+        }
+        exports.push_back(export);
+    }
+
     /// Clears recorded requests, pending scripts, `x-mock-fail-times` counters and cached prompt prefixes;
     /// keeps the config.
     pub fn reset(&self) {
         self.clear_requests();
+        self.otlp_exports
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         self.clear_scripts();
         self.failure_counts
             .lock()
@@ -470,7 +500,8 @@ pub fn router(state: Arc<MockState>) -> Router {
                 .post(control_push_scripts)
                 .delete(control_clear_scripts),
         )
-        .route("/__mock/reset", axum::routing::post(control_reset));
+        .route("/__mock/reset", axum::routing::post(control_reset))
+        .route("/__mock/otlp", get(control_otlp));
     openai::routes()
         .merge(anthropic::routes())
         .merge(azure::routes())
@@ -480,11 +511,23 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(bedrock::routes())
         .merge(google::routes())
         .merge(guardrail_apis::routes())
+        .merge(telemetry_apis::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state)
+}
+
+/// The OTLP/HTTP exports received, base64 protobuf (`ExportTraceServiceRequest`), oldest first.
+async fn control_otlp(State(state): State<Arc<MockState>>) -> Response {
+    use base64::Engine;
+    let exports: Vec<String> = state
+        .otlp_exports()
+        .iter()
+        .map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes))
+        .collect();
+    Json(exports).into_response()
 }
 
 async fn control_health() -> Response {

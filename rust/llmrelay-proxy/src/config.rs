@@ -188,6 +188,7 @@ impl RawConfig {
                 _ => {}
             }
         }
+        names.retain(|name| !llmrelay_observe::is_builtin(name));
         names.dedup();
         names
     }
@@ -580,6 +581,15 @@ pub struct LitellmSettings {
     /// Seconds; the upstream call's timeout when the request sets none.
     #[serde(default)]
     pub request_timeout: Option<f64>,
+    /// Request log lines (and the server's log lines) as JSON.
+    #[serde(default)]
+    pub json_logs: Option<bool>,
+    /// Integrations get no messages or answers.
+    #[serde(default)]
+    pub turn_off_message_logging: Option<bool>,
+    /// Integrations get no key, user, team or org of the caller.
+    #[serde(default)]
+    pub redact_user_api_key_info: Option<bool>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -642,7 +652,8 @@ impl ProxyConfig {
             .collect()
     }
 
-    /// Python callbacks named in `litellm_settings` (all three lists).
+    /// Python callbacks named in `litellm_settings` (all three lists; built-in integration
+    /// names such as `langfuse` are Rust integrations, see `llmrelay_observe`).
     #[must_use]
     pub fn python_callbacks(&self) -> Vec<String> {
         let settings = &self.litellm_settings;
@@ -651,6 +662,7 @@ impl ProxyConfig {
             .iter()
             .chain(&settings.success_callback)
             .chain(&settings.failure_callback)
+            .filter(|name| !llmrelay_observe::is_builtin(name))
             .cloned()
             .collect();
         names.dedup();

@@ -283,6 +283,13 @@ impl Edge {
         call.is_async = true;
         call.started = self.context.received;
         call.started_wall = self.context.received_wall;
+        if let Some(parent) = headers
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .and_then(llmrelay_observe::TraceParent::parse)
+        {
+            call.extensions.insert(parent);
+        }
         Ok(call)
     }
 

@@ -166,6 +166,7 @@ pub async fn readiness(State(state): State<Arc<AppState>>) -> Response {
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    state.metrics.sync_callbacks(&state.observe.stats());
     (
         [(
             header::CONTENT_TYPE,

@@ -20,6 +20,7 @@ mod info;
 mod llm;
 pub mod metrics;
 mod not_built;
+pub mod observability;
 pub mod openapi;
 mod passthrough;
 pub mod responses;

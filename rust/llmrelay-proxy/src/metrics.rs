@@ -35,6 +35,50 @@ struct ErrorLabels {
     exception_class: &'static str,
 }
 
+/// LiteLLM's per-caller labels (`litellm_requests_metric`, `litellm_llm_api_failed_requests_metric`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallerLabels {
+    end_user: String,
+    hashed_api_key: String,
+    api_key_alias: String,
+    model: String,
+    team: String,
+    team_alias: String,
+    user: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallbackLabels {
+    callback_name: &'static str,
+}
+
+/// Distinct values kept per caller label; later ones are counted as `other`, so a client
+/// sending a new `user` on every request cannot grow the exposition without bound.
+const CALLER_LABEL_VALUES: usize = 500;
+
+/// The values seen so far per caller label.
+#[derive(Default)]
+struct CallerValues {
+    seen: [HashSet<String>; 6],
+}
+
+impl CallerValues {
+    fn bound(&mut self, dimension: usize, value: Option<&str>) -> String {
+        let Some(value) = value.filter(|v| !v.is_empty()) else {
+            return String::new();
+        };
+        let seen = &mut self.seen[dimension];
+        if seen.contains(value) {
+            return value.to_owned();
+        }
+        if seen.len() < CALLER_LABEL_VALUES {
+            seen.insert(value.to_owned());
+            return value.to_owned();
+        }
+        "other".to_owned()
+    }
+}
+
 type FloatCounter = Counter<f64, std::sync::atomic::AtomicU64>;
 
 fn latency_histogram() -> Histogram {
@@ -66,6 +110,11 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     failures: Family<ErrorLabels, Counter>,
     in_flight: Gauge,
+    caller_requests: Family<CallerLabels, Counter>,
+    caller_failures: Family<CallerLabels, Counter>,
+    caller_values: std::sync::Mutex<CallerValues>,
+    callback_failures: Family<CallbackLabels, Counter>,
+    callback_dropped: Family<CallbackLabels, Counter>,
 }
 
 impl Metrics {
@@ -85,6 +134,30 @@ impl Metrics {
         let total_tokens = Family::<GroupLabels, Counter>::default();
         let spend = Family::<GroupLabels, FloatCounter>::default();
         let in_flight = Gauge::default();
+        let caller_requests = Family::<CallerLabels, Counter>::default();
+        let caller_failures = Family::<CallerLabels, Counter>::default();
+        let callback_failures = Family::<CallbackLabels, Counter>::default();
+        let callback_dropped = Family::<CallbackLabels, Counter>::default();
+        registry.register(
+            "litellm_callback_logging_failures_metric",
+            "Failed deliveries of a logging integration (each retried or given up)",
+            callback_failures.clone(),
+        );
+        registry.register(
+            "llmrelay_callback_dropped_events",
+            "Events a logging integration dropped (its queue was full, or delivery gave up)",
+            callback_dropped.clone(),
+        );
+        registry.register(
+            "litellm_requests_metric",
+            "LLM calls, by caller (key, team, user, end user) and model group",
+            caller_requests.clone(),
+        );
+        registry.register(
+            "litellm_llm_api_failed_requests_metric",
+            "Failed LLM calls, by caller (key, team, user, end user) and model group",
+            caller_failures.clone(),
+        );
         registry.register(
             "litellm_proxy_total_requests_metric",
             "Requests answered by the proxy, by model group, route and status",
@@ -169,6 +242,11 @@ impl Metrics {
             requests,
             failures,
             in_flight,
+            caller_requests,
+            caller_failures,
+            caller_values: std::sync::Mutex::default(),
+            callback_failures,
+            callback_dropped,
         })
     }
 
@@ -242,6 +320,56 @@ impl Metrics {
         }
     }
 
+    /// A finished LLM call, by caller: `litellm_requests_metric` and, when it failed,
+    /// `litellm_llm_api_failed_requests_metric` (LiteLLM's label names).
+    pub fn caller_call(
+        &self,
+        model_group: &str,
+        caller: &llmrelay_pipeline::Identity,
+        failed: bool,
+    ) {
+        let labels = {
+            let mut values = self
+                .caller_values
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            CallerLabels {
+                end_user: values.bound(0, caller.end_user_id.as_deref()),
+                hashed_api_key: values.bound(1, caller.key_hash.as_deref()),
+                api_key_alias: values.bound(5, caller.key_alias.as_deref()),
+                model: self.group(model_group),
+                team: values.bound(2, caller.team_id.as_deref()),
+                team_alias: values.bound(3, caller.team_alias.as_deref()),
+                user: values.bound(4, caller.user_id.as_deref()),
+            }
+        };
+        if failed {
+            self.caller_failures.get_or_create(&labels).inc();
+        }
+        self.caller_requests.get_or_create(&labels).inc();
+    }
+
+    /// Bring the logging integrations' counters up to their queues' (before a render).
+    pub fn sync_callbacks(
+        &self,
+        stats: &[(&'static str, llmrelay_pipeline::delivery::QueueStats)],
+    ) {
+        // Two renders at once must not both add the same difference.
+        let _one_at_a_time = self
+            .caller_values
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (name, stats) in stats {
+            let labels = CallbackLabels {
+                callback_name: name,
+            };
+            let failures = self.callback_failures.get_or_create(&labels);
+            failures.inc_by(stats.failures.saturating_sub(failures.get()));
+            let dropped = self.callback_dropped.get_or_create(&labels);
+            dropped.inc_by(stats.dropped.saturating_sub(dropped.get()));
+        }
+    }
+
     /// Count a request in flight until the guard drops.
     #[must_use]
     pub fn in_flight(self: &Arc<Self>) -> InFlight {
@@ -295,6 +423,11 @@ impl llmrelay_pipeline::Account for CallMetrics {
             record.usage.as_ref(),
             record.cost,
         );
+        self.0.caller_call(
+            &call.model_group,
+            &call.identity,
+            record.status == llmrelay_pipeline::Status::Failure,
+        );
     }
 }
 
@@ -326,5 +459,44 @@ mod tests {
         assert!(text.contains("litellm_spend_metric_total{model_group=\"gpt-4o\"} 0.25"));
         assert!(text.contains("exception_class=\"rate_limit\""));
         assert!(text.contains("litellm_in_flight_requests 0"));
+    }
+
+    #[test]
+    fn caller_labels_are_litellms_and_bounded() {
+        let metrics = Metrics::new(["gpt-4o".to_owned()]);
+        let mut caller = llmrelay_pipeline::Identity {
+            key_alias: Some("alice-key".to_owned()),
+            team_alias: Some("search".to_owned()),
+            ..llmrelay_pipeline::Identity::default()
+        };
+        metrics.caller_call("gpt-4o", &caller, false);
+        metrics.caller_call("gpt-4o", &caller, true);
+        for n in 0..(CALLER_LABEL_VALUES + 10) {
+            caller.end_user_id = Some(format!("user-{n}"));
+            metrics.caller_call("gpt-4o", &caller, false);
+        }
+        let text = metrics.render();
+        assert!(text.contains("litellm_requests_metric_total{end_user=\"\",hashed_api_key=\"\",api_key_alias=\"alice-key\",model=\"gpt-4o\",team=\"\",team_alias=\"search\",user=\"\"} 2"), "{text}");
+        assert!(text.contains("litellm_llm_api_failed_requests_metric_total{end_user=\"\",hashed_api_key=\"\",api_key_alias=\"alice-key\""));
+        assert!(text.contains("end_user=\"other\""));
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("litellm_requests_metric_total"))
+            .count();
+        assert!(series <= CALLER_LABEL_VALUES + 2, "{series}");
+        let stats = llmrelay_pipeline::delivery::QueueStats {
+            failures: 3,
+            dropped: 2,
+            ..Default::default()
+        };
+        metrics.sync_callbacks(&[("langfuse", stats)]);
+        metrics.sync_callbacks(&[("langfuse", stats)]);
+        let text = metrics.render();
+        assert!(text.contains(
+            "litellm_callback_logging_failures_metric_total{callback_name=\"langfuse\"} 3"
+        ));
+        assert!(
+            text.contains("llmrelay_callback_dropped_events_total{callback_name=\"langfuse\"} 2")
+        );
     }
 }

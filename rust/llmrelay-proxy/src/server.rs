@@ -173,6 +173,8 @@ impl Proxy {
             layers.extend(&crate::hooks::layers(hooks, tasks.clone()));
         }
         layers.extend(extra);
+        let observe = crate::observability::build(config);
+        layers.extend(observe.layers());
         let state = AppState {
             dispatch,
             pipeline: Pipeline::new(layers),
@@ -188,6 +190,7 @@ impl Proxy {
             passthrough: PassthroughCredentials::from_config(config),
             tasks,
             guardrails: Arc::clone(&config.guardrails),
+            observe,
         };
         Self {
             state: Arc::new(state),
@@ -331,6 +334,13 @@ impl Proxy {
             .is_err()
         {
             tracing::warn!("logging hooks still running after 10 s; exiting anyway");
+        }
+        // Deliver what the integrations still hold (request log, Langfuse, OTLP, ...).
+        if tokio::time::timeout(Duration::from_secs(10), state.observe.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("logging integrations still delivering after 10 s; exiting anyway");
         }
         Ok(())
     }

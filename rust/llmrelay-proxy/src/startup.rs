@@ -90,6 +90,8 @@ pub fn prepare(
             None
         }
     };
+    crate::observability::check(&config)
+        .map_err(|e| StartupError::Failed(format!("litellm_settings callbacks: {e}")))?;
     let serve = options.serve_options().map_err(StartupError::Failed)?;
     if let Some(tls) = &serve.tls {
         crate::tls::server_config(tls).map_err(StartupError::Failed)?;

@@ -62,6 +62,8 @@ pub struct AppState {
     pub(crate) tasks: TaskTracker,
     /// The configured guardrails (`/guardrails/list`; their layers are in `pipeline`).
     pub guardrails: Arc<llmrelay_guardrails::Guardrails>,
+    /// The logging integrations' queues (flushed on shutdown; their drop counters).
+    pub observe: llmrelay_observe::Observe,
 }
 
 impl AppState {

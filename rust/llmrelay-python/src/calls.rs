@@ -2,7 +2,7 @@
 //! and a dispatcher (the engine directly, or a Router), and its answer as Python objects. The
 //! GIL is released for the whole call and for settling its books.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -12,8 +12,7 @@ use serde_json::Value;
 
 use llmrelay_core::CallKind;
 use llmrelay_pipeline::{
-    Answer, Call, Direct, Dispatch, Failure, Layers, Origin, Pipeline, Route,
-    StandardLoggingPayload,
+    Answer, Call, Direct, Dispatch, Failure, Origin, Pipeline, Route, StandardLoggingPayload,
 };
 use llmrelay_providers::engine::{ChatOutcome, HiddenParams, Outcome, Request, TextOutcome};
 use llmrelay_router::Router;
@@ -22,11 +21,10 @@ use crate::errors::failure_to_py;
 use crate::stream::{AnyStream, Stream};
 use crate::{json_err, params_from_py, runtime, to_py_err};
 
-/// The pipeline every SDK call runs through (its layers come with later features: cache,
-/// guardrails, logging integrations).
-pub(crate) fn sdk_pipeline() -> &'static Pipeline {
-    static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
-    PIPELINE.get_or_init(|| Pipeline::new(Layers::new()))
+/// The pipeline every SDK call runs through: the layers features registered (see
+/// `crate::integrations::set_layers`; the logging integrations today).
+pub(crate) fn sdk_pipeline() -> Arc<Pipeline> {
+    crate::integrations::pipeline()
 }
 
 /// Who executes an SDK call.
@@ -92,7 +90,7 @@ pub(crate) async fn run(
     let answer = match attempts {
         None => sdk_pipeline().run(call, dispatcher.as_dispatch()).await?,
         Some(hook) => {
-            crate::attempts::with_hook(sdk_pipeline(), hook)
+            crate::attempts::with_hook(&sdk_pipeline(), hook)
                 .run(call, dispatcher.as_dispatch())
                 .await?
         }

@@ -17,6 +17,7 @@ mod calls;
 mod errors;
 mod facts;
 mod guardrails;
+mod integrations;
 mod mock;
 mod proxy;
 mod router;
@@ -66,6 +67,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<router::PyRouter>()?;
     calls::register(m)?;
     facts::register(m)?;
+    m.add_function(wrap_pyfunction!(integrations::builtin_integrations, m)?)?;
+    m.add_function(wrap_pyfunction!(integrations::configure_integrations, m)?)?;
+    m.add_function(wrap_pyfunction!(integrations::flush_integrations, m)?)?;
+    m.add_function(wrap_pyfunction!(integrations::integration_stats, m)?)?;
     m.add_function(wrap_pyfunction!(proxy::proxy_prepare, m)?)?;
     m.add_function(wrap_pyfunction!(proxy::proxy_serve, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

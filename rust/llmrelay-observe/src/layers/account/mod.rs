@@ -1,0 +1,3 @@
+//! Account layers: they see each call once, when it is over.
+
+pub mod observe;

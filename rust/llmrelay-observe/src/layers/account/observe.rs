@@ -1,0 +1,52 @@
+//! The one account layer of observability: it builds the call's [`Event`] once (the pipeline's
+//! logging payload, redacted as configured, with the caller's trace context) and pushes it to
+//! each integration's delivery queue without waiting. A full queue drops and counts.
+
+use std::sync::Arc;
+
+use llmrelay_pipeline::{Account, Call, CallRecord, Status};
+
+use crate::event::{Event, Redaction};
+use crate::layers::Route;
+use crate::trace_context::{SpanIds, TraceParent};
+
+pub(crate) struct Integrations {
+    pub routes: Vec<Route>,
+    pub redaction: Redaction,
+    pub wants_response: bool,
+}
+
+impl Account for Integrations {
+    fn name(&self) -> &'static str {
+        "observe"
+    }
+
+    fn wants_response(&self) -> bool {
+        self.wants_response
+    }
+
+    fn account(&self, call: &Call, record: &CallRecord) {
+        // A caller that went away is logged with what it used, as a success (LiteLLM logs
+        // the partial stream).
+        let failed = record.status == Status::Failure;
+        let mut event: Option<Arc<Event>> = None;
+        for route in &self.routes {
+            let wanted = if failed {
+                route.on_failure
+            } else {
+                route.on_success && !route.failures_only
+            };
+            if !wanted {
+                continue;
+            }
+            let event = event.get_or_insert_with(|| {
+                Arc::new(Event {
+                    payload: self.redaction.apply(record.payload(call)),
+                    trace_parent: call.extensions.get::<TraceParent>().copied(),
+                    span: call.extensions.get::<SpanIds>().copied(),
+                })
+            });
+            route.queue.push(Arc::clone(event));
+        }
+    }
+}

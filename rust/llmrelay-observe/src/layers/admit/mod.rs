@@ -1,0 +1,3 @@
+//! Admission layers: they run before routing.
+
+pub mod trace_context;
