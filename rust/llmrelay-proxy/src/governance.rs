@@ -182,6 +182,32 @@ pub fn follow_models(engine: &Arc<Governance>, router: &llmrelay_router::Router)
             }
         }
     });
+    // A stored credential changed: the DB deployments naming it take its new values.
+    let weak = Arc::downgrade(engine);
+    let router_handle = router.clone();
+    engine.on_credential_change(move |name| {
+        let Some(engine) = weak.upgrade() else { return };
+        let affected: Vec<ModelDeployment> = engine
+            .db_deployments()
+            .into_iter()
+            .filter(|d| {
+                d.litellm_params
+                    .get("litellm_credential_name")
+                    .and_then(Value::as_str)
+                    == Some(name)
+            })
+            .collect();
+        if affected.is_empty() {
+            return;
+        }
+        let router = router_handle.clone();
+        let runtime = engine.runtime().clone();
+        runtime.spawn(async move {
+            for deployment in &affected {
+                apply_model(&engine, &router, deployment).await;
+            }
+        });
+    });
 }
 
 /// Start-up: migrations applied (a database that is down is retried in the background), the

@@ -854,6 +854,7 @@ async fn binary_exports_environment_variables() {
 }
 
 mod cli;
+mod governance;
 mod routes;
 mod shared_state;
 mod support;
