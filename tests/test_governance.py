@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -132,3 +133,27 @@ def test_refused_keys_and_budgets(governed: Proxy) -> None:
         assert client.chat.completions.create(model="gpt-4o", messages=USER).choices
     status, _, _ = governed.request("POST", "/key/generate", {}, key=spent["key"])
     assert status in (401, 403)
+
+
+def test_spend_rows_survive_a_graceful_stop(tmp_path: Path, mock: Any) -> None:
+    """Rows are written in batches; stopping right after the calls still writes every one."""
+    proxy = start_proxy(tmp_path, base_config(mock))
+    key = admin(proxy, "/key/generate", {"key_alias": "stopper"})
+    with sdk(proxy, key["key"]) as client:
+        for _ in range(5):
+            client.chat.completions.create(model="gpt-4o", messages=USER)
+        list(client.chat.completions.create(model="gpt-4o", messages=USER, stream=True))
+    assert proxy.stop() == 0
+    with sqlite3.connect(tmp_path / "llmrelay.db") as database:
+        (rows,) = database.execute(
+            'SELECT COUNT(*) FROM "LiteLLM_SpendLogs" WHERE "api_key" = ? AND "status" = ?',
+            (key["token"], "success"),
+        ).fetchone()
+        (spend,) = database.execute(
+            'SELECT "spend" FROM "LiteLLM_VerificationToken" WHERE "token" = ?', (key["token"],)
+        ).fetchone()
+    assert rows == 6
+    assert float(spend) > 0
+    # Nothing is left to replay.
+    wal = tmp_path / "llmrelay-spend-wal"
+    assert not any(path.stat().st_size for path in wal.glob("*.wal"))

@@ -324,6 +324,17 @@ impl SpendWriter {
         if let Some(task) = task {
             let _ = task.await;
         }
+        // The open segment is complete now: delete it when every row of it was delivered
+        // (nothing to replay at the next start).
+        let mut wal = lock(&self.shared.wal);
+        if wal.file.take().is_some() {
+            let current = wal.current;
+            if let Some(segment) = wal.segments.get_mut(&current) {
+                segment.closed = true;
+            }
+            wal.current += 1;
+        }
+        delete_finished(&mut wal);
     }
 
     /// Waits until the queue is empty (tests).
@@ -418,6 +429,16 @@ async fn run<S: BatchSink<Item = SpendRow>>(shared: Arc<Shared>, sink: S) {
                     for queued in batch.into_iter().rev() {
                         queue.push_front(queued);
                     }
+                }
+                if stopping {
+                    // Stopping with the database unreachable: the rows stay in the
+                    // write-ahead files and are replayed at the next start.
+                    tracing::warn!(
+                        sink = sink.name(),
+                        rows = lock(&shared.queue).len(),
+                        "database unreachable at shutdown; spend rows kept in the write-ahead files"
+                    );
+                    return;
                 }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(10));

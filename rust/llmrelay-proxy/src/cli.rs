@@ -398,6 +398,29 @@ mod tests {
     }
 
     #[test]
+    fn database_commands() {
+        let migrate = parse(&["migrate", "--config", "c.yaml"]).unwrap();
+        assert_eq!(migrate.command, Some(Command::Migrate));
+        assert!(migrate.config.is_some());
+        let import = parse(&["import-litellm", "--from", "postgresql://u@h/litellm"]).unwrap();
+        assert_eq!(
+            import.command,
+            Some(Command::ImportLitellm {
+                from: "postgresql://u@h/litellm".to_owned()
+            })
+        );
+        assert!(
+            parse(&["import-litellm"])
+                .unwrap_err()
+                .contains("--from postgresql://... is required")
+        );
+        // `--from` belongs to import-litellm only.
+        assert!(parse(&["--from", "x"]).is_err());
+        assert!(parse(&["migrate", "--from", "x"]).is_err());
+        assert_eq!(parse(&["--port", "1"]).unwrap().command, None);
+    }
+
+    #[test]
     fn one_model_mode() {
         let options = parse(&[
             "--model",

@@ -109,7 +109,6 @@ pub fn prepare(
 
 /// The database the one-shot database commands work on: as the proxy would open it.
 fn database_settings(
-    options: &CliOptions,
     raw: Option<&RawConfig>,
 ) -> Result<llmrelay_governance::GovernanceConfig, StartupError> {
     let config = match raw {
@@ -118,7 +117,6 @@ fn database_settings(
             .map_err(|e| StartupError::Failed(e.to_string()))?,
         None => ProxyConfig::single_model("none", None, serde_json::Map::new()),
     };
-    let _ = options;
     let master_key = config
         .general_settings
         .master_key
@@ -137,10 +135,9 @@ fn database_settings(
 /// `llmrelay migrate`, `llmrelay import-litellm --from URL`.
 async fn database_command(
     command: &crate::cli::Command,
-    options: &CliOptions,
     raw: Option<&RawConfig>,
 ) -> Result<(), StartupError> {
-    let settings = database_settings(options, raw)?;
+    let settings = database_settings(raw)?;
     let target = llmrelay_governance::db::redact_url(&settings.database_url);
     match command {
         crate::cli::Command::Migrate => {
@@ -202,7 +199,7 @@ pub fn run_command(
     runtime: &tokio::runtime::Runtime,
 ) -> Result<(), StartupError> {
     if let Some(command) = &options.command {
-        return runtime.block_on(database_command(command, options, raw));
+        return runtime.block_on(database_command(command, raw));
     }
     if options.health {
         return runtime.block_on(health(options, raw));

@@ -403,3 +403,118 @@ async fn virtual_keys_through_the_proxy_on_postgres() {
     drop_postgres(&url).await;
     let _ = std::fs::remove_dir_all(&directory);
 }
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn migrate_command_creates_the_database_next_to_the_config() {
+    let directory = temp_directory("migrate");
+    std::fs::write(
+        directory.join("config.yaml"),
+        format!("model_list: []\ngeneral_settings:\n  master_key: {MASTER}\n"),
+    )
+    .unwrap();
+    let ran = crate::support::run_binary(&directory, &["migrate", "--config", "config.yaml"], &[]);
+    assert_eq!(ran.code, Some(0), "{} {}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout
+            .contains("llmrelay: migrations applied to sqlite://"),
+        "{}",
+        ran.stdout
+    );
+    assert!(directory.join("llmrelay.db").is_file());
+    // Without a config or a database URL there is nothing to migrate.
+    let nothing = crate::support::run_binary(&directory, &["migrate"], &[]);
+    assert_eq!(nothing.code, Some(1));
+    assert!(nothing.stderr.contains("no database"), "{}", nothing.stderr);
+    let _ = std::fs::remove_dir_all(&directory);
+}
+
+/// `llmrelay import-litellm --from …` copies a LiteLLM database; its keys then work here.
+#[tokio::test]
+async fn imported_litellm_keys_call_through_the_proxy() {
+    let Some(source) = postgres_url("imported_litellm_keys_call_through_the_proxy").await else {
+        return;
+    };
+    let old_key = "sk-litellm-old-key-1234567890";
+    let pool = sqlx::PgPool::connect(&source).await.unwrap();
+    sqlx::raw_sql(include_str!(
+        "../../../llmrelay-governance/tests/fixtures/litellm_prisma_schema.sql"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::raw_sql(&format!(
+        r#"INSERT INTO "LiteLLM_VerificationToken" ("token", "key_name", "key_alias", "spend", "max_budget", "models", "metadata", "created_at", "created_by")
+           VALUES ('{}', 'sk-...7890', 'legacy', 0.5, 10.0, ARRAY['gpt-4o'], '{{}}', now(), 'admin')"#,
+        sha256_hex(old_key)
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let mock = MockServer::start("127.0.0.1:0".parse().unwrap(), MockConfig::default())
+        .await
+        .unwrap();
+    let directory = temp_directory("import");
+    let path = directory.join("config.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o-mini\n      api_base: {}/v1\n      api_key: sk-test\ngeneral_settings:\n  master_key: {MASTER}\n",
+            mock.base_url()
+        ),
+    )
+    .unwrap();
+    let ran = crate::support::run_binary(
+        &directory,
+        &[
+            "import-litellm",
+            "--from",
+            &source,
+            "--config",
+            "config.yaml",
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, Some(0), "{} {}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("LiteLLM_VerificationToken"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("llmrelay: imported postgresql://"),
+        "{}",
+        ran.stdout
+    );
+
+    let config = RawConfig::load(&path).unwrap().resolve().unwrap();
+    let proxy = Proxy::from_config(&config, None).unwrap();
+    let governed = proxy.state().governance.clone().unwrap();
+    llmrelay_proxy::governance::start(&governed.engine, governed.router.as_ref())
+        .await
+        .unwrap();
+    let served = serve(proxy).await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = Client {
+        base: served.base.clone(),
+        http: reqwest::Client::new(),
+    };
+    let (status, headers, body) = client
+        .post("/v1/chat/completions", Some(old_key), chat("gpt-4o"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["x-litellm-key-spend"], "0.5");
+    drop(served);
+    governed.engine.shutdown().await;
+    drop_postgres(&source).await;
+    let _ = std::fs::remove_dir_all(&directory);
+}
