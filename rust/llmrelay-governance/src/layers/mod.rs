@@ -65,3 +65,48 @@ where
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::BudgetExceeded;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn errors_keep_litellm_status_type_and_message() {
+        let budget = GovernanceError::BudgetExceeded(BudgetExceeded {
+            message: "Budget has been exceeded! Key=k Current cost: 1, Max budget: 1".into(),
+            current_cost: Decimal::ONE,
+            max_budget: Decimal::ONE,
+            entity_type: "key",
+            entity_id: "k".into(),
+        });
+        let error = to_error(&budget);
+        assert_eq!(error.status_code(), 422);
+        assert_eq!(error.kind(), ErrorKind::UnprocessableEntity);
+        assert_eq!(
+            error.message(),
+            "Budget has been exceeded! Key=k Current cost: 1, Max budget: 1"
+        );
+        let body = error.inner().body.clone().unwrap();
+        assert_eq!(body["error"]["type"], "budget_exceeded");
+        let denied = to_error(&GovernanceError::ModelAccessDenied {
+            message: "no".into(),
+            error_type: "team_model_access_denied",
+        });
+        assert_eq!(denied.status_code(), 403);
+        assert_eq!(denied.kind(), ErrorKind::PermissionDenied);
+        assert_eq!(denied.inner().param.as_deref(), Some("model"));
+        let expired = to_error(&GovernanceError::ExpiredKey("Expired Key".into()));
+        assert_eq!(expired.kind(), ErrorKind::Authentication);
+        assert_eq!(
+            expired.inner().body.as_ref().unwrap()["error"]["type"],
+            "expired_key"
+        );
+        // A message that reads like a provider's context-window error stays what it is.
+        let down = to_error(&GovernanceError::DatabaseUnavailable(
+            "too many tokens in the pool".into(),
+        ));
+        assert_eq!(down.kind(), ErrorKind::ServiceUnavailable);
+    }
+}

@@ -217,3 +217,33 @@ impl Admit for BudgetReserve {
         Step::wait(self.reserve(call, auth, end_user))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_reads_as_python_floats() {
+        assert_eq!(money_text(Decimal::ZERO), "0.0");
+        assert_eq!(money_text(Decimal::new(10, 0)), "10.0");
+        assert_eq!(money_text("0.0012500".parse().unwrap()), "0.00125");
+    }
+
+    #[test]
+    fn the_estimate_is_needed_only_under_a_budget() {
+        let free = KeyAuth {
+            token: "t".into(),
+            ..KeyAuth::default()
+        };
+        assert!(!has_budget(&free, None, "gpt-4o"));
+        let capped = KeyAuth {
+            max_budget: Some(Decimal::ONE),
+            ..free.clone()
+        };
+        assert!(has_budget(&capped, None, "gpt-4o"));
+        let end_user: Record =
+            serde_json::from_value(serde_json::json!({"litellm_budget_table": {"max_budget": 1}}))
+                .unwrap();
+        assert!(has_budget(&free, Some(&end_user), "gpt-4o"));
+    }
+}
