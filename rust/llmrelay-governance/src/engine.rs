@@ -135,6 +135,8 @@ pub struct Governance {
     pub(crate) store: Arc<SqlStore>,
     pub(crate) keys: BoundedCache<KeyAuth>,
     pub(crate) end_users: BoundedCache<Record>,
+    /// End users looked up and not found (so a request's `user` costs one read per TTL).
+    pub(crate) unknown_end_users: BoundedCache<()>,
     pub(crate) ledger: Arc<Ledger>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: GovernanceConfig,
@@ -158,6 +160,10 @@ pub struct Governance {
     /// Model group names of the proxy's config (for `/key/info` effective models).
     pub(crate) config_models: Mutex<Arc<Vec<String>>>,
     migrated: tokio::sync::watch::Sender<bool>,
+    /// Serializes migration runs (start-up and the background retry).
+    migrating: tokio::sync::Mutex<()>,
+    /// The runtime the engine was opened on (its pool and background jobs live there).
+    runtime: tokio::runtime::Handle,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
@@ -191,16 +197,33 @@ impl Governance {
         let store = Arc::new(SqlStore::new(db));
         let migrated = match store.db().migrate().await {
             Ok(()) => true,
-            Err(GovernanceError::DatabaseUnavailable(reason)) => {
-                tracing::warn!(%reason, "database unavailable at start; serving cached keys only until it is back");
-                false
-            }
-            Err(GovernanceError::Database(reason)) if is_connection_failure(&reason) => {
-                tracing::warn!(%reason, "database unavailable at start; retrying");
+            Err(error) if is_unreachable(&error) => {
+                tracing::warn!(%error, "database unavailable at start; serving cached keys only until it is back");
                 false
             }
             Err(error) => return Err(error),
         };
+        Self::build(config, clock, store, migrated)
+    }
+
+    /// Opens the engine without waiting for the database: migrations are applied by
+    /// [`Self::ensure_migrated`] (the proxy calls it before it listens) or by the background
+    /// job. Must be called inside a tokio runtime (the background jobs are spawned on it).
+    ///
+    /// # Errors
+    /// An invalid database URL or write-ahead folder.
+    pub fn open_deferred(config: GovernanceConfig) -> Result<Arc<Self>, GovernanceError> {
+        let db = Db::connect_lazy(&config.database_url, config.max_connections)?;
+        let store = Arc::new(SqlStore::new(db));
+        Self::build(config, Arc::new(SystemClock), store, false)
+    }
+
+    fn build(
+        config: GovernanceConfig,
+        clock: Arc<dyn Clock>,
+        store: Arc<SqlStore>,
+        migrated: bool,
+    ) -> Result<Arc<Self>, GovernanceError> {
         let ledger = Ledger::new(Arc::clone(&clock));
         let spend = SpendWriter::start(
             config.spend.clone(),
@@ -210,6 +233,7 @@ impl Governance {
         let engine = Arc::new(Self {
             keys: BoundedCache::new(config.key_cache_max_size, config.key_cache_ttl),
             end_users: BoundedCache::new(config.key_cache_max_size, config.key_cache_ttl),
+            unknown_end_users: BoundedCache::new(config.key_cache_max_size, config.key_cache_ttl),
             master_key_hash: config.master_key.as_deref().map(hash_key),
             store,
             ledger,
@@ -226,10 +250,41 @@ impl Governance {
             applied_locally: Mutex::new(BTreeSet::new()),
             config_models: Mutex::new(Arc::new(Vec::new())),
             migrated: migrated_sender,
+            migrating: tokio::sync::Mutex::new(()),
+            runtime: tokio::runtime::Handle::current(),
             tasks: Mutex::new(Vec::new()),
         });
         engine.spawn_background();
         Ok(engine)
+    }
+
+    /// Applies the migrations now unless they were applied already.
+    ///
+    /// # Errors
+    /// [`GovernanceError::DatabaseUnavailable`] when the database cannot be reached (the
+    /// background job keeps retrying), or the migration's own error.
+    pub async fn ensure_migrated(&self) -> Result<(), GovernanceError> {
+        let _running = self.migrating.lock().await;
+        if *self.migrated.borrow() {
+            return Ok(());
+        }
+        match self.store.db().migrate().await {
+            Ok(()) => {
+                self.migrated.send_replace(true);
+                Ok(())
+            }
+            Err(error) if is_unreachable(&error) => {
+                Err(GovernanceError::DatabaseUnavailable(error.to_string()))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The runtime the engine was opened on: database work of callers on other runtimes
+    /// (the proxy's per-core workers) is run there.
+    #[must_use]
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
     }
 
     fn spawn_background(self: &Arc<Self>) {
@@ -242,11 +297,8 @@ impl Governance {
             loop {
                 let Some(engine) = weak.upgrade() else { return };
                 if !*engine.migrated.borrow() {
-                    match engine.store.db().migrate().await {
-                        Ok(()) => {
-                            tracing::info!("database reachable; migrations applied");
-                            engine.migrated.send_replace(true);
-                        }
+                    match engine.ensure_migrated().await {
+                        Ok(()) => tracing::info!("database reachable; migrations applied"),
                         Err(error) => tracing::debug!(%error, "database still unavailable"),
                     }
                 }
@@ -343,8 +395,14 @@ impl Governance {
     pub(crate) async fn apply_change(&self, kind: &str, object_id: &str) {
         invalidate(&self.keys, kind, object_id);
         match kind {
-            "end_user" => self.end_users.remove(object_id),
-            "budget" | "all" => self.end_users.clear(),
+            "end_user" => {
+                self.end_users.remove(object_id);
+                self.unknown_end_users.remove(object_id);
+            }
+            "budget" | "all" => {
+                self.end_users.clear();
+                self.unknown_end_users.clear();
+            }
             "model" => self.apply_model_change(object_id).await,
             "credential" => self.apply_credential_change(object_id),
             _ => {}
@@ -459,6 +517,37 @@ impl Governance {
         Ok(auth)
     }
 
+    /// A key verified recently, from memory only (no database read, no await): `None` when
+    /// it is not cached or its entry is stale ([`Self::authenticate`] then reads it).
+    ///
+    /// # Errors
+    /// LiteLLM's 401s for a cached key that is blocked or expired.
+    pub fn cached_key(&self, presented_key: &str) -> Option<Result<Arc<KeyAuth>, GovernanceError>> {
+        let token = hash_key(presented_key);
+        match self.keys.get(&token) {
+            Lookup::Fresh(auth) => Some(self.check_key_state(&auth).map(|()| auth)),
+            _ => None,
+        }
+    }
+
+    /// An end user from memory only: `Some(None)` when it is known not to exist, `None` when
+    /// it must be read ([`Self::end_user`]).
+    ///
+    /// # Errors
+    /// A cached end user that is blocked.
+    pub fn cached_end_user(
+        &self,
+        end_user_id: &str,
+    ) -> Option<Result<Option<Arc<Record>>, GovernanceError>> {
+        if matches!(self.unknown_end_users.get(end_user_id), Lookup::Fresh(_)) {
+            return Some(Ok(None));
+        }
+        match self.end_users.get(end_user_id) {
+            Lookup::Fresh(record) => Some(end_user_state(end_user_id, record).map(Some)),
+            _ => None,
+        }
+    }
+
     fn check_key_state(&self, auth: &KeyAuth) -> Result<(), GovernanceError> {
         if auth.blocked {
             return Err(GovernanceError::Authentication(
@@ -530,7 +619,11 @@ impl Governance {
                         .insert(end_user_id.to_owned(), Arc::clone(&record));
                     Some(record)
                 }
-                Ok(None) => None,
+                Ok(None) => {
+                    self.unknown_end_users
+                        .insert(end_user_id.to_owned(), Arc::new(()));
+                    None
+                }
                 Err(GovernanceError::DatabaseUnavailable(reason)) => match lookup {
                     Lookup::Stale(record) => Some(record),
                     _ => return Err(GovernanceError::DatabaseUnavailable(reason)),
@@ -538,14 +631,10 @@ impl Governance {
                 Err(error) => return Err(error),
             },
         };
-        if let Some(record) = &record
-            && record.get("blocked").and_then(Value::as_bool) == Some(true)
-        {
-            return Err(GovernanceError::Forbidden(format!(
-                "Allowed user is blocked. user_id={end_user_id}"
-            )));
+        match record {
+            Some(record) => end_user_state(end_user_id, record).map(Some),
+            None => Ok(None),
         }
-        Ok(record)
     }
 
     /// Sets the access groups and model group names of the proxy's config deployments.
@@ -786,6 +875,15 @@ struct FeedCursor {
     models_pending: bool,
 }
 
+/// Whether a migration failed because the database cannot be reached (retried later).
+fn is_unreachable(error: &GovernanceError) -> bool {
+    match error {
+        GovernanceError::DatabaseUnavailable(_) => true,
+        GovernanceError::Database(reason) => is_connection_failure(reason),
+        _ => false,
+    }
+}
+
 fn is_connection_failure(reason: &str) -> bool {
     let lower = reason.to_ascii_lowercase();
     lower.contains("connection refused")
@@ -799,6 +897,16 @@ fn not_found(presented_key: &str, token: &str) -> GovernanceError {
         "Authentication Error, Invalid proxy server token passed. Received API Key = {}, Key Hash (Token) ={token}. Unable to find token in cache or `LiteLLM_VerificationTokenTable`",
         crate::keys::abbreviate(presented_key)
     ))
+}
+
+/// A blocked end user is refused (LiteLLM's 403).
+fn end_user_state(end_user_id: &str, record: Arc<Record>) -> Result<Arc<Record>, GovernanceError> {
+    if record.get("blocked").and_then(Value::as_bool) == Some(true) {
+        return Err(GovernanceError::Forbidden(format!(
+            "Allowed user is blocked. user_id={end_user_id}"
+        )));
+    }
+    Ok(record)
 }
 
 /// The budget of an end user row (with its `litellm_budget_table` merged in by the loader).

@@ -16,6 +16,7 @@ pub mod estimate;
 pub mod identity;
 pub mod import;
 pub mod keys;
+pub mod layers;
 pub mod models;
 pub mod redact;
 pub mod reports;

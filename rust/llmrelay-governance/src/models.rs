@@ -221,6 +221,17 @@ impl Governance {
         self.set_config_models(names, groups);
     }
 
+    /// The proxy's config deployments as last set.
+    #[must_use]
+    pub fn config_deployments_snapshot(&self) -> Arc<Vec<ModelDeployment>> {
+        Arc::clone(
+            &self
+                .config_deployments
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
     /// Whether a config deployment has this id.
     pub(crate) fn is_config_model(&self, model_id: &str) -> bool {
         self.config_deployments

@@ -77,6 +77,9 @@ pub struct SpendWriterConfig {
     pub max_pending: usize,
     /// Rows per write-ahead segment before a new one starts.
     pub segment_rows: usize,
+    /// At shutdown, how long failed batches are retried before the rest is left in the
+    /// write-ahead files for the next start.
+    pub shutdown_retry: Duration,
 }
 
 impl Default for SpendWriterConfig {
@@ -87,6 +90,7 @@ impl Default for SpendWriterConfig {
             flush_interval: Duration::from_millis(200),
             max_pending: 100_000,
             segment_rows: 10_000,
+            shutdown_retry: Duration::from_secs(10),
         }
     }
 }
@@ -324,6 +328,17 @@ impl SpendWriter {
         if let Some(task) = task {
             let _ = task.await;
         }
+        // The open segment is complete now: delete it when every row of it was delivered
+        // (nothing to replay at the next start).
+        let mut wal = lock(&self.shared.wal);
+        if wal.file.take().is_some() {
+            let current = wal.current;
+            if let Some(segment) = wal.segments.get_mut(&current) {
+                segment.closed = true;
+            }
+            wal.current += 1;
+        }
+        delete_finished(&mut wal);
     }
 
     /// Waits until the queue is empty (tests).
@@ -363,6 +378,7 @@ fn delete_finished(wal: &mut WalState) {
 
 async fn run<S: BatchSink<Item = SpendRow>>(shared: Arc<Shared>, sink: S) {
     let mut backoff = Duration::from_millis(100);
+    let mut give_up_at: Option<tokio::time::Instant> = None;
     loop {
         let stopping = shared.stopping.load(std::sync::atomic::Ordering::SeqCst);
         let queued = lock(&shared.queue).len();
@@ -418,6 +434,21 @@ async fn run<S: BatchSink<Item = SpendRow>>(shared: Arc<Shared>, sink: S) {
                     for queued in batch.into_iter().rev() {
                         queue.push_front(queued);
                     }
+                }
+                let deadline = stopping.then(|| {
+                    *give_up_at.get_or_insert_with(|| {
+                        tokio::time::Instant::now() + shared.config.shutdown_retry
+                    })
+                });
+                if deadline.is_some_and(|deadline| tokio::time::Instant::now() >= deadline) {
+                    // Stopping with the database unreachable: the rows stay in the
+                    // write-ahead files and are replayed at the next start.
+                    tracing::warn!(
+                        sink = sink.name(),
+                        rows = lock(&shared.queue).len(),
+                        "database unreachable at shutdown; spend rows kept in the write-ahead files"
+                    );
+                    return;
                 }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(10));
@@ -616,6 +647,57 @@ mod tests {
         assert_eq!(writer.pending(), 0);
         assert_eq!(lock(&delivered).len(), 5);
         writer.shutdown().await;
+        std::fs::remove_dir_all(&directory).unwrap();
+    }
+
+    #[tokio::test]
+    async fn shutdown_with_the_database_down_keeps_the_rows_in_the_file() {
+        let directory = std::env::temp_dir().join(format!("llmrelay-wal-{}", uuid::Uuid::new_v4()));
+        let delivered = Arc::new(Mutex::new(Vec::new()));
+        let writer = SpendWriter::start(
+            SpendWriterConfig {
+                wal_directory: Some(directory.clone()),
+                flush_interval: Duration::from_millis(1),
+                shutdown_retry: Duration::from_millis(200),
+                ..SpendWriterConfig::default()
+            },
+            FlakySink {
+                delivered: Arc::clone(&delivered),
+                failures_left: Arc::new(AtomicUsize::new(usize::MAX)),
+            },
+        )
+        .unwrap();
+        writer.append(row(1)).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), writer.shutdown())
+            .await
+            .expect("shutdown gives up on a database that stays down");
+        assert!(lock(&delivered).is_empty());
+        assert_eq!(read_segment(&segment_path(&directory, 0)).len(), 1);
+        std::fs::remove_dir_all(&directory).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_clean_shutdown_leaves_nothing_to_replay() {
+        let directory = std::env::temp_dir().join(format!("llmrelay-wal-{}", uuid::Uuid::new_v4()));
+        let delivered = Arc::new(Mutex::new(Vec::new()));
+        let writer = SpendWriter::start(
+            SpendWriterConfig {
+                wal_directory: Some(directory.clone()),
+                flush_interval: Duration::from_millis(1),
+                ..SpendWriterConfig::default()
+            },
+            FlakySink {
+                delivered: Arc::clone(&delivered),
+                failures_left: Arc::new(AtomicUsize::new(0)),
+            },
+        )
+        .unwrap();
+        for id in 0..3 {
+            writer.append(row(id)).unwrap();
+        }
+        writer.shutdown().await;
+        assert_eq!(lock(&delivered).len(), 3);
+        assert_eq!(std::fs::read_dir(&directory).unwrap().count(), 0);
         std::fs::remove_dir_all(&directory).unwrap();
     }
 

@@ -13,6 +13,11 @@ use llmrelay_providers::options::CallOptions;
 
 use crate::identity::Identity;
 
+/// Response headers a layer adds to the call's answer (LiteLLM's `x-litellm-key-spend`, …),
+/// kept in [`Call::extensions`]; the proxy's edge writes them on whole and streamed answers.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseHeaders(pub Vec<(&'static str, String)>);
+
 /// Where a call came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {

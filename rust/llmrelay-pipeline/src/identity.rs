@@ -25,6 +25,9 @@ pub struct Identity {
     pub end_user_id: Option<String>,
     /// Key metadata (LiteLLM's `metadata` on the key).
     pub metadata: Map<String, Value>,
+    /// Model names this caller may use as aliases of a model group (a key's `aliases`, its
+    /// team's `model_aliases`): the edge resolves them before it checks the model.
+    pub model_aliases: Option<Arc<Map<String, Value>>>,
     /// The richer record the identity layer looked up (a virtual key with its team and
     /// budgets), for the layers that know its type.
     pub details: Option<Arc<dyn Any + Send + Sync>>,
@@ -38,6 +41,12 @@ impl Identity {
             is_admin: true,
             ..Self::default()
         }
+    }
+
+    /// The model group `model` is an alias of for this caller.
+    #[must_use]
+    pub fn alias_target(&self, model: &str) -> Option<&str> {
+        self.model_aliases.as_deref()?.get(model)?.as_str()
     }
 
     /// The richer record, when it is of type `T`.

@@ -9,9 +9,20 @@ use crate::ServeOptions;
 use crate::config::{ProxyConfig, RawConfig};
 use crate::tls::TlsFiles;
 
+/// A command other than serving (`llmrelay migrate`, `llmrelay import-litellm --from URL`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Apply the database migrations, then exit.
+    Migrate,
+    /// Copy a LiteLLM database (`--from postgresql://…`) into llmrelay's, then exit.
+    ImportLitellm { from: String },
+}
+
 /// Parsed flags.
 #[derive(Debug, Clone, Default)]
 pub struct CliOptions {
+    /// `migrate` or `import-litellm` (first argument); `None`: serve.
+    pub command: Option<Command>,
     pub config: Option<PathBuf>,
     pub host: Option<String>,
     pub port: Option<u16>,
@@ -45,9 +56,19 @@ pub struct CliOptions {
 pub const USAGE: &str = "\
 usage: llmrelay [--config PATH] [--port 4000] [--host 0.0.0.0] [OPTIONS]
        llmrelay --model MODEL [--alias NAME] [--api_base URL] [--api_key KEY] [OPTIONS]
+       llmrelay migrate [--config PATH]
+       llmrelay import-litellm --from postgresql://... [--config PATH]
 
 An OpenAI- and Anthropic-compatible LLM gateway configured with LiteLLM's config.yaml.
 Flags are spelled as LiteLLM's `litellm` command spells them.
+
+commands (the database is DATABASE_URL, else general_settings.database_url, else
+llmrelay.db next to --config):
+  migrate                  apply the database migrations and exit
+  import-litellm --from URL
+                           copy a LiteLLM proxy's PostgreSQL database (keys, users, teams,
+                           organizations, end users, budgets, models, credentials, spend)
+                           into llmrelay's, print what was copied and exit
 
 options:
   -c, --config PATH        LiteLLM proxy config.yaml (model_list, litellm_settings,
@@ -104,7 +125,21 @@ impl CliOptions {
     /// An unknown flag, a missing or malformed value.
     pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Self, String> {
         let mut options = Self::default();
-        let mut args = args.into_iter();
+        let mut args = args.into_iter().peekable();
+        let mut import_from: Option<String> = None;
+        match args.peek().map(String::as_str) {
+            Some("migrate") => {
+                args.next();
+                options.command = Some(Command::Migrate);
+            }
+            Some("import-litellm" | "import_litellm") => {
+                args.next();
+                options.command = Some(Command::ImportLitellm {
+                    from: String::new(),
+                });
+            }
+            _ => {}
+        }
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
                 Some((flag, value)) if flag.starts_with("--") => {
@@ -147,10 +182,18 @@ impl CliOptions {
                 "__test" => options.test = true,
                 "__ssl_certfile_path" => options.ssl_certfile_path = Some(PathBuf::from(value()?)),
                 "__ssl_keyfile_path" => options.ssl_keyfile_path = Some(PathBuf::from(value()?)),
+                "__from" if matches!(options.command, Some(Command::ImportLitellm { .. })) => {
+                    import_from = Some(value()?)
+                }
                 "__version" | "_v" => options.version = true,
                 "__help" | "_h" => options.help = true,
                 _ => return Err(format!("unknown option '{arg}'\n\n{USAGE}")),
             }
+        }
+        if let Some(Command::ImportLitellm { from }) = &mut options.command {
+            *from = import_from.filter(|url| !url.is_empty()).ok_or_else(|| {
+                format!("import-litellm: --from postgresql://... is required\n\n{USAGE}")
+            })?;
         }
         // LiteLLM reads these two flags from the environment too (click `envvar`).
         options.debug |= env_flag("DEBUG");
@@ -352,6 +395,29 @@ mod tests {
             };
             assert!(parse(&args).is_ok(), "{flag} is not parsed");
         }
+    }
+
+    #[test]
+    fn database_commands() {
+        let migrate = parse(&["migrate", "--config", "c.yaml"]).unwrap();
+        assert_eq!(migrate.command, Some(Command::Migrate));
+        assert!(migrate.config.is_some());
+        let import = parse(&["import-litellm", "--from", "postgresql://u@h/litellm"]).unwrap();
+        assert_eq!(
+            import.command,
+            Some(Command::ImportLitellm {
+                from: "postgresql://u@h/litellm".to_owned()
+            })
+        );
+        assert!(
+            parse(&["import-litellm"])
+                .unwrap_err()
+                .contains("--from postgresql://... is required")
+        );
+        // `--from` belongs to import-litellm only.
+        assert!(parse(&["--from", "x"]).is_err());
+        assert!(parse(&["migrate", "--from", "x"]).is_err());
+        assert_eq!(parse(&["--port", "1"]).unwrap().command, None);
     }
 
     #[test]

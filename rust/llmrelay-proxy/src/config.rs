@@ -361,6 +361,9 @@ fn unused_key_warnings(parsed: &ProxyConfigFile) -> Vec<String> {
         }
     }
     for key in parsed.general_settings.other.keys() {
+        if crate::governance::SETTINGS.contains(&key.as_str()) {
+            continue;
+        }
         let path = format!("general_settings.{key}");
         warnings.push(unused_key_warning(
             Section::GeneralSettings,

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use llmrelay_core::{CallKind, Error, ErrorKind};
-use llmrelay_pipeline::{Answer, Call, Origin, Route, ServedStream, Whole};
+use llmrelay_pipeline::{Answer, Call, Origin, ResponseHeaders, Route, ServedStream, Whole};
 use llmrelay_providers::engine::{HiddenParams, Outcome};
 
 use crate::auth::Principal;
@@ -247,6 +247,15 @@ impl Edge {
             Some(_) => return Err(Error::bad_request("model must be a string").with_param("model")),
         };
         self.model_group.clone_from(&model);
+        // A key's or team's alias names a model group (the answer keeps the name asked for).
+        if let Some(target) = self.principal.alias_target(&model) {
+            params.insert("model".to_owned(), Value::String(target.to_owned()));
+        }
+        let model = params
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or(&model)
+            .to_owned();
         for key in CLIENT_FORBIDDEN {
             if params.get(*key).is_some_and(|v| !v.is_null()) {
                 return Err(Error::bad_request(format!(
@@ -404,6 +413,7 @@ impl Edge {
             &route,
             settlement.record.cost,
         );
+        layer_headers(response.headers_mut(), &settlement.call);
         self.label(response)
     }
 
@@ -416,6 +426,8 @@ impl Edge {
     {
         let hidden = stream.hidden().clone();
         let route = stream.route().clone();
+        let mut extra = HeaderMap::new();
+        layer_headers(&mut extra, stream.call());
         let body = SseBody::new(
             stream,
             encoder,
@@ -433,6 +445,7 @@ impl Edge {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
         self.litellm_headers(response.headers_mut(), &hidden, &route, None);
+        response.headers_mut().extend(extra);
         self.label(response)
     }
 
@@ -460,6 +473,17 @@ pub fn to_json_as<R: Serialize>(
     let bytes = to_json(response);
     *field(response) = upstream;
     bytes
+}
+
+/// Headers layers set on the call ([`ResponseHeaders`]: `x-litellm-key-spend`, …).
+fn layer_headers(headers: &mut HeaderMap, call: &Call) {
+    if let Some(ResponseHeaders(extra)) = call.extensions.get::<ResponseHeaders>() {
+        for (name, value) in extra {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        }
+    }
 }
 
 /// JSON bytes of an answer body.

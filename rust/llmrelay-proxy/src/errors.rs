@@ -63,6 +63,9 @@ impl ApiError {
                 if let Some(kind) = self.type_override {
                     body["error"]["type"] = Value::String(kind.to_owned());
                 }
+                if let Some(kind) = gateway_error_type(&self.error) {
+                    body["error"]["type"] = Value::String(kind);
+                }
                 body["error"]["code"] = Value::String(self.status().as_u16().to_string());
                 body
             }
@@ -75,6 +78,21 @@ impl ApiError {
             }),
         }
     }
+}
+
+/// The `type` of an error the gateway raised itself with a LiteLLM body (budget, key and
+/// model-access errors: `budget_exceeded`, `expired_key`, `key_model_access_denied`, …): the
+/// body's message is the error's own, which an upstream error's is not (it is prefixed).
+fn gateway_error_type(error: &Error) -> Option<String> {
+    let inner = error.inner();
+    if inner.provider.is_some() {
+        return None;
+    }
+    let body = inner.body.as_ref()?.get("error")?;
+    if body.get("message").and_then(Value::as_str) != Some(inner.message.as_str()) {
+        return None;
+    }
+    body.get("type").and_then(Value::as_str).map(str::to_owned)
 }
 
 /// A provider credential missing from the proxy's own config is the gateway's fault, not the

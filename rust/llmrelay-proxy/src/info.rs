@@ -4,16 +4,17 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use llmrelay_core::clock::now_unix;
 use llmrelay_core::{Error, ErrorKind, catalog, detect};
 
+use crate::auth::Principal;
 use crate::dispatch::ModelEntry;
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -57,15 +58,35 @@ fn listed_model(entry: &ModelEntry, created: u64) -> Value {
     object
 }
 
-/// `GET /v1/models`: one entry per model group.
-pub async fn models(State(state): State<Arc<AppState>>) -> Json<Value> {
+/// Whether the caller may use a model group (a virtual key's model access; everyone else:
+/// every group).
+fn may_use(state: &AppState, principal: Option<&Principal>, model_group: &str) -> bool {
+    let (Some(governed), Some(auth)) = (
+        &state.governance,
+        principal.and_then(|p| p.details::<llmrelay_governance::KeyAuth>()),
+    ) else {
+        return true;
+    };
+    governed
+        .engine
+        .check_model_access(auth, model_group)
+        .is_ok()
+}
+
+/// `GET /v1/models`: one entry per model group the caller may use.
+pub async fn models(
+    State(state): State<Arc<AppState>>,
+    principal: Option<Extension<Principal>>,
+) -> Json<Value> {
     let created = now_unix();
     let mut seen = BTreeSet::new();
+    let principal = principal.map(|Extension(p)| p);
     let data: Vec<Value> = state
         .dispatch
         .model_list()
         .into_iter()
         .filter(|entry| seen.insert(entry.model_name.clone()))
+        .filter(|entry| may_use(&state, principal.as_ref(), &entry.model_name))
         .map(|entry| listed_model(&entry, created))
         .collect();
     Json(json!({"data": data, "object": "list"}))
@@ -89,12 +110,45 @@ pub async fn model(State(state): State<Arc<AppState>>, Path(model): Path<String>
     }
 }
 
-/// `GET /model/info`: every deployment, without credentials.
-pub async fn model_info(State(state): State<Arc<AppState>>) -> Json<Value> {
+#[derive(Debug, Deserialize)]
+pub struct ModelInfoQuery {
+    litellm_model_id: Option<String>,
+}
+
+/// `GET /model/info`: every deployment, without credentials — with a database, the config's
+/// and the stored ones merged by the engine (`?litellm_model_id=` for one).
+pub async fn model_info(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ModelInfoQuery>,
+) -> Json<Value> {
+    if let Some(governed) = &state.governance {
+        let config: Vec<llmrelay_governance::ModelDeployment> = state
+            .dispatch
+            .model_list()
+            .into_iter()
+            .filter(|entry| entry.model_info.get("db_model").and_then(Value::as_bool) != Some(true))
+            .map(|entry| llmrelay_governance::ModelDeployment {
+                model_name: entry.model_name,
+                litellm_params: entry.litellm_params,
+                model_info: entry.model_info,
+            })
+            .collect();
+        return Json(
+            governed
+                .engine
+                .model_info(&config, query.litellm_model_id.as_deref()),
+        );
+    }
     let data: Vec<Value> = state
         .dispatch
         .model_list()
         .into_iter()
+        .filter(|entry| {
+            query
+                .litellm_model_id
+                .as_deref()
+                .is_none_or(|id| entry.model_info.get("id").and_then(Value::as_str) == Some(id))
+        })
         .map(|entry| {
             // The price map's facts, overridden by the configured `model_info`.
             let mut model_info = catalog_entry(&entry)
@@ -155,7 +209,7 @@ pub async fn readiness(State(state): State<Arc<AppState>>) -> Response {
     }
     Json(json!({
         "status": "healthy",
-        "db": "Not connected",
+        "db": if state.governance.is_some() { "connected" } else { "Not connected" },
         "cache": null,
         "litellm_version": LITELLM_COMPATIBLE_VERSION,
         "llmrelay_version": env!("CARGO_PKG_VERSION"),

@@ -15,6 +15,7 @@ pub mod config_keys;
 pub mod dispatch;
 pub mod edge;
 pub mod errors;
+pub mod governance;
 pub mod hooks;
 mod info;
 mod llm;
@@ -68,6 +69,10 @@ impl Default for ServeOptions {
 pub async fn run(proxy: Proxy, options: &ServeOptions) -> Result<(), String> {
     let address = format!("{}:{}", options.host, options.port);
     let tls = options.tls.as_ref().map(tls::server_config).transpose()?;
+    let governed = proxy.state().governance.clone();
+    if let Some(governed) = &governed {
+        governance::start(&governed.engine, governed.router.as_ref()).await?;
+    }
     let socket_address: std::net::SocketAddr = tokio::net::lookup_host(&address)
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?
@@ -96,6 +101,10 @@ pub async fn run(proxy: Proxy, options: &ServeOptions) -> Result<(), String> {
         .map_err(|e| format!("server error: {e}"));
     signal.abort();
     let _ = warm_up.await;
+    if let Some(governed) = governed {
+        // Every spend row acknowledged to a client reaches the database before exit.
+        governed.engine.shutdown().await;
+    }
     served
 }
 

@@ -65,13 +65,20 @@ async fn not_built(request: Request) -> Response {
     api_error.into_response()
 }
 
-/// Every prefix of [`NOT_BUILT`], with and without a rest of path, answering 501.
-pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    NOT_BUILT.iter().fold(Router::new(), |router, (prefix, _)| {
-        router
-            .route(prefix, any(not_built))
-            .route(&format!("{prefix}/{{*rest}}"), any(not_built))
-    })
+/// Prefixes the governance engine serves when a database is configured.
+const GOVERNANCE_PREFIXES: &[&str] = &["/key", "/team", "/user", "/spend"];
+
+/// Every prefix of [`NOT_BUILT`], with and without a rest of path, answering 501 (without the
+/// management prefixes when `governed`: the engine serves them).
+pub fn routes<S: Clone + Send + Sync + 'static>(governed: bool) -> Router<S> {
+    NOT_BUILT
+        .iter()
+        .filter(|(prefix, _)| !(governed && GOVERNANCE_PREFIXES.contains(prefix)))
+        .fold(Router::new(), |router, (prefix, _)| {
+            router
+                .route(prefix, any(not_built))
+                .route(&format!("{prefix}/{{*rest}}"), any(not_built))
+        })
 }
 
 #[cfg(test)]

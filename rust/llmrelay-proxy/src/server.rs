@@ -65,8 +65,7 @@ impl Proxy {
         config: &ProxyConfig,
         hooks: Option<Arc<dyn Hooks>>,
     ) -> Result<Self, String> {
-        let dispatch: Arc<dyn Dispatch> = Arc::new(RouterDispatch::from_config(config)?);
-        Self::with_dispatch(config, dispatch, hooks)
+        Self::from_config_with_layers(config, hooks, &Layers::new())
     }
 
     /// A proxy routing through the Router whose calls also run `extra` layers.
@@ -78,15 +77,31 @@ impl Proxy {
         hooks: Option<Arc<dyn Hooks>>,
         extra: &Layers,
     ) -> Result<Self, String> {
-        let dispatch: Arc<dyn Dispatch> = Arc::new(RouterDispatch::from_config(config)?);
+        let routed = RouterDispatch::from_config(config)?;
+        let router = routed.router().clone();
+        let dispatch: Arc<dyn Dispatch> = Arc::new(routed);
         let authenticator = Self::authenticator(config)?;
-        Ok(Self::with_layers(
-            config,
-            dispatch,
-            authenticator,
-            hooks,
-            extra,
-        ))
+        let proxy = Self::with_layers(config, dispatch, authenticator, hooks, extra);
+        proxy.governed(config, router)
+    }
+
+    /// With virtual keys, budgets and spend when the config asks for them
+    /// ([`crate::governance`]).
+    fn governed(
+        self,
+        config: &ProxyConfig,
+        router: llmrelay_router::Router,
+    ) -> Result<Self, String> {
+        let Some(engine) = crate::governance::open(config, master_key(config).as_deref())? else {
+            return Ok(self);
+        };
+        let Ok(mut state) = Arc::try_unwrap(self.state) else {
+            return Err("the proxy is shared already".to_owned());
+        };
+        crate::governance::attach(&mut state, engine, Some(router));
+        Ok(Self {
+            state: Arc::new(state),
+        })
     }
 
     fn authenticator(config: &ProxyConfig) -> Result<Arc<dyn Authenticator>, String> {
@@ -188,6 +203,7 @@ impl Proxy {
             },
             shutting_down: AtomicBool::new(false),
             passthrough: PassthroughCredentials::from_config(config),
+            governance: None,
             tasks,
             guardrails: Arc::clone(&config.guardrails),
             observe,
@@ -270,10 +286,13 @@ impl Proxy {
             .route("/metrics", get(info::metrics))
             .route("/openapi.json", get(openapi::spec))
             .route("/", get(info::root))
-            .merge(crate::not_built::routes());
-        protected
-            .merge(open)
-            .fallback(not_found)
+            .merge(crate::not_built::routes(state.governance.is_some()));
+        let app = protected.merge(open).with_state(Arc::clone(&state));
+        let app = match &state.governance {
+            Some(governed) => app.merge(crate::governance::management(governed)),
+            None => app,
+        };
+        app.fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
             .layer(middleware::from_fn_with_state(
                 Arc::clone(&state),
@@ -282,7 +301,6 @@ impl Proxy {
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(
                 panic_response,
             ))
-            .with_state(state)
     }
 
     /// Serve on `listener` until `shutdown` resolves, then stop accepting, let in-flight

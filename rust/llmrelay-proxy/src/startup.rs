@@ -109,6 +109,82 @@ pub fn prepare(
     })
 }
 
+/// The database the one-shot database commands work on: as the proxy would open it.
+fn database_settings(
+    raw: Option<&RawConfig>,
+) -> Result<llmrelay_governance::GovernanceConfig, StartupError> {
+    let config = match raw {
+        Some(raw) => raw
+            .resolve()
+            .map_err(|e| StartupError::Failed(e.to_string()))?,
+        None => ProxyConfig::single_model("none", None, serde_json::Map::new()),
+    };
+    let master_key = config
+        .general_settings
+        .master_key
+        .clone()
+        .or_else(|| std::env::var("LITELLM_MASTER_KEY").ok())
+        // The commands need a database, not authentication: any key selects it.
+        .unwrap_or_else(|| "llmrelay-database-command".to_owned());
+    crate::governance::settings(&config, Some(&master_key)).ok_or_else(|| {
+        StartupError::Failed(
+            "llmrelay: no database: set DATABASE_URL, general_settings.database_url, or pass --config (llmrelay.db next to it)"
+                .to_owned(),
+        )
+    })
+}
+
+/// `llmrelay migrate`, `llmrelay import-litellm --from URL`.
+async fn database_command(
+    command: &crate::cli::Command,
+    raw: Option<&RawConfig>,
+) -> Result<(), StartupError> {
+    let settings = database_settings(raw)?;
+    let target = llmrelay_governance::db::redact_url(&settings.database_url);
+    match command {
+        crate::cli::Command::Migrate => {
+            llmrelay_governance::migrate(&settings.database_url)
+                .await
+                .map_err(|e| StartupError::Failed(format!("llmrelay: migrate {target}: {e}")))?;
+            say(&format!("llmrelay: migrations applied to {target}"));
+            Ok(())
+        }
+        crate::cli::Command::ImportLitellm { from } => {
+            let engine = llmrelay_governance::Governance::open(settings)
+                .await
+                .map_err(|e| StartupError::Failed(format!("llmrelay: {target}: {e}")))?;
+            let result = llmrelay_governance::import_litellm(from, &engine).await;
+            engine.shutdown().await;
+            let report = result.map_err(|e| {
+                StartupError::Failed(format!("llmrelay: import-litellm into {target}: {e}"))
+            })?;
+            for table in &report.tables {
+                say(&format!(
+                    "{:<40} read {:>10}  inserted {:>10}",
+                    table.table, table.read, table.inserted
+                ));
+            }
+            if !report.missing_tables.is_empty() {
+                say(&format!(
+                    "not in the source (an older LiteLLM): {}",
+                    report.missing_tables.join(", ")
+                ));
+            }
+            if report.undecryptable_rows > 0 {
+                say(&format!(
+                    "{} model/credential rows did not decrypt with LITELLM_SALT_KEY and were copied as they are",
+                    report.undecryptable_rows
+                ));
+            }
+            say(&format!(
+                "llmrelay: imported {} into {target}",
+                llmrelay_governance::db::redact_url(from)
+            ));
+            Ok(())
+        }
+    }
+}
+
 fn say(line: &str) {
     let _ = writeln!(std::io::stdout(), "{line}");
 }
@@ -124,6 +200,9 @@ pub fn run_command(
     callbacks: Callbacks,
     runtime: &tokio::runtime::Runtime,
 ) -> Result<(), StartupError> {
+    if let Some(command) = &options.command {
+        return runtime.block_on(database_command(command, raw));
+    }
     if options.health {
         return runtime.block_on(health(options, raw));
     }

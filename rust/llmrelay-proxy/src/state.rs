@@ -59,6 +59,8 @@ pub struct AppState {
     pub shutting_down: AtomicBool,
     /// Provider credentials from the config for the pass-through routes.
     pub passthrough: PassthroughCredentials,
+    /// Virtual keys, budgets and spend, when a database is configured.
+    pub governance: Option<crate::governance::Governed>,
     pub(crate) tasks: TaskTracker,
     /// The configured guardrails (`/guardrails/list`; their layers are in `pipeline`).
     pub guardrails: Arc<llmrelay_guardrails::Guardrails>,

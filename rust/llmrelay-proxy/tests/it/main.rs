@@ -854,6 +854,7 @@ async fn binary_exports_environment_variables() {
 }
 
 mod cli;
+mod governance;
 mod guardrails;
 mod passthrough;
 mod routes;

@@ -156,6 +156,8 @@ async fn deployment_ids_match_litellm_s() {
         .env("LLMRELAY_FIXTURE_KEY", "sk-from-env")
         .env_remove("LLMRELAY_FIXTURE_UNSET")
         .env_remove("LITELLM_MASTER_KEY")
+        // No database next to the fixture (it is in the source tree).
+        .env("LLMRELAY_DISABLE_DATABASE", "true")
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();

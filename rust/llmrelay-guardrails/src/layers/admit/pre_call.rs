@@ -83,7 +83,8 @@ pub(crate) fn payload_of(request: &mut Request) -> Option<RequestPayload<'_>> {
         Request::Text(text) => Some(RequestPayload::TextCompletion(text)),
         Request::Embedding(embedding) => Some(RequestPayload::Embedding(embedding)),
         Request::Responses(responses) => Some(RequestPayload::Chat(&mut responses.chat)),
-        Request::Operation { .. } => None,
+        // Operations and provider-native pass-through bodies carry no text guardrails read.
+        Request::Operation { .. } | Request::PassThrough(_) => None,
     }
 }
 

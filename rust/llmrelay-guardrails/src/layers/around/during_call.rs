@@ -21,7 +21,8 @@ fn request_ref(request: &Request) -> Option<RequestRef<'_>> {
         Request::Text(text) => Some(RequestRef::TextCompletion(text)),
         Request::Embedding(embedding) => Some(RequestRef::Embedding(embedding)),
         Request::Responses(responses) => Some(RequestRef::Chat(&responses.chat)),
-        Request::Operation { .. } => None,
+        // Operations and provider-native pass-through bodies carry no text guardrails read.
+        Request::Operation { .. } | Request::PassThrough(_) => None,
     }
 }
 

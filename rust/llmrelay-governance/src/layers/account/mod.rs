@@ -1,0 +1,3 @@
+//! Accounting layers: the spend row.
+
+pub mod spend;

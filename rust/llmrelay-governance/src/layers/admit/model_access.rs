@@ -1,0 +1,68 @@
+//! Access stage: the caller may use the model it asked for — its key's, team's, user's and
+//! organization's `models` (model groups, access groups, wildcards, deny patterns). An alias
+//! (the key's `aliases`, the team's `model_aliases`) was resolved to its model group at the
+//! edge; it grants what its name grants.
+
+use std::sync::Arc;
+
+use llmrelay_pipeline::{Admission, Admit, AdmitStage, Call, Step};
+
+use crate::access::alias_target;
+use crate::engine::Governance;
+use crate::identity::KeyAuth;
+use crate::layers::to_error;
+
+/// LiteLLM's model access check, before routing.
+pub struct ModelAccess {
+    engine: Arc<Governance>,
+}
+
+impl ModelAccess {
+    #[must_use]
+    pub fn new(engine: &Arc<Governance>) -> Self {
+        Self {
+            engine: Arc::clone(engine),
+        }
+    }
+
+    fn check(&self, auth: &KeyAuth, model: &str) -> Admission {
+        let Err(error) = self.engine.check_model_access(auth, model) else {
+            return Admission::Continue;
+        };
+        // The caller named an alias of this model group: the alias's own name may be allowed.
+        let via_alias = auth
+            .aliases
+            .iter()
+            .chain(auth.team_model_aliases.iter())
+            .filter(|(_, target)| target.as_str() == Some(model))
+            .any(|(alias, _)| {
+                alias_target(auth, alias).as_deref() == Some(model)
+                    && self.engine.check_model_access(auth, alias).is_ok()
+            });
+        if via_alias {
+            Admission::Continue
+        } else {
+            Admission::Reject(to_error(&error))
+        }
+    }
+}
+
+impl Admit for ModelAccess {
+    fn name(&self) -> &'static str {
+        "governance.model_access"
+    }
+
+    fn stage(&self) -> AdmitStage {
+        AdmitStage::Access
+    }
+
+    fn admit<'a>(&'a self, call: &'a mut Call) -> Step<'a, Admission> {
+        let Some(auth) = call.identity.details::<KeyAuth>() else {
+            return Step::Ready(Admission::Continue);
+        };
+        if auth.is_master_key || auth.db_unavailable_fallback {
+            return Step::Ready(Admission::Continue);
+        }
+        Step::Ready(self.check(auth, &call.model_group))
+    }
+}
