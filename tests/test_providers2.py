@@ -400,3 +400,20 @@ def test_endpoint_not_served(mock):
     assert "does not support rerank" in str(info.value)
     with pytest.raises(BadRequestError):
         litellm.image_generation(prompt="", model="dall-e-3", api_base=mock.api_base, api_key="k")
+
+
+# ------------------------------------------------------------------------------------ NLP Cloud
+
+def test_nlp_cloud_generation_by_bare_map_name(mock):
+    r = litellm.completion(model="chatdolphin", messages=USER, api_key="nk-test",
+                           api_base=mock.url + "/v1/gpu/", max_tokens=5)
+    assert r._hidden_params["custom_llm_provider"] == "nlp_cloud"
+    assert r.choices[0].message.content == "This is a mock response"
+    assert r.usage.completion_tokens == 5
+    sent = mock.last_request()
+    assert sent["path"] == "/v1/gpu/chatdolphin/generation"
+    assert sent["headers"]["authorization"] == "Token nk-test"
+    assert sent["body"]["max_length"] == 5 and "messages" not in sent["body"]
+    with pytest.raises(BadRequestError, match="does not stream"):
+        litellm.completion(model="nlp_cloud/chatdolphin", messages=USER, api_key="nk-test",
+                           api_base=mock.url + "/v1/gpu/", stream=True)

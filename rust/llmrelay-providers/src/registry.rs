@@ -47,6 +47,7 @@ static DEDICATED: &[(&str, &dyn Provider)] = &[
     ("cohere", &COHERE),
     ("cohere_chat", &COHERE_CHAT),
     ("huggingface", &crate::huggingface::HuggingFace),
+    ("nlp_cloud", &crate::nlp_cloud::NlpCloud),
 ];
 
 /// The provider serving a name, if this build implements it.
@@ -947,10 +948,6 @@ pub static NOT_SUPPORTED: &[(&str, &str)] = &[
     (
         "gigachat",
         "needs GigaChat's OAuth token exchange (client credentials for a bearer token); not built yet",
-    ),
-    (
-        "nlp_cloud",
-        "NLP Cloud's own generation API (not OpenAI-compatible); not built yet",
     ),
     (
         "oci",

@@ -139,7 +139,7 @@ fn price_map_reach() {
     }
     // Issue 20's target is 95 % of LiteLLM's reach; this floor is the reach built so far, so a
     // provider that stops resolving fails here.
-    assert!(reach.ours.len() >= 82, "reach fell below 82 providers");
+    assert!(reach.ours.len() >= 83, "reach fell below 83 providers");
     assert!(
         reach.agreeing * 100 >= reach.models * 98,
         "get_llm_provider below 98 % agreement"
@@ -266,4 +266,189 @@ async fn price_map_walk_compatible_rows() {
         walked.len()
     );
     assert!(walked.len() >= 59, "{walked:?}");
+}
+
+/// How the walk calls one price-map provider served by a dedicated implementation.
+struct Dedicated {
+    /// The map's `litellm_provider`.
+    value: &'static str,
+    /// A chat or embedding model of the map with that provider.
+    model: &'static str,
+    /// Appended to the mock's URL to form `api_base`.
+    base_suffix: &'static str,
+    /// The upstream path the call must take.
+    path: &'static str,
+    /// The credential header, and what its value starts with.
+    auth: Option<(&'static str, &'static str)>,
+}
+
+const DEDICATED: &[Dedicated] = &[
+    Dedicated {
+        value: "openai",
+        model: "gpt-4o-mini",
+        base_suffix: "/v1",
+        path: "/v1/chat/completions",
+        auth: Some(("authorization", "Bearer sk-walk")),
+    },
+    Dedicated {
+        value: "anthropic",
+        model: "claude-haiku-4-5",
+        base_suffix: "",
+        path: "/v1/messages",
+        auth: Some(("x-api-key", "sk-walk")),
+    },
+    Dedicated {
+        value: "azure",
+        model: "azure/gpt-4o-mini",
+        base_suffix: "",
+        path: "/openai/deployments/gpt-4o-mini/chat/completions",
+        auth: Some(("api-key", "sk-walk")),
+    },
+    Dedicated {
+        value: "azure_ai",
+        model: "azure_ai/gpt-oss-120b",
+        base_suffix: "/v1",
+        path: "/v1/chat/completions",
+        // A `/v1` endpoint takes the key as a bearer token.
+        auth: Some(("authorization", "Bearer sk-walk")),
+    },
+    Dedicated {
+        value: "bedrock",
+        model: "anthropic.claude-3-5-sonnet-20240620-v1:0",
+        base_suffix: "",
+        path: "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse",
+        auth: Some(("authorization", "AWS4-HMAC-SHA256 ")),
+    },
+    Dedicated {
+        value: "bedrock_converse",
+        model: "us.writer.palmyra-x4-v1:0",
+        base_suffix: "",
+        path: "/model/us.writer.palmyra-x4-v1%3A0/converse",
+        auth: Some(("authorization", "AWS4-HMAC-SHA256 ")),
+    },
+    Dedicated {
+        value: "gemini",
+        model: "gemini/gemini-2.5-flash",
+        base_suffix: "",
+        path: "/v1beta/models/gemini-2.5-flash:generateContent",
+        auth: Some(("x-goog-api-key", "sk-walk")),
+    },
+    Dedicated {
+        value: "vertex_ai-language-models",
+        model: "gemini-2.5-flash",
+        base_suffix: "",
+        path: "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent",
+        auth: Some(("authorization", "Bearer ")),
+    },
+    Dedicated {
+        value: "ollama",
+        model: "ollama/llama3",
+        base_suffix: "",
+        path: "/api/generate",
+        auth: None,
+    },
+    Dedicated {
+        value: "cohere",
+        model: "cohere/embed-v4.0",
+        base_suffix: "",
+        path: "/v2/embed",
+        auth: Some(("authorization", "Bearer sk-walk")),
+    },
+    Dedicated {
+        value: "cohere_chat",
+        model: "command-a-03-2025",
+        base_suffix: "",
+        path: "/v2/chat",
+        auth: Some(("authorization", "Bearer sk-walk")),
+    },
+    Dedicated {
+        value: "nlp_cloud",
+        model: "chatdolphin",
+        base_suffix: "/v1/gpu/",
+        path: "/v1/gpu/chatdolphin/generation",
+        auth: Some(("authorization", "Token sk-walk")),
+    },
+];
+
+/// The price-map providers served by dedicated implementations, one model each, through the
+/// mock: the path, the credential header and a parsed answer.
+#[tokio::test]
+async fn price_map_walk_dedicated_providers() {
+    let server = crate::server().await;
+    let state = server.state();
+    let account = crate::gemini::service_account(
+        &server,
+        "walk@llmrelay-test-project.iam.gserviceaccount.com",
+    );
+    let models = map_models();
+    for walk in DEDICATED {
+        let model = models
+            .iter()
+            .find(|m| m.key == walk.model)
+            .unwrap_or_else(|| panic!("{}: not a chat/embedding model of the map", walk.model));
+        assert_eq!(model.provider, walk.value, "{}", walk.model);
+        assert!(ours(walk.model).is_some(), "{}: not served", walk.model);
+        let mut params = serde_json::json!({
+            "model": walk.model,
+            "api_base": format!("{}{}", server.base_url(), walk.base_suffix),
+            "api_key": "sk-walk",
+            "api_version": "2024-10-21",
+            "aws_access_key_id": llmrelay_mock::DEFAULT_AWS_ACCESS_KEY_ID,
+            "aws_secret_access_key": llmrelay_mock::DEFAULT_AWS_SECRET_ACCESS_KEY,
+            "aws_region_name": "us-east-1",
+            "num_retries": 0,
+        });
+        if walk.value.starts_with("vertex_ai") {
+            params["vertex_project"] = "p".into();
+            params["vertex_location"] = "us-central1".into();
+            params["vertex_credentials"] = account.clone();
+            params.as_object_mut().unwrap().remove("api_key");
+        }
+        if walk.value.starts_with("bedrock") {
+            // An `api_key` is a Bedrock API key (bearer); the walk signs with SigV4 instead.
+            params.as_object_mut().unwrap().remove("api_key");
+        }
+        let serde_json::Value::Object(mut params) = params else {
+            unreachable!()
+        };
+        state.clear_requests();
+        if model.mode == "chat" {
+            params.insert(
+                "messages".into(),
+                serde_json::json!([{"role": "user", "content": "hi"}]),
+            );
+            let outcome = crate::chat_call(params).await;
+            let Ok(llmrelay_providers::engine::ChatOutcome::Whole(result)) = outcome else {
+                panic!("{}: {:?}", walk.value, outcome.err());
+            };
+            let content = result.response.choices[0].message.content.clone();
+            assert!(
+                content.is_some_and(|c| c.starts_with("This is a mock")),
+                "{}",
+                walk.value
+            );
+        } else {
+            params.insert("input".into(), serde_json::json!(["hi"]));
+            let result = crate::embedding_call(params)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e:?}", walk.value));
+            assert!(!result.response.data.is_empty(), "{}", walk.value);
+        }
+        let requests = state.requests();
+        let request = requests
+            .iter()
+            .find(|r| r.path == walk.path)
+            .unwrap_or_else(|| {
+                let paths: Vec<_> = requests.iter().map(|r| r.path.as_str()).collect();
+                panic!("{}: no request on {}; got {paths:?}", walk.value, walk.path)
+            });
+        if let Some((header, prefix)) = walk.auth {
+            let value = request.headers.get(header).map_or("", String::as_str);
+            assert!(
+                value.starts_with(prefix),
+                "{}: {header}: {value}",
+                walk.value
+            );
+        }
+    }
 }
