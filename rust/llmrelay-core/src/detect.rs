@@ -142,6 +142,7 @@ pub const PROVIDERS: &[&str] = &[
     "snowflake",
     "soniox",
     "stability",
+    "strands_decider",
     "synthetic",
     "tencent",
     "tensormesh",
@@ -152,6 +153,7 @@ pub const PROVIDERS: &[&str] = &[
     "topaz",
     "transcribe",
     "triton",
+    "typesafe",
     "v0",
     "valkey",
     "vercel_ai_gateway",
@@ -167,6 +169,19 @@ pub const PROVIDERS: &[&str] = &[
     "xiaomi_mimo",
     "xinference",
     "zai",
+];
+
+/// LiteLLM's JSON-configured OpenAI-compatible providers (`llms/openai_like/providers.json`)
+/// that are not in its `provider_list`: it detects their prefixes all the same.
+pub const JSON_PROVIDERS: &[&str] = &[
+    "abliteration",
+    "aihubmix",
+    "crusoe",
+    "empiriolabs",
+    "gmi",
+    "llamagate",
+    "sarvam",
+    "veniceai",
 ];
 
 /// Hosts of OpenAI-compatible services, matched against a given `api_base`.
@@ -194,11 +209,55 @@ const KNOWN_HOSTS: &[(&str, &str)] = &[
     ("api.studio.nebius.ai", "nebius"),
     ("api.moonshot.ai", "moonshot"),
     ("api.lambda.ai", "lambda_ai"),
+    ("api.llama.com", "meta_llama"),
+    ("dashscope-intl.aliyuncs.com", "dashscope"),
+    ("platform.publicai.co", "publicai"),
+    ("api.synthetic.new", "synthetic"),
+    ("api.stima.tech", "apertis"),
+    ("nano-gpt.com", "nano-gpt"),
+    ("api.poe.com", "poe"),
+    ("llm.chutes.ai", "chutes"),
+    ("api.v0.dev", "v0"),
+    ("api.inceptionlabs.ai", "inception"),
+    ("api.hyperbolic.xyz", "hyperbolic"),
+    ("ai-gateway.vercel.sh", "vercel_ai_gateway"),
+    ("api.inference.wandb.ai", "wandb"),
+    ("inference.baseten.co", "baseten"),
+    ("api.ai21.com", "ai21_chat"),
+    ("pinstripes.io", "pinstripes"),
+    ("api.meta.ai", "meta"),
+    ("gigachat.devices.sberbank.ru", "gigachat"),
 ];
 
 #[must_use]
 pub fn is_known_provider(name: &str) -> bool {
-    PROVIDERS.binary_search(&name).is_ok()
+    PROVIDERS.binary_search(&name).is_ok() || JSON_PROVIDERS.contains(&name)
+}
+
+/// A `<region>/` routing prefix of a Bedrock Mantle model id (`bedrock_mantle/us-west-2/…`):
+/// LiteLLM sends the id without it and calls that region.
+#[must_use]
+pub fn model_region<'a>(provider: &str, model: &'a str) -> Option<&'a str> {
+    if provider != "bedrock_mantle" {
+        return None;
+    }
+    let model = model.strip_prefix("bedrock_mantle/").unwrap_or(model);
+    let (head, rest) = model.split_once('/')?;
+    (is_aws_region(head) && !rest.is_empty()).then_some(head)
+}
+
+/// `us-east-1`, `us-gov-west-1`, `ap-southeast-2`: lowercase words, then a number.
+fn is_aws_region(text: &str) -> bool {
+    let mut parts: Vec<&str> = text.split('-').collect();
+    let Some(number) = parts.pop() else {
+        return false;
+    };
+    parts.len() >= 2
+        && !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
 }
 
 /// The outcome of detection.
@@ -209,10 +268,13 @@ pub struct Resolved {
     pub provider: String,
 }
 
-/// Map the catalog's provider names onto the provider that serves them.
-fn serving_provider(catalog_provider: &str) -> &str {
+/// Map the catalog's provider names onto the provider that serves them (LiteLLM calls the
+/// map's `ai21` chat models through `ai21_chat`).
+fn serving_provider<'a>(catalog_provider: &'a str, mode: Option<&str>) -> &'a str {
     match catalog_provider {
         "bedrock_converse" => "bedrock",
+        "ai21" if mode == Some("chat") => "ai21_chat",
+        "fireworks_ai-embedding-models" => "fireworks_ai",
         p if p.starts_with("vertex_ai") => "vertex_ai",
         p => p,
     }
@@ -261,7 +323,22 @@ pub fn resolve(
             // `bedrock/converse/<id>` names the Converse route explicitly; the id is the same.
             let rest = match provider {
                 "bedrock" => rest.strip_prefix("converse/").unwrap_or(rest),
+                "bedrock_mantle" => match model_region(provider, rest) {
+                    Some(region) => &rest[region.len() + 1..],
+                    None => rest,
+                },
                 _ => rest,
+            };
+            // LiteLLM calls `ai21/<chat model>` through `ai21_chat`.
+            let provider = match provider {
+                "ai21"
+                    if catalog::global()
+                        .get_exact(rest)
+                        .is_some_and(|e| e.mode.as_deref() == Some("chat")) =>
+                {
+                    "ai21_chat"
+                }
+                p => p,
             };
             return Ok(Resolved {
                 model: rest.to_owned(),
@@ -282,7 +359,7 @@ pub fn resolve(
         if !entry.provider.is_empty() {
             return Ok(Resolved {
                 model: model.to_owned(),
-                provider: serving_provider(&entry.provider).to_owned(),
+                provider: serving_provider(&entry.provider, entry.mode.as_deref()).to_owned(),
             });
         }
     }

@@ -550,6 +550,44 @@ pub(crate) async fn unknown_route(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // OpenAI-compatible providers serve the OpenAI endpoints under their own base path
+    // (`/openai/v1`, `/api/paas/v4`, `/compatible-mode/v1`, `/serving-endpoints`, …): any
+    // such path is answered in OpenAI's dialect.
+    if method == Method::POST {
+        let path = uri.path().to_owned();
+        let incoming = Incoming {
+            method,
+            uri,
+            headers,
+            body,
+        };
+        if path.ends_with("/chat/completions") {
+            return openai::chat_completions(State(state), incoming).await;
+        }
+        if path.ends_with("/embeddings") {
+            return openai::embeddings(State(state), incoming).await;
+        }
+        if path.ends_with("/completions") {
+            return openai::completions(State(state), incoming).await;
+        }
+        let Incoming {
+            method,
+            uri,
+            headers,
+            body,
+        } = incoming;
+        return unknown(state, method, uri, headers, body).await;
+    }
+    unknown(state, method, uri, headers, body).await
+}
+
+async fn unknown(
+    state: Arc<MockState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let dialect = Dialect::for_path(uri.path());
     let exchange = match Exchange::begin(&state, dialect, &method, &uri, &headers, &body).await {
         Ok(exchange) => exchange,

@@ -13,6 +13,7 @@ mod faults;
 mod google;
 mod guardrail_apis;
 mod huggingface;
+mod nlp_cloud;
 mod ollama;
 mod openai;
 mod script;
@@ -508,6 +509,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(ollama::routes())
         .merge(cohere::routes())
         .merge(huggingface::routes())
+        .merge(nlp_cloud::routes())
         .merge(bedrock::routes())
         .merge(google::routes())
         .merge(guardrail_apis::routes())

@@ -21,7 +21,7 @@ use crate::params;
 use crate::provider::{ChunkDecoder, Endpoint, HttpRequest, Provider};
 
 /// How a provider's dialect of the Chat Completions body differs from OpenAI's.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Quirks {
     /// The server reads `max_tokens` only: `max_completion_tokens` is sent under that name.
     pub max_tokens_only: bool,
@@ -29,6 +29,12 @@ pub struct Quirks {
     pub required_tool_choice_is_any: bool,
     /// Model ids are sent with this prefix when they lack it (Fireworks' `accounts/…` paths).
     pub model_prefix: Option<&'static str>,
+    /// Message content given as a list of text parts is sent as one string (PublicAI).
+    pub content_list_to_string: bool,
+    /// `temperature` is capped at this value (SCX).
+    pub temperature_max: Option<f64>,
+    /// `store` is always sent as `false` (Parasail).
+    pub store_false: bool,
 }
 
 impl Quirks {
@@ -36,6 +42,9 @@ impl Quirks {
         max_tokens_only: false,
         required_tool_choice_is_any: false,
         model_prefix: None,
+        content_list_to_string: false,
+        temperature_max: None,
+        store_false: false,
     };
     pub(crate) const MAX_TOKENS: Quirks = Quirks {
         max_tokens_only: true,
@@ -60,7 +69,86 @@ impl Quirks {
                 }
             }
         }
+        if self.content_list_to_string {
+            if let Some(Value::Array(messages)) = body.get_mut("messages") {
+                for message in messages {
+                    flatten_text_parts(message);
+                }
+            }
+        }
+        if self.store_false {
+            body.insert("store".to_owned(), Value::Bool(false));
+        }
+        if let Some(max) = self.temperature_max {
+            if let Some(value) = body.get_mut("temperature") {
+                if value.as_f64().is_some_and(|t| t > max) {
+                    *value = Value::from(max);
+                }
+            }
+        }
     }
+}
+
+/// `content: [{"type": "text", "text": …}, …]` becomes the texts joined, when every part is text.
+fn flatten_text_parts(message: &mut Value) {
+    let Some(Value::Array(parts)) = message.get("content") else {
+        return;
+    };
+    let texts: Option<Vec<&str>> = parts
+        .iter()
+        .map(|part| {
+            (part.get("type").and_then(Value::as_str) == Some("text"))
+                .then(|| part.get("text").and_then(Value::as_str))
+                .flatten()
+        })
+        .collect();
+    if let Some(texts) = texts {
+        let joined = texts.concat();
+        message["content"] = Value::from(joined);
+    }
+}
+
+/// A base URL built from one value (a cloud region, an account id): `{value}` in the template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TemplateBase {
+    pub template: &'static str,
+    /// The call's credential that gives the value (`aws_region_name=`), read first.
+    pub credential: Option<&'static str>,
+    /// Environment variables that give the value, first set wins.
+    pub env: &'static [&'static str],
+    /// The value when nothing gives one; without it the call needs `api_base=`.
+    pub default: Option<&'static str>,
+}
+
+/// The endpoints a row serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Serves {
+    pub chat: bool,
+    pub embeddings: bool,
+    pub text_completion: bool,
+}
+
+impl Serves {
+    pub(crate) const ALL: Serves = Serves {
+        chat: true,
+        embeddings: true,
+        text_completion: true,
+    };
+    pub(crate) const CHAT: Serves = Serves {
+        chat: true,
+        embeddings: false,
+        text_completion: false,
+    };
+    pub(crate) const CHAT_EMBEDDINGS: Serves = Serves {
+        chat: true,
+        embeddings: true,
+        text_completion: false,
+    };
+    pub(crate) const EMBEDDINGS: Serves = Serves {
+        chat: false,
+        embeddings: true,
+        text_completion: false,
+    };
 }
 
 /// An OpenAI-compatible server, described by data.
@@ -74,9 +162,57 @@ pub struct OpenAiCompatible {
     /// The OpenAI chat parameters the provider accepts (LiteLLM's list for it).
     pub params: &'static [&'static str],
     pub quirks: Quirks,
+    /// The documentation page the row follows (the provider's API reference, or LiteLLM's page
+    /// for the provider where that is where its configuration is stated).
+    pub doc: &'static str,
+    /// The path appended to the base for chat (`/chat/completions`, or `/v1/chat/completions`
+    /// for a provider whose base has no version path).
+    pub chat_path: &'static str,
+    pub serves: Serves,
+    /// A base computed from a region or an account, used when neither the call nor the
+    /// environment gives one.
+    pub template_base: Option<TemplateBase>,
+    /// LiteLLM's JSON-configured providers (`llms/openai_like/providers.json`): the tool
+    /// parameters are unsupported for a model the price map does not mark
+    /// `supports_function_calling`, and `reasoning_effort` is supported for one it marks
+    /// `supports_reasoning`.
+    pub model_aware_params: bool,
+    /// The key sent when none is configured (LiteLLM's placeholder is `fake-api-key`).
+    pub placeholder_key: Option<&'static str>,
+    /// A header that carries the key too, besides `Authorization: Bearer` (Sarvam).
+    pub key_header: Option<&'static str>,
+    /// The embedding body's name for `dimensions` (Voyage: `output_dimension`).
+    pub dimensions_as: Option<&'static str>,
 }
 
+const TOOL_PARAMS: &[&str] = &[
+    "tools",
+    "tool_choice",
+    "function_call",
+    "functions",
+    "parallel_tool_calls",
+];
+
 impl OpenAiCompatible {
+    /// The parameters this provider accepts for `model`.
+    #[must_use]
+    pub fn params_for(&self, model: &str) -> Vec<&'static str> {
+        if !self.model_aware_params {
+            return self.params.to_vec();
+        }
+        let catalog = llmrelay_core::catalog::global();
+        let entry = catalog.lookup(model, Some(self.name));
+        let flag = |name: &str| entry.is_some_and(|e| e.flag(name));
+        let mut params: Vec<&'static str> = self.params.to_vec();
+        if !flag("supports_function_calling") {
+            params.retain(|p| !TOOL_PARAMS.contains(p));
+        }
+        if flag("supports_reasoning") && !params.contains(&"reasoning_effort") {
+            params.push("reasoning_effort");
+        }
+        params
+    }
+
     /// The Chat Completions body for this provider: unsupported parameters rejected (or dropped
     /// with `drop_params`), then the provider's quirks applied.
     ///
@@ -86,9 +222,10 @@ impl OpenAiCompatible {
         let bytes = chat_body(request)?;
         let mut body: Map<String, Value> = serde_json::from_slice(&bytes)?;
         let before = body.len();
+        let supported = self.params_for(&request.model);
         params::enforce(
             &mut body,
-            self.params,
+            &supported,
             self.name,
             &request.model,
             drop_params,
@@ -98,6 +235,75 @@ impl OpenAiCompatible {
         }
         self.quirks.apply(&mut body);
         Ok(serde_json::to_vec(&body)?)
+    }
+
+    fn post(&self, endpoint: &Endpoint, path: &str, body: Vec<u8>) -> HttpRequest {
+        let mut request = match (self.placeholder_key, endpoint.api_key.as_deref()) {
+            (Some(placeholder), None | Some("")) => {
+                let endpoint = Endpoint {
+                    api_key: Some(placeholder.to_owned()),
+                    ..endpoint.clone()
+                };
+                post(&endpoint, path, body)
+            }
+            _ => post(endpoint, path, body),
+        };
+        if let (Some(header), Some(key)) = (self.key_header, endpoint.api_key.as_deref()) {
+            request.headers.push((header.to_owned(), key.to_owned()));
+        }
+        request
+    }
+
+    fn not_served(&self, what: &str) -> Error {
+        Error::bad_request(format!("{} does not support {what}", self.name))
+    }
+
+    // Const builders for the rows of `registry::COMPATIBLE`.
+    pub(crate) const fn doc(self, doc: &'static str) -> Self {
+        Self { doc, ..self }
+    }
+    pub(crate) const fn params(self, params: &'static [&'static str]) -> Self {
+        Self { params, ..self }
+    }
+    pub(crate) const fn quirks(self, quirks: Quirks) -> Self {
+        Self { quirks, ..self }
+    }
+    pub(crate) const fn chat_path(self, chat_path: &'static str) -> Self {
+        Self { chat_path, ..self }
+    }
+    pub(crate) const fn serves(self, serves: Serves) -> Self {
+        Self { serves, ..self }
+    }
+    pub(crate) const fn template_base(self, template_base: TemplateBase) -> Self {
+        Self {
+            template_base: Some(template_base),
+            ..self
+        }
+    }
+    /// A provider of LiteLLM's `providers.json`.
+    pub(crate) const fn json_provider(self) -> Self {
+        Self {
+            model_aware_params: true,
+            ..self
+        }
+    }
+    pub(crate) const fn placeholder_key(self, key: &'static str) -> Self {
+        Self {
+            placeholder_key: Some(key),
+            ..self
+        }
+    }
+    pub(crate) const fn key_header(self, header: &'static str) -> Self {
+        Self {
+            key_header: Some(header),
+            ..self
+        }
+    }
+    pub(crate) const fn dimensions_as(self, name: &'static str) -> Self {
+        Self {
+            dimensions_as: Some(name),
+            ..self
+        }
     }
 }
 
@@ -117,9 +323,37 @@ impl Provider for OpenAiCompatible {
     fn requires_api_key(&self) -> bool {
         self.key_required
     }
+    fn derived_api_base(&self, credentials: &Map<String, Value>) -> Option<String> {
+        let base = self.template_base?;
+        let value = base
+            .credential
+            .and_then(|key| credentials.get(key))
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .or_else(|| {
+                base.env
+                    .iter()
+                    .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+            })
+            .or_else(|| base.default.map(str::to_owned))?;
+        Some(base.template.replace("{value}", &value))
+    }
     fn chat_request(&self, request: &ChatRequest, endpoint: &Endpoint) -> Result<HttpRequest> {
+        if !self.serves.chat {
+            return Err(self.not_served("completion"));
+        }
         let body = self.chat_body(request, endpoint.drop_params)?;
-        Ok(post(endpoint, "/chat/completions", body))
+        let path = if endpoint
+            .api_base
+            .trim_end_matches('/')
+            .ends_with(self.chat_path)
+        {
+            ""
+        } else {
+            self.chat_path
+        };
+        Ok(self.post(endpoint, path, body))
     }
     fn chat_response(&self, body: &[u8], _request: &ChatRequest) -> Result<ChatResponse> {
         parse_chat(body)
@@ -132,11 +366,10 @@ impl Provider for OpenAiCompatible {
         request: &TextCompletionRequest,
         endpoint: &Endpoint,
     ) -> Result<HttpRequest> {
-        Ok(post(
-            endpoint,
-            "/completions",
-            text_completion_body(request)?,
-        ))
+        if !self.serves.text_completion {
+            return Err(self.not_served("text_completion"));
+        }
+        Ok(self.post(endpoint, "/completions", text_completion_body(request)?))
     }
     fn text_completion_response(&self, body: &[u8]) -> Result<TextCompletionResponse> {
         parse_text_completion(body)
@@ -149,7 +382,18 @@ impl Provider for OpenAiCompatible {
         request: &EmbeddingRequest,
         endpoint: &Endpoint,
     ) -> Result<HttpRequest> {
-        Ok(post(endpoint, "/embeddings", embedding_body(request)?))
+        if !self.serves.embeddings {
+            return Err(self.not_served("embedding"));
+        }
+        let mut body = embedding_body(request)?;
+        if let Some(name) = self.dimensions_as {
+            let mut map: Map<String, Value> = serde_json::from_slice(&body)?;
+            if let Some(value) = map.remove("dimensions") {
+                map.insert(name.to_owned(), value);
+                body = serde_json::to_vec(&map)?;
+            }
+        }
+        Ok(self.post(endpoint, "/embeddings", body))
     }
     fn embedding_response(&self, body: &[u8]) -> Result<EmbeddingResponse> {
         parse_embedding(body)
@@ -157,8 +401,8 @@ impl Provider for OpenAiCompatible {
     fn error(&self, status: u16, body: &[u8]) -> Error {
         parse_error(status, body)
     }
-    fn supported_openai_params(&self, _model: &str) -> Option<Vec<&'static str>> {
-        Some(self.params.to_vec())
+    fn supported_openai_params(&self, model: &str) -> Option<Vec<&'static str>> {
+        Some(self.params_for(model))
     }
 }
 
@@ -487,6 +731,259 @@ pub(crate) const NSCALE_PARAMS: &[&str] = &[
     "logit_bias",
 ];
 
+// Lists LiteLLM 1.104.9's `get_supported_openai_params` returns for each provider.
+
+/// The generic list plus `reasoning_effort` (DashScope and its QwenCloud / Qianwen names,
+/// Bedrock Mantle).
+pub(crate) const REASONING_EFFORT_PARAMS: &[&str] = &[
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "max_tokens",
+    "max_completion_tokens",
+    "modalities",
+    "prediction",
+    "n",
+    "presence_penalty",
+    "seed",
+    "stop",
+    "stream",
+    "stream_options",
+    "temperature",
+    "top_p",
+    "tools",
+    "tool_choice",
+    "function_call",
+    "functions",
+    "max_retries",
+    "extra_headers",
+    "parallel_tool_calls",
+    "audio",
+    "web_search_options",
+    "service_tier",
+    "safety_identifier",
+    "prompt_cache_key",
+    "prompt_cache_retention",
+    "store",
+    "response_format",
+    "reasoning_effort",
+];
+
+pub(crate) const BASETEN_PARAMS: &[&str] = &[
+    "max_tokens",
+    "max_completion_tokens",
+    "response_format",
+    "seed",
+    "stop",
+    "stream",
+    "temperature",
+    "top_p",
+    "tool_choice",
+    "tools",
+    "user",
+    "presence_penalty",
+    "frequency_penalty",
+    "stream_options",
+];
+
+pub(crate) const GRADIENT_AI_PARAMS: &[&str] = &[
+    "frequency_penalty",
+    "max_tokens",
+    "max_completion_tokens",
+    "presence_penalty",
+    "stop",
+    "stream",
+    "stream_options",
+    "temperature",
+    "top_p",
+    "k",
+    "kb_filters",
+    "filter_kb_content_by_query_metadata",
+    "instruction_override",
+    "include_functions_info",
+    "include_retrieval_info",
+    "include_guardrails_info",
+    "provide_citations",
+    "retrieval_method",
+];
+
+pub(crate) const HYPERBOLIC_PARAMS: &[&str] = &[
+    "messages",
+    "model",
+    "stream",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "frequency_penalty",
+    "presence_penalty",
+    "stop",
+    "n",
+    "tools",
+    "tool_choice",
+    "response_format",
+    "seed",
+    "user",
+];
+
+pub(crate) const INCEPTION_PARAMS: &[&str] = &[
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "stop",
+    "tools",
+    "tool_choice",
+    "stream",
+    "stream_options",
+    "response_format",
+    "reasoning_effort",
+    "reasoning_summary",
+    "reasoning_summary_wait",
+    "diffusing",
+    "realtime",
+];
+
+/// The generic list plus MiniMax's reasoning controls.
+pub(crate) const MINIMAX_PARAMS: &[&str] = &[
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "max_tokens",
+    "max_completion_tokens",
+    "modalities",
+    "prediction",
+    "n",
+    "presence_penalty",
+    "seed",
+    "stop",
+    "stream",
+    "stream_options",
+    "temperature",
+    "top_p",
+    "tools",
+    "tool_choice",
+    "function_call",
+    "functions",
+    "max_retries",
+    "extra_headers",
+    "parallel_tool_calls",
+    "audio",
+    "web_search_options",
+    "service_tier",
+    "safety_identifier",
+    "prompt_cache_key",
+    "prompt_cache_retention",
+    "store",
+    "response_format",
+    "reasoning_split",
+    "thinking",
+];
+
+pub(crate) const MORPH_PARAMS: &[&str] = &["messages", "model", "stream"];
+
+pub(crate) const V0_PARAMS: &[&str] = &["messages", "model", "stream", "tools", "tool_choice"];
+
+pub(crate) const VOLCENGINE_PARAMS: &[&str] = &[
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "max_completion_tokens",
+    "max_tokens",
+    "n",
+    "presence_penalty",
+    "seed",
+    "stop",
+    "stream",
+    "stream_options",
+    "temperature",
+    "top_p",
+    "tools",
+    "tool_choice",
+    "function_call",
+    "functions",
+    "max_retries",
+    "extra_headers",
+    "thinking",
+];
+
+pub(crate) const ZAI_PARAMS: &[&str] = &[
+    "max_tokens",
+    "stream",
+    "stream_options",
+    "temperature",
+    "top_p",
+    "stop",
+    "tools",
+    "tool_choice",
+    "thinking",
+];
+
+pub(crate) const AI21_PARAMS: &[&str] = &[
+    "tools",
+    "response_format",
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "stop",
+    "n",
+    "stream",
+    "seed",
+    "tool_choice",
+];
+
+pub(crate) const DATABRICKS_PARAMS: &[&str] = &[
+    "stream",
+    "stop",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "n",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "reasoning_effort",
+    "thinking",
+];
+
+pub(crate) const TENCENT_PARAMS: &[&str] = &[
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "max_tokens",
+    "max_completion_tokens",
+    "modalities",
+    "prediction",
+    "n",
+    "presence_penalty",
+    "seed",
+    "stop",
+    "stream",
+    "stream_options",
+    "temperature",
+    "top_p",
+    "tools",
+    "tool_choice",
+    "function_call",
+    "functions",
+    "max_retries",
+    "extra_headers",
+    "parallel_tool_calls",
+    "audio",
+    "web_search_options",
+    "service_tier",
+    "safety_identifier",
+    "prompt_cache_key",
+    "prompt_cache_retention",
+    "store",
+    "response_format",
+    "thinking",
+    "reasoning_effort",
+];
+
 /// A row with the generic parameter list and no quirks.
 pub(crate) const fn row(
     name: &'static str,
@@ -503,18 +1000,14 @@ pub(crate) const fn row(
         key_required,
         params: OPENAI_LIKE_PARAMS,
         quirks: Quirks::NONE,
-    }
-}
-
-pub(crate) const fn with(
-    base: OpenAiCompatible,
-    params: &'static [&'static str],
-    quirks: Quirks,
-) -> OpenAiCompatible {
-    OpenAiCompatible {
-        params,
-        quirks,
-        ..base
+        doc: "",
+        chat_path: "/chat/completions",
+        serves: Serves::ALL,
+        template_base: None,
+        model_aware_params: false,
+        placeholder_key: None,
+        key_header: None,
+        dimensions_as: None,
     }
 }
 
@@ -538,8 +1031,8 @@ mod tests {
     }
 
     #[test]
-    fn table_has_twenty_distinct_providers_known_to_litellm() {
-        assert!(COMPATIBLE.len() >= 20);
+    fn table_has_distinct_providers_known_to_litellm() {
+        assert!(COMPATIBLE.len() >= 80);
         let mut names: Vec<_> = COMPATIBLE.iter().map(|p| p.name).collect();
         names.sort_unstable();
         names.dedup();
@@ -549,19 +1042,9 @@ mod tests {
         }
     }
 
-    /// The providers table of `docs/providers/index.md`, row cells by provider name.
-    fn docs_rows() -> Vec<Vec<String>> {
-        include_str!("../../../docs/providers/index.md")
-            .lines()
-            .filter(|line| line.starts_with("| `"))
-            .map(|line| {
-                line.trim_matches('|')
-                    .split(" | ")
-                    .map(|cell| cell.trim().to_owned())
-                    .collect()
-            })
-            .collect()
-    }
+    const INDEX: &str = "docs/providers/index.md";
+    const BEGIN: &str = "<!-- generated from rust/llmrelay-providers/src/registry.rs: begin -->";
+    const END: &str = "<!-- generated: end -->";
 
     fn code_list(names: &[&str]) -> String {
         if names.is_empty() {
@@ -575,36 +1058,198 @@ mod tests {
         }
     }
 
-    #[test]
-    fn docs_table_matches_the_rows() {
-        let rows = docs_rows();
-        for provider in COMPATIBLE {
-            let row = rows
-                .iter()
-                .find(|r| r[0] == format!("`{}`", provider.name))
-                .unwrap_or_else(|| {
-                    panic!("{} missing from docs/providers/index.md", provider.name)
-                });
-            assert_eq!(
-                row[2],
-                code_list(provider.key_env),
-                "{}: key env",
-                provider.name
-            );
-            assert_eq!(
-                row[3],
-                code_list(provider.base_env),
-                "{}: base env",
-                provider.name
-            );
-            let base = provider
-                .default_base
-                .map_or("— (`api_base=` required)".to_owned(), |b| {
-                    format!("`{b}`")
-                });
-            assert_eq!(row[4], base, "{}: default base", provider.name);
+    /// The price map's first chat (else embedding) model of a row, as sent upstream.
+    fn example_model(row: &OpenAiCompatible) -> String {
+        let map_name = match row.name {
+            "ai21_chat" => "ai21",
+            name => name,
+        };
+        let catalog = llmrelay_core::catalog::global();
+        let mut keys: Vec<(bool, String)> = catalog
+            .entries()
+            .filter(|e| e.provider == map_name)
+            .filter(|e| matches!(e.mode.as_deref(), Some("chat" | "embedding")))
+            .map(|e| (e.mode.as_deref() != Some("chat"), e.key.clone()))
+            .collect();
+        keys.sort();
+        keys.first().map_or_else(
+            || "my-model".to_owned(),
+            |(_, key)| {
+                key.strip_prefix(&format!("{}/", row.name))
+                    .unwrap_or(key)
+                    .to_owned()
+            },
+        )
+    }
+
+    fn base_cell(row: &OpenAiCompatible) -> String {
+        match (row.default_base, row.template_base) {
+            (_, Some(t)) => {
+                let value = t.env.first().map_or("value", |e| e);
+                let base = format!(
+                    "`{}`",
+                    t.template.replace("{value}", &format!("{{{value}}}"))
+                );
+                match t.default {
+                    Some(d) => format!("{base} (`{d}` when unset)"),
+                    None => format!("{base}, else `api_base=` required"),
+                }
+            }
+            (Some(b), None) => format!("`{b}`"),
+            (None, None) => "— (`api_base=` required)".to_owned(),
         }
-        // The Providers I entry points have their own pages (docs/providers.md).
+    }
+
+    fn api_base_form(row: &OpenAiCompatible) -> String {
+        let base = row
+            .default_base
+            .or(row.template_base.map(|t| t.template))
+            .unwrap_or("https://host/v1");
+        let rest = base.split_once("://").map_or(base, |(_, r)| r);
+        let path = rest
+            .find('/')
+            .map_or("", |i| rest[i..].trim_end_matches('/'));
+        match row.name {
+            "databricks" => "`https://<workspace>/serving-endpoints`".to_owned(),
+            "heroku" => "`https://us.inference.heroku.com` (no version path)".to_owned(),
+            _ => format!("`https://host{path}`"),
+        }
+    }
+
+    fn notes(row: &OpenAiCompatible) -> String {
+        let q = row.quirks;
+        let mut notes = Vec::new();
+        if !row.key_required {
+            notes.push("no key needed".to_owned());
+        }
+        if q.max_tokens_only {
+            notes.push("`max_completion_tokens` sent as `max_tokens`".to_owned());
+        }
+        if q.required_tool_choice_is_any {
+            notes.push("`tool_choice: \"required\"` sent as `\"any\"`".to_owned());
+        }
+        if let Some(prefix) = q.model_prefix {
+            notes.push(format!(
+                "model ids get `{prefix}` when they lack `accounts/`"
+            ));
+        }
+        if q.content_list_to_string {
+            notes.push("text-part content lists sent as one string".to_owned());
+        }
+        if let Some(max) = q.temperature_max {
+            notes.push(format!("`temperature` capped at {max}"));
+        }
+        if q.store_false {
+            notes.push("`store` always `false`".to_owned());
+        }
+        if row.model_aware_params {
+            notes.push("tool parameters only for models the price map marks `supports_function_calling`; `reasoning_effort` for `supports_reasoning` ones".to_owned());
+        }
+        if let Some(key) = row.placeholder_key {
+            notes.push(format!("sends `Bearer {key}` when no key is set"));
+        }
+        if let Some(header) = row.key_header {
+            notes.push(format!("the key is also sent as `{header}`"));
+        }
+        if let Some(name) = row.dimensions_as {
+            notes.push(format!("`dimensions` sent as `{name}`"));
+        }
+        if row.chat_path != "/chat/completions" {
+            notes.push(format!("chat path `{}`", row.chat_path));
+        }
+        if let Some(t) = row.template_base {
+            if let Some(credential) = t.credential {
+                notes.push(format!(
+                    "`{credential}=` (or a `<region>/` model prefix) picks the base"
+                ));
+            }
+        }
+        if notes.is_empty() {
+            "—".to_owned()
+        } else {
+            notes.join("; ")
+        }
+    }
+
+    fn yes_no(value: bool, yes: &str) -> String {
+        if value {
+            yes.to_owned()
+        } else {
+            "no".to_owned()
+        }
+    }
+
+    /// The OpenAI-compatible providers table, rendered from the registry.
+    fn render_compatible_table() -> String {
+        let mut out = String::from(
+            "| provider | model prefixes | API key env (first set wins) | API base env | default base | `api_base` form | example model | chat + stream | tools | JSON mode | vision | embeddings | other endpoints | notes | follows |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        );
+        for row in COMPATIBLE {
+            let tools = row.params.contains(&"tools");
+            let cells = [
+                format!("`{}`", row.name),
+                format!("`{}/<model>`", row.name),
+                code_list(row.key_env),
+                code_list(row.base_env),
+                base_cell(row),
+                api_base_form(row),
+                format!("`{}`", example_model(row)),
+                yes_no(row.serves.chat, "yes"),
+                if row.serves.chat && tools && !row.params.contains(&"tool_choice") {
+                    "yes (no `tool_choice`)".to_owned()
+                } else {
+                    yes_no(row.serves.chat && tools, "yes")
+                },
+                yes_no(
+                    row.serves.chat && row.params.contains(&"response_format"),
+                    "yes",
+                ),
+                if row.serves.chat {
+                    "pass-through".to_owned()
+                } else {
+                    "no".to_owned()
+                },
+                yes_no(row.serves.embeddings, "yes (`/embeddings`)"),
+                if row.serves.text_completion {
+                    "`text_completion` (`/completions`)".to_owned()
+                } else {
+                    "—".to_owned()
+                },
+                notes(row),
+                row.doc.to_owned(),
+            ];
+            out.push_str("| ");
+            out.push_str(&cells.join(" | "));
+            out.push_str(" |\n");
+        }
+        out.push('\n');
+        out.push_str("Price-map providers LiteLLM reaches that are not served yet:\n\n| provider | why |\n|---|---|\n");
+        for (name, why) in crate::registry::NOT_SUPPORTED {
+            out.push_str(&format!("| `{name}` | {why} |\n"));
+        }
+        out
+    }
+
+    /// `docs/providers/index.md`'s generated section is the registry rendered; run with
+    /// `LLMRELAY_BLESS=1` to rewrite it.
+    #[test]
+    fn docs_table_is_generated_from_the_registry() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(INDEX);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (head, rest) = text.split_once(BEGIN).expect("begin marker");
+        let (current, tail) = rest.split_once(END).expect("end marker");
+        let rendered = format!("\n{}", render_compatible_table());
+        if std::env::var_os("LLMRELAY_BLESS").is_some() {
+            std::fs::write(&path, format!("{head}{BEGIN}{rendered}{END}{tail}")).unwrap();
+            return;
+        }
+        assert!(
+            current == rendered,
+            "{INDEX} is stale: run LLMRELAY_BLESS=1 cargo test -p llmrelay-providers docs_table"
+        );
+        // Every provider of the build has a row or its own page.
         let own_pages = [
             "openai",
             "text-completion-openai",
@@ -617,9 +1262,12 @@ mod tests {
         ];
         for name in names().into_iter().filter(|n| !own_pages.contains(n)) {
             assert!(
-                rows.iter().any(|r| r[0] == format!("`{name}`")),
-                "{name} missing from docs/providers/index.md"
+                text.contains(&format!("| `{name}` |")),
+                "{name} missing from {INDEX}"
             );
+        }
+        for row in COMPATIBLE {
+            assert!(!row.doc.is_empty(), "{}: no documentation page", row.name);
         }
     }
 

@@ -14,6 +14,7 @@ pub mod images;
 pub mod litellm_params;
 pub mod mock;
 pub mod ndjson;
+pub mod nlp_cloud;
 pub mod ollama;
 pub mod openai;
 pub mod operations;

@@ -42,11 +42,19 @@ pub fn resolve(model: &str, options: &CallOptions) -> Result<Target> {
         .with_provider(&resolved.provider)
         .with_model(model)
     })?;
+    // A region routing prefix of the model id (`bedrock_mantle/us-west-2/…`) places the call
+    // unless the call names a region itself.
+    let mut credentials = options.credentials.clone();
+    if let Some(region) = detect::model_region(&resolved.provider, model) {
+        credentials
+            .entry("aws_region_name")
+            .or_insert_with(|| region.into());
+    }
     let api_base = options
         .api_base
         .clone()
         .or_else(|| env_first(provider.api_base_env()))
-        .or_else(|| provider.derived_api_base(&options.credentials))
+        .or_else(|| provider.derived_api_base(&credentials))
         .or_else(|| provider.default_api_base().map(str::to_owned))
         .ok_or_else(|| {
             Error::bad_request(format!(
@@ -88,7 +96,7 @@ pub fn resolve(model: &str, options: &CallOptions) -> Result<Target> {
             organization,
             extra_headers: options.extra_headers.clone(),
             drop_params: options.drop_params,
-            credentials: options.credentials.clone(),
+            credentials,
         },
     })
 }

@@ -20,7 +20,7 @@ fn map(value: Value) -> Map<String, Value> {
     }
 }
 
-fn service_account(server: &MockServer, email: &str) -> Value {
+pub(crate) fn service_account(server: &MockServer, email: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/gemini/test_service_account.json");
     let mut account: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();

@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 
 mod bedrock;
 mod providers2;
+mod reach;
 
 /// A chat call through the engine alone (no pipeline layers).
 pub(crate) async fn chat_call(
