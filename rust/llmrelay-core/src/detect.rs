@@ -611,6 +611,9 @@ pub const PROVIDER_ORDER: &[&str] = &[
     "cursor",
     "bedrock_mantle",
     "gdc",
+    // In LiteLLM 1.104.9's list (price-map providers); placed last.
+    "strands_decider",
+    "typesafe",
 ];
 
 /// The `LlmProviders` members whose name is not derived from the value: `(value, name)`.
