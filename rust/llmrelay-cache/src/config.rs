@@ -248,10 +248,11 @@ impl CacheParams {
 
     /// The Redis URL: `url` / `redis_url`, else built from host, port, password, username,
     /// ssl and db; without a host, `REDIS_URL` or `REDIS_HOST` / `REDIS_PORT` /
-    /// `REDIS_PASSWORD` / `REDIS_USERNAME` / `REDIS_SSL` from the environment (as LiteLLM).
+    /// `REDIS_PASSWORD` / `REDIS_USERNAME` / `REDIS_SSL` from the environment (as LiteLLM),
+    /// else `localhost:6379`.
     ///
     /// # Errors
-    /// No host anywhere.
+    /// None today (kept for the URL forms that may need checks).
     pub fn redis_url(&self) -> Result<String, CacheError> {
         let text = |name: &str| {
             self.redis.get(name).and_then(|v| match v {
@@ -271,12 +272,8 @@ impl CacheParams {
                 if let Some(url) = env("REDIS_URL") {
                     return Ok(url);
                 }
-                env("REDIS_HOST").ok_or_else(|| {
-                    config(
-                        "cache_params: a redis cache needs host (or url), or REDIS_HOST / \
-                         REDIS_URL in the environment",
-                    )
-                })?
+                // redis-py's default, which LiteLLM ends up with when nothing names a host.
+                env("REDIS_HOST").unwrap_or_else(|| "localhost".to_owned())
             }
         };
         let port = text("port")

@@ -22,6 +22,7 @@ use crate::sse::{ChunkEncoder, SseBody};
 use crate::state::{AppState, RequestContext, RouteLabel, principal_of};
 
 const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
+const CACHE_KEY: HeaderName = HeaderName::from_static("x-litellm-cache-key");
 const MODEL_API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
 const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
 const MODEL_NAME: HeaderName = HeaderName::from_static("x-litellm-model-name");
@@ -309,6 +310,9 @@ impl Edge {
         };
         if let Some(id) = &hidden.model_id {
             put(MODEL_ID, id);
+        }
+        if let Some(key) = &hidden.cache_key {
+            put(CACHE_KEY, key);
         }
         if let Some(base) = &hidden.api_base {
             put(MODEL_API_BASE, base);

@@ -172,6 +172,7 @@ impl Proxy {
             layers.extend(&crate::hooks::layers(hooks, tasks.clone()));
         }
         layers.extend(extra);
+        let cache = crate::cache::register(config, &mut layers);
         let state = AppState {
             dispatch,
             pipeline: Pipeline::new(layers),
@@ -186,6 +187,7 @@ impl Proxy {
             shutting_down: AtomicBool::new(false),
             passthrough: PassthroughCredentials::from_config(config),
             tasks,
+            cache,
         };
         Self {
             state: Arc::new(state),
@@ -253,6 +255,7 @@ impl Proxy {
             .route("/vertex_ai/{*endpoint}", any(passthrough::vertex_ai))
             .route("/bedrock/{*endpoint}", any(passthrough::bedrock))
             .route("/cohere/{*endpoint}", any(passthrough::cohere))
+            .merge(crate::cache::routes())
             .route_layer(middleware::from_fn_with_state(
                 Arc::clone(&state),
                 authenticate,

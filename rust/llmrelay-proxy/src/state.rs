@@ -60,6 +60,8 @@ pub struct AppState {
     /// Provider credentials from the config for the pass-through routes.
     pub passthrough: PassthroughCredentials,
     pub(crate) tasks: TaskTracker,
+    /// The response cache (`litellm_settings.cache`), for its routes.
+    pub cache: Option<llmrelay_cache::Cache>,
 }
 
 impl AppState {
