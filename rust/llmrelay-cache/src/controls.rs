@@ -46,8 +46,14 @@ impl Controls {
     #[must_use]
     pub fn of(call: &Call) -> Self {
         let other = &call.options.other;
-        let caching = other.get("caching").and_then(Value::as_bool);
-        let Some(cache) = other.get("cache").and_then(Value::as_object) else {
+        Self::from_values(other.get("caching"), other.get("cache"))
+    }
+
+    /// The controls from the `caching` and `cache` parameters' values.
+    #[must_use]
+    pub fn from_values(caching: Option<&Value>, cache: Option<&Value>) -> Self {
+        let caching = caching.and_then(Value::as_bool);
+        let Some(cache) = cache.and_then(Value::as_object) else {
             return Self {
                 caching,
                 ..Self::default()

@@ -187,6 +187,31 @@ impl Cache {
         key::cache_key(call, &controls, self.inner.params.namespace.as_deref())
     }
 
+    /// The key of a call from the caller's own parameters, in their order (LiteLLM's
+    /// `get_cache_key(**kwargs)`), for the edge to hand to the lookup.
+    #[must_use]
+    pub fn preset_key(
+        &self,
+        params: &serde_json::Map<String, serde_json::Value>,
+    ) -> key::PresetKey {
+        self.preset_key_from(params, &[])
+    }
+
+    /// [`Cache::preset_key`] with the parameters named in `first` taken first (the SDK's
+    /// named arguments: `model`, `messages`, `input`, `prompt`).
+    #[must_use]
+    pub fn preset_key_from(
+        &self,
+        params: &serde_json::Map<String, serde_json::Value>,
+        first: &[&str],
+    ) -> key::PresetKey {
+        key::PresetKey(Arc::from(key::key_for_params_from(
+            params,
+            first,
+            self.inner.params.namespace.as_deref(),
+        )))
+    }
+
     /// The memory store, when this cache keeps answers in memory (lookups there need no
     /// await).
     pub(crate) fn memory(&self) -> Option<&backend::memory::MemoryStore> {

@@ -271,7 +271,12 @@ impl Edge {
         for (key, value) in &self.state.settings.call_defaults {
             params.entry(key.clone()).or_insert_with(|| value.clone());
         }
+        // The response cache keys the body as sent (LiteLLM's key follows its order).
+        let preset = self.state.cache.as_ref().map(|c| c.preset_key(&params));
         let mut call = Box::new(Call::parse(self.kind, params, Origin::Proxy(self.route))?);
+        if let Some(preset) = preset {
+            call.extensions.insert(preset);
+        }
         call.id = Arc::clone(&self.context.call_id);
         call.identity = std::mem::take(&mut self.principal);
         call.is_async = true;

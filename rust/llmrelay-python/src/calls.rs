@@ -2,7 +2,7 @@
 //! and a dispatcher (the engine directly, or a Router), and its answer as Python objects. The
 //! GIL is released for the whole call and for settling its books.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -22,11 +22,37 @@ use crate::errors::failure_to_py;
 use crate::stream::{AnyStream, Stream};
 use crate::{json_err, params_from_py, runtime, to_py_err};
 
-/// The pipeline every SDK call runs through (its layers come with later features: cache,
-/// guardrails, logging integrations).
-pub(crate) fn sdk_pipeline() -> &'static Pipeline {
-    static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
-    PIPELINE.get_or_init(|| Pipeline::new(Layers::new()))
+/// The layers Python settings install in the SDK pipeline, by feature (`litellm.cache` →
+/// "cache"); the pipeline is rebuilt, features in name order, when one changes.
+static SDK_LAYERS: std::sync::Mutex<std::collections::BTreeMap<&'static str, Layers>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+static SDK_PIPELINE: std::sync::LazyLock<std::sync::RwLock<Pipeline>> =
+    std::sync::LazyLock::new(|| std::sync::RwLock::new(Pipeline::new(Layers::new())));
+
+/// The pipeline every SDK call runs through (a cheap clone; no lock is held afterwards).
+pub(crate) fn sdk_pipeline() -> Pipeline {
+    SDK_PIPELINE
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
+/// Install (`Some`) or remove (`None`) a feature's layers in the SDK pipeline.
+pub(crate) fn install_sdk_layers(feature: &'static str, layers: Option<Layers>) {
+    let mut features = SDK_LAYERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match layers {
+        Some(layers) => features.insert(feature, layers),
+        None => features.remove(feature),
+    };
+    let mut all = Layers::new();
+    for layers in features.values() {
+        all.extend(layers);
+    }
+    *SDK_PIPELINE
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Pipeline::new(all);
 }
 
 /// Who executes an SDK call.
@@ -76,7 +102,11 @@ pub(crate) fn parse_call(
     is_async: bool,
 ) -> PyResult<Box<Call>> {
     let params = params_from_py(params)?;
+    let preset = crate::cache::preset(&params);
     let mut call = Box::new(Call::parse(kind, params, Origin::Sdk).map_err(|e| to_py_err(&e))?);
+    if let Some(preset) = preset {
+        call.extensions.insert(preset);
+    }
     call.wants_payload = log;
     call.is_async = is_async;
     Ok(call)
@@ -92,7 +122,7 @@ pub(crate) async fn run(
     let answer = match attempts {
         None => sdk_pipeline().run(call, dispatcher.as_dispatch()).await?,
         Some(hook) => {
-            crate::attempts::with_hook(sdk_pipeline(), hook)
+            crate::attempts::with_hook(&sdk_pipeline(), hook)
                 .run(call, dispatcher.as_dispatch())
                 .await?
         }
@@ -204,6 +234,10 @@ pub(crate) fn hidden_to_py<'py>(
     }
     dict.set_item("additional_headers", headers)?;
     dict.set_item("num_retries", hidden.num_retries)?;
+    if hidden.cache_hit {
+        dict.set_item("cache_hit", true)?;
+        dict.set_item("cache_key", &hidden.cache_key)?;
+    }
     Ok(dict)
 }
 

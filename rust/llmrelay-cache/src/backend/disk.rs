@@ -39,16 +39,30 @@ impl DiskStore {
     /// # Errors
     /// The directory or the file cannot be created or opened (another process holds it).
     pub fn open(dir: &Path) -> Result<Self, CacheError> {
+        // One process holds a redb file once: caches on the same directory share it.
+        static OPEN: std::sync::Mutex<Vec<(PathBuf, std::sync::Weak<Database>)>> =
+            std::sync::Mutex::new(Vec::new());
         std::fs::create_dir_all(dir).map_err(failed)?;
         let path = dir.join(FILE_NAME);
+        let canonical = std::fs::canonicalize(dir).map_err(failed)?.join(FILE_NAME);
+        let mut open = OPEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        open.retain(|(_, db)| db.strong_count() > 0);
+        if let Some(db) = open
+            .iter()
+            .find(|(p, _)| *p == canonical)
+            .and_then(|(_, db)| db.upgrade())
+        {
+            return Ok(Self { db, path });
+        }
         let db = Database::create(&path).map_err(failed)?;
         let write = db.begin_write().map_err(failed)?;
         write.open_table(TABLE).map_err(failed)?;
         write.commit().map_err(failed)?;
-        Ok(Self {
-            db: Arc::new(db),
-            path,
-        })
+        let db = Arc::new(db);
+        open.push((canonical, Arc::downgrade(&db)));
+        Ok(Self { db, path })
     }
 
     #[must_use]
