@@ -8,6 +8,7 @@
 //! a store that fails is dropped the same way.
 
 pub mod backend;
+pub mod coalesce;
 pub mod config;
 pub mod controls;
 pub mod entry;
@@ -98,6 +99,8 @@ struct Inner {
     queue: OnceLock<Queue<Write>>,
     runtime: OnceLock<tokio::runtime::Handle>,
     counters: Counters,
+    /// Misses being answered upstream, by key (concurrent identical misses wait for one).
+    in_flight: coalesce::InFlight,
 }
 
 impl std::fmt::Debug for Cache {
@@ -132,6 +135,7 @@ impl Cache {
                 queue: OnceLock::new(),
                 runtime: OnceLock::new(),
                 counters: Counters::default(),
+                in_flight: coalesce::InFlight::default(),
             }),
         })
     }
@@ -169,6 +173,16 @@ impl Cache {
     pub(crate) fn count_error(&self, error: &CacheError) {
         self.inner.counters.errors.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(%error, "response cache: served without the cache");
+    }
+
+    pub(crate) fn in_flight(&self) -> &coalesce::InFlight {
+        &self.inner.in_flight
+    }
+
+    /// Misses being answered upstream right now.
+    #[must_use]
+    pub fn in_flight_len(&self) -> usize {
+        self.inner.in_flight.len()
     }
 
     /// Remember the runtime calls run on (the write queue starts there).
@@ -249,14 +263,14 @@ impl Cache {
 
     /// Store `entry` under `key`: at once in memory, through the write queue for disk and
     /// Redis (a full queue drops the write).
-    pub fn put(&self, key: String, entry: Entry, ttl: Option<Duration>) {
+    pub fn put(&self, key: String, entry: Arc<Entry>, ttl: Option<Duration>) {
         self.inner.counters.stores.fetch_add(1, Ordering::Relaxed);
         if let Store::Memory(memory) = &*self.inner.store {
-            let bytes = serde_json::to_vec(&entry).map_or(0, |v| v.len() as u64);
-            memory.set(key, Arc::new(entry), bytes, ttl);
+            let bytes = serde_json::to_vec(&*entry).map_or(0, |v| v.len() as u64);
+            memory.set(key, entry, bytes, ttl);
             return;
         }
-        let json = match serde_json::to_vec(&entry) {
+        let json = match serde_json::to_vec(&*entry) {
             Ok(json) => json,
             Err(error) => {
                 self.count_error(&CacheError::Backend(error.to_string()));

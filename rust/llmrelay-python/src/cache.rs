@@ -138,7 +138,7 @@ impl PyResponseCache {
         let ttl = self.inner.ttl_for(&controls);
         // A disk or Redis write goes through the write queue, which runs on our runtime.
         let _entered = runtime().enter();
-        self.inner.put(key, entry, ttl);
+        self.inner.put(key, std::sync::Arc::new(entry), ttl);
         Ok(())
     }
 

@@ -338,3 +338,41 @@ async fn a_redis_that_is_down_never_fails_a_call() {
     assert!(cache.stats().errors >= 2, "{:?}", cache.stats());
     assert_eq!(upstream_calls(&server), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_identical_misses_make_one_upstream_call() {
+    let config = MockConfig {
+        latency_ms: 200,
+        ..MockConfig::default()
+    };
+    let server = MockServer::start("127.0.0.1:0".parse().unwrap(), config)
+        .await
+        .unwrap();
+    let cache = cache(json!({}));
+    let pipeline = Pipeline::new(cache.layers());
+    let calls = (0..50).map(|_| whole(&pipeline, params(&server, json!({"user": "burst"}))));
+    let answers = futures::future::join_all(calls).await;
+    assert_eq!(
+        upstream_calls(&server),
+        1,
+        "one upstream call for 50 callers"
+    );
+    assert_eq!(answers.iter().filter(|a| a.cache_hit).count(), 49);
+    assert!(answers.iter().all(|a| a.text == answers[0].text));
+    // A leader that fails hands nothing over: the waiters go upstream themselves.
+    server.state().update_config(|c| c.latency_ms = 100);
+    let failing = |n: usize| {
+        let mut extra = json!({"user": "fails"});
+        if n == 0 {
+            extra["mock_response"] = json!("litellm.RateLimitError");
+        }
+        params(&server, extra)
+    };
+    let first = Call::parse(CallKind::Chat, failing(0), Origin::Sdk).unwrap();
+    let leader = pipeline.run(Box::new(first), &Direct);
+    let follower = whole(&pipeline, failing(1));
+    let (led, followed) = futures::join!(leader, follower);
+    assert!(led.is_err());
+    assert!(!followed.cache_hit);
+    assert!(cache.in_flight_len() <= 1);
+}

@@ -1,7 +1,11 @@
 //! The store: a call's successful answer (a stream's once it completed) goes into the cache
 //! under the key the lookup made; failures, cut-off streams and cache hits are not stored.
 
+use std::sync::Arc;
+
 use llmrelay_pipeline::{Account, Call, CallRecord, Status};
+
+use crate::coalesce::Leader;
 
 use crate::Cache;
 use crate::entry::{Entry, Stored};
@@ -20,22 +24,27 @@ impl Account for CacheStore {
     }
 
     fn account(&self, call: &Call, record: &CallRecord) {
+        let stored = self.store(call, record);
+        if let Some(leader) = call.extensions.get::<Arc<Leader>>() {
+            self.0.in_flight().finish(leader, stored);
+        }
+    }
+}
+
+impl CacheStore {
+    /// Store the call's answer when it may be; the entry stored.
+    fn store(&self, call: &Call, record: &CallRecord) -> Option<Arc<Entry>> {
         if record.status != Status::Success || record.cache_hit {
-            return;
+            return None;
         }
-        let Some(pending) = call.extensions.get::<Pending>() else {
-            return;
-        };
+        let pending = call.extensions.get::<Pending>()?;
         if !pending.store {
-            return;
+            return None;
         }
-        let Some(answer) = record
+        let answer = record
             .response
             .as_ref()
-            .and_then(|response| Stored::from_json(pending.kind, response))
-        else {
-            return;
-        };
+            .and_then(|response| Stored::from_json(pending.kind, response))?;
         let (provider, model) = record.hidden.as_ref().map_or_else(Default::default, |h| {
             (h.custom_llm_provider.clone(), h.model.clone())
         });
@@ -49,6 +58,9 @@ impl Account for CacheStore {
             model,
             answer,
         };
-        self.0.put(pending.key.to_string(), entry, pending.ttl);
+        let entry = Arc::new(entry);
+        self.0
+            .put(pending.key.to_string(), Arc::clone(&entry), pending.ttl);
+        Some(entry)
     }
 }

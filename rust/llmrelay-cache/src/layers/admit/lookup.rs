@@ -6,6 +6,7 @@ use std::sync::Arc;
 use llmrelay_pipeline::{Admission, Admit, AdmitStage, Call, Step};
 use llmrelay_providers::engine::Request;
 
+use crate::coalesce::Role;
 use crate::config::CacheMode;
 use crate::controls::Controls;
 use crate::entry::{Entry, StoredKind};
@@ -88,27 +89,62 @@ impl Admit for CacheLookup {
             return Step::Ready(Admission::Continue);
         }
         if let Some(memory) = cache.memory() {
-            return Step::Ready(match memory.get(&key) {
-                Some(entry) => serve(cache, &entry, call, &controls, &key),
-                None => {
-                    cache.count_miss();
-                    Admission::Continue
+            if let Some(entry) = memory.get(&key) {
+                return Step::Ready(serve(cache, &entry, call, &controls, &key));
+            }
+            cache.count_miss();
+            return match coalesce(cache, call, &key, store) {
+                None => Step::Ready(Admission::Continue),
+                Some(receiver) => {
+                    Step::wait(async move { waited(cache, call, &controls, &key, receiver).await })
                 }
-            });
+            };
         }
         cache.note_runtime();
         Step::wait(async move {
             match cache.get(&key).await {
-                Ok(Some(entry)) => serve(cache, &entry, call, &controls, &key),
-                Ok(None) => {
-                    cache.count_miss();
-                    Admission::Continue
-                }
+                Ok(Some(entry)) => return serve(cache, &entry, call, &controls, &key),
+                Ok(None) => cache.count_miss(),
                 Err(error) => {
                     cache.count_error(&error);
-                    Admission::Continue
+                    return Admission::Continue;
                 }
             }
+            match coalesce(cache, call, &key, store) {
+                None => Admission::Continue,
+                Some(receiver) => waited(cache, call, &controls, &key, receiver).await,
+            }
         })
+    }
+}
+
+type Receiver = tokio::sync::watch::Receiver<Option<Option<Arc<Entry>>>>;
+
+/// On a miss that will be stored: lead it (the store layer hands the answer over), or get
+/// the channel of the call that leads it.
+fn coalesce(cache: &Cache, call: &mut Call, key: &Arc<str>, store: bool) -> Option<Receiver> {
+    if !store {
+        return None;
+    }
+    match cache.in_flight().join(key) {
+        Role::Leader(leader) => {
+            call.extensions.insert(Arc::new(leader));
+            None
+        }
+        Role::Waiter(receiver) => Some(receiver),
+    }
+}
+
+/// Wait for the leader's answer; without one, go upstream.
+async fn waited(
+    cache: &Cache,
+    call: &Call,
+    controls: &Controls,
+    key: &str,
+    receiver: Receiver,
+) -> Admission {
+    match crate::coalesce::wait(receiver).await {
+        Some(entry) => serve(cache, &entry, call, controls, key),
+        None => Admission::Continue,
     }
 }
