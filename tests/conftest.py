@@ -65,7 +65,7 @@ def _reset_settings() -> Any:
     saved = {
         name: getattr(llmrelay, name)
         for name in ("callbacks", "success_callback", "failure_callback", "api_key", "num_retries",
-                     "drop_params", "api_base")
+                     "drop_params", "api_base", "cache")
     }
     for name in ("callbacks", "success_callback", "failure_callback"):
         setattr(llmrelay, name, [])

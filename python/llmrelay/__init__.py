@@ -196,6 +196,10 @@ def __getattr__(name: str) -> Any:
 # name -> (module, attribute): LiteLLM's top-level names that live in their own modules,
 # imported on first access so `import llmrelay` stays cheap.
 _LAZY_NAMES: dict[str, tuple[str, str]] = {
+    "Cache": (".caching.caching", "Cache"),
+    "enable_cache": (".caching.caching", "enable_cache"),
+    "disable_cache": (".caching.caching", "disable_cache"),
+    "update_cache": (".caching.caching", "update_cache"),
     "CustomLLM": (".llms.custom_llm", "CustomLLM"),
     "CustomLLMError": (".llms.custom_llm", "CustomLLMError"),
     "HTTPHandler": (".llms.custom_httpx.http_handler", "HTTPHandler"),

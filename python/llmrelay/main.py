@@ -73,9 +73,24 @@ def _response_format_value(value: Any) -> Any:
     return value
 
 
+_cache_installed: Any = None
+
+
+def _sync_cache(s: Any) -> None:
+    """``litellm.cache`` changed: install it (or none) in the engine's SDK pipeline."""
+    global _cache_installed
+    from .caching.caching import _install
+
+    current = s.cache
+    _install(current)
+    _cache_installed = current
+
+
 def _prepare(params: dict) -> dict:
     """Apply module-level settings and make Python-only values JSON-like."""
     s = _settings()
+    if s.cache is not _cache_installed:
+        _sync_cache(s)
     if "api_key" not in params and s.api_key is not None:
         params["api_key"] = s.api_key
     if "api_base" not in params and "base_url" not in params and s.api_base is not None:

@@ -51,6 +51,11 @@ def _plain(value: Any) -> Any:
 def _prepare(params: dict) -> dict:
     """Make Python-only values JSON-like. Module-level ``api_key``/``api_base`` are not applied:
     each deployment brings its own."""
+    from . import main as _main
+
+    s = _settings()
+    if s.cache is not _main._cache_installed:
+        _main._sync_cache(s)
     mock = params.get("mock_response")
     if mock is not None and not isinstance(mock, (str, dict)):
         from ._router_compat import mock_exception_string

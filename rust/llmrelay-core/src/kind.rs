@@ -306,7 +306,10 @@ mod tests {
     #[test]
     fn litellm_call_types_name_every_kind_this_build_serves() {
         // LiteLLM counts tokens outside its `CallTypes` (no member names it).
-        for kind in CallKind::ALL.into_iter().filter(|k| *k != CallKind::CountTokens) {
+        for kind in CallKind::ALL
+            .into_iter()
+            .filter(|k| *k != CallKind::CountTokens)
+        {
             assert!(
                 super::LITELLM_CALL_TYPES
                     .iter()

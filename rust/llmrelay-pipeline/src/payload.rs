@@ -306,7 +306,7 @@ impl StandardLoggingPayload {
             model,
             api_base,
             cache_hit: record.cache_hit,
-            cache_key: None,
+            cache_key: hidden.and_then(|h| h.cache_key.clone()),
             saved_cache_cost: 0.0,
             end_user: call.request.user().map(str::to_owned),
             request_tags,
@@ -319,7 +319,7 @@ impl StandardLoggingPayload {
             model_parameters: model_parameters(&call.request),
             hidden_params: PayloadHiddenParams {
                 model_id: hidden.and_then(|h| h.model_id.clone()),
-                cache_key: None,
+                cache_key: hidden.and_then(|h| h.cache_key.clone()),
                 api_base: hidden.and_then(|h| h.api_base.clone()),
                 response_cost: record.cost,
                 additional_headers,

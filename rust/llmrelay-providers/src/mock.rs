@@ -97,6 +97,8 @@ fn hidden(provider: &str, model: &str, started: Instant, options: &CallOptions) 
         model_id: options.model_id.clone(),
         headers: Vec::new(),
         num_retries: 0,
+        cache_hit: false,
+        cache_key: None,
     }
 }
 

@@ -227,6 +227,10 @@ impl RawConfig {
         let guardrails = build_guardrails(&document, &self.directory).map_err(|message| {
             ConfigError::new(format!("invalid config {}: {message}", self.path.display()))
         })?;
+        let settings = &parsed.litellm_settings;
+        crate::cache::params(settings.cache, settings.cache_params.as_ref()).map_err(|e| {
+            ConfigError::new(format!("invalid config {}: {e}", self.path.display()))
+        })?;
         let mut warnings = unused_key_warnings(&parsed);
         warnings.extend(guardrails.warnings().iter().cloned());
         warnings.extend(unset_variable_warnings(&unset, &parsed.model_list));
@@ -593,6 +597,11 @@ pub struct LitellmSettings {
     /// Integrations get no key, user, team or org of the caller.
     #[serde(default)]
     pub redact_user_api_key_info: Option<bool>,
+    /// `cache: true` turns the response cache on (`llmrelay-cache`), set up by `cache_params`.
+    #[serde(default)]
+    pub cache: Option<bool>,
+    #[serde(default)]
+    pub cache_params: Option<Map<String, Value>>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -739,8 +748,9 @@ surprise: 1
         assert_eq!(config.litellm_settings.callbacks, vec!["custom.handler"]);
         assert_eq!(config.general_settings.max_request_size_mb, Some(2.0));
         assert!(config.warnings.iter().any(|w| w.contains("surprise")));
+        assert_eq!(config.litellm_settings.cache, Some(true));
         assert!(
-            config
+            !config
                 .warnings
                 .iter()
                 .any(|w| w.contains("litellm_settings.cache"))
@@ -794,7 +804,6 @@ general_settings:
             "unknown key model_list[0].litellm_params.rmp: did you mean 'rpm'? (as it is, it is sent to the provider as a request field)",
             "model_list[0].litellm_params.tags is not supported by llmrelay yet; ignored",
             "unknown key litellm_settings.num_retires ignored; did you mean 'num_retries'?",
-            "litellm_settings.cache is not supported by llmrelay yet; ignored",
             "unknown key router_settings.routing_stratgy ignored; did you mean 'routing_strategy'?",
             "router_settings.provider_budget_config is not supported by llmrelay yet; ignored",
             "general_settings.max_parallel_requests is not supported by llmrelay yet; ignored",
@@ -815,6 +824,7 @@ general_settings:
             "top_k",
             "'rpm'?)",
             "redis_sync_interval_ms",
+            "litellm_settings.cache",
             "master_key",
             "routing_strategy ",
         ] {

@@ -22,6 +22,7 @@ use crate::sse::{ChunkEncoder, SseBody};
 use crate::state::{AppState, RequestContext, RouteLabel, principal_of};
 
 const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
+const CACHE_KEY: HeaderName = HeaderName::from_static("x-litellm-cache-key");
 const MODEL_API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
 const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
 const MODEL_NAME: HeaderName = HeaderName::from_static("x-litellm-model-name");
@@ -286,7 +287,12 @@ impl Edge {
         for (key, value) in &self.state.settings.call_defaults {
             params.entry(key.clone()).or_insert_with(|| value.clone());
         }
+        // The response cache keys the body as sent (LiteLLM's key follows its order).
+        let preset = self.state.cache.as_ref().map(|c| c.preset_key(&params));
         let mut call = Box::new(Call::parse(self.kind, params, Origin::Proxy(self.route))?);
+        if let Some(preset) = preset {
+            call.extensions.insert(preset);
+        }
         call.id = Arc::clone(&self.context.call_id);
         call.identity = std::mem::take(&mut self.principal);
         call.is_async = true;
@@ -337,6 +343,9 @@ impl Edge {
         };
         if let Some(id) = &hidden.model_id {
             put(MODEL_ID, id);
+        }
+        if let Some(key) = &hidden.cache_key {
+            put(CACHE_KEY, key);
         }
         if let Some(base) = &hidden.api_base {
             put(MODEL_API_BASE, base);

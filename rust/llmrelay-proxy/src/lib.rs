@@ -9,6 +9,7 @@
 
 pub mod anthropic;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod config_keys;

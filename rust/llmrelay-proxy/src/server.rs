@@ -190,6 +190,7 @@ impl Proxy {
         layers.extend(extra);
         let observe = crate::observability::build(config);
         layers.extend(observe.layers());
+        let cache = crate::cache::register(config, &mut layers);
         let state = AppState {
             dispatch,
             pipeline: Pipeline::new(layers),
@@ -207,6 +208,7 @@ impl Proxy {
             tasks,
             guardrails: Arc::clone(&config.guardrails),
             observe,
+            cache,
         };
         Self {
             state: Arc::new(state),
@@ -275,6 +277,7 @@ impl Proxy {
             .route("/vertex_ai/{*endpoint}", any(passthrough::vertex_ai))
             .route("/bedrock/{*endpoint}", any(passthrough::bedrock))
             .route("/cohere/{*endpoint}", any(passthrough::cohere))
+            .merge(crate::cache::routes())
             .route_layer(middleware::from_fn_with_state(
                 Arc::clone(&state),
                 authenticate,

@@ -66,6 +66,8 @@ pub struct AppState {
     pub guardrails: Arc<llmrelay_guardrails::Guardrails>,
     /// The logging integrations' queues (flushed on shutdown; their drop counters).
     pub observe: llmrelay_observe::Observe,
+    /// The response cache (`litellm_settings.cache`), for its routes.
+    pub cache: Option<llmrelay_cache::Cache>,
 }
 
 impl AppState {

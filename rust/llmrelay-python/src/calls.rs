@@ -27,6 +27,11 @@ pub(crate) fn sdk_pipeline() -> Arc<Pipeline> {
     crate::integrations::pipeline()
 }
 
+/// Install (`Some`) or remove (`None`) a feature's layers in the SDK pipeline.
+pub(crate) fn install_sdk_layers(feature: &'static str, layers: Option<llmrelay_pipeline::Layers>) {
+    crate::integrations::set_layers(feature, layers.unwrap_or_default());
+}
+
 /// Who executes an SDK call.
 #[derive(Clone)]
 pub(crate) enum Dispatcher {
@@ -74,7 +79,11 @@ pub(crate) fn parse_call(
     is_async: bool,
 ) -> PyResult<Box<Call>> {
     let params = params_from_py(params)?;
+    let preset = crate::cache::preset(&params);
     let mut call = Box::new(Call::parse(kind, params, Origin::Sdk).map_err(|e| to_py_err(&e))?);
+    if let Some(preset) = preset {
+        call.extensions.insert(preset);
+    }
     call.wants_payload = log;
     call.is_async = is_async;
     Ok(call)
@@ -219,6 +228,10 @@ pub(crate) fn hidden_to_py<'py>(
     }
     dict.set_item("additional_headers", headers)?;
     dict.set_item("num_retries", hidden.num_retries)?;
+    if hidden.cache_hit {
+        dict.set_item("cache_hit", true)?;
+        dict.set_item("cache_key", &hidden.cache_key)?;
+    }
     Ok(dict)
 }
 

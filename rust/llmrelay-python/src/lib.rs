@@ -13,6 +13,7 @@ use llmrelay_providers::litellm_params::LITELLM_PARAMS;
 mod assemble;
 mod attempts;
 mod bridge;
+mod cache;
 mod calls;
 mod errors;
 mod facts;
@@ -66,6 +67,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bridge::AsyncBridge>()?;
     m.add_class::<router::PyRouter>()?;
     calls::register(m)?;
+    cache::register(m)?;
     facts::register(m)?;
     m.add_function(wrap_pyfunction!(integrations::builtin_integrations, m)?)?;
     m.add_function(wrap_pyfunction!(integrations::configure_integrations, m)?)?;

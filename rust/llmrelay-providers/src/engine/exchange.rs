@@ -164,6 +164,8 @@ pub fn hidden(
         model_id: options.model_id.clone(),
         headers,
         num_retries: 0,
+        cache_hit: false,
+        cache_key: None,
     }
 }
 

@@ -25,6 +25,11 @@ pub struct HiddenParams {
     /// Upstream response headers worth exposing (rate limits, request id).
     pub headers: Vec<(String, String)>,
     pub num_retries: u32,
+    /// Answered from the response cache (LiteLLM's `_hidden_params["cache_hit"]`).
+    pub cache_hit: bool,
+    /// The response cache's key for this call (`_hidden_params["cache_key"]`, the proxy's
+    /// `x-litellm-cache-key`), when a cache answered it.
+    pub cache_key: Option<String>,
 }
 
 #[derive(Debug, Clone)]

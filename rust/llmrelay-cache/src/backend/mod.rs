@@ -1,0 +1,92 @@
+//! Where answers are kept: memory, a disk file, or Redis.
+
+pub mod disk;
+pub mod memory;
+pub mod redis;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::CacheError;
+use crate::config::{CacheParams, CacheType};
+use crate::entry::Entry;
+
+/// A cache's store (one per cache, behind an `Arc`).
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one store per cache, allocated once"
+)]
+pub enum Store {
+    Memory(memory::MemoryStore),
+    Disk(disk::DiskStore),
+    Redis(redis::RedisStore),
+}
+
+impl Store {
+    /// The store `params` name.
+    ///
+    /// # Errors
+    /// The disk file cannot be opened; the Redis URL does not parse.
+    pub fn open(params: &CacheParams) -> Result<Self, CacheError> {
+        Ok(match params.kind {
+            CacheType::Local => Self::Memory(memory::MemoryStore::new(
+                params.max_entries,
+                params.max_bytes,
+            )),
+            CacheType::Disk => Self::Disk(disk::DiskStore::open(&params.disk_cache_dir)?),
+            CacheType::Redis => Self::Redis(redis::RedisStore::new(&params.redis_url()?)?),
+        })
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Arc<Entry>>, CacheError> {
+        match self {
+            Self::Memory(memory) => Ok(memory.get(key)),
+            Self::Disk(disk) => Ok(disk.get(key).await?.map(Arc::new)),
+            Self::Redis(redis) => Ok(redis.get(key).await?.map(Arc::new)),
+        }
+    }
+
+    pub async fn set_many(
+        &self,
+        items: Vec<(String, Vec<u8>, Option<Duration>)>,
+    ) -> Result<(), CacheError> {
+        match self {
+            Self::Memory(memory) => {
+                for (key, json, ttl) in items {
+                    let entry: Entry = serde_json::from_slice(&json)
+                        .map_err(|e| CacheError::Backend(e.to_string()))?;
+                    memory.set(key, Arc::new(entry), json.len() as u64, ttl);
+                }
+                Ok(())
+            }
+            Self::Disk(disk) => disk.set_many(items).await,
+            Self::Redis(redis) => redis.set_many(&items).await,
+        }
+    }
+
+    pub async fn delete(&self, keys: &[String]) -> Result<usize, CacheError> {
+        match self {
+            Self::Memory(memory) => Ok(keys.iter().filter(|k| memory.delete(k)).count()),
+            Self::Disk(disk) => disk.delete(keys.to_vec()).await,
+            Self::Redis(redis) => redis.delete(keys).await,
+        }
+    }
+
+    pub async fn clear(&self) -> Result<(), CacheError> {
+        match self {
+            Self::Memory(memory) => {
+                memory.clear();
+                Ok(())
+            }
+            Self::Disk(disk) => disk.clear().await,
+            Self::Redis(redis) => redis.clear().await.map(|_| ()),
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), CacheError> {
+        match self {
+            Self::Memory(_) | Self::Disk(_) => Ok(()),
+            Self::Redis(redis) => redis.ping().await,
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! A cache's settings, read from LiteLLM's `Cache(...)` keyword arguments or a proxy's
+//! `litellm_settings.cache_params` (the same names).
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use crate::CacheError;
+
+/// Which store keeps the answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheType {
+    Local,
+    Disk,
+    Redis,
+}
+
+impl CacheType {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Disk => "disk",
+            Self::Redis => "redis",
+        }
+    }
+}
+
+/// LiteLLM's `CacheMode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    /// Every call uses the cache unless it opts out.
+    DefaultOn,
+    /// Only calls with `cache={"use-cache": True}` use it.
+    DefaultOff,
+}
+
+/// LiteLLM's default `supported_call_types`.
+pub const DEFAULT_CALL_TYPES: &[&str] = &[
+    "completion",
+    "acompletion",
+    "embedding",
+    "aembedding",
+    "atranscription",
+    "transcription",
+    "atext_completion",
+    "text_completion",
+    "arerank",
+    "rerank",
+    "responses",
+    "aresponses",
+    "anthropic_messages",
+    "aanthropic_messages",
+];
+
+/// LiteLLM's in-memory cache defaults: 200 entries, 600 s.
+pub const DEFAULT_MEMORY_ENTRIES: usize = 200;
+pub const DEFAULT_MEMORY_TTL: f64 = 600.0;
+/// Ours: the in-memory cache holds at most this many bytes of answers.
+pub const DEFAULT_MEMORY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A cache's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheParams {
+    pub kind: CacheType,
+    pub mode: CacheMode,
+    /// Put in front of every key (`namespace:hash`).
+    pub namespace: Option<String>,
+    /// Seconds an answer lives (`None`: until evicted).
+    pub ttl: Option<f64>,
+    pub supported_call_types: Vec<String>,
+    /// Memory: at most this many answers …
+    pub max_entries: usize,
+    /// … and about this many bytes of them.
+    pub max_bytes: u64,
+    /// Disk: the directory of the store's file.
+    pub disk_cache_dir: PathBuf,
+    /// Redis: a URL, or host / port / password / username / ssl / db.
+    pub redis: Map<String, Value>,
+}
+
+impl Default for CacheParams {
+    fn default() -> Self {
+        Self {
+            kind: CacheType::Local,
+            mode: CacheMode::DefaultOn,
+            namespace: None,
+            ttl: Some(DEFAULT_MEMORY_TTL),
+            supported_call_types: DEFAULT_CALL_TYPES.iter().map(|s| (*s).to_owned()).collect(),
+            max_entries: DEFAULT_MEMORY_ENTRIES,
+            max_bytes: DEFAULT_MEMORY_BYTES,
+            disk_cache_dir: PathBuf::from(".litellm_cache"),
+            redis: Map::new(),
+        }
+    }
+}
+
+fn config(message: impl Into<String>) -> CacheError {
+    CacheError::Config(message.into())
+}
+
+/// `os.environ/NAME` → the variable's value.
+fn resolved(value: &Value) -> Value {
+    match value.as_str().and_then(|s| s.strip_prefix("os.environ/")) {
+        Some(name) => std::env::var(name).map_or(Value::Null, Value::String),
+        None => value.clone(),
+    }
+}
+
+fn number(value: &Value, name: &str) -> Result<f64, CacheError> {
+    value
+        .as_f64()
+        .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        .ok_or_else(|| {
+            config(format!(
+                "cache_params.{name}: expected a number ≥ 0, got {value}"
+            ))
+        })
+}
+
+const NOT_BUILT: &[&str] = &[
+    "redis-semantic",
+    "qdrant-semantic",
+    "local-semantic",
+    "s3",
+    "gcs",
+    "azure-blob",
+];
+
+impl CacheParams {
+    /// Settings from LiteLLM's names (`type`, `mode`, `namespace`, `ttl`,
+    /// `default_in_memory_ttl`, `default_in_redis_ttl`, `supported_call_types`,
+    /// `max_size_in_memory`, `disk_cache_dir`, `host`, `port`, `password`, `username`,
+    /// `url` / `redis_url`, `ssl`, `db`; ours: `max_bytes_in_memory`). Other keys (LiteLLM's
+    /// client options) are ignored.
+    ///
+    /// # Errors
+    /// `Config` naming the bad key: an unknown or not-built type, a bad number, Redis
+    /// Cluster or Sentinel (not built).
+    pub fn from_map(map: &Map<String, Value>) -> Result<Self, CacheError> {
+        let get = |name: &str| map.get(name).map(resolved).filter(|v| !v.is_null());
+        let mut params = Self::default();
+        if let Some(kind) = get("type") {
+            let kind = kind.as_str().unwrap_or_default().to_ascii_lowercase();
+            params.kind = match kind.as_str() {
+                "local" | "memory" | "in-memory" => CacheType::Local,
+                "disk" => CacheType::Disk,
+                "redis" => CacheType::Redis,
+                other if NOT_BUILT.contains(&other) => {
+                    return Err(config(format!(
+                        "cache_params.type: the '{other}' cache is not built in llmrelay yet \
+                         (built: local, disk, redis)"
+                    )));
+                }
+                other => {
+                    return Err(config(format!(
+                        "cache_params.type: unknown cache type '{other}' (LiteLLM's types: \
+                         local, redis, redis-semantic, qdrant-semantic, s3, gcs, azure-blob, \
+                         disk)"
+                    )));
+                }
+            };
+        }
+        if let Some(mode) = get("mode") {
+            params.mode = match mode.as_str().unwrap_or_default() {
+                "default_on" => CacheMode::DefaultOn,
+                "default_off" => CacheMode::DefaultOff,
+                other => {
+                    return Err(config(format!(
+                        "cache_params.mode: expected 'default_on' or 'default_off', got '{other}'"
+                    )));
+                }
+            };
+        }
+        params.namespace = get("namespace").and_then(|v| v.as_str().map(str::to_owned));
+        params.ttl = match params.kind {
+            CacheType::Local => Some(DEFAULT_MEMORY_TTL),
+            CacheType::Disk | CacheType::Redis => None,
+        };
+        if let Some(ttl) = get("ttl") {
+            params.ttl = Some(number(&ttl, "ttl")?);
+        }
+        let specific = match params.kind {
+            CacheType::Local => "default_in_memory_ttl",
+            CacheType::Redis => "default_in_redis_ttl",
+            CacheType::Disk => "",
+        };
+        if let Some(ttl) = get(specific) {
+            params.ttl = Some(number(&ttl, specific)?);
+        }
+        if let Some(types) = get("supported_call_types") {
+            let Some(types) = types.as_array() else {
+                return Err(config("cache_params.supported_call_types: expected a list"));
+            };
+            params.supported_call_types = types
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(entries) = get("max_size_in_memory") {
+            params.max_entries = number(&entries, "max_size_in_memory")? as usize;
+        }
+        if let Some(bytes) = get("max_bytes_in_memory") {
+            params.max_bytes = number(&bytes, "max_bytes_in_memory")? as u64;
+        }
+        if let Some(dir) = get("disk_cache_dir") {
+            if let Some(dir) = dir.as_str() {
+                params.disk_cache_dir = PathBuf::from(dir);
+            }
+        }
+        for name in [
+            "redis_startup_nodes",
+            "startup_nodes",
+            "service_name",
+            "sentinel_nodes",
+        ] {
+            if params.kind == CacheType::Redis && get(name).is_some() {
+                return Err(config(format!(
+                    "cache_params.{name}: Redis Cluster and Sentinel caches are not built in \
+                     llmrelay yet (a single Redis is)"
+                )));
+            }
+        }
+        for name in [
+            "host",
+            "port",
+            "password",
+            "username",
+            "url",
+            "redis_url",
+            "ssl",
+            "db",
+        ] {
+            if let Some(value) = get(name) {
+                params.redis.insert(name.to_owned(), value);
+            }
+        }
+        Ok(params)
+    }
+
+    /// Whether calls of LiteLLM's `call_type` use the cache.
+    #[must_use]
+    pub fn supports(&self, call_type: &str) -> bool {
+        self.supported_call_types.iter().any(|t| t == call_type)
+    }
+
+    /// The Redis URL: `url` / `redis_url`, else built from host, port, password, username,
+    /// ssl and db; without a host, `REDIS_URL` or `REDIS_HOST` / `REDIS_PORT` /
+    /// `REDIS_PASSWORD` / `REDIS_USERNAME` / `REDIS_SSL` from the environment (as LiteLLM),
+    /// else `localhost:6379`.
+    ///
+    /// # Errors
+    /// None today (kept for the URL forms that may need checks).
+    pub fn redis_url(&self) -> Result<String, CacheError> {
+        let text = |name: &str| {
+            self.redis.get(name).and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            })
+        };
+        if let Some(url) = text("url").or_else(|| text("redis_url")) {
+            return Ok(url);
+        }
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let host = match text("host") {
+            Some(host) => host,
+            None => {
+                if let Some(url) = env("REDIS_URL") {
+                    return Ok(url);
+                }
+                // redis-py's default, which LiteLLM ends up with when nothing names a host.
+                env("REDIS_HOST").unwrap_or_else(|| "localhost".to_owned())
+            }
+        };
+        let port = text("port")
+            .or_else(|| env("REDIS_PORT"))
+            .unwrap_or_else(|| "6379".to_owned());
+        let password = text("password").or_else(|| env("REDIS_PASSWORD"));
+        let username = text("username").or_else(|| env("REDIS_USERNAME"));
+        let ssl = text("ssl")
+            .or_else(|| env("REDIS_SSL"))
+            .is_some_and(|s| s.eq_ignore_ascii_case("true"));
+        let scheme = if ssl { "rediss" } else { "redis" };
+        let auth = match (username, password) {
+            (Some(user), Some(password)) => format!("{}:{}@", encode(&user), encode(&password)),
+            (None, Some(password)) => format!(":{}@", encode(&password)),
+            (Some(user), None) => format!("{}@", encode(&user)),
+            (None, None) => String::new(),
+        };
+        let db = text("db").map(|db| format!("/{db}")).unwrap_or_default();
+        Ok(format!("{scheme}://{auth}{host}:{port}{db}"))
+    }
+}
+
+/// Percent-encode what a URL's user info cannot hold as it is.
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn params(value: Value) -> Result<CacheParams, CacheError> {
+        let Value::Object(map) = value else {
+            unreachable!()
+        };
+        CacheParams::from_map(&map)
+    }
+
+    #[test]
+    fn reads_litellm_names() {
+        let local = params(json!({})).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(local.kind, CacheType::Local);
+        assert_eq!(local.ttl, Some(600.0));
+        let redis = params(
+            json!({"type": "redis", "host": "h", "port": 7000, "password": "p@ss",
+                                  "ttl": 60, "namespace": "ns", "mode": "default_off",
+                                  "supported_call_types": ["acompletion"]}),
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(redis.ttl, Some(60.0));
+        assert_eq!(redis.mode, CacheMode::DefaultOff);
+        assert!(redis.supports("acompletion") && !redis.supports("aembedding"));
+        assert_eq!(
+            redis.redis_url().unwrap_or_default(),
+            "redis://:p%40ss@h:7000"
+        );
+        let disk = params(json!({"type": "disk", "disk_cache_dir": "/tmp/x"}))
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(disk.ttl, None);
+        assert_eq!(disk.disk_cache_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn unknown_and_unbuilt_types_are_clear_errors() {
+        let unknown = params(json!({"type": "memcached"}))
+            .err()
+            .map(|e| e.to_string());
+        assert!(unknown.is_some_and(|e| e.contains("unknown cache type 'memcached'")));
+        let unbuilt = params(json!({"type": "s3"})).err().map(|e| e.to_string());
+        assert!(unbuilt.is_some_and(|e| e.contains("not built")));
+        let ttl = params(json!({"ttl": "soon"})).err().map(|e| e.to_string());
+        assert!(ttl.is_some_and(|e| e.contains("cache_params.ttl")));
+    }
+}

@@ -1,0 +1,3 @@
+//! Account layers of the cache.
+
+pub mod store;

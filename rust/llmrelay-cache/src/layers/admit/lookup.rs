@@ -1,0 +1,150 @@
+//! The lookup: key the call, and answer it from the cache when an entry is there and fresh
+//! (a memory lookup answers without awaiting).
+
+use std::sync::Arc;
+
+use llmrelay_pipeline::{Admission, Admit, AdmitStage, Call, Step};
+use llmrelay_providers::engine::Request;
+
+use crate::coalesce::Role;
+use crate::config::CacheMode;
+use crate::controls::Controls;
+use crate::entry::{Entry, StoredKind};
+use crate::layers::Pending;
+use crate::{Cache, key};
+
+/// Answers calls from the cache.
+pub struct CacheLookup(pub Cache);
+
+/// What a call expects back, and whether it streams (text streams are not cached).
+fn expected(request: &Request) -> Option<(StoredKind, bool, bool)> {
+    match request {
+        Request::Chat(chat) => Some((StoredKind::Chat, chat.stream, chat.include_usage())),
+        Request::Text(text) if !text.stream => Some((StoredKind::Text, false, false)),
+        Request::Embedding(_) => Some((StoredKind::Embedding, false, false)),
+        _ => None,
+    }
+}
+
+fn serve(cache: &Cache, entry: &Entry, call: &Call, controls: &Controls, key: &str) -> Admission {
+    let Some((kind, stream, include_usage)) = expected(&call.request) else {
+        return Admission::Continue;
+    };
+    if !Cache::fresh(entry, controls) {
+        cache.count_miss();
+        return Admission::Continue;
+    }
+    match entry.serve(kind, stream, include_usage, key) {
+        Some(outcome) => {
+            cache.count_hit();
+            Admission::CacheHit(outcome)
+        }
+        None => {
+            cache.count_miss();
+            Admission::Continue
+        }
+    }
+}
+
+impl Admit for CacheLookup {
+    fn name(&self) -> &'static str {
+        "response_cache"
+    }
+
+    fn stage(&self) -> AdmitStage {
+        AdmitStage::Cache
+    }
+
+    fn admit<'a>(&'a self, call: &'a mut Call) -> Step<'a, Admission> {
+        let cache = &self.0;
+        let params = cache.params();
+        let Some((kind, _, _)) = expected(&call.request) else {
+            return Step::Ready(Admission::Continue);
+        };
+        if !params.supports(call.call_type()) {
+            return Step::Ready(Admission::Continue);
+        }
+        let controls = Controls::of(call);
+        let enabled = params.mode == CacheMode::DefaultOn || controls.use_cache;
+        let lookup = enabled && controls.caching != Some(false) && !controls.no_cache;
+        let several = match &call.request {
+            Request::Chat(chat) => chat.n.is_some_and(|n| n > 1),
+            _ => false,
+        };
+        let store = enabled && !controls.no_store && !several;
+        if !lookup && !store {
+            return Step::Ready(Admission::Continue);
+        }
+        let Some(key) = key::cache_key(call, &controls, params.namespace.as_deref()) else {
+            return Step::Ready(Admission::Continue);
+        };
+        let key: Arc<str> = Arc::from(key);
+        call.extensions.insert(Pending {
+            key: Arc::clone(&key),
+            kind,
+            store,
+            ttl: cache.ttl_for(&controls),
+        });
+        if !lookup {
+            return Step::Ready(Admission::Continue);
+        }
+        if let Some(memory) = cache.memory() {
+            if let Some(entry) = memory.get(&key) {
+                return Step::Ready(serve(cache, &entry, call, &controls, &key));
+            }
+            cache.count_miss();
+            return match coalesce(cache, call, &key, store) {
+                None => Step::Ready(Admission::Continue),
+                Some(receiver) => {
+                    Step::wait(async move { waited(cache, call, &controls, &key, receiver).await })
+                }
+            };
+        }
+        cache.note_runtime();
+        Step::wait(async move {
+            match cache.get(&key).await {
+                Ok(Some(entry)) => return serve(cache, &entry, call, &controls, &key),
+                Ok(None) => cache.count_miss(),
+                Err(error) => {
+                    cache.count_error(&error);
+                    return Admission::Continue;
+                }
+            }
+            match coalesce(cache, call, &key, store) {
+                None => Admission::Continue,
+                Some(receiver) => waited(cache, call, &controls, &key, receiver).await,
+            }
+        })
+    }
+}
+
+type Receiver = tokio::sync::watch::Receiver<Option<Option<Arc<Entry>>>>;
+
+/// On a miss that will be stored: lead it (the store layer hands the answer over), or get
+/// the channel of the call that leads it.
+fn coalesce(cache: &Cache, call: &mut Call, key: &Arc<str>, store: bool) -> Option<Receiver> {
+    if !store {
+        return None;
+    }
+    match cache.in_flight().join(key) {
+        Role::Leader(leader) => {
+            call.extensions.insert(Arc::new(leader));
+            None
+        }
+        Role::Waiter(receiver) => Some(receiver),
+    }
+}
+
+/// Wait for the leader's answer; without one, go upstream.
+async fn waited(
+    cache: &Cache,
+    call: &Call,
+    controls: &Controls,
+    key: &str,
+    receiver: Receiver,
+) -> Admission {
+    match crate::coalesce::wait(receiver).await {
+        Some(entry) => serve(cache, &entry, call, controls, key),
+        None => Admission::Continue,
+    }
+}

@@ -1,0 +1,3 @@
+//! Admission layers of the cache.
+
+pub mod lookup;

@@ -1,0 +1,295 @@
+"""Issue 15: ``litellm.cache = Cache(...)`` — LiteLLM's module paths, calls answered from the
+cache without reaching the upstream (whole, streamed, async, embeddings), the per-request
+controls, the stores (memory, disk, Redis), LiteLLM's keys (compared with LiteLLM itself),
+callbacks seeing ``cache_hit``, and the proxy's cache through the ``openai`` SDK."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+
+import llmrelay
+from llmrelay.caching.caching import Cache
+
+from test_proxy import MASTER_KEY, base_config, start_proxy
+
+USER = [{"role": "user", "content": "Hello there"}]
+
+
+def _chat(mock: Any, **extra: Any) -> Any:
+    return llmrelay.completion(model="openai/gpt-4o-mini", messages=USER, **mock.params(**extra))
+
+
+def test_litellm_module_paths() -> None:
+    import llmrelay.caching
+
+    assert llmrelay.Cache is Cache
+    assert llmrelay.caching.Cache is Cache
+    assert callable(llmrelay.enable_cache) and callable(llmrelay.disable_cache)
+    with pytest.raises(ValueError, match="unknown cache type 'memcached'"):
+        Cache(type="memcached")
+    with pytest.raises(ValueError, match="not built"):
+        Cache(type="s3")
+
+
+def test_a_repeated_completion_is_answered_from_the_cache(mock: Any) -> None:
+    llmrelay.cache = Cache()
+    first = _chat(mock, temperature=0.2)
+    assert not first._hidden_params.get("cache_hit")
+    second = _chat(mock, temperature=0.2)
+    assert second._hidden_params["cache_hit"] is True
+    assert second._hidden_params["response_cost"] == 0
+    assert second.choices[0].message.content == first.choices[0].message.content
+    assert second.id == first.id
+    assert len(mock.requests()) == 1
+    assert _chat(mock, temperature=0.3)._hidden_params.get("cache_hit") is None
+    assert len(mock.requests()) == 2
+    assert second._hidden_params["cache_key"] == llmrelay.cache.get_cache_key(
+        model="openai/gpt-4o-mini", messages=USER, api_base=mock.api_base, api_key="sk-test",
+        temperature=0.2)
+
+
+def test_a_cached_stream_is_replayed_as_a_stream(mock: Any) -> None:
+    llmrelay.cache = Cache()
+    texts = []
+    for _ in range(2):
+        chunks = list(_chat(mock, stream=True))
+        assert len(chunks) >= 2
+        texts.append("".join(c.choices[0].delta.content or "" for c in chunks if c.choices))
+    assert texts[0] and texts[0] == texts[1]
+    assert len(mock.requests()) == 1
+
+
+def test_async_calls_and_embeddings(mock: Any) -> None:
+    llmrelay.cache = Cache()
+
+    async def run() -> list[Any]:
+        out = []
+        for _ in range(2):
+            out.append(await llmrelay.acompletion(
+                model="openai/gpt-4o-mini", messages=USER, **mock.params(user="async")))
+        for _ in range(2):
+            out.append(await llmrelay.aembedding(
+                model="openai/text-embedding-3-small", input=["a"], **mock.params()))
+        return out
+
+    first, second, e1, e2 = asyncio.run(run())
+    assert not first._hidden_params.get("cache_hit")
+    assert second._hidden_params["cache_hit"] is True
+    assert e2._hidden_params["cache_hit"] is True
+    assert e1.data[0]["embedding"] == e2.data[0]["embedding"]
+    assert len(mock.requests()) == 2
+
+
+def test_per_request_controls(mock: Any) -> None:
+    llmrelay.cache = Cache()
+    _chat(mock, cache={"no-store": True})
+    assert not _chat(mock)._hidden_params.get("cache_hit")
+    assert _chat(mock)._hidden_params.get("cache_hit")
+    assert not _chat(mock, cache={"no-cache": True})._hidden_params.get("cache_hit")
+    assert not _chat(mock, caching=False)._hidden_params.get("cache_hit")
+    assert len(mock.requests()) == 4
+    spaced = [_chat(mock, cache={"namespace": "team-a"}) for _ in range(2)]
+    assert spaced[1]._hidden_params["cache_key"].startswith("team-a:")
+
+
+def test_enable_and_disable_cache(mock: Any) -> None:
+    llmrelay.enable_cache()
+    assert isinstance(llmrelay.cache, Cache)
+    _chat(mock, user="toggle")
+    assert _chat(mock, user="toggle")._hidden_params.get("cache_hit")
+    llmrelay.disable_cache()
+    assert llmrelay.cache is None
+    assert not _chat(mock, user="toggle")._hidden_params.get("cache_hit")
+    assert len(mock.requests()) == 2
+
+
+def test_the_cache_api_reads_what_calls_wrote(mock: Any) -> None:
+    cache = Cache(ttl=60)
+    llmrelay.cache = cache
+    kwargs = {"model": "openai/gpt-4o-mini", "messages": USER, **mock.params(user="api")}
+    response = llmrelay.completion(**kwargs)
+    cached = cache.get_cache(**kwargs)
+    assert cached["choices"][0]["message"]["content"] == response.choices[0].message.content
+    cache.delete_cache(cache.get_cache_key(**kwargs))
+    assert cache.get_cache(**kwargs) is None
+    other = {"model": "m", "messages": [{"role": "user", "content": "stored by hand"}]}
+    asyncio.run(cache.async_add_cache(response, **other))
+    assert asyncio.run(cache.async_get_cache(**other))["id"] == response.id
+    assert asyncio.run(cache.ping()) is True
+    cache.flush_cache()
+    assert cache.get_cache(**other) is None
+
+
+def test_callbacks_see_the_cache_hit(mock: Any) -> None:
+    from llmrelay.integrations.custom_logger import CustomLogger
+
+    seen: list[tuple[bool, Any]] = []
+
+    class Spy(CustomLogger):
+        def log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any,
+                              end_time: Any) -> None:
+            payload = kwargs["standard_logging_object"]
+            seen.append((kwargs["cache_hit"], payload["cache_hit"], payload["response_cost"]))
+
+    llmrelay.callbacks = [Spy()]
+    llmrelay.cache = Cache()
+    _chat(mock, user="spy")
+    _chat(mock, user="spy")
+    from llmrelay import _logging
+
+    _logging.flush()
+    assert seen[0][:2] == (False, False)
+    assert seen[1] == (True, True, 0)
+
+
+def test_the_disk_cache_survives_a_new_cache_object(mock: Any, tmp_path: Path) -> None:
+    cache = Cache(type="disk", disk_cache_dir=str(tmp_path))
+    llmrelay.cache = cache
+    _chat(mock, user="disk")
+    cache._flush_writes()
+    asyncio.run(cache.disconnect())
+    llmrelay.cache = None
+    del cache
+    import gc
+
+    gc.collect()
+    llmrelay.cache = Cache(type="disk", disk_cache_dir=str(tmp_path))
+    assert _chat(mock, user="disk")._hidden_params.get("cache_hit")
+    assert len(mock.requests()) == 1
+
+
+def _redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.3).close()
+        return True
+    except OSError:
+        if os.environ.get("CI") == "true":
+            raise
+        return False
+
+
+def test_the_redis_cache(mock: Any) -> None:
+    if not _redis_up():
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    namespace = f"py-{uuid.uuid4()}"
+    cache = Cache(type="redis", host="127.0.0.1", port=6379, ttl=60, namespace=namespace)
+    llmrelay.cache = cache
+    _chat(mock, user="redis")
+    cache._flush_writes()
+    hit = _chat(mock, user="redis")
+    assert hit._hidden_params["cache_hit"] is True
+    assert hit._hidden_params["cache_key"].startswith(namespace + ":")
+    assert len(mock.requests()) == 1
+
+
+# ------------------------------------------------------------------ keys equal LiteLLM's
+_LITELLM = os.environ.get("LLMRELAY_LITELLM_PYTHON", "/work/venvs/litellm-ref/bin/python")
+
+_REFERENCE = """
+import json, sys
+from litellm.caching.caching import Cache
+cache = Cache()
+print(json.dumps([cache.get_cache_key(**kwargs) for kwargs in json.load(sys.stdin)]))
+"""
+
+
+def _generated_calls(count: int) -> list[dict]:
+    rng = random.Random(15)
+    texts = ["hi", "it's", 'say "x"', "both ' and \"", "line\nbreak\ttab", "back\\slash",
+             "héllo 日本 🎉", "", "nbsp\u00a0zero\u200bwidth"]
+    floats = [0.0, 0.1, 0.7, 1.0, 1e-05, 2.5, 123456.0, 0.30000000000000004]
+    tool = {"type": "function", "function": {"name": "get_weather", "description": "d",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                           "required": ["city"]}}}
+    calls = []
+    for n in range(count):
+        kind = rng.choice(["chat"] * 6 + ["embedding", "text"])
+        kwargs: dict[str, Any] = {"model": rng.choice(["gpt-4o", "openai/gpt-4o-mini", "claude-x"])}
+        if kind == "chat":
+            messages = []
+            for _ in range(rng.randint(1, 3)):
+                message = {"role": rng.choice(["user", "assistant", "system"]),
+                           "content": rng.choice(texts)}
+                if rng.random() < 0.2:
+                    message = dict(reversed(list(message.items())))
+                messages.append(message)
+            kwargs["messages"] = messages
+        elif kind == "embedding":
+            kwargs["input"] = rng.choice([["a", "b"], "one text", [rng.choice(texts)]])
+        else:
+            kwargs["prompt"] = rng.choice(texts)
+        options = {
+            "temperature": rng.choice(floats), "top_p": rng.choice(floats),
+            "max_tokens": rng.randint(1, 4096), "stream": rng.choice([True, False]),
+            "stop": rng.choice([["\n"], "END", None]), "n": rng.randint(1, 3),
+            "user": rng.choice(texts), "seed": rng.randint(-5, 5),
+            "tools": [tool], "tool_choice": rng.choice(["auto", "none"]),
+            "response_format": {"type": "json_object"}, "logit_bias": {"50256": -100},
+            "presence_penalty": rng.choice(floats), "metadata": {"team": "t"},
+            "top_k": 3, "api_key": "sk-x", "num_retries": 2,
+            "cache": {"namespace": rng.choice(["ns", "team-a"])},
+        }
+        chosen = rng.sample(list(options), rng.randint(0, 7))
+        for name in chosen:
+            kwargs[name] = options[name]
+        items = list(kwargs.items())
+        if n % 3 == 0:
+            rng.shuffle(items)
+        calls.append(dict(items))
+    return calls
+
+
+def test_keys_equal_litellms_on_generated_calls() -> None:
+    if not Path(_LITELLM).exists():
+        pytest.skip(f"LiteLLM's reference interpreter {_LITELLM} is not installed "
+                    "(set LLMRELAY_LITELLM_PYTHON to a Python with litellm 1.104)")
+    calls = _generated_calls(240)
+    ran = subprocess.run([_LITELLM, "-c", _REFERENCE], input=json.dumps(calls),
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"})
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    expected = json.loads(ran.stdout.strip().splitlines()[-1])
+    ours = Cache()
+    mismatches = [(call, key) for call, key in zip(calls, expected)
+                  if ours.get_cache_key(**call) != key]
+    assert not mismatches, mismatches[:3]
+
+
+# ------------------------------------------------------------------ the proxy, openai SDK
+def test_the_proxy_cache_through_the_openai_sdk(tmp_path: Path, mock: Any) -> None:
+    extra = """
+        litellm_settings:
+          cache: true
+          cache_params:
+            type: local
+    """
+    proxy = start_proxy(tmp_path, base_config(mock, extra))
+    try:
+        with openai.OpenAI(base_url=proxy.url + "/v1", api_key=MASTER_KEY, max_retries=0) as sdk:
+            first = sdk.chat.completions.with_raw_response.create(model="gpt-4o", messages=USER)
+            assert "x-litellm-cache-key" not in first.headers
+            second = sdk.chat.completions.with_raw_response.create(model="gpt-4o", messages=USER)
+            assert len(second.headers["x-litellm-cache-key"]) == 64
+            assert second.parse().choices[0].message.content == \
+                first.parse().choices[0].message.content
+            streamed = [sdk.chat.completions.create(model="gpt-4o", messages=USER, stream=True)
+                        for _ in range(2)]
+            texts = ["".join(c.choices[0].delta.content or "" for c in s if c.choices)
+                     for s in streamed]
+            assert texts[0] and texts[0] == texts[1]
+        assert len(mock.requests()) == 2, "one upstream call for each of whole and streamed"
+        status, body = proxy.request("GET", "/cache/ping")[:2]
+        assert status == 200
+    finally:
+        proxy.stop()
