@@ -222,6 +222,8 @@ def main() -> int:
     parser.add_argument("--only-llmrelay", action="store_true",
                         help="measure llmrelay only (iterating on its speed)")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--disable-database", action="store_true",
+                        help="run llmrelay without its database (no keys, no spend rows)")
     parser.add_argument("--profile", default="release",
                         help="cargo profile whose binaries to run (release; profiling while iterating)")
     args = parser.parse_args()
@@ -256,9 +258,12 @@ def main() -> int:
                           threads=1),
         }
         env = {"LITELLM_MASTER_KEY": MASTER_KEY, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+        # With a master key and a config file the proxy keeps keys and spend in SQLite next to
+        # the config (a spend row per call); --disable-database measures the bare gateway.
+        proxy_env = {**env, "LLMRELAY_DISABLE_DATABASE": "true"} if args.disable_database else env
         port = free_port()
         proxy = start([str(proxy_bin), "--config", str(config), "--port", str(port), "--host",
-                       "127.0.0.1"], env)
+                       "127.0.0.1"], proxy_env)
         processes.append(proxy)
         ready = wait_ready(f"http://127.0.0.1:{port}/health/liveliness", proxy)
         results.append(measure("llmrelay-proxy", proxy, f"http://127.0.0.1:{port}", scripts,
