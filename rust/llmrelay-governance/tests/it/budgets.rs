@@ -106,8 +106,9 @@ async fn budgets_reset_on_schedule_with_a_controlled_clock() {
             .await
             .is_ok()
     );
-    // The database row is reset by the job as well.
-    assert_eq!(server.engine.reset_budgets().await.unwrap(), 1);
+    // The database row is reset by the job as well: by this call, or by the engine's own
+    // background run of it, which may come first on a loaded machine.
+    assert!(server.engine.reset_budgets().await.unwrap() <= 1);
     let info = server.admin_get(&format!("/key/info?key={key}")).await;
     assert_eq!(info["info"]["spend"], json!(0.0));
     server.finish().await;
