@@ -441,43 +441,6 @@ pub const OPENAI_LIKE_PARAMS: &[&str] = &[
     "response_format",
 ];
 
-/// OpenAI's own chat parameters (LiteLLM's `OpenAIConfig` list): what a provider whose
-/// `supported_openai_params` is `None` accepts; the generic list plus `user`.
-pub const OPENAI_CHAT_PARAMS: &[&str] = &[
-    "frequency_penalty",
-    "logit_bias",
-    "logprobs",
-    "top_logprobs",
-    "max_tokens",
-    "max_completion_tokens",
-    "modalities",
-    "prediction",
-    "n",
-    "presence_penalty",
-    "seed",
-    "stop",
-    "stream",
-    "stream_options",
-    "temperature",
-    "top_p",
-    "tools",
-    "tool_choice",
-    "function_call",
-    "functions",
-    "max_retries",
-    "extra_headers",
-    "parallel_tool_calls",
-    "audio",
-    "web_search_options",
-    "service_tier",
-    "safety_identifier",
-    "prompt_cache_key",
-    "prompt_cache_retention",
-    "store",
-    "response_format",
-    "user",
-];
-
 /// The generic list plus the reasoning controls (vLLM, DeepSeek).
 pub(crate) const REASONING_PARAMS: &[&str] = &[
     "frequency_penalty",

@@ -263,10 +263,13 @@ fn model_info_keys() -> Vec<&'static str> {
     catalog::MODEL_INFO_KEYS.to_vec()
 }
 
-/// The OpenAI chat parameters (what an OpenAI-compatible provider accepts).
+/// OpenAI's own chat parameters (LiteLLM's `OpenAIConfig` list): what a provider whose
+/// `supported_openai_params` is `None` accepts — the generic OpenAI-compatible list plus `user`.
 #[pyfunction]
 fn openai_chat_params() -> Vec<&'static str> {
-    llmrelay_providers::compatible::OPENAI_CHAT_PARAMS.to_vec()
+    let mut params = llmrelay_providers::compatible::OPENAI_LIKE_PARAMS.to_vec();
+    params.push("user");
+    params
 }
 
 /// The OpenAI parameters a provider accepts for a model (`None`: all of them; unknown provider:
