@@ -10,9 +10,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
+use llmrelay_core::Error;
+use llmrelay_core::clock::epoch_seconds;
 use llmrelay_pipeline::delivery::Sink;
+use llmrelay_pipeline::{Call, CallRecord, Status};
 
-use crate::Event;
 use crate::settings::RequestLogFormat;
 
 pub struct RequestLog {
@@ -38,79 +40,148 @@ impl RequestLog {
         Self::new(format, failures_only, Box::new(std::io::stderr()))
     }
 
-    /// Whether the line of `event` is written at all.
+    /// Failures only (`LITELLM_LOG=WARNING`).
     #[must_use]
-    pub fn wants(&self, event: &Event) -> bool {
-        !self.failures_only || !event.is_success()
+    pub fn failures_only(&self) -> bool {
+        self.failures_only
+    }
+
+    /// Whether the line of a call is written at all.
+    #[must_use]
+    pub fn wants(&self, success: bool) -> bool {
+        !self.failures_only || !success
+    }
+}
+
+/// What one line says, taken from the call and its record when the call is accounted (the
+/// logging payload is not built for it: most proxies run with the request log alone).
+#[derive(Debug, Clone)]
+pub struct RequestLine {
+    pub request_id: Arc<str>,
+    pub key_alias: Option<String>,
+    pub team: Option<String>,
+    pub model_group: String,
+    pub deployment: Option<String>,
+    pub success: bool,
+    pub status_code: u16,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub cost: f64,
+    /// Seconds from the call's start to its end.
+    pub latency: f64,
+    /// Seconds to the first token (streams).
+    pub time_to_first_token: Option<f64>,
+    pub cache_hit: bool,
+    /// LiteLLM's exception class name of a failure.
+    pub error: Option<&'static str>,
+    /// The call's end, in seconds since the epoch.
+    pub end_time: f64,
+}
+
+impl RequestLine {
+    /// The line of a finished call; `redact_key_info` leaves out the key alias and team (as
+    /// `redact_user_api_key_info` takes them out of the logging payload).
+    #[must_use]
+    pub fn new(call: &Call, record: &CallRecord, redact_key_info: bool) -> Self {
+        let usage = record.usage.as_ref();
+        let hidden = record.hidden.as_ref();
+        let start = epoch_seconds(call.started_wall);
+        let end_time = epoch_seconds(record.end_time);
+        let identity = &call.identity;
+        let model_group = if record.route.model_group.is_empty() {
+            call.metadata()
+                .and_then(|m| m.get("model_group"))
+                .and_then(Value::as_str)
+                .unwrap_or(&call.model_group)
+                .to_owned()
+        } else {
+            record.route.model_group.clone()
+        };
+        Self {
+            request_id: Arc::clone(&call.id),
+            key_alias: identity.key_alias.clone().filter(|_| !redact_key_info),
+            team: identity
+                .team_alias
+                .clone()
+                .or_else(|| identity.team_id.clone())
+                .filter(|_| !redact_key_info),
+            model_group,
+            deployment: hidden.and_then(|h| {
+                h.model_id
+                    .clone()
+                    .or_else(|| (!h.model.is_empty()).then(|| h.model.clone()))
+            }),
+            success: record.status == Status::Success,
+            status_code: record.error.as_ref().map_or(
+                if record.status == Status::Success {
+                    200
+                } else {
+                    500
+                },
+                Error::status_code,
+            ),
+            prompt_tokens: usage.map_or(0, |u| u.prompt_tokens),
+            completion_tokens: usage.map_or(0, |u| u.completion_tokens),
+            cost: record.cost.unwrap_or(0.0),
+            latency: end_time - start,
+            time_to_first_token: record
+                .completion_start_time
+                .filter(|_| record.stream)
+                .map(epoch_seconds)
+                .filter(|first| *first > start)
+                .map(|first| first - start),
+            cache_hit: record.cache_hit,
+            error: record.error.as_ref().map(|e| e.kind().litellm_class()),
+            end_time,
+        }
     }
 }
 
 /// The fields of a line, in order; absent values are left out of text lines.
-fn fields(event: &Event) -> Vec<(&'static str, Value)> {
-    let payload = &event.payload;
+fn fields(line: &RequestLine) -> [(&'static str, Value); 15] {
     let text = |v: Option<&str>| v.map_or(Value::Null, |s| Value::String(s.to_owned()));
     let round = |seconds: f64| (seconds * 1_000_000.0).round() / 1000.0;
-    vec![
-        ("request_id", Value::String(payload.id.clone())),
-        ("key_alias", text(event.metadata_str("user_api_key_alias"))),
+    [
+        ("request_id", Value::String(line.request_id.to_string())),
+        ("key_alias", text(line.key_alias.as_deref())),
+        ("team", text(line.team.as_deref())),
+        ("model_group", Value::String(line.model_group.clone())),
+        ("deployment", text(line.deployment.as_deref())),
         (
-            "team",
-            text(
-                event
-                    .metadata_str("user_api_key_team_alias")
-                    .or(event.metadata_str("user_api_key_team_id")),
-            ),
+            "status",
+            Value::String(if line.success { "success" } else { "failure" }.to_owned()),
         ),
+        ("status_code", json!(line.status_code)),
+        ("prompt_tokens", json!(line.prompt_tokens)),
+        ("completion_tokens", json!(line.completion_tokens)),
         (
-            "model_group",
-            text(
-                payload
-                    .model_group
-                    .as_deref()
-                    .or(Some(payload.model.as_str())),
-            ),
+            "total_tokens",
+            json!(line.prompt_tokens + line.completion_tokens),
         ),
-        ("deployment", text(event.deployment())),
-        ("status", Value::String(payload.status.to_owned())),
-        ("status_code", json!(event.status_code())),
-        ("prompt_tokens", json!(payload.prompt_tokens)),
-        ("completion_tokens", json!(payload.completion_tokens)),
-        ("total_tokens", json!(payload.total_tokens)),
-        ("cost", json!(payload.response_cost)),
-        ("latency_ms", json!(round(payload.response_time))),
+        ("cost", json!(line.cost)),
+        ("latency_ms", json!(round(line.latency))),
         (
             "ttft_ms",
-            event
-                .time_to_first_token()
+            line.time_to_first_token
                 .map_or(Value::Null, |s| json!(round(s))),
         ),
-        ("cache_hit", Value::Bool(payload.cache_hit)),
-        (
-            "error",
-            payload
-                .error_information
-                .as_ref()
-                .map_or(Value::Null, |e| Value::String(e.error_class.clone())),
-        ),
+        ("cache_hit", Value::Bool(line.cache_hit)),
+        ("error", text(line.error)),
     ]
 }
 
 /// One line (with its newline).
 #[must_use]
-pub fn line(format: RequestLogFormat, event: &Event) -> String {
-    let level = if event.is_success() {
-        "INFO"
-    } else {
-        "WARNING"
-    };
-    let timestamp = super::iso8601(event.payload.end_time);
+pub fn line(format: RequestLogFormat, request: &RequestLine) -> String {
+    let level = if request.success { "INFO" } else { "WARNING" };
+    let timestamp = super::iso8601(request.end_time);
     match format {
         RequestLogFormat::Json => {
             let mut object = Map::new();
             object.insert("timestamp".to_owned(), Value::String(timestamp));
             object.insert("level".to_owned(), Value::String(level.to_owned()));
             object.insert("message".to_owned(), Value::String("request".to_owned()));
-            for (key, value) in fields(event) {
+            for (key, value) in fields(request) {
                 object.insert(key.to_owned(), value);
             }
             let mut line = Value::Object(object).to_string();
@@ -119,7 +190,7 @@ pub fn line(format: RequestLogFormat, event: &Event) -> String {
         }
         RequestLogFormat::Text => {
             let mut line = format!("{timestamp} {level} request");
-            for (key, value) in fields(event) {
+            for (key, value) in fields(request) {
                 match value {
                     Value::Null => {}
                     Value::String(text) if text.is_empty() || text.contains([' ', '"', '=']) => {
@@ -140,16 +211,16 @@ pub fn line(format: RequestLogFormat, event: &Event) -> String {
 }
 
 impl Sink for RequestLog {
-    type Item = Arc<Event>;
+    type Item = RequestLine;
 
     fn name(&self) -> &'static str {
         "request_log"
     }
 
-    fn deliver<'a>(&'a self, batch: &'a [Arc<Event>]) -> BoxFuture<'a, Result<(), String>> {
+    fn deliver<'a>(&'a self, batch: &'a [RequestLine]) -> BoxFuture<'a, Result<(), String>> {
         let mut text = String::with_capacity(batch.len() * 300);
-        for event in batch {
-            text.push_str(&line(self.format, event));
+        for request in batch {
+            text.push_str(&line(self.format, request));
         }
         let written = {
             let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);

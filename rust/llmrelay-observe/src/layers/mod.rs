@@ -12,6 +12,7 @@ use llmrelay_pipeline::delivery::{OnFailure, Queue, QueueConfig, QueueStats, Sin
 
 use crate::Event;
 use crate::event::Redaction;
+use crate::integrations::request_log::RequestLine;
 use crate::integrations::{
     datadog, file, generic_api, langfuse, langsmith, otel, request_log, sentry,
 };
@@ -23,20 +24,58 @@ use crate::settings::{ObserveSettings, request_log_level};
 #[error("{0}")]
 pub struct ObserveError(pub String);
 
+/// The request log's queue: its lines are made from the call and record, without the
+/// logging payload.
+pub(crate) struct LineRoute {
+    pub queue: Arc<Queue<RequestLine>>,
+    /// `LITELLM_LOG=WARNING`: failures only.
+    pub failures_only: bool,
+    /// `redact_user_api_key_info`.
+    pub redact_key_info: bool,
+}
+
+/// A queue of either kind, for flushing and counters.
+#[derive(Clone)]
+enum AnyQueue {
+    Events(Arc<Queue<Arc<Event>>>),
+    Lines(Arc<Queue<RequestLine>>),
+}
+
+impl AnyQueue {
+    fn stats(&self) -> QueueStats {
+        match self {
+            Self::Events(queue) => queue.stats(),
+            Self::Lines(queue) => queue.stats(),
+        }
+    }
+
+    async fn flush(&self) {
+        match self {
+            Self::Events(queue) => queue.flush().await,
+            Self::Lines(queue) => queue.flush().await,
+        }
+    }
+
+    async fn shutdown(&self) {
+        match self {
+            Self::Events(queue) => queue.shutdown().await,
+            Self::Lines(queue) => queue.shutdown().await,
+        }
+    }
+}
+
 /// One integration's queue and when it is fed.
 pub(crate) struct Route {
     pub queue: Arc<Queue<Arc<Event>>>,
     pub on_success: bool,
     pub on_failure: bool,
-    /// The request log also skips successes under `LITELLM_LOG=WARNING`.
-    pub failures_only: bool,
 }
 
 /// The observe layers and their queues (for flushing on shutdown and for the drop counters).
 #[derive(Default)]
 pub struct Observe {
     layers: Layers,
-    queues: Vec<(&'static str, Arc<Queue<Arc<Event>>>)>,
+    queues: Vec<(&'static str, AnyQueue)>,
 }
 
 /// Queue sizes and batching per integration: a bound on memory, batches the vendors accept.
@@ -66,7 +105,7 @@ impl Observe {
     /// # Errors
     /// An integration's settings are incomplete (e.g. `langfuse` without its keys).
     pub fn build(settings: &ObserveSettings) -> Result<Self, ObserveError> {
-        Self::build_with(settings, |name, config| Self::start(name, settings, config))
+        Self::build_tuned(settings, |_| {})
     }
 
     /// Check that every integration of `settings` has what it needs, starting nothing.
@@ -99,46 +138,50 @@ impl Observe {
         settings: &ObserveSettings,
         tune: impl Fn(&mut QueueConfig),
     ) -> Result<Self, ObserveError> {
-        Self::build_with(settings, |name, mut config| {
+        let config = |name: &str| {
+            let mut config = queue_config(name);
             tune(&mut config);
-            Self::start(name, settings, config)
-        })
-    }
-
-    fn build_with(
-        settings: &ObserveSettings,
-        start: impl Fn(&'static str, QueueConfig) -> Result<Option<Queue<Arc<Event>>>, ObserveError>,
-    ) -> Result<Self, ObserveError> {
+            config
+        };
         let mut observe = Self::default();
-        let mut routes = Vec::new();
-        let mut wants_response = false;
-        if let Some(level) = settings
-            .request_log
-            .and_then(|_| request_log_level(settings.environment.get("LITELLM_LOG").as_deref()))
-            && let Some(queue) = start("request_log", queue_config("request_log"))?
+        let redaction = Redaction {
+            messages: settings.turn_off_message_logging,
+            user_api_key_info: settings.redact_user_api_key_info,
+        };
+        let mut lines = None;
+        if let Some(format) = settings.request_log
+            && let Some(level) =
+                request_log_level(settings.environment.get("LITELLM_LOG").as_deref())
         {
-            let queue = Arc::new(queue);
-            observe.queues.push(("request_log", Arc::clone(&queue)));
-            routes.push(Route {
+            let failures_only = level == tracing::Level::WARN;
+            let sink = request_log::RequestLog::stderr(format, failures_only);
+            let queue = Arc::new(Queue::start(Arc::new(sink), config("request_log")));
+            observe
+                .queues
+                .push(("request_log", AnyQueue::Lines(Arc::clone(&queue))));
+            lines = Some(LineRoute {
                 queue,
-                on_success: true,
-                on_failure: true,
-                failures_only: level == tracing::Level::WARN,
+                failures_only,
+                redact_key_info: redaction.user_api_key_info,
             });
         }
+        let mut routes = Vec::new();
         for wanted in settings.wanted() {
-            let Some(queue) = start(wanted.name, queue_config(wanted.name))? else {
+            if wanted.name == "request_log" {
+                continue;
+            }
+            let Some(queue) = Self::start(wanted.name, settings, config(wanted.name))? else {
                 continue;
             };
-            wants_response |= wanted.name != "request_log";
             let queue = Arc::new(queue);
-            observe.queues.push((wanted.name, Arc::clone(&queue)));
+            observe
+                .queues
+                .push((wanted.name, AnyQueue::Events(Arc::clone(&queue))));
             routes.push(Route {
                 queue,
                 // Sentry is for errors, whichever list names it.
                 on_success: wanted.on_success && wanted.name != "sentry",
                 on_failure: wanted.on_failure,
-                failures_only: false,
             });
         }
         if observe.queues.iter().any(|(name, _)| *name == "otel") {
@@ -146,16 +189,14 @@ impl Observe {
                 .layers
                 .admit(Arc::new(admit::trace_context::PropagateTraceContext));
         }
-        if !routes.is_empty() {
+        if !routes.is_empty() || lines.is_some() {
             observe
                 .layers
                 .account(Arc::new(account::observe::Integrations {
+                    wants_response: !routes.is_empty(),
                     routes,
-                    redaction: Redaction {
-                        messages: settings.turn_off_message_logging,
-                        user_api_key_info: settings.redact_user_api_key_info,
-                    },
-                    wants_response,
+                    lines,
+                    redaction,
                 }));
         }
         Ok(observe)
@@ -177,17 +218,6 @@ impl Observe {
             Ok(Some(Queue::start(Arc::new(sink), config)))
         }
         match name {
-            "request_log" => {
-                let format = settings
-                    .request_log
-                    .unwrap_or(crate::RequestLogFormat::Text);
-                let failures_only = request_log_level(environment.get("LITELLM_LOG").as_deref())
-                    == Some(tracing::Level::WARN);
-                queue(
-                    Ok(request_log::RequestLog::stderr(format, failures_only)),
-                    config,
-                )
-            }
             "langfuse" => queue(
                 langfuse::LangfuseSettings::from_env(environment)
                     .and_then(|s| langfuse::Langfuse::new(&s)),
@@ -230,17 +260,41 @@ impl Observe {
     ) {
         let name = sink.name();
         let queue = Arc::new(Queue::start(sink, config));
-        self.queues.push((name, Arc::clone(&queue)));
+        self.queues
+            .push((name, AnyQueue::Events(Arc::clone(&queue))));
         self.layers
             .account(Arc::new(account::observe::Integrations {
                 routes: vec![Route {
                     queue,
                     on_success: true,
                     on_failure: true,
-                    failures_only: false,
                 }],
+                lines: None,
                 redaction,
                 wants_response: true,
+            }));
+    }
+
+    /// Add a request log writing to `sink` (tests: a buffer instead of stderr).
+    pub fn add_request_log(
+        &mut self,
+        sink: Arc<request_log::RequestLog>,
+        config: QueueConfig,
+        redaction: Redaction,
+    ) {
+        let queue = Arc::new(Queue::start(Arc::clone(&sink), config));
+        self.queues
+            .push(("request_log", AnyQueue::Lines(Arc::clone(&queue))));
+        self.layers
+            .account(Arc::new(account::observe::Integrations {
+                routes: Vec::new(),
+                lines: Some(LineRoute {
+                    queue,
+                    failures_only: sink.failures_only(),
+                    redact_key_info: redaction.user_api_key_info,
+                }),
+                redaction,
+                wants_response: false,
             }));
     }
 

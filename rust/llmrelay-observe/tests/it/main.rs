@@ -422,7 +422,7 @@ async fn the_request_log_writes_one_line_per_call_as_text_or_json() {
     for format in [RequestLogFormat::Text, RequestLogFormat::Json] {
         let buffer = Buffer::default();
         let mut observe = Observe::default();
-        observe.add_sink(
+        observe.add_request_log(
             Arc::new(RequestLog::new(format, false, Box::new(buffer.clone()))),
             QueueConfig::default(),
             Redaction::default(),
