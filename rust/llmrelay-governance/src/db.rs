@@ -610,9 +610,26 @@ pub fn render_money(value: &mut Value) {
 /// Ensures a statement has at most the number of parameters both backends accept.
 pub(crate) const MAX_PARAMS: usize = 30_000;
 
+/// The placeholders of parameters `first..=last` of a statement whose values are bound in
+/// order. SQLite gets anonymous `?`: it finds a numbered parameter's slot by searching the names
+/// of all of them (sqlx binds by name), which is quadratic in a long multi-row INSERT.
+pub(crate) fn placeholders(backend: Backend, first: usize, last: usize) -> Vec<String> {
+    match backend {
+        Backend::Sqlite => vec!["?".to_owned(); (last + 1).saturating_sub(first)],
+        Backend::Postgres => (first..=last).map(|i| format!("${i}")).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_anonymous_on_sqlite_and_numbered_on_postgres() {
+        assert_eq!(placeholders(Backend::Sqlite, 3, 5), ["?", "?", "?"]);
+        assert_eq!(placeholders(Backend::Postgres, 3, 5), ["$3", "$4", "$5"]);
+        assert!(placeholders(Backend::Sqlite, 4, 3).is_empty());
+    }
 
     #[test]
     fn decimals_from_sqlite_text() {

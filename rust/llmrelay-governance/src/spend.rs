@@ -447,13 +447,7 @@ pub async fn write_batch(
             for row in chunk {
                 let start = params.len();
                 params.extend(spend_params(row, now));
-                // SQLite looks a numbered parameter's name up in a list of all of them, once
-                // per bound value (quadratic in a 30,000-value INSERT: most of the proxy's CPU
-                // under load); anonymous `?` parameters, bound in order, skip the lookup.
-                let placeholders: Vec<String> = match backend {
-                    Backend::Sqlite => vec!["?".to_owned(); params.len() - start],
-                    Backend::Postgres => (start + 1..=params.len()).map(|i| format!("${i}")).collect(),
-                };
+                let placeholders = crate::db::placeholders(backend, start + 1, params.len());
                 tuples.push(format!("({})", placeholders.join(", ")));
             }
             let sql = format!(

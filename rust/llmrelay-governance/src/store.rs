@@ -239,14 +239,7 @@ impl SqlStore {
                     let value = record.get(column.name).unwrap_or(&Value::Null);
                     params.push(column_param(column.name, column.kind, value)?);
                 }
-                // Anonymous parameters on SQLite: it looks numbered ones up by name in a list
-                // of all of them, quadratic in a long INSERT (see `spend::write_batch`).
-                let placeholders: Vec<String> = match self.backend() {
-                    crate::db::Backend::Sqlite => vec!["?".to_owned(); params.len() - start],
-                    crate::db::Backend::Postgres => (start + 1..=params.len())
-                        .map(|i| format!("${i}"))
-                        .collect(),
-                };
+                let placeholders = crate::db::placeholders(self.backend(), start + 1, params.len());
                 tuples.push(format!("({})", placeholders.join(", ")));
             }
             let sql = format!(

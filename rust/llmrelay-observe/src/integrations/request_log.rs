@@ -45,12 +45,6 @@ impl RequestLog {
     pub fn failures_only(&self) -> bool {
         self.failures_only
     }
-
-    /// Whether the line of a call is written at all.
-    #[must_use]
-    pub fn wants(&self, success: bool) -> bool {
-        !self.failures_only || !success
-    }
 }
 
 /// What one line says, taken from the call and its record when the call is accounted (the
