@@ -36,14 +36,6 @@ impl Event {
             })
     }
 
-    /// Seconds to the first token, for streams.
-    #[must_use]
-    pub fn time_to_first_token(&self) -> Option<f64> {
-        let payload = &self.payload;
-        (payload.stream && payload.completion_start_time > payload.start_time)
-            .then(|| payload.completion_start_time - payload.start_time)
-    }
-
     /// A metadata string (`user_api_key_alias`, …).
     #[must_use]
     pub fn metadata_str(&self, key: &str) -> Option<&str> {
