@@ -1,0 +1,427 @@
+//! The limiter against a real Redis: the machine's single node (127.0.0.1:6379), a Redis
+//! started by the test (killed and restarted mid-run), and a 3-primary Redis Cluster started by
+//! the test on local ports. Without Redis the tests skip with the reason printed, except under
+//! `CI=true`, where a missing Redis fails them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use llmrelay_limits::{
+    Check, Denied, FailMode, FailPolicy, Limiter, LimiterConfig, Metric, RedisTarget,
+};
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+fn reachable(port: u16) -> bool {
+    TcpStream::connect_timeout(
+        &format!("127.0.0.1:{port}").parse().unwrap(),
+        Duration::from_millis(300),
+    )
+    .is_ok()
+}
+
+fn machine_redis() -> Option<String> {
+    if reachable(6379) {
+        return Some("redis://127.0.0.1:6379/0".to_owned());
+    }
+    assert!(!ci(), "CI=true but no Redis on 127.0.0.1:6379");
+    eprintln!("SKIPPED: no Redis on 127.0.0.1:6379");
+    None
+}
+
+fn redis_server() -> Option<&'static str> {
+    let found = Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok();
+    if found {
+        return Some("redis-server");
+    }
+    assert!(!ci(), "CI=true but redis-server is not installed");
+    eprintln!("SKIPPED: redis-server is not installed");
+    None
+}
+
+/// A unique prefix per test run, so runs never see each other's counters.
+fn prefix(test: &str) -> String {
+    format!("llmrelay:test:{test}:{}:", uuid::Uuid::new_v4())
+}
+
+fn config(target: RedisTarget, prefix: &str) -> LimiterConfig {
+    LimiterConfig {
+        redis: Some(target),
+        prefix: prefix.to_owned(),
+        probe_interval: Duration::from_millis(200),
+        timeout: Duration::from_millis(300),
+        ..LimiterConfig::default()
+    }
+}
+
+async fn started(config: LimiterConfig) -> Limiter {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    let limiter = Limiter::new(config);
+    limiter.start().await;
+    limiter
+}
+
+fn rpm(descriptor: &'static str, value: &str, limit: u64) -> Check {
+    Check::new(
+        descriptor,
+        value,
+        Metric::Requests,
+        limit,
+        Duration::from_secs(60),
+    )
+}
+
+async fn hget(url: &str, key: &str, field: &str) -> Option<i64> {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("HGET")
+        .arg(key)
+        .arg(field)
+        .query_async(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// `instances` limiters sharing one Redis; `total` concurrent calls spread over them.
+async fn admitted(limiters: &[Limiter], checks: &[Check], total: usize) -> usize {
+    let mut tasks = Vec::new();
+    for i in 0..total {
+        let limiter = limiters[i % limiters.len()].clone();
+        let checks = checks.to_vec();
+        tasks.push(tokio::spawn(async move {
+            match limiter.acquire(&checks, 10).await {
+                Ok(permit) => {
+                    permit.settle(Some(10));
+                    true
+                }
+                Err(Denied::Limit(_)) => false,
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }));
+    }
+    let mut count = 0;
+    for task in tasks {
+        if task.await.unwrap() {
+            count += 1;
+        }
+    }
+    count
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_instances_admit_exactly_the_limit() {
+    let Some(url) = machine_redis() else { return };
+    let prefix = prefix("exact");
+    let mut limiters = Vec::new();
+    for _ in 0..3 {
+        limiters.push(started(config(RedisTarget::Single(url.clone()), &prefix)).await);
+    }
+    assert_eq!(limiters[0].health().redis_up, Some(true));
+    let checks = [rpm("api_key", "k1", 100)];
+    assert_eq!(admitted(&limiters, &checks, 1000).await, 100);
+    // The key's limit and a team limit shared by two keys apply together.
+    let team = rpm("team", "t1", 30);
+    let a = [rpm("api_key", "a", 20), team.clone()];
+    let b = [rpm("api_key", "b", 20), team];
+    let first = admitted(&limiters, &a, 100).await;
+    let second = admitted(&limiters, &b, 100).await;
+    assert_eq!(first, 20);
+    assert_eq!(second, 10, "the team's 30 are shared by both keys");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_call_leaves_nothing_reserved() {
+    let Some(url) = machine_redis() else { return };
+    let prefix = prefix("nothing");
+    let limiter = started(config(RedisTarget::Single(url.clone()), &prefix)).await;
+    let key = Check::new(
+        "api_key",
+        "k",
+        Metric::Tokens,
+        10_000,
+        Duration::from_secs(60),
+    );
+    let team = rpm("team", "t", 1);
+    let permit = limiter
+        .acquire(&[key.clone(), team.clone()], 500)
+        .await
+        .unwrap();
+    assert_eq!(hget(&url, &key.key(&prefix), "t").await, Some(500));
+    permit.settle(Some(120));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(hget(&url, &key.key(&prefix), "t").await, Some(120));
+    let refused = limiter.acquire(&[key.clone(), team.clone()], 700).await;
+    match refused {
+        Err(Denied::Limit(status)) => {
+            assert_eq!(status.descriptor, "team");
+            assert_eq!(status.remaining(), 0);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // The key's tokens did not move: the refused call reserved nothing.
+    assert_eq!(hget(&url, &key.key(&prefix), "t").await, Some(120));
+    assert_eq!(hget(&url, &team.key(&prefix), "t").await, Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_slots_are_held_until_the_call_ends() {
+    let Some(url) = machine_redis() else { return };
+    let prefix = prefix("parallel");
+    let a = started(config(RedisTarget::Single(url.clone()), &prefix)).await;
+    let b = started(config(RedisTarget::Single(url.clone()), &prefix)).await;
+    let slot = [Check::new(
+        "api_key",
+        "k",
+        Metric::Parallel,
+        2,
+        Duration::ZERO,
+    )];
+    let one = a.acquire(&slot, 0).await.unwrap();
+    let two = b.acquire(&slot, 0).await.unwrap();
+    assert!(matches!(a.acquire(&slot, 0).await, Err(Denied::Limit(_))));
+    drop(one);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let three = b.acquire(&slot, 0).await.unwrap();
+    two.rollback();
+    three.settle(None);
+}
+
+/// A Redis server of the test's own, on a free port.
+struct OwnRedis {
+    child: Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+impl OwnRedis {
+    fn start(binary: &str, port: u16, extra: &[&str]) -> Self {
+        let dir = std::env::temp_dir().join(format!("llmrelay-redis-{port}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let child = Command::new(binary)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !reachable(port) {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port, dir }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_mid_run_under_both_policies() {
+    let Some(binary) = redis_server() else { return };
+    let port = free_port();
+    let mut server = OwnRedis::start(binary, port, &[]);
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let prefix = prefix("outage");
+    let open = started(config(RedisTarget::Single(url.clone()), &prefix)).await;
+    let second = started(config(RedisTarget::Single(url.clone()), &prefix)).await;
+    let mut closed_config = config(RedisTarget::Single(url.clone()), &prefix);
+    closed_config.policy = FailPolicy {
+        requests: FailMode::Closed,
+        ..FailPolicy::default()
+    };
+    let closed = started(closed_config).await;
+    // Let the heartbeats see all three instances.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(open.health().instances, 3);
+    let checks = [rpm("api_key", "k", 30)];
+    for _ in 0..6 {
+        open.acquire(&checks, 0).await.unwrap().settle(None);
+    }
+    server.stop();
+    // No hang: every call is answered within the timeout, by its policy.
+    let started_at = Instant::now();
+    let mut served = 0;
+    for _ in 0..40 {
+        match open.acquire(&checks, 0).await {
+            Ok(permit) => {
+                served += 1;
+                permit.settle(None);
+            }
+            Err(Denied::Limit(status)) => assert_eq!(status.limit, 10, "30 shared by 3"),
+            Err(other) => panic!("fail_open refused with {other:?}"),
+        }
+    }
+    assert_eq!(
+        served, 10,
+        "fail_open serves the limit divided by the instances"
+    );
+    assert!(started_at.elapsed() < Duration::from_secs(3));
+    assert!(matches!(
+        closed.acquire(&checks, 0).await,
+        Err(Denied::Unavailable {
+            metric: Metric::Requests,
+            ..
+        })
+    ));
+    assert_eq!(open.health().redis_up, Some(false));
+    // Redis comes back (empty: it keeps nothing on disk); the fail-open counts are merged.
+    let _server = OwnRedis::start(binary, port, &[]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while open.health().redis_up != Some(true) {
+        assert!(
+            Instant::now() < deadline,
+            "the limiter did not see Redis return"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        hget(&url, &checks[0].key(&prefix), "t").await,
+        Some(10),
+        "the 10 calls served during the outage are counted in Redis"
+    );
+    assert!(open.health().transitions >= 2);
+    // Back to the shared count: 30 - 10 left.
+    let limiters = [open, second];
+    assert_eq!(admitted(&limiters, &checks, 50).await, 20);
+    drop(closed);
+}
+
+/// A 3-primary Redis Cluster on local ports.
+struct Cluster {
+    nodes: Vec<OwnRedis>,
+}
+
+impl Cluster {
+    fn start(binary: &str) -> Option<Self> {
+        let cli_found = Command::new("redis-cli")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok();
+        if !cli_found {
+            assert!(!ci(), "CI=true but redis-cli is not installed");
+            eprintln!("SKIPPED: redis-cli is not installed");
+            return None;
+        }
+        let mut nodes = Vec::new();
+        for _ in 0..3 {
+            let port = free_port();
+            let config_file = format!("nodes-{port}.conf");
+            nodes.push(OwnRedis::start(
+                binary,
+                port,
+                &[
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    &config_file,
+                    "--cluster-node-timeout",
+                    "2000",
+                ],
+            ));
+        }
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let status = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "redis-cli --cluster create failed");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = Command::new("redis-cli")
+                .args(["-p", &nodes[0].port.to_string(), "cluster", "info"])
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&out.stdout).contains("cluster_state:ok") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the cluster did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(Self { nodes })
+    }
+
+    fn urls(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .map(|n| format!("redis://127.0.0.1:{}", n.port))
+            .collect()
+    }
+}
+
+async fn cluster_hget(urls: &[String], key: &str, field: &str) -> Option<i64> {
+    let client = redis::cluster::ClusterClient::new(urls.to_vec()).unwrap();
+    let mut conn = client.get_async_connection().await.unwrap();
+    redis::cmd("HGET")
+        .arg(key)
+        .arg(field)
+        .query_async(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_admits_as_a_single_node_does() {
+    let Some(binary) = redis_server() else { return };
+    let Some(cluster) = Cluster::start(binary) else {
+        return;
+    };
+    let urls = cluster.urls();
+    let prefix = prefix("cluster");
+    let mut limiters = Vec::new();
+    for _ in 0..3 {
+        limiters.push(started(config(RedisTarget::Cluster(urls.clone()), &prefix)).await);
+    }
+    assert_eq!(limiters[0].health().redis_up, Some(true));
+    assert_eq!(
+        admitted(&limiters, &[rpm("api_key", "k1", 100)], 1000).await,
+        100
+    );
+    // Key, team and model limits together: entities in different slots.
+    let team = rpm("team", "t1", 30);
+    let model = rpm("model_per_key", "a:gpt-4o", 25);
+    let a = [rpm("api_key", "a", 100), team.clone(), model.clone()];
+    let b = [rpm("api_key", "b", 100), team.clone()];
+    assert_eq!(admitted(&limiters, &a, 60).await, 25);
+    assert_eq!(admitted(&limiters, &b, 60).await, 5);
+    // The refused calls left nothing reserved on the key of `a` (checked before the model's
+    // and team's counters in key order, so rolled back when those refused).
+    let key_a = a[0].key(&prefix);
+    assert_eq!(cluster_hget(&urls, &key_a, "t").await, Some(25));
+    assert_eq!(cluster_hget(&urls, &team.key(&prefix), "t").await, Some(30));
+}
