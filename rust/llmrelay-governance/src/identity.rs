@@ -126,6 +126,12 @@ pub struct KeyAuth {
     pub team_member_spend: Option<Decimal>,
     /// `max_budget_in_team` of the caller's membership.
     pub team_member_budget: Option<Decimal>,
+    /// Limits of the caller's membership budget (`rpm_limit`, `tpm_limit`).
+    pub team_member_rpm_limit: Option<i64>,
+    pub team_member_tpm_limit: Option<i64>,
+    /// The team's `metadata.model_rpm_limit` / `model_tpm_limit` (`{model group: n}`).
+    pub team_model_rpm_limit: Option<Map<String, Value>>,
+    pub team_model_tpm_limit: Option<Map<String, Value>>,
     pub team_member_budget_duration: Option<String>,
     // User
     pub user_models: Vec<String>,
@@ -141,6 +147,9 @@ pub struct KeyAuth {
     pub org_spend: Option<Decimal>,
     pub org_max_budget: Option<Decimal>,
     pub org_budget_duration: Option<String>,
+    /// The organization budget's `rpm_limit` / `tpm_limit`.
+    pub org_rpm_limit: Option<i64>,
+    pub org_tpm_limit: Option<i64>,
     /// The caller's role in its organization (`org_admin`, …).
     pub org_role: Option<String>,
     /// Issued while the database was unreachable (`allow_requests_on_db_unavailable`).
@@ -353,6 +362,8 @@ impl KeyRows {
             auth.team_rpm_limit = integer(team, "rpm_limit");
             auth.team_max_parallel_requests = integer(team, "max_parallel_requests");
             auth.team_metadata = object(team, "metadata");
+            auth.team_model_rpm_limit = metadata_map(&auth.team_metadata, "model_rpm_limit");
+            auth.team_model_tpm_limit = metadata_map(&auth.team_metadata, "model_tpm_limit");
             auth.team_model_aliases = object(team, "model_aliases");
             if auth.org_id.is_none() {
                 auth.org_id = text(team, "organization_id");
@@ -376,6 +387,8 @@ impl KeyRows {
         if let Some(budget) = &self.membership_budget {
             auth.team_member_budget = amount(budget, "max_budget");
             auth.team_member_budget_duration = text(budget, "budget_duration");
+            auth.team_member_rpm_limit = integer(budget, "rpm_limit");
+            auth.team_member_tpm_limit = integer(budget, "tpm_limit");
         }
         if let Some(organization) = &self.organization {
             auth.org_alias = text(organization, "organization_alias");
@@ -385,6 +398,8 @@ impl KeyRows {
         if let Some(budget) = &self.organization_budget {
             auth.org_max_budget = amount(budget, "max_budget");
             auth.org_budget_duration = text(budget, "budget_duration");
+            auth.org_rpm_limit = integer(budget, "rpm_limit");
+            auth.org_tpm_limit = integer(budget, "tpm_limit");
         }
         if let Some(membership) = &self.organization_membership {
             auth.org_role = text(membership, "user_role");

@@ -16,7 +16,22 @@ use crate::identity::Identity;
 /// Response headers a layer adds to the call's answer (LiteLLM's `x-litellm-key-spend`, …),
 /// kept in [`Call::extensions`]; the proxy's edge writes them on whole and streamed answers.
 #[derive(Debug, Clone, Default)]
-pub struct ResponseHeaders(pub Vec<(&'static str, String)>);
+pub struct ResponseHeaders(pub Vec<(std::borrow::Cow<'static, str>, String)>);
+
+impl ResponseHeaders {
+    /// Adds headers to the call's (layers add theirs one after the other).
+    pub fn add(
+        extensions: &mut http::Extensions,
+        headers: impl IntoIterator<Item = (std::borrow::Cow<'static, str>, String)>,
+    ) {
+        match extensions.get_mut::<Self>() {
+            Some(existing) => existing.0.extend(headers),
+            None => {
+                extensions.insert(Self(headers.into_iter().collect()));
+            }
+        }
+    }
+}
 
 /// Where a call came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -365,7 +365,9 @@ fn unused_key_warnings(parsed: &ProxyConfigFile) -> Vec<String> {
         }
     }
     for key in parsed.general_settings.other.keys() {
-        if crate::governance::SETTINGS.contains(&key.as_str()) {
+        if crate::governance::SETTINGS.contains(&key.as_str())
+            || crate::limits::SETTINGS.contains(&key.as_str())
+        {
             continue;
         }
         let path = format!("general_settings.{key}");
@@ -806,7 +808,6 @@ general_settings:
             "unknown key litellm_settings.num_retires ignored; did you mean 'num_retries'?",
             "unknown key router_settings.routing_stratgy ignored; did you mean 'routing_strategy'?",
             "router_settings.provider_budget_config is not supported by llmrelay yet; ignored",
-            "general_settings.max_parallel_requests is not supported by llmrelay yet; ignored",
             "unknown key general_settings.mystery_setting ignored",
         ];
         for line in expected {
@@ -826,6 +827,7 @@ general_settings:
             "redis_sync_interval_ms",
             "litellm_settings.cache",
             "master_key",
+            "max_parallel_requests",
             "routing_strategy ",
         ] {
             assert!(

@@ -488,8 +488,11 @@ pub fn to_json_as<R: Serialize>(
 fn layer_headers(headers: &mut HeaderMap, call: &Call) {
     if let Some(ResponseHeaders(extra)) = call.extensions.get::<ResponseHeaders>() {
         for (name, value) in extra {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(HeaderName::from_static(name), value);
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.insert(name, value);
             }
         }
     }

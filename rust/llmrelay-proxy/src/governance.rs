@@ -218,7 +218,17 @@ pub fn follow_models(engine: &Arc<Governance>, router: &llmrelay_router::Router)
 pub async fn start(
     engine: &Arc<Governance>,
     router: Option<&llmrelay_router::Router>,
+    limiter: Option<&llmrelay_limits::Limiter>,
 ) -> Result<(), String> {
+    if let Some(limiter) = limiter {
+        // On the engine's runtime, which outlives every worker: the Redis connections and
+        // the limiter's background task live there.
+        let limiter = limiter.clone();
+        let _ = engine
+            .runtime()
+            .spawn(async move { limiter.start().await })
+            .await;
+    }
     match engine.ensure_migrated().await {
         Ok(()) => {}
         Err(llmrelay_governance::GovernanceError::DatabaseUnavailable(reason)) => {
@@ -240,11 +250,12 @@ pub async fn start(
     Ok(())
 }
 
-/// The engine and the Router it feeds (kept in the proxy's state).
+/// The engine, the Router it feeds and the rate limiter (kept in the proxy's state).
 #[derive(Clone)]
 pub struct Governed {
     pub engine: Arc<Governance>,
     pub router: Option<llmrelay_router::Router>,
+    pub limiter: llmrelay_limits::Limiter,
 }
 
 /// Puts the engine in a proxy's state: its key check, its layers, the Router following the
@@ -253,7 +264,12 @@ pub fn attach(
     state: &mut crate::state::AppState,
     engine: Arc<Governance>,
     router: Option<llmrelay_router::Router>,
+    limits: (
+        llmrelay_limits::Limiter,
+        llmrelay_governance::layers::admit::limits::LimitSettings,
+    ),
 ) {
+    let (limiter, limit_settings) = limits;
     share_config_models(&engine, &*state.dispatch);
     if let Some(router) = &router {
         follow_models(&engine, router);
@@ -262,9 +278,17 @@ pub fn attach(
         engine: Arc::clone(&engine),
     });
     let mut layers = state.pipeline.layers().clone();
-    layers.extend(&llmrelay_governance::layers::layers(&engine));
+    layers.extend(&llmrelay_governance::layers::layers(
+        &engine,
+        limiter.clone(),
+        limit_settings,
+    ));
     state.pipeline = llmrelay_pipeline::Pipeline::new(layers);
-    state.governance = Some(Governed { engine, router });
+    state.governance = Some(Governed {
+        engine,
+        router,
+        limiter,
+    });
 }
 
 /// LiteLLM's management API (`/key/*`, `/team/*`, `/spend/*`, …): it authenticates and

@@ -221,12 +221,16 @@ pub async fn readiness(State(state): State<Arc<AppState>>) -> Response {
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     state.metrics.sync_callbacks(&state.observe.stats());
+    let mut text = state.metrics.render();
+    if let Some(governed) = &state.governance {
+        crate::limits::append_metrics(&mut text, &governed.limiter.health());
+    }
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(),
+        text,
     )
         .into_response()
 }

@@ -19,6 +19,7 @@ pub mod errors;
 pub mod governance;
 pub mod hooks;
 mod info;
+pub mod limits;
 mod llm;
 pub mod metrics;
 mod not_built;
@@ -72,7 +73,12 @@ pub async fn run(proxy: Proxy, options: &ServeOptions) -> Result<(), String> {
     let tls = options.tls.as_ref().map(tls::server_config).transpose()?;
     let governed = proxy.state().governance.clone();
     if let Some(governed) = &governed {
-        governance::start(&governed.engine, governed.router.as_ref()).await?;
+        governance::start(
+            &governed.engine,
+            governed.router.as_ref(),
+            Some(&governed.limiter),
+        )
+        .await?;
     }
     let socket_address: std::net::SocketAddr = tokio::net::lookup_host(&address)
         .await

@@ -95,10 +95,11 @@ impl Proxy {
         let Some(engine) = crate::governance::open(config, master_key(config).as_deref())? else {
             return Ok(self);
         };
+        let limits = crate::limits::configure(config)?;
         let Ok(mut state) = Arc::try_unwrap(self.state) else {
             return Err("the proxy is shared already".to_owned());
         };
-        crate::governance::attach(&mut state, engine, Some(router));
+        crate::governance::attach(&mut state, engine, Some(router), limits);
         Ok(Self {
             state: Arc::new(state),
         })

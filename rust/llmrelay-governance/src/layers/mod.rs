@@ -1,5 +1,6 @@
 //! The engine as call-pipeline layers: who is calling (Identity), which models it may use
-//! (Access), the budget reservation (Budget), and one spend row per call (Account). The proxy
+//! (Access), the rate-limit reservation (Limits), the budget reservation (Budget), and, when
+//! the call is over, the rate-limit settlement and one spend row (Account). The proxy
 //! registers them with one line (`layers.extend(&llmrelay_governance::layers::layers(&engine))`)
 //! and verifies keys at its edge with [`admit::key_auth::authenticate`].
 
@@ -14,14 +15,25 @@ use llmrelay_pipeline::Layers;
 use crate::engine::Governance;
 use crate::error::GovernanceError;
 
-/// Every governance layer, for an open engine.
+/// Every governance layer, for an open engine; the rate-limit layers count in `limiter`.
 #[must_use]
-pub fn layers(engine: &Arc<Governance>) -> Layers {
+pub fn layers(
+    engine: &Arc<Governance>,
+    limiter: llmrelay_limits::Limiter,
+    limit_settings: admit::limits::LimitSettings,
+) -> Layers {
     let mut layers = Layers::new();
     layers
         .admit(Arc::new(admit::key_auth::KeyIdentity::new(engine)))
         .admit(Arc::new(admit::model_access::ModelAccess::new(engine)))
+        .admit(Arc::new(admit::limits::RateLimits::new(
+            engine,
+            limiter,
+            limit_settings,
+        )))
+        .attempt(Arc::new(admit::limits::MarkSent))
         .admit(Arc::new(admit::budget::BudgetReserve::new(engine)))
+        .account(Arc::new(account::limits::LimitSettle))
         .account(Arc::new(account::spend::SpendAccount::new(engine)));
     layers
 }

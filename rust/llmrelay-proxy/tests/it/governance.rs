@@ -146,9 +146,13 @@ general_settings:
     assert!(config.warnings.is_empty(), "{:?}", config.warnings);
     let proxy = Proxy::from_config(&config, None).unwrap();
     let governed = proxy.state().governance.clone().expect("governance is on");
-    llmrelay_proxy::governance::start(&governed.engine, governed.router.as_ref())
-        .await
-        .unwrap();
+    llmrelay_proxy::governance::start(
+        &governed.engine,
+        governed.router.as_ref(),
+        Some(&governed.limiter),
+    )
+    .await
+    .unwrap();
     let served = serve(proxy).await;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client {
@@ -499,9 +503,13 @@ async fn imported_litellm_keys_call_through_the_proxy() {
     let config = RawConfig::load(&path).unwrap().resolve().unwrap();
     let proxy = Proxy::from_config(&config, None).unwrap();
     let governed = proxy.state().governance.clone().unwrap();
-    llmrelay_proxy::governance::start(&governed.engine, governed.router.as_ref())
-        .await
-        .unwrap();
+    llmrelay_proxy::governance::start(
+        &governed.engine,
+        governed.router.as_ref(),
+        Some(&governed.limiter),
+    )
+    .await
+    .unwrap();
     let served = serve(proxy).await;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client {

@@ -1,3 +1,4 @@
-//! Accounting layers: the spend row.
+//! Accounting layers: the rate-limit settlement and the spend row.
 
+pub mod limits;
 pub mod spend;

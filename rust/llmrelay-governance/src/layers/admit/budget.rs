@@ -6,6 +6,7 @@
 //! released when the call is dropped). Also: the `x-litellm-key-*` response headers, and
 //! backpressure when the spend rows are not reaching the database.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rust_decimal::Decimal;
@@ -59,7 +60,7 @@ fn money_text(amount: Decimal) -> String {
 }
 
 /// The provider model a model group calls (for pricing the estimate).
-fn priced_model(engine: &Governance, model_group: &str) -> Option<(String, String)> {
+pub(crate) fn priced_model(engine: &Governance, model_group: &str) -> Option<(String, String)> {
     let config = engine.config_deployments_snapshot();
     let params = config
         .iter()
@@ -107,21 +108,24 @@ impl BudgetReserve {
         estimate_request(&model, provider, &body).cost
     }
 
-    fn headers(&self, auth: &KeyAuth) -> ResponseHeaders {
+    fn headers(&self, auth: &KeyAuth) -> Vec<(Cow<'static, str>, String)> {
         let mut headers = vec![(
-            "x-litellm-key-spend",
+            Cow::Borrowed("x-litellm-key-spend"),
             money_text(self.engine.key_spend(auth)),
         )];
         if let Some(max_budget) = auth.max_budget {
-            headers.push(("x-litellm-key-max-budget", money_text(max_budget)));
+            headers.push((
+                Cow::Borrowed("x-litellm-key-max-budget"),
+                money_text(max_budget),
+            ));
         }
         if let Some(limit) = auth.tpm_limit {
-            headers.push(("x-litellm-key-tpm-limit", limit.to_string()));
+            headers.push((Cow::Borrowed("x-litellm-key-tpm-limit"), limit.to_string()));
         }
         if let Some(limit) = auth.rpm_limit {
-            headers.push(("x-litellm-key-rpm-limit", limit.to_string()));
+            headers.push((Cow::Borrowed("x-litellm-key-rpm-limit"), limit.to_string()));
         }
-        ResponseHeaders(headers)
+        headers
     }
 
     async fn reserve(
@@ -176,7 +180,7 @@ impl BudgetReserve {
                 call.extensions
                     .insert(BudgetHold(Arc::new(Mutex::new(Some(reservation)))));
                 if !auth.is_master_key {
-                    call.extensions.insert(self.headers(&auth));
+                    ResponseHeaders::add(&mut call.extensions, self.headers(&auth));
                 }
                 Admission::Continue
             }
