@@ -288,3 +288,38 @@ def test_redis_killed_mid_run(tmp_path: Path, mock: Any, policy: str) -> None:
         redis.stop()
         shutil.rmtree(redis.dir, ignore_errors=True)
         _psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def _key_spend(fleet: Fleet, key: str) -> float:
+    status, _, payload = fleet.proxies[0].request("GET", f"/key/info?key={key}")
+    assert status == 200, payload
+    return json.loads(payload)["info"]["spend"]
+
+
+def test_a_budget_holds_across_instances(fleet: Fleet) -> None:
+    # What one call costs (the mock's usage at gpt-4o-mini's prices).
+    probe = admin(fleet, "/key/generate", {})["key"]
+    status, headers, _ = fleet.chat(probe, max_tokens=20)
+    assert status == 200
+    cost = float(headers["x-litellm-response-cost"])
+    assert cost > 0
+    budget = 50 * cost
+    key = admin(fleet, "/key/generate", {"max_budget": budget})["key"]
+    statuses = _burst(fleet, key, 300, threads=48, max_tokens=20)
+    admitted = statuses.count(200)
+    assert set(statuses) <= {200, 422}, {s: statuses.count(s) for s in set(statuses)}
+    assert 0 < admitted <= 60, admitted
+    # The spend rows reach the database in batches: wait for all of them.
+    deadline = time.monotonic() + 15
+    while abs(_key_spend(fleet, key) - admitted * cost) > cost / 2:
+        assert time.monotonic() < deadline, (_key_spend(fleet, key), admitted * cost)
+        time.sleep(0.2)
+    spend = _key_spend(fleet, key)
+    assert spend <= budget + cost * 1.01, (spend, budget)
+    # No instance admits a call once the budget is reached.
+    for proxy in fleet.proxies:
+        status, _, body = proxy.request(
+            "POST", "/v1/chat/completions",
+            {"model": "gpt-4o", "messages": USER, "max_tokens": 20}, key=key)
+        assert status == 422, body
+        assert json.loads(body)["error"]["type"] == "budget_exceeded"

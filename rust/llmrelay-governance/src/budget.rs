@@ -103,6 +103,8 @@ pub struct Settlement {
 pub struct Ledger {
     accounts: Mutex<HashMap<Entity, Account>>,
     clock: Arc<dyn Clock>,
+    /// Budgets shared with the other instances through Redis, when configured.
+    shared: std::sync::OnceLock<llmrelay_limits::Limiter>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -121,6 +123,10 @@ pub struct Reservation {
     open: bool,
     /// Soft budgets already crossed before the call (LiteLLM's soft-budget alert flag).
     pub soft_budget_alerts: Vec<Entity>,
+    /// The budgets to reserve in Redis too (when budgets are shared between instances).
+    pub shared_checks: Vec<llmrelay_limits::BudgetCheck>,
+    /// The hold in Redis, once reserved there.
+    pub shared: Option<llmrelay_limits::BudgetPermit>,
 }
 
 impl Reservation {
@@ -132,6 +138,9 @@ impl Reservation {
     /// Books the real cost against every entity and releases the hold.
     pub fn settle(mut self, actual_cost: Decimal) -> Settlement {
         self.open = false;
+        if let Some(shared) = self.shared.take() {
+            shared.settle(nanos(actual_cost));
+        }
         let holds = std::mem::take(&mut self.holds);
         self.ledger.settle_holds(&holds, self.estimate, actual_cost)
     }
@@ -155,7 +164,21 @@ impl Ledger {
         Arc::new(Self {
             accounts: Mutex::new(HashMap::new()),
             clock,
+            shared: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Shares budgets with the other instances through `limiter`'s Redis (once, at start).
+    pub fn share_through(&self, limiter: llmrelay_limits::Limiter) {
+        if limiter.is_shared() {
+            let _ = self.shared.set(limiter);
+        }
+    }
+
+    /// The limiter budgets are shared through, when they are.
+    #[must_use]
+    pub fn shared(&self) -> Option<&llmrelay_limits::Limiter> {
+        self.shared.get()
     }
 
     /// Marks what has been written so far, before reading spend from the database.
@@ -254,12 +277,19 @@ impl Ledger {
             }
             holds.push((limit.entity.clone(), estimate, limit.soft_budget));
         }
+        let shared_checks = if self.shared.get().is_some() {
+            limits.iter().filter_map(shared_check).collect()
+        } else {
+            Vec::new()
+        };
         Ok(Reservation {
             ledger: Arc::clone(self),
             holds,
             estimate,
             open: true,
             soft_budget_alerts,
+            shared_checks,
+            shared: None,
         })
     }
 
@@ -328,8 +358,20 @@ impl Ledger {
         })
     }
 
+    /// Settled here and not yet written to the database.
+    #[must_use]
+    pub fn unwritten(&self, entity: &Entity) -> Decimal {
+        lock(&self.accounts)
+            .get(entity)
+            .map(|account| account.unwritten)
+            .unwrap_or_default()
+    }
+
     /// Sets an entity's spend to zero (`/key/{key}/reset_spend`, budget resets).
     pub fn reset(&self, entity: &Entity, next_reset_at: Option<DateTime<Utc>>) {
+        if let Some(shared) = self.shared.get() {
+            shared.reset_budget(&shared_name(entity));
+        }
         let mut accounts = lock(&self.accounts);
         if let Some(account) = accounts.get_mut(entity) {
             account.stored = Decimal::ZERO;
@@ -351,6 +393,37 @@ impl Ledger {
             accounts.remove(entity);
         }
     }
+}
+
+/// USD as nano-USD (the shared budgets' integers).
+#[must_use]
+pub fn nanos(amount: Decimal) -> i64 {
+    use rust_decimal::prelude::ToPrimitive as _;
+    (amount * Decimal::from(llmrelay_limits::NANOS))
+        .round()
+        .to_i64()
+        .unwrap_or(i64::MAX)
+}
+
+/// An entity's name in the shared budgets (`key:<hash>`, `team:<id>`, …).
+#[must_use]
+pub fn shared_name(entity: &Entity) -> String {
+    format!("{}:{}", entity.type_name(), entity_id(entity))
+}
+
+/// The shared check of a capped budget. A key's per-model budget (`model_max_budget`) stays
+/// with each instance: its window moves with every call, so it has no shared period.
+fn shared_check(limit: &Limit) -> Option<llmrelay_limits::BudgetCheck> {
+    let max_budget = limit.max_budget?;
+    if matches!(limit.entity, Entity::KeyModel(..)) {
+        return None;
+    }
+    Some(llmrelay_limits::BudgetCheck {
+        entity: shared_name(&limit.entity),
+        max_budget: Some(nanos(max_budget)),
+        seed_spend: nanos(limit.stored_spend),
+        period: limit.budget_reset_at.map_or(0, |at| at.timestamp_millis()),
+    })
 }
 
 /// Starts a new budget window when the reset time has passed.

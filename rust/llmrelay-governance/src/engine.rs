@@ -755,6 +755,12 @@ impl Governance {
         self.spend.append(row)
     }
 
+    /// Shares budgets with the other instances through `limiter`'s Redis (when it has one):
+    /// every capped budget is then also reserved there, so N instances hold it together.
+    pub fn share_budgets(&self, limiter: llmrelay_limits::Limiter) {
+        self.ledger.share_through(limiter);
+    }
+
     /// The key's spend as this instance knows it (database + settled here), for
     /// `x-litellm-key-spend`.
     #[must_use]
@@ -762,6 +768,13 @@ impl Governance {
         self.ledger
             .spend(&Entity::Key(auth.token.clone()))
             .map_or(auth.spend, |(spend, _)| spend)
+    }
+
+    /// The key's spend from rows just read from the database, plus what this instance settled
+    /// and has not written yet (other instances' writes are in the rows).
+    #[must_use]
+    pub fn fresh_key_spend(&self, auth: &KeyAuth) -> Decimal {
+        auth.spend + self.ledger.unwritten(&Entity::Key(auth.token.clone()))
     }
 
     /// Registers a callback for DB deployment changes (every instance gets every change,

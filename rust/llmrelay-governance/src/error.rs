@@ -35,6 +35,9 @@ pub enum GovernanceError {
     /// The database cannot be reached (a key that is not cached cannot be verified).
     #[error("{0}")]
     DatabaseUnavailable(String),
+    /// The budgets shared between instances (Redis) cannot be reached and are `fail_closed`.
+    #[error("{0}")]
+    BudgetStoreUnavailable(String),
     /// 401 `auth_error` (invalid, blocked, or unknown key; role checks that LiteLLM renders as 401).
     #[error("{0}")]
     Authentication(String),
@@ -93,7 +96,7 @@ impl GovernanceError {
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
             Self::BudgetExceeded(_) => 422,
-            Self::DatabaseUnavailable(_) => 503,
+            Self::DatabaseUnavailable(_) | Self::BudgetStoreUnavailable(_) => 503,
             Self::Config(_) | Self::Database(_) | Self::Internal(_) => 500,
         }
     }
@@ -110,6 +113,7 @@ impl GovernanceError {
             Self::Conflict(_) => "conflict_error",
             Self::BudgetExceeded(_) => "budget_exceeded",
             Self::DatabaseUnavailable(_) => "no_db_connection",
+            Self::BudgetStoreUnavailable(_) => "budget_store_unavailable",
             Self::Config(_) | Self::Database(_) | Self::Internal(_) => "internal_server_error",
         }
     }
@@ -121,6 +125,7 @@ impl GovernanceError {
             Self::Config(_) => "config",
             Self::Database(_) => "database",
             Self::DatabaseUnavailable(_) => "database_unavailable",
+            Self::BudgetStoreUnavailable(_) => "budget_store_unavailable",
             Self::Authentication(_) => "authentication",
             Self::ExpiredKey(_) => "expired_key",
             Self::Forbidden(_) => "forbidden",

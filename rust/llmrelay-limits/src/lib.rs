@@ -10,11 +10,13 @@
 //! Sentinel or Cluster), shared by every instance; when Redis is unreachable each limit kind
 //! follows its [`FailMode`].
 
+pub mod budget;
 pub mod check;
 pub mod limiter;
 pub mod local;
 pub mod redis_store;
 
+pub use budget::{BudgetCheck, BudgetDenied, BudgetPermit, NANOS};
 pub use check::{BUCKETS, Check, Metric, Status};
 pub use limiter::{Denied, FailMode, FailPolicy, Health, Limiter, LimiterConfig, Permit, now_ms};
 pub use local::LocalStore;

@@ -41,12 +41,14 @@ impl FailMode {
     }
 }
 
-/// The policy per limit kind (default: serve).
+/// The policy per limit kind (default: serve rate-limited calls, refuse budgeted ones).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailPolicy {
     pub requests: FailMode,
     pub tokens: FailMode,
     pub parallel: FailMode,
+    /// Shared budgets (default: refuse, so no instance spends past a budget it cannot see).
+    pub budget: FailMode,
 }
 
 impl Default for FailPolicy {
@@ -55,6 +57,7 @@ impl Default for FailPolicy {
             requests: FailMode::Open,
             tokens: FailMode::Open,
             parallel: FailMode::Open,
+            budget: FailMode::Closed,
         }
     }
 }
@@ -128,11 +131,11 @@ pub struct Health {
 /// Fail-open bookings being merged into Redis: `(batch id, (booking, amount))`.
 type Batch = (String, Vec<(Booked, u64)>);
 
-struct Inner {
-    config: LimiterConfig,
+pub(crate) struct Inner {
+    pub(crate) config: LimiterConfig,
     local: LocalStore,
     fallback: LocalStore,
-    redis: Option<RedisStore>,
+    pub(crate) redis: Option<RedisStore>,
     up: AtomicBool,
     started: AtomicBool,
     transitions: AtomicU64,
@@ -266,7 +269,10 @@ impl Drop for Permit {
 }
 
 impl Inner {
-    fn spawn(self: Arc<Self>, work: impl std::future::Future<Output = ()> + Send + 'static) {
+    pub(crate) fn spawn(
+        self: Arc<Self>,
+        work: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(work);
             return;
@@ -281,7 +287,11 @@ impl Inner {
         }
     }
 
-    fn mark_down(&self, error: &StoreError) {
+    pub(crate) fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn mark_down(&self, error: &StoreError) {
         if self.up.swap(false, Ordering::SeqCst) {
             self.transitions.fetch_add(1, Ordering::Relaxed);
             let target = self
@@ -404,6 +414,16 @@ impl Limiter {
     #[must_use]
     pub fn config(&self) -> &LimiterConfig {
         &self.inner.config
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
+    /// Whether counters are shared through Redis (configured; it may be down).
+    #[must_use]
+    pub fn is_shared(&self) -> bool {
+        self.inner.redis.is_some()
     }
 
     /// Connects to Redis (waiting at most the timeout; an unreachable Redis is an outage, not

@@ -371,7 +371,10 @@ impl RedisStore {
         Ok(pool[at].clone())
     }
 
-    async fn run(&self, invocation: &redis::ScriptInvocation<'_>) -> Result<Vec<i64>, StoreError> {
+    pub(crate) async fn run(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<Vec<i64>, StoreError> {
         let mut conn = self.conn()?;
         match tokio::time::timeout(self.timeout, conn.invoke(invocation)).await {
             Ok(result) => Ok(result?),

@@ -425,3 +425,96 @@ async fn a_cluster_admits_as_a_single_node_does() {
     assert_eq!(cluster_hget(&urls, &key_a, "t").await, Some(25));
     assert_eq!(cluster_hget(&urls, &team.key(&prefix), "t").await, Some(30));
 }
+
+fn budget(entity: &str, max: i64, seed: i64, period: i64) -> llmrelay_limits::BudgetCheck {
+    llmrelay_limits::BudgetCheck {
+        entity: entity.to_owned(),
+        max_budget: Some(max),
+        seed_spend: seed,
+        period,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_budget_holds_across_instances() {
+    let Some(url) = machine_redis() else { return };
+    let prefix = prefix("budget");
+    let mut limiters = Vec::new();
+    for _ in 0..3 {
+        limiters.push(started(config(RedisTarget::Single(url.clone()), &prefix)).await);
+    }
+    // A budget of 50 calls' worth (20 each), 300 concurrent calls over three instances whose
+    // real cost is 15 (below the estimate).
+    let key = budget("key:k", 1000, 0, 0);
+    let mut tasks = Vec::new();
+    for i in 0..300 {
+        let limiter = limiters[i % 3].clone();
+        let check = key.clone();
+        tasks.push(tokio::spawn(async move {
+            match limiter.reserve_budget(&[check], 20).await {
+                Ok(permit) => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    permit.settle(15);
+                    true
+                }
+                Err(llmrelay_limits::BudgetDenied::Exceeded { .. }) => false,
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }));
+    }
+    let mut admitted = 0;
+    for task in tasks {
+        if task.await.unwrap() {
+            admitted += 1;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (spend, reserved) = limiters[0].budget_state("key:k").await.unwrap().unwrap();
+    assert_eq!(reserved, 0, "every hold was released");
+    assert_eq!(spend, admitted * 15);
+    assert!(spend <= 1000, "spend {spend} over the budget");
+    assert!(
+        admitted >= 50,
+        "admitted {admitted}: the settled (lower) costs free room"
+    );
+    // Once the budget is reached no call is admitted.
+    let mut after = 0;
+    for limiter in &limiters {
+        while let Ok(permit) = limiter.reserve_budget(std::slice::from_ref(&key), 20).await {
+            permit.settle(15);
+            after += 1;
+            assert!(after < 100);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (spend, _) = limiters[0].budget_state("key:k").await.unwrap().unwrap();
+    assert!(spend <= 1000 && spend + 20 > 1000, "spend {spend}");
+    // A later period reseeds the spend (the budget was reset); an earlier one is ignored.
+    let permit = limiters[1]
+        .reserve_budget(&[budget("key:k", 1000, 0, 1_000)], 20)
+        .await
+        .unwrap();
+    permit.settle(20);
+    assert!(
+        limiters[2]
+            .reserve_budget(&[budget("key:k", 1000, 990, 500)], 20)
+            .await
+            .is_ok(),
+        "a stale period does not reset the spend back"
+    );
+    // A team budget refusing rolls back the key's hold.
+    let refused = limiters[0]
+        .reserve_budget(
+            &[budget("key:k2", 1000, 0, 0), budget("team:t", 10, 10, 0)],
+            5,
+        )
+        .await;
+    assert!(matches!(
+        refused,
+        Err(llmrelay_limits::BudgetDenied::Exceeded { ref entity, .. }) if entity == "team:t"
+    ));
+    assert_eq!(
+        limiters[0].budget_state("key:k2").await.unwrap(),
+        Some((0, 0))
+    );
+}

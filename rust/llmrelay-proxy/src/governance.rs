@@ -270,6 +270,7 @@ pub fn attach(
     ),
 ) {
     let (limiter, limit_settings) = limits;
+    engine.share_budgets(limiter.clone());
     share_config_models(&engine, &*state.dispatch);
     if let Some(router) = &router {
         follow_models(&engine, router);

@@ -10,7 +10,8 @@
 //! general_settings:
 //!   rate_limits:
 //!     redis_url: redis://10.0.0.5:6379      # or startup_nodes: [...] / sentinel_nodes: [...]
-//!     on_redis_failure: {requests: fail_open, tokens: fail_open, max_parallel_requests: fail_open}
+//!     on_redis_failure: {requests: fail_open, tokens: fail_open, max_parallel_requests: fail_open,
+//!                        budget: fail_closed}
 //!     redis_timeout_ms: 250
 //!     window_seconds: 60                     # LiteLLM: LITELLM_RATE_LIMIT_WINDOW_SIZE
 //!     default_estimated_output_tokens: 256
@@ -232,6 +233,7 @@ pub fn configure(config: &ProxyConfig) -> Result<(Limiter, LimitSettings), Strin
                     requests: mode,
                     tokens: mode,
                     parallel: mode,
+                    budget: mode,
                 };
             }
             Some(Value::Object(modes)) => {
@@ -243,10 +245,11 @@ pub fn configure(config: &ProxyConfig) -> Result<(Limiter, LimitSettings), Strin
                         "requests" | "rpm" => policy.requests = mode,
                         "tokens" | "tpm" => policy.tokens = mode,
                         "max_parallel_requests" | "parallel" => policy.parallel = mode,
+                        "budget" | "budgets" => policy.budget = mode,
                         _ => {
                             return Err(invalid(
                                 &path,
-                                "unknown limit kind (requests, tokens, max_parallel_requests)",
+                                "unknown limit kind (requests, tokens, max_parallel_requests, budget)",
                             ));
                         }
                     }

@@ -606,7 +606,7 @@ async fn info_object(state: &Shared, record: Record) -> Result<Value, Governance
         );
         object.insert(
             "spend".into(),
-            crate::db::decimal_to_value(state.key_spend(&auth)),
+            crate::db::decimal_to_value(state.fresh_key_spend(&auth)),
         );
     }
     object.remove("token");

@@ -18,10 +18,12 @@ use llmrelay_pipeline::{Admission, Admit, AdmitStage, Call, ResponseHeaders, Ste
 use crate::budget::{Reservation, key_limits};
 use crate::db::Record;
 use crate::engine::Governance;
+use crate::error::{BudgetExceeded, GovernanceError};
 use crate::estimate::estimate_request;
 use crate::identity::KeyAuth;
 use crate::layers::admit::key_auth::EndUser;
 use crate::layers::{on_engine, to_error};
+use llmrelay_limits::BudgetDenied;
 
 /// The call's budget reservation, settled by accounting.
 #[derive(Clone, Default)]
@@ -171,6 +173,12 @@ impl BudgetReserve {
                 )),
             }
         };
+        let reserved = match reserved {
+            Ok(reservation) if !reservation.shared_checks.is_empty() => {
+                self.share(reservation, estimate).await
+            }
+            other => other,
+        };
         match reserved {
             Ok(reservation) => {
                 tracing::trace!(
@@ -186,6 +194,83 @@ impl BudgetReserve {
             }
             Err(error) => Admission::Reject(error),
         }
+    }
+}
+
+impl BudgetReserve {
+    /// Reserves the estimate in the budgets shared with the other instances (Redis) too.
+    async fn share(
+        &self,
+        mut reservation: Reservation,
+        estimate: Decimal,
+    ) -> Result<Reservation, llmrelay_core::Error> {
+        let Some(limiter) = self.engine.ledger.shared() else {
+            return Ok(reservation);
+        };
+        let checks = std::mem::take(&mut reservation.shared_checks);
+        match limiter
+            .reserve_budget(&checks, crate::budget::nanos(estimate))
+            .await
+        {
+            Ok(permit) => {
+                reservation.shared = Some(permit);
+                Ok(reservation)
+            }
+            Err(BudgetDenied::Exceeded {
+                entity,
+                spend,
+                reserved,
+                max_budget,
+            }) => {
+                let money =
+                    |nanos: i64| Decimal::from(nanos) / Decimal::from(llmrelay_limits::NANOS);
+                let (kind, id) = entity.split_once(':').unwrap_or(("key", entity.as_str()));
+                let label = shared_label(kind, id);
+                let error = GovernanceError::BudgetExceeded(BudgetExceeded {
+                    message: format!(
+                        "Budget has been exceeded! {label} Current cost: {}, Reserved: {}, Max budget: {}",
+                        money(spend).normalize(),
+                        money(reserved).normalize(),
+                        money(max_budget).normalize()
+                    ),
+                    current_cost: money(spend),
+                    max_budget: money(max_budget),
+                    entity_type: entity_type(kind),
+                    entity_id: id.to_owned(),
+                });
+                Err(to_error(&error))
+            }
+            Err(BudgetDenied::Unavailable(reason)) => {
+                Err(to_error(&GovernanceError::BudgetStoreUnavailable(format!(
+                    "Budgets cannot be checked: {reason}, and budgets are fail_closed. Retry shortly."
+                ))))
+            }
+        }
+    }
+}
+
+/// LiteLLM's wording for an entity in a budget message.
+fn shared_label(kind: &str, id: &str) -> String {
+    match kind {
+        "key" => format!("Key={id}"),
+        "user" => format!("User={id}"),
+        "team" => format!("Team={id}"),
+        "team_member" => format!("Team Member={id}"),
+        "organization" => format!("Organization={id}"),
+        "end_user" => format!("End User={id}"),
+        other => format!("{other}={id}"),
+    }
+}
+
+fn entity_type(kind: &str) -> &'static str {
+    match kind {
+        "user" => "user",
+        "team" => "team",
+        "team_member" => "team_member",
+        "organization" => "organization",
+        "end_user" => "end_user",
+        "model" => "model",
+        _ => "key",
     }
 }
 
