@@ -232,6 +232,16 @@ impl RawConfig {
             ConfigError::new(format!("invalid config {}: {e}", self.path.display()))
         })?;
         let mut warnings = unused_key_warnings(&parsed);
+        if let Some(jwt) = &parsed.general_settings.litellm_jwtauth {
+            warnings.extend(jwt.check().map_err(|message| {
+                ConfigError::new(format!("invalid config {}: {message}", self.path.display()))
+            })?);
+            if parsed.general_settings.enable_jwt_auth != Some(true) {
+                warnings.push(
+                    "general_settings.litellm_jwtauth is set but general_settings.enable_jwt_auth is not true: JWTs are not accepted".to_owned(),
+                );
+            }
+        }
         warnings.extend(guardrails.warnings().iter().cloned());
         warnings.extend(unset_variable_warnings(&unset, &parsed.model_list));
         warnings.extend(provider_warnings(&parsed.model_list));
@@ -616,6 +626,12 @@ pub struct GeneralSettings {
     pub max_request_size_mb: Option<f64>,
     #[serde(default)]
     pub dangerously_permit_weak_or_unset_master_key: Option<bool>,
+    /// JWTs are accepted as bearer tokens ([`crate::jwt`]).
+    #[serde(default)]
+    pub enable_jwt_auth: Option<bool>,
+    /// LiteLLM's `LiteLLM_JWTAuth` settings.
+    #[serde(default)]
+    pub litellm_jwtauth: Option<crate::jwt::JwtAuthSettings>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }

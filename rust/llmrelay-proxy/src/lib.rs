@@ -19,6 +19,7 @@ pub mod errors;
 pub mod governance;
 pub mod hooks;
 mod info;
+pub mod jwt;
 mod llm;
 pub mod metrics;
 mod not_built;
