@@ -786,6 +786,48 @@ surprise: 1
     }
 
     #[test]
+    fn jwt_settings_are_typed_and_checked_at_start() {
+        let config = raw(r"
+general_settings:
+  enable_jwt_auth: true
+  litellm_jwtauth:
+    team_id_jwt_field: client_id
+    user_id_upsert: true
+    scope_mappings: []
+")
+        .resolve()
+        .unwrap();
+        let jwt = config.general_settings.litellm_jwtauth.unwrap();
+        assert_eq!(jwt.team_id_jwt_field.as_deref(), Some("client_id"));
+        assert!(jwt.user_id_upsert);
+        assert_eq!(config.general_settings.enable_jwt_auth, Some(true));
+        assert!(config.warnings.iter().any(|w| w.contains("scope_mappings")));
+        assert!(
+            !config
+                .warnings
+                .iter()
+                .any(|w| w.contains("enable_jwt_auth"))
+        );
+        for (text, path) in [
+            (
+                "general_settings:\n  litellm_jwtauth:\n    user_id_upsert: maybe\n",
+                "general_settings.litellm_jwtauth.user_id_upsert",
+            ),
+            (
+                "general_settings:\n  litellm_jwtauth:\n    team_allowed_routes: [chat]\n",
+                "general_settings.litellm_jwtauth.team_allowed_routes[0]",
+            ),
+            (
+                "general_settings:\n  litellm_jwtauth:\n    user_id_jwt_fld: sub\n",
+                "general_settings.litellm_jwtauth.user_id_jwt_fld",
+            ),
+        ] {
+            let error = raw(text).resolve().unwrap_err().to_string();
+            assert!(error.contains(path), "{error}");
+        }
+    }
+
+    #[test]
     fn every_key_is_used_or_warned_about_by_name() {
         let warnings = warnings_of(
             r"

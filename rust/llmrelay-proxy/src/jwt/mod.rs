@@ -90,10 +90,12 @@ impl JwtAuth {
             .unwrap_or_default();
         let environment = JwtEnvironment::from_env();
         let verifier = JwtVerifier::new(&settings, &environment)?;
+        // Once per process (the proxy wraps its authenticator again when it opens the database).
+        static UNSCOPED_WARNING: std::sync::Once = std::sync::Once::new();
         if environment.audience.is_none() && environment.issuer.is_none() {
-            tracing::warn!(
+            UNSCOPED_WARNING.call_once(|| tracing::warn!(
                 "JWT auth is on without JWT_AUDIENCE or JWT_ISSUER: tokens minted by any application of the same identity provider are accepted; set JWT_AUDIENCE (and JWT_ISSUER) to scope this proxy"
-            );
+            ));
         }
         Ok(Arc::new(Self::new(
             inner,
@@ -118,11 +120,7 @@ impl JwtAuth {
         token: String,
         route: Option<String>,
     ) -> Result<Principal, Error> {
-        let claims = self
-            .verifier
-            .verify(&token)
-            .await
-            .map_err(|e| to_error(&e))?;
+        let claims = self.verifier.verify(&token).await?;
         let subject = subject_of(&self.settings, &claims, &token, route.as_deref())
             .map_err(|e| to_error(&e))?;
         match &self.engine {

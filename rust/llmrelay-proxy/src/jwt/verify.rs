@@ -6,7 +6,9 @@ use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, Validation};
 use serde_json::{Map, Value};
 
+use llmrelay_core::{Error, ErrorKind};
 use llmrelay_governance::GovernanceError;
+use llmrelay_governance::layers::to_error;
 
 use super::keys::{KeyError, KeyStore};
 use super::settings::{JwtAuthSettings, JwtEnvironment};
@@ -41,8 +43,10 @@ fn family(algorithm: Algorithm) -> AlgorithmFamily {
     }
 }
 
-fn invalid(reason: impl std::fmt::Display) -> GovernanceError {
-    GovernanceError::Authentication(format!("Authentication Error, Validation fails: {reason}"))
+fn invalid(reason: impl std::fmt::Display) -> Error {
+    to_error(&GovernanceError::Authentication(format!(
+        "Authentication Error, Validation fails: {reason}"
+    )))
 }
 
 impl JwtVerifier {
@@ -102,7 +106,7 @@ impl JwtVerifier {
     /// # Errors
     /// LiteLLM's 401s (`Token Expired` as `expired_key`, else `Validation fails: …`), or a
     /// 503 when the identity provider cannot be reached and no key is cached.
-    pub async fn verify(&self, token: &str) -> Result<Map<String, Value>, GovernanceError> {
+    pub async fn verify(&self, token: &str) -> Result<Map<String, Value>, Error> {
         let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
         if !ALGORITHMS.contains(&header.alg) {
             return Err(invalid(format!(
@@ -112,10 +116,8 @@ impl JwtVerifier {
         }
         let candidates = match self.keys.candidates(header.kid.as_deref()).await {
             Ok(candidates) => candidates,
-            Err(KeyError::Unreachable(reason)) => {
-                return Err(GovernanceError::DatabaseUnavailable(
-                    KeyError::Unreachable(reason).to_string(),
-                ));
+            Err(error @ KeyError::Unreachable(_)) => {
+                return Err(Error::new(ErrorKind::ServiceUnavailable, error.to_string()));
             }
             Err(error) => return Err(invalid(error)),
         };
@@ -131,7 +133,9 @@ impl JwtVerifier {
             match jsonwebtoken::decode::<Map<String, Value>>(token, &candidate.key, &validation) {
                 Ok(data) => return Ok(data.claims),
                 Err(error) if *error.kind() == JwtErrorKind::ExpiredSignature => {
-                    return Err(GovernanceError::ExpiredKey("Token Expired".to_owned()));
+                    return Err(to_error(&GovernanceError::ExpiredKey(
+                        "Token Expired".to_owned(),
+                    )));
                 }
                 Err(error) => last_error = Some(error.to_string()),
             }
@@ -239,7 +243,7 @@ mod tests {
             .verify(&sign(&key_a, Algorithm::RS256, "a", &expired))
             .await
             .unwrap_err();
-        assert!(matches!(error, GovernanceError::ExpiredKey(_)), "{error}");
+        assert_eq!(error.message(), "Token Expired");
         assert_eq!(error.status_code(), 401);
 
         let not_yet = json!({"aud": "llmrelay", "iss": "https://idp", "exp": now() + 300, "nbf": now() + 120});
@@ -256,7 +260,11 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(error.status_code(), 401);
-        assert!(error.to_string().contains("Validation fails"), "{error}");
+        assert!(
+            error.message().contains("Validation fails"),
+            "{}",
+            error.message()
+        );
 
         let no_audience = json!({"iss": "https://idp", "exp": now() + 300});
         assert!(
@@ -276,7 +284,11 @@ mod tests {
         // Signed by another key under the same kid.
         let forged = sign(&key_b, Algorithm::RS256, "a", &good);
         let error = verifier.verify(&forged).await.unwrap_err();
-        assert!(error.to_string().contains("InvalidSignature"), "{error}");
+        assert!(
+            error.message().contains("InvalidSignature"),
+            "{}",
+            error.message()
+        );
 
         // A tampered payload.
         let token = sign(&key_a, Algorithm::RS256, "a", &good);
@@ -395,6 +407,6 @@ mod tests {
             &json!({"exp": now() + 300}),
         );
         let error = verifier.verify(&token).await.unwrap_err();
-        assert_eq!(error.status_code(), 503, "{error}");
+        assert_eq!(error.status_code(), 503, "{}", error.message());
     }
 }
