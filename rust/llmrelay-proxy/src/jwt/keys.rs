@@ -267,11 +267,33 @@ async fn fetch_keys(
     parse_jwks(document)
 }
 
-/// The usable signing keys of a JWKS document (encryption keys and unsupported ones skipped).
+/// The usable signing keys of a JWKS document (encryption keys and unsupported ones skipped),
+/// or of a map of `kid` to PEM certificate.
 ///
 /// # Errors
 /// A document that is not a JWKS.
 pub fn parse_jwks(document: Value) -> Result<Vec<(Option<String>, CandidateKey)>, String> {
+    if let Value::Object(object) = &document
+        && !object.is_empty()
+        && object
+            .values()
+            .all(|v| v.as_str().is_some_and(|pem| pem.contains("-----BEGIN")))
+    {
+        // `{kid: PEM certificate}` (Google's x509 endpoints; LiteLLM decodes such values too).
+        return Ok(object
+            .iter()
+            .filter_map(|(kid, pem)| {
+                let key = parse_pem(pem.as_str()?).ok()?;
+                Some((
+                    Some(kid.clone()),
+                    CandidateKey {
+                        key,
+                        algorithm: None,
+                    },
+                ))
+            })
+            .collect());
+    }
     let items = match document {
         Value::Object(mut object) if object.contains_key("keys") => match object.remove("keys") {
             Some(Value::Array(items)) => items,
@@ -307,3 +329,29 @@ pub fn parse_jwks(document: Value) -> Result<Vec<(Option<String>, CandidateKey)>
 
 /// A shared store.
 pub type SharedKeys = Arc<KeyStore>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PUBLIC: &str = include_str!("../../tests/fixtures/jwt/rsa_a.pub.pem");
+
+    #[test]
+    fn jwks_shapes() {
+        let keys = parse_jwks(serde_json::json!({"k1": PUBLIC})).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].0.as_deref(), Some("k1"));
+        let jwk = serde_json::json!({"kty": "RSA", "kid": "r", "n": "sXch", "e": "AQAB"});
+        let encryption =
+            serde_json::json!({"kty": "RSA", "kid": "x", "use": "enc", "n": "sXch", "e": "AQAB"});
+        let set = serde_json::json!({"keys": [jwk.clone(), encryption, {"kty": "weird"}]});
+        assert_eq!(parse_jwks(set).unwrap().len(), 1);
+        assert_eq!(
+            parse_jwks(serde_json::json!([jwk.clone()])).unwrap().len(),
+            1
+        );
+        assert_eq!(parse_jwks(jwk).unwrap().len(), 1);
+        assert!(parse_jwks(serde_json::json!("nope")).is_err());
+        assert!(parse_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err());
+    }
+}
