@@ -15,6 +15,7 @@ pub mod error;
 pub mod estimate;
 pub mod identity;
 pub mod import;
+pub mod jwt;
 pub mod keys;
 pub mod layers;
 pub mod models;

@@ -57,6 +57,17 @@ pub type Principal = llmrelay_pipeline::Identity;
 pub trait Authenticator: Send + Sync + 'static {
     /// `Ok(principal)` or an `Authentication` error rendered as LiteLLM's 401.
     fn authenticate(&self, key: Option<String>) -> BoxFuture<'static, Result<Principal, Error>>;
+
+    /// [`Self::authenticate`] for a request to `route` (its path), for authenticators whose
+    /// answer depends on the route (JWT roles have allowed routes).
+    fn authenticate_route(
+        &self,
+        key: Option<String>,
+        route: Option<&str>,
+    ) -> BoxFuture<'static, Result<Principal, Error>> {
+        let _ = route;
+        self.authenticate(key)
+    }
 }
 
 /// SHA-256 hex of a key (never log or store the key itself).

@@ -232,6 +232,16 @@ impl RawConfig {
             ConfigError::new(format!("invalid config {}: {e}", self.path.display()))
         })?;
         let mut warnings = unused_key_warnings(&parsed);
+        if let Some(jwt) = &parsed.general_settings.litellm_jwtauth {
+            warnings.extend(jwt.check().map_err(|message| {
+                ConfigError::new(format!("invalid config {}: {message}", self.path.display()))
+            })?);
+            if parsed.general_settings.enable_jwt_auth != Some(true) {
+                warnings.push(
+                    "general_settings.litellm_jwtauth is set but general_settings.enable_jwt_auth is not true: JWTs are not accepted".to_owned(),
+                );
+            }
+        }
         warnings.extend(guardrails.warnings().iter().cloned());
         warnings.extend(unset_variable_warnings(&unset, &parsed.model_list));
         warnings.extend(provider_warnings(&parsed.model_list));
@@ -618,6 +628,12 @@ pub struct GeneralSettings {
     pub max_request_size_mb: Option<f64>,
     #[serde(default)]
     pub dangerously_permit_weak_or_unset_master_key: Option<bool>,
+    /// JWTs are accepted as bearer tokens ([`crate::jwt`]).
+    #[serde(default)]
+    pub enable_jwt_auth: Option<bool>,
+    /// LiteLLM's `LiteLLM_JWTAuth` settings.
+    #[serde(default)]
+    pub litellm_jwtauth: Option<crate::jwt::JwtAuthSettings>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -769,6 +785,48 @@ surprise: 1
 
     fn warnings_of(text: &str) -> Vec<String> {
         raw(text).resolve().unwrap().warnings
+    }
+
+    #[test]
+    fn jwt_settings_are_typed_and_checked_at_start() {
+        let config = raw(r"
+general_settings:
+  enable_jwt_auth: true
+  litellm_jwtauth:
+    team_id_jwt_field: client_id
+    user_id_upsert: true
+    scope_mappings: []
+")
+        .resolve()
+        .unwrap();
+        let jwt = config.general_settings.litellm_jwtauth.unwrap();
+        assert_eq!(jwt.team_id_jwt_field.as_deref(), Some("client_id"));
+        assert!(jwt.user_id_upsert);
+        assert_eq!(config.general_settings.enable_jwt_auth, Some(true));
+        assert!(config.warnings.iter().any(|w| w.contains("scope_mappings")));
+        assert!(
+            !config
+                .warnings
+                .iter()
+                .any(|w| w.contains("enable_jwt_auth"))
+        );
+        for (text, path) in [
+            (
+                "general_settings:\n  litellm_jwtauth:\n    user_id_upsert: maybe\n",
+                "general_settings.litellm_jwtauth.user_id_upsert",
+            ),
+            (
+                "general_settings:\n  litellm_jwtauth:\n    team_allowed_routes: [chat]\n",
+                "general_settings.litellm_jwtauth.team_allowed_routes[0]",
+            ),
+            (
+                "general_settings:\n  litellm_jwtauth:\n    user_id_jwt_fld: sub\n",
+                "general_settings.litellm_jwtauth.user_id_jwt_fld",
+            ),
+        ] {
+            let error = raw(text).resolve().unwrap_err().to_string();
+            assert!(error.contains(path), "{error}");
+        }
     }
 
     #[test]

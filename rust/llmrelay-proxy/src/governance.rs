@@ -256,6 +256,9 @@ pub struct Governed {
     pub engine: Arc<Governance>,
     pub router: Option<llmrelay_router::Router>,
     pub limiter: llmrelay_limits::Limiter,
+    /// The JWT authenticator when `enable_jwt_auth` is on: the management routes take JWTs
+    /// through it (with their route checks), and every other key themselves.
+    pub jwt: Option<Arc<dyn Authenticator>>,
 }
 
 /// Puts the engine in a proxy's state: its key check, its layers, the Router following the
@@ -289,6 +292,7 @@ pub fn attach(
         engine,
         router,
         limiter,
+        jwt: None,
     });
 }
 
@@ -296,11 +300,27 @@ pub fn attach(
 /// checks roles itself; its handlers run on the engine's runtime, where the database pool is.
 pub fn management(governed: &Governed) -> axum::Router {
     let runtime = governed.engine.runtime().clone();
+    let jwt = governed.jwt.clone();
     llmrelay_governance::management_router(Arc::clone(&governed.engine)).layer(
         axum::middleware::from_fn(
-            move |request: axum::extract::Request, next: axum::middleware::Next| {
+            move |mut request: axum::extract::Request, next: axum::middleware::Next| {
                 let runtime = runtime.clone();
+                let jwt = jwt.clone();
                 async move {
+                    if let Some(jwt) = jwt
+                        && let Some(token) = crate::auth::presented_key(request.headers())
+                            .filter(|key| crate::jwt::looks_like_jwt(key))
+                    {
+                        let route = request.uri().path().to_owned();
+                        match jwt_caller(&*jwt, token, &route).await {
+                            Ok(caller) => {
+                                request.extensions_mut().insert(caller);
+                            }
+                            Err(error) => {
+                                return crate::errors::ApiError::openai(error).into_response();
+                            }
+                        }
+                    }
                     match runtime.spawn(next.run(request)).await {
                         Ok(response) => response,
                         Err(error) => crate::errors::ApiError::openai(Error::new(
@@ -313,4 +333,23 @@ pub fn management(governed: &Governed) -> axum::Router {
             },
         ),
     )
+}
+
+/// The management API's caller for a JWT (the API checks its role's routes as for a key).
+async fn jwt_caller(
+    jwt: &dyn Authenticator,
+    token: String,
+    route: &str,
+) -> Result<llmrelay_governance::Caller, Error> {
+    let identity = jwt.authenticate_route(Some(token), Some(route)).await?;
+    let auth = identity
+        .details
+        .and_then(|details| Arc::downcast::<llmrelay_governance::KeyAuth>(details).ok())
+        .ok_or_else(|| {
+            Error::new(
+                llmrelay_core::ErrorKind::Authentication,
+                "Authentication Error, the JWT was not mapped to a caller",
+            )
+        })?;
+    Ok(llmrelay_governance::Caller { auth })
 }

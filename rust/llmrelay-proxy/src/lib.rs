@@ -19,6 +19,7 @@ pub mod errors;
 pub mod governance;
 pub mod hooks;
 mod info;
+pub mod jwt;
 pub mod limits;
 mod llm;
 pub mod metrics;

@@ -100,6 +100,16 @@ impl Proxy {
             return Err("the proxy is shared already".to_owned());
         };
         crate::governance::attach(&mut state, engine, Some(router), limits);
+        state.auth = crate::jwt::JwtAuth::wrap(
+            config,
+            Arc::clone(&state.auth),
+            state.governance.as_ref().map(|g| Arc::clone(&g.engine)),
+        )?;
+        if config.general_settings.enable_jwt_auth == Some(true)
+            && let Some(governed) = state.governance.as_mut()
+        {
+            governed.jwt = Some(Arc::clone(&state.auth));
+        }
         Ok(Self {
             state: Arc::new(state),
         })
@@ -112,7 +122,8 @@ impl Proxy {
                 .dangerously_permit_weak_or_unset_master_key
                 == Some(true);
         let key = master_key(config);
-        auth::authenticator_for(key.as_deref(), permit_weak)
+        let inner = auth::authenticator_for(key.as_deref(), permit_weak)?;
+        crate::jwt::JwtAuth::wrap(config, inner, None)
     }
 
     /// A proxy over any [`Dispatch`] (the Router).
@@ -447,7 +458,8 @@ async fn authenticate(
                 .map(str::to_owned)
         });
     }
-    match state.auth.authenticate(key).await {
+    let route = path.to_owned();
+    match state.auth.authenticate_route(key, Some(&route)).await {
         Ok(principal) => {
             request.extensions_mut().insert(principal);
             next.run(request).await

@@ -11,6 +11,7 @@
 mod budgets;
 mod credentials;
 mod import;
+mod jwt;
 mod keys;
 mod models;
 mod spend;

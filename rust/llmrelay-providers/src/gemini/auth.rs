@@ -11,8 +11,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -129,20 +127,6 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The DER bytes of a PEM block (`-----BEGIN …-----` lines dropped).
-fn pem_to_der(pem: &str) -> Result<(bool, Vec<u8>)> {
-    let pkcs1 = pem.contains("BEGIN RSA PRIVATE KEY");
-    let body: String = pem
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.starts_with("-----") && !line.is_empty())
-        .collect();
-    let der = STANDARD
-        .decode(body.as_bytes())
-        .map_err(|e| auth_error(format!("service account private_key is not valid PEM: {e}")))?;
-    Ok((pkcs1, der))
-}
-
 /// A signed RS256 assertion asking `token_uri` for a cloud-platform token.
 ///
 /// # Errors
@@ -156,21 +140,14 @@ pub fn signed_assertion(credentials: &GoogleCredentials, now: u64) -> Result<Str
         .private_key
         .as_deref()
         .ok_or_else(|| auth_error("service account key has no private_key"))?;
-    let (pkcs1, der) = pem_to_der(pem)?;
-    let key_pair = if pkcs1 {
-        ring::signature::RsaKeyPair::from_der(&der)
-    } else {
-        ring::signature::RsaKeyPair::from_pkcs8(&der)
-    }
-    .map_err(|e| {
+    // PKCS#8 (`PRIVATE KEY`, what Google issues) or PKCS#1 (`RSA PRIVATE KEY`).
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| {
         auth_error(format!(
-            "service account private_key is not an RSA key: {e}"
+            "service account private_key is not an RSA key in PEM: {e}"
         ))
     })?;
-    let mut header = json!({"alg": "RS256", "typ": "JWT"});
-    if let Some(kid) = &credentials.private_key_id {
-        header["kid"] = Value::String(kid.clone());
-    }
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid.clone_from(&credentials.private_key_id);
     let claims = json!({
         "iss": email,
         "scope": CLOUD_PLATFORM_SCOPE,
@@ -178,24 +155,8 @@ pub fn signed_assertion(credentials: &GoogleCredentials, now: u64) -> Result<Str
         "iat": now,
         "exp": now + ASSERTION_LIFETIME_SECONDS,
     });
-    let signing_input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let mut signature = vec![0_u8; key_pair.public().modulus_len()];
-    key_pair
-        .sign(
-            &ring::signature::RSA_PKCS1_SHA256,
-            &ring::rand::SystemRandom::new(),
-            signing_input.as_bytes(),
-            &mut signature,
-        )
-        .map_err(|_| auth_error("signing the service account assertion failed"))?;
-    Ok(format!(
-        "{signing_input}.{}",
-        URL_SAFE_NO_PAD.encode(signature)
-    ))
+    jsonwebtoken::encode(&header, &claims, &key)
+        .map_err(|e| auth_error(format!("signing the service account assertion failed: {e}")))
 }
 
 #[derive(Debug, Clone)]
@@ -326,6 +287,9 @@ async fn exchange(credentials: &GoogleCredentials) -> Result<(String, Duration)>
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
 
     fn test_account() -> GoogleCredentials {
