@@ -390,6 +390,20 @@ impl KeyRows {
             auth.team_member_rpm_limit = integer(budget, "rpm_limit");
             auth.team_member_tpm_limit = integer(budget, "tpm_limit");
         }
+        // The team's per-member default (`team_member_rpm_limit` on `/team/new`, kept in
+        // its metadata) when the membership's budget sets none.
+        if auth.team_member_rpm_limit.is_none() {
+            auth.team_member_rpm_limit = auth
+                .team_metadata
+                .get("team_member_rpm_limit")
+                .and_then(Value::as_i64);
+        }
+        if auth.team_member_tpm_limit.is_none() {
+            auth.team_member_tpm_limit = auth
+                .team_metadata
+                .get("team_member_tpm_limit")
+                .and_then(Value::as_i64);
+        }
         if let Some(organization) = &self.organization {
             auth.org_alias = text(organization, "organization_alias");
             auth.org_models = list(organization, "models");

@@ -135,7 +135,7 @@ pub(crate) struct Inner {
     pub(crate) config: LimiterConfig,
     local: LocalStore,
     fallback: LocalStore,
-    pub(crate) redis: Option<RedisStore>,
+    pub(crate) redis: Option<Arc<RedisStore>>,
     up: AtomicBool,
     started: AtomicBool,
     transitions: AtomicU64,
@@ -332,7 +332,7 @@ impl Inner {
 
     /// Merges the fail-open bookings into Redis (after an outage), as one batch with an id:
     /// a batch whose reply was lost is retried with the same id and applied once.
-    async fn reconcile(&self, redis: &RedisStore) -> Result<usize, StoreError> {
+    async fn reconcile(&self, redis: &Arc<RedisStore>) -> Result<usize, StoreError> {
         let batch = {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             if pending.is_none() {
@@ -358,7 +358,7 @@ impl Inner {
         Ok(entries.len())
     }
 
-    async fn heartbeat(&self, redis: &RedisStore) -> Result<u64, StoreError> {
+    async fn heartbeat(&self, redis: &Arc<RedisStore>) -> Result<u64, StoreError> {
         let key = format!("{}instances", redis.prefix());
         let now = now_ms();
         let stale = now.saturating_sub(
@@ -388,7 +388,12 @@ impl Limiter {
     #[must_use]
     pub fn new(config: LimiterConfig) -> Self {
         let redis = config.redis.clone().map(|target| {
-            RedisStore::new(target, config.pool_size, config.timeout, &config.prefix)
+            Arc::new(RedisStore::new(
+                target,
+                config.pool_size,
+                config.timeout,
+                &config.prefix,
+            ))
         });
         Self {
             inner: Arc::new(Inner {
@@ -605,10 +610,8 @@ impl Inner {
             }
             return;
         }
-        let connected = match redis.query::<String>(&redis::cmd("PING")).await {
-            Ok(_) => Ok(()),
-            Err(_) => redis.connect().await,
-        };
+        // Every connection is made again: the old ones may hold dead sockets.
+        let connected = redis.connect().await;
         let result = match connected {
             Ok(()) => self.heartbeat(redis).await,
             Err(error) => Err(error),

@@ -6,8 +6,10 @@
 //! still hold something; parallel requests are a sorted set of call ids scored by the end of
 //! their lease, so an instance that dies frees its slots when the lease ends.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
@@ -27,16 +29,17 @@ local now = tonumber(ARGV[1])
 local id = ARGV[2]
 local lease = tonumber(ARGV[3])
 local n = tonumber(ARGV[4])
+-- The window's total and oldest bucket after dropping the buckets that left it.
 local function window(key, bucket)
-  local oldest = redis.call('HGET', key, 'o')
-  if not oldest then return 0 end
-  oldest = tonumber(oldest)
+  local state = redis.call('HMGET', key, 'o', 't')
+  if not state[1] then return 0, nil end
+  local oldest = tonumber(state[1])
+  local total = tonumber(state[2] or '0')
   local floor = bucket - n
-  local total = tonumber(redis.call('HGET', key, 't') or '0')
-  if oldest >= floor then return total end
+  if oldest >= floor then return total, oldest end
   if floor - oldest > n + 1 then
     redis.call('DEL', key)
-    return 0
+    return 0, nil
   end
   for b = oldest, floor - 1 do
     local field = string.format('%d', b)
@@ -48,10 +51,11 @@ local function window(key, bucket)
   end
   if total < 0 then total = 0 end
   redis.call('HSET', key, 't', total, 'o', floor)
-  return total
+  return total, floor
 end
 local used = {}
 local resets = {}
+local oldests = {}
 for i, key in ipairs(KEYS) do
   local base = 4 + (i - 1) * 4
   local metric = ARGV[base + 1]
@@ -63,10 +67,10 @@ for i, key in ipairs(KEYS) do
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
     current = redis.call('ZCARD', key)
   else
-    local bucket = math.floor(now / width)
-    current = window(key, bucket)
-    local oldest = redis.call('HGET', key, 'o')
-    if oldest then reset = (tonumber(oldest) + n + 1) * width - now end
+    local oldest
+    current, oldest = window(key, math.floor(now / width))
+    oldests[i] = oldest
+    if oldest then reset = (oldest + n + 1) * width - now end
   end
   if current >= limit then return {i, current, reset} end
   used[i] = current
@@ -82,13 +86,15 @@ for i, key in ipairs(KEYS) do
     redis.call('ZADD', key, now + lease, id)
     redis.call('PEXPIRE', key, lease)
   else
-    local field = string.format('%d', math.floor(now / width))
-    redis.call('HINCRBY', key, field, amount)
+    local bucket = math.floor(now / width)
+    local field = string.format('%d', bucket)
+    local value = redis.call('HINCRBY', key, field, amount)
     redis.call('HINCRBY', key, 't', amount)
-    if redis.call('HSETNX', key, 'o', field) == 1 then
-      resets[i] = (n + 1) * width - (now % width)
+    if not oldests[i] then
+      redis.call('HSET', key, 'o', field)
+      resets[i] = (bucket + n + 1) * width - now
     end
-    redis.call('PEXPIRE', key, (n + 2) * width)
+    if value == amount then redis.call('PEXPIRE', key, (n + 2) * width) end
   end
   table.insert(out, used[i] + amount)
   table.insert(out, resets[i])
@@ -234,8 +240,23 @@ impl From<RedisError> for StoreError {
     }
 }
 
-/// The Redis side of the limiter: a small pool of multiplexed connections.
+static STORES: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's connection of each store: a request's reservation is sent and answered on
+    /// the thread that serves the request (the proxy's workers are single-threaded runtimes),
+    /// with no hop to another runtime's thread and back.
+    static THREAD_CONNS: RefCell<HashMap<u64, (u64, Conn)>> = RefCell::new(HashMap::new());
+    /// Stores whose connection for this thread is being made.
+    static PENDING: RefCell<std::collections::HashSet<u64>> = RefCell::new(std::collections::HashSet::new());
+}
+
+/// The Redis side of the limiter: a multiplexed connection per thread that serves requests
+/// (made on first use), and a small pool on the limiter's runtime for its background work.
 pub struct RedisStore {
+    id: u64,
+    /// Bumped when the pool is made again (after an outage): threads drop older connections.
+    generation: AtomicU64,
     target: RedisTarget,
     pool: Mutex<Vec<Conn>>,
     next: AtomicUsize,
@@ -262,6 +283,8 @@ impl RedisStore {
         // rustls (rediss://) needs a process-wide crypto provider; installing twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
+            id: STORES.fetch_add(1, Ordering::Relaxed),
+            generation: AtomicU64::new(0),
             target,
             pool: Mutex::new(Vec::new()),
             next: AtomicUsize::new(0),
@@ -359,6 +382,7 @@ impl RedisStore {
             }
         }
         *self.pool.lock().unwrap_or_else(PoisonError::into_inner) = conns;
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
@@ -371,18 +395,109 @@ impl RedisStore {
         Ok(pool[at].clone())
     }
 
+    /// One connection made on the calling thread's runtime (single node and Cluster; Sentinel
+    /// connections come from the pool, which follows failovers).
+    async fn open_here(&self) -> Result<Option<Conn>, StoreError> {
+        let wait = self.timeout.max(Duration::from_millis(500));
+        let conn = match &self.target {
+            RedisTarget::Single(url) => {
+                let client = redis::Client::open(url.as_str())?;
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(wait))
+                    .set_response_timeout(Some(self.timeout))
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_millis(500));
+                let manager =
+                    tokio::time::timeout(wait, ConnectionManager::new_with_config(client, config))
+                        .await
+                        .map_err(|_| StoreError("timed out connecting to Redis".into()))??;
+                Conn::Single(manager)
+            }
+            RedisTarget::Cluster(nodes) => {
+                let client = redis::cluster::ClusterClientBuilder::new(nodes.clone())
+                    .connection_timeout(wait)
+                    .response_timeout(self.timeout)
+                    .build()?;
+                let connection = tokio::time::timeout(wait, client.get_async_connection())
+                    .await
+                    .map_err(|_| StoreError("timed out connecting to Redis Cluster".into()))??;
+                Conn::Cluster(connection)
+            }
+            RedisTarget::Sentinel { .. } => return Ok(None),
+        };
+        Ok(Some(conn))
+    }
+
+    /// The calling thread's connection, else one of the pool. On a single-threaded runtime
+    /// (the proxy's workers) the first use starts making the thread's own connection in the
+    /// background (one at a time), so no request waits for a connect.
+    async fn request_conn(self: &Arc<Self>) -> Result<Conn, StoreError> {
+        let generation = self.generation.load(Ordering::Relaxed);
+        let mine = THREAD_CONNS.with(|conns| {
+            let mut conns = conns.borrow_mut();
+            match conns.get(&self.id) {
+                Some((made, conn)) if *made == generation => Some(conn.clone()),
+                Some(_) => {
+                    // Made before the last outage: its socket may be dead.
+                    conns.remove(&self.id);
+                    None
+                }
+                None => None,
+            }
+        });
+        if let Some(conn) = mine {
+            return Ok(conn);
+        }
+        let single_threaded = tokio::runtime::Handle::try_current().is_ok_and(|handle| {
+            handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread
+        });
+        if single_threaded && !matches!(self.target, RedisTarget::Sentinel { .. }) {
+            let start = PENDING.with(|pending| pending.borrow_mut().insert(self.id));
+            if start {
+                let store = Arc::clone(self);
+                // A current-thread runtime runs the task on this thread.
+                tokio::spawn(async move {
+                    let generation = store.generation.load(Ordering::Relaxed);
+                    let made = store.open_here().await;
+                    PENDING.with(|pending| pending.borrow_mut().remove(&store.id));
+                    match made {
+                        Ok(Some(conn)) => {
+                            THREAD_CONNS.with(|conns| {
+                                conns.borrow_mut().insert(store.id, (generation, conn))
+                            });
+                        }
+                        Ok(None) => {}
+                        Err(error) => {
+                            tracing::debug!(%error, "rate limits: a worker's Redis connection failed");
+                        }
+                    }
+                });
+            }
+        }
+        self.conn()
+    }
+
+    fn forget_thread_conn(&self) {
+        THREAD_CONNS.with(|conns| conns.borrow_mut().remove(&self.id));
+    }
+
     pub(crate) async fn run(
-        &self,
+        self: &Arc<Self>,
         invocation: &redis::ScriptInvocation<'_>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut conn = self.conn()?;
-        match tokio::time::timeout(self.timeout, conn.invoke(invocation)).await {
-            Ok(result) => Ok(result?),
+        let mut conn = self.request_conn().await?;
+        let result = match tokio::time::timeout(self.timeout, conn.invoke(invocation)).await {
+            Ok(result) => result.map_err(StoreError::from),
             Err(_) => Err(StoreError(format!(
                 "Redis did not answer within {} ms",
                 self.timeout.as_millis()
             ))),
+        };
+        if result.is_err() {
+            // Made again on the next use (after an outage, a new connection).
+            self.forget_thread_conn();
         }
+        result
     }
 
     /// A command with the store's timeout (heartbeats, probes).
@@ -404,7 +519,7 @@ impl RedisStore {
     /// `Ok(Err(status))`: a limit without room (nothing stays reserved); `Err`: Redis failed
     /// (what was reserved before the failure is rolled back, best effort).
     pub async fn reserve(
-        &self,
+        self: &Arc<Self>,
         checks: &[&Check],
         tokens: u64,
         id: &str,
@@ -448,7 +563,7 @@ impl RedisStore {
     }
 
     async fn reserve_group(
-        &self,
+        self: &Arc<Self>,
         checks: &[&Check],
         tokens: u64,
         id: &str,
@@ -516,7 +631,7 @@ impl RedisStore {
     /// # Errors
     /// Redis failed.
     pub async fn settle(
-        &self,
+        self: &Arc<Self>,
         booked: &[Booked],
         actual_tokens: Option<u64>,
         rollback: bool,
@@ -536,7 +651,7 @@ impl RedisStore {
     /// # Errors
     /// Redis failed.
     pub async fn apply(
-        &self,
+        self: &Arc<Self>,
         deltas: &[(&Booked, i64)],
         id: &str,
         now_ms: u64,

@@ -207,10 +207,19 @@ pub async fn readiness(State(state): State<Arc<AppState>>) -> Response {
         )
             .into_response();
     }
+    // Redis down is not unreadiness: limits follow their failure policy (docs/limits.md).
+    let rate_limits = state.governance.as_ref().map(|governed| {
+        let health = governed.limiter.health();
+        json!({
+            "redis": health.redis_up.map(|up| if up { "connected" } else { "unreachable" }),
+            "instances": health.instances,
+        })
+    });
     Json(json!({
         "status": "healthy",
         "db": if state.governance.is_some() { "connected" } else { "Not connected" },
         "cache": null,
+        "rate_limits": rate_limits,
         "litellm_version": LITELLM_COMPATIBLE_VERSION,
         "llmrelay_version": env!("CARGO_PKG_VERSION"),
         "success_callbacks": state.settings.callbacks,

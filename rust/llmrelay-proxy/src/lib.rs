@@ -27,6 +27,7 @@ mod not_built;
 pub mod observability;
 pub mod openapi;
 mod passthrough;
+pub mod reload;
 pub mod responses;
 pub mod routed;
 pub mod server;
@@ -104,10 +105,14 @@ pub async fn run(proxy: Proxy, options: &ServeOptions) -> Result<(), String> {
         shutdown_signal().await;
         let _ = stop.send(true);
     });
+    let reloading = reload::listen(proxy.state());
     let served = workers::serve(proxy, listeners, options, tls, stopped)
         .await
         .map_err(|e| format!("server error: {e}"));
     signal.abort();
+    if let Some(reloading) = reloading {
+        reloading.abort();
+    }
     let _ = warm_up.await;
     if let Some(governed) = governed {
         // Every spend row acknowledged to a client reaches the database before exit.

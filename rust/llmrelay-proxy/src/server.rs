@@ -81,7 +81,12 @@ impl Proxy {
         let router = routed.router().clone();
         let dispatch: Arc<dyn Dispatch> = Arc::new(routed);
         let authenticator = Self::authenticator(config)?;
-        let proxy = Self::with_layers(config, dispatch, authenticator, hooks, extra);
+        let mut proxy = Self::with_layers(config, dispatch, authenticator, hooks, extra);
+        if config.path.is_file() {
+            if let Some(state) = Arc::get_mut(&mut proxy.state) {
+                state.reload = Some(crate::reload::Reloader::new(&config.path, router.clone()));
+            }
+        }
         proxy.governed(config, router)
     }
 
@@ -221,6 +226,7 @@ impl Proxy {
             guardrails: Arc::clone(&config.guardrails),
             observe,
             cache,
+            reload: None,
         };
         Self {
             state: Arc::new(state),

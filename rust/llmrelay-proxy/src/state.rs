@@ -68,6 +68,8 @@ pub struct AppState {
     pub observe: llmrelay_observe::Observe,
     /// The response cache (`litellm_settings.cache`), for its routes.
     pub cache: Option<llmrelay_cache::Cache>,
+    /// The config file and the Router its `model_list` feeds, for a reload (SIGHUP).
+    pub reload: Option<crate::reload::Reloader>,
 }
 
 impl AppState {

@@ -186,21 +186,25 @@ pub fn checks_for(
             positive(auth.tpd_limit),
             day,
         );
-        let per_model = format!("{key}:{model}");
-        add(
-            "model_per_key",
-            &per_model,
-            Metric::Requests,
-            model_limit(auth.model_rpm_limit.as_ref(), model),
-            window,
-        );
-        add(
-            "model_per_key",
-            &per_model,
-            Metric::Tokens,
-            model_limit(auth.model_tpm_limit.as_ref(), model),
-            window,
-        );
+        let key_model_rpm = model_limit(auth.model_rpm_limit.as_ref(), model);
+        let key_model_tpm = model_limit(auth.model_tpm_limit.as_ref(), model);
+        if key_model_rpm.is_some() || key_model_tpm.is_some() {
+            let per_model = format!("{key}:{model}");
+            add(
+                "model_per_key",
+                &per_model,
+                Metric::Requests,
+                key_model_rpm,
+                window,
+            );
+            add(
+                "model_per_key",
+                &per_model,
+                Metric::Tokens,
+                key_model_tpm,
+                window,
+            );
+        }
         if let Some(user) = auth.user_id.as_deref() {
             add(
                 "user",
@@ -239,22 +243,30 @@ pub fn checks_for(
                 positive(auth.team_max_parallel_requests),
                 window,
             );
-            let per_model = format!("{team}:{model}");
-            add(
-                "model_per_team",
-                &per_model,
-                Metric::Requests,
-                model_limit(auth.team_model_rpm_limit.as_ref(), model),
-                window,
-            );
-            add(
-                "model_per_team",
-                &per_model,
-                Metric::Tokens,
-                model_limit(auth.team_model_tpm_limit.as_ref(), model),
-                window,
-            );
-            if let Some(user) = auth.user_id.as_deref() {
+            let team_model_rpm = model_limit(auth.team_model_rpm_limit.as_ref(), model);
+            let team_model_tpm = model_limit(auth.team_model_tpm_limit.as_ref(), model);
+            if team_model_rpm.is_some() || team_model_tpm.is_some() {
+                let per_model = format!("{team}:{model}");
+                add(
+                    "model_per_team",
+                    &per_model,
+                    Metric::Requests,
+                    team_model_rpm,
+                    window,
+                );
+                add(
+                    "model_per_team",
+                    &per_model,
+                    Metric::Tokens,
+                    team_model_tpm,
+                    window,
+                );
+            }
+            let member_limits = (auth.team_member_rpm_limit, auth.team_member_tpm_limit);
+            if let (Some(user), true) = (
+                auth.user_id.as_deref(),
+                member_limits.0.is_some() || member_limits.1.is_some(),
+            ) {
                 let member = format!("{team}:{user}");
                 add(
                     "team_member",
