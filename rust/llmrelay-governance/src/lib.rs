@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod api;
+pub mod audit;
 pub mod budget;
 pub mod cache;
 pub mod credentials;
@@ -29,6 +30,7 @@ pub mod time;
 
 pub use access::{AccessGroups, check_model_access, filter_models};
 pub use api::{Caller, check_route, management_router};
+pub use audit::{AuditAction, AuditEntry, AuditSettings, Denial};
 pub use budget::{Entity, Ledger, Reservation, Settlement};
 pub use credentials::Credential;
 pub use crypto::SecretCipher;

@@ -29,7 +29,21 @@ pub const SETTINGS: &[&str] = &[
     "database_connection_pool_limit",
     "store_model_in_db",
     "disable_database",
+    llmrelay_governance::engine::AUDIT_RETENTION_SETTING,
 ];
+
+/// `litellm_settings` keys the governance engine reads.
+pub const LITELLM_SETTINGS: &[&str] = &["store_audit_logs"];
+
+/// LiteLLM's `store_audit_logs`: the config's value, else `LITELLM_STORE_AUDIT_LOGS`
+/// (read when the config leaves it unset), else off.
+fn store_audit_logs(config: &ProxyConfig) -> bool {
+    match config.litellm_settings.other.get("store_audit_logs") {
+        Some(Value::Bool(on)) => *on,
+        Some(Value::String(text)) => text.trim().eq_ignore_ascii_case("true"),
+        _ => env_flag("LITELLM_STORE_AUDIT_LOGS"),
+    }
+}
 
 fn env_flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| {
@@ -73,10 +87,9 @@ pub fn settings(config: &ProxyConfig, master_key: Option<&str>) -> Option<Govern
         "master_key".to_owned(),
         Value::String(master_key.to_owned()),
     );
-    Some(GovernanceConfig::from_settings(
-        &Value::Object(values),
-        &directory,
-    ))
+    let mut settings = GovernanceConfig::from_settings(&Value::Object(values), &directory);
+    settings.audit.enabled = store_audit_logs(config);
+    Some(settings)
 }
 
 /// Opens the engine for this config (lazily: migrations run when the proxy starts serving).
@@ -90,6 +103,12 @@ pub fn open(
     let Some(settings) = settings(config, master_key) else {
         return Ok(None);
     };
+    let retention_setting = llmrelay_governance::engine::AUDIT_RETENTION_SETTING;
+    if let Some(value) = config.general_settings.other.get(retention_setting) {
+        let text = value.as_str().unwrap_or_default();
+        llmrelay_governance::audit::parse_period(text)
+            .map_err(|reason| format!("general_settings.{retention_setting}: {reason}"))?;
+    }
     if tokio::runtime::Handle::try_current().is_err() {
         return Err("the database (virtual keys, spend) needs a tokio runtime to open".to_owned());
     }

@@ -404,7 +404,35 @@ async fn request_context(
         (String::new(), String::new())
     };
     request.extensions_mut().insert(context.clone());
+    // Refusals go to the audit log; the key is kept only while the audit log is on.
+    let audit = state
+        .governance
+        .as_ref()
+        .filter(|g| g.engine.audit().enabled())
+        .map(|g| {
+            (
+                Arc::clone(&g.engine),
+                auth::presented_key(request.headers()),
+                request.uri().path().to_owned(),
+            )
+        });
     let mut response = next.run(request).instrument(span.clone()).await;
+    if let Some((engine, presented_key, route)) = audit
+        && let Some(denial) = response.extensions().get::<crate::errors::AccessDenial>()
+    {
+        engine.record_denial(llmrelay_governance::Denial {
+            presented_key,
+            route,
+            model: response
+                .extensions()
+                .get::<RouteLabel>()
+                .map(|label| label.model_group.clone())
+                .filter(|model| !model.is_empty()),
+            reason: denial.reason.clone(),
+            status: response.status().as_u16(),
+            changed_by: None,
+        });
+    }
     let status = response.status();
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&call_id) {
