@@ -24,6 +24,7 @@ pub mod redact;
 pub mod reports;
 pub mod spend;
 pub mod spend_writer;
+pub mod sso;
 pub mod store;
 pub mod tables;
 pub mod time;
@@ -43,4 +44,5 @@ pub use import::{ImportOptions, ImportReport, TableImport, import_litellm, impor
 pub use models::ModelDeployment;
 pub use spend::SpendRow;
 pub use spend_writer::{BatchSink, SpendSink, SpendWriter, SpendWriterConfig};
+pub use sso::{SsoLogin, SsoSession};
 pub use time::{Clock, ManualClock, SystemClock};

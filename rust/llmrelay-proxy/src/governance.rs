@@ -278,6 +278,8 @@ pub struct Governed {
     /// The JWT authenticator when `enable_jwt_auth` is on: the management routes take JWTs
     /// through it (with their route checks), and every other key themselves.
     pub jwt: Option<Arc<dyn Authenticator>>,
+    /// SSO (`GENERIC_CLIENT_ID`…): its session cookie stands in for a key on these routes.
+    pub sso: Option<Arc<crate::sso::Sso>>,
 }
 
 /// Puts the engine in a proxy's state: its key check, its layers, the Router following the
@@ -312,6 +314,7 @@ pub fn attach(
         router,
         limiter,
         jwt: None,
+        sso: None,
     });
 }
 
@@ -320,12 +323,19 @@ pub fn attach(
 pub fn management(governed: &Governed) -> axum::Router {
     let runtime = governed.engine.runtime().clone();
     let jwt = governed.jwt.clone();
+    let sso = governed.sso.clone();
     llmrelay_governance::management_router(Arc::clone(&governed.engine)).layer(
         axum::middleware::from_fn(
             move |mut request: axum::extract::Request, next: axum::middleware::Next| {
                 let runtime = runtime.clone();
                 let jwt = jwt.clone();
+                let sso = sso.clone();
                 async move {
+                    if let Some(sso) = &sso
+                        && let Err(error) = crate::sso::session_to_bearer(sso, &mut request)
+                    {
+                        return error.into_response();
+                    }
                     if let Some(jwt) = jwt
                         && let Some(token) = crate::auth::presented_key(request.headers())
                             .filter(|key| crate::jwt::looks_like_jwt(key))

@@ -110,6 +110,14 @@ impl Proxy {
         {
             governed.jwt = Some(Arc::clone(&state.auth));
         }
+        if let Some(sso) = crate::sso::SsoSettings::from_env()?
+            && let Some(governed) = state.governance.as_mut()
+        {
+            governed.sso = Some(Arc::new(crate::sso::Sso::new(
+                sso,
+                Arc::clone(&governed.engine),
+            )?));
+        }
         Ok(Self {
             state: Arc::new(state),
         })
@@ -304,7 +312,13 @@ impl Proxy {
             .merge(crate::not_built::routes(state.governance.is_some()));
         let app = protected.merge(open).with_state(Arc::clone(&state));
         let app = match &state.governance {
-            Some(governed) => app.merge(crate::governance::management(governed)),
+            Some(governed) => {
+                let app = app.merge(crate::governance::management(governed));
+                match &governed.sso {
+                    Some(sso) => app.merge(crate::sso::routes(Arc::clone(sso))),
+                    None => app,
+                }
+            }
             None => app,
         };
         app.fallback(not_found)
