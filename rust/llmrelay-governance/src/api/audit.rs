@@ -244,14 +244,24 @@ async fn locate(
     })
 }
 
+/// The object's row, secrets decrypted (the log masks them; ciphertext would hide the
+/// values that are not secret, such as `api_base`).
 async fn row(state: &Shared, spec: &Audited, id: &str) -> Option<Value> {
-    state
+    let mut record = state
         .store
         .get(spec.table, &[(spec.column, Param::text(id))])
         .await
         .ok()
-        .flatten()
-        .map(Value::Object)
+        .flatten()?;
+    if let Ok(cipher) = state.cipher() {
+        for field in ["credential_values", "litellm_params"] {
+            if let Some(Value::Object(stored)) = record.get(field) {
+                let decrypted = cipher.decrypt_map(stored);
+                record.insert(field.to_owned(), Value::Object(decrypted));
+            }
+        }
+    }
+    Some(Value::Object(record))
 }
 
 /// `litellm-changed-by` (LiteLLM's header naming the person a change is made for).
