@@ -24,6 +24,9 @@ use crate::spend_writer::{SpendSink, SpendWriter, SpendWriterConfig};
 use crate::store::SqlStore;
 use crate::time::{Clock, SystemClock, format_time};
 
+/// llmrelay's `general_settings` key for how long audit rows are kept (LiteLLM has none).
+pub const AUDIT_RETENTION_SETTING: &str = "maximum_audit_logs_retention_period";
+
 /// Settings of the engine (from `general_settings` and the environment).
 #[derive(Debug, Clone)]
 pub struct GovernanceConfig {
@@ -45,6 +48,8 @@ pub struct GovernanceConfig {
     pub max_connections: u32,
     /// `store_model_in_db`.
     pub store_model_in_db: bool,
+    /// The audit log (`store_audit_logs`, retention).
+    pub audit: crate::audit::AuditSettings,
 }
 
 impl GovernanceConfig {
@@ -62,6 +67,7 @@ impl GovernanceConfig {
             spend: SpendWriterConfig::default(),
             max_connections: 10,
             store_model_in_db: false,
+            audit: crate::audit::AuditSettings::default(),
         }
     }
 
@@ -109,6 +115,9 @@ impl GovernanceConfig {
             .ok()
             .filter(|s| !s.is_empty());
         config.spend.wal_directory = Some(config_directory.join("llmrelay-spend-wal"));
+        config.audit.retention = setting(AUDIT_RETENTION_SETTING)
+            .and_then(Value::as_str)
+            .and_then(|text| crate::audit::parse_period(text).ok());
         config
     }
 
@@ -141,6 +150,7 @@ pub struct Governance {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: GovernanceConfig,
     pub(crate) spend: Arc<SpendWriter>,
+    pub(crate) audit: crate::audit::AuditLog,
     pub(crate) master_key_hash: Option<String>,
     model_listeners: Mutex<Vec<ModelListener>>,
     credential_listeners: Mutex<Vec<CredentialListener>>,
@@ -230,7 +240,13 @@ impl Governance {
             SpendSink::new(Arc::clone(&store), Arc::clone(&ledger)),
         )?;
         let (migrated_sender, _) = tokio::sync::watch::channel(migrated);
+        let audit = crate::audit::AuditLog::start(
+            config.audit.clone(),
+            Arc::clone(&store),
+            Arc::clone(&clock),
+        );
         let engine = Arc::new(Self {
+            audit,
             keys: BoundedCache::new(config.key_cache_max_size, config.key_cache_ttl),
             end_users: BoundedCache::new(config.key_cache_max_size, config.key_cache_ttl),
             unknown_end_users: BoundedCache::new(config.key_cache_max_size, config.key_cache_ttl),
@@ -807,6 +823,7 @@ impl Governance {
 
     /// Flushes the spend rows and stops the background jobs.
     pub async fn shutdown(&self) {
+        self.audit.shutdown().await;
         self.spend.shutdown().await;
         let tasks: Vec<_> = self
             .tasks
@@ -818,6 +835,19 @@ impl Governance {
             task.abort();
         }
         self.store.db().close().await;
+    }
+
+    /// The audit log (management changes and access denials).
+    #[must_use]
+    pub fn audit(&self) -> &crate::audit::AuditLog {
+        &self.audit
+    }
+
+    /// Records an access denial in the audit log (when `store_audit_logs` is on).
+    pub fn record_denial(&self, denial: crate::audit::Denial) {
+        if self.audit.enabled() {
+            self.audit.record(denial.into_entry());
+        }
     }
 
     /// Waits until migrations have been applied (tests, `llmrelay` start-up checks).

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod api;
+pub mod audit;
 pub mod budget;
 pub mod cache;
 pub mod credentials;
@@ -23,12 +24,14 @@ pub mod redact;
 pub mod reports;
 pub mod spend;
 pub mod spend_writer;
+pub mod sso;
 pub mod store;
 pub mod tables;
 pub mod time;
 
 pub use access::{AccessGroups, check_model_access, filter_models};
 pub use api::{Caller, check_route, management_router};
+pub use audit::{AuditAction, AuditEntry, AuditSettings, Denial};
 pub use budget::{Entity, Ledger, Reservation, Settlement};
 pub use credentials::Credential;
 pub use crypto::SecretCipher;
@@ -41,4 +44,5 @@ pub use import::{ImportOptions, ImportReport, TableImport, import_litellm, impor
 pub use models::ModelDeployment;
 pub use spend::SpendRow;
 pub use spend_writer::{BatchSink, SpendSink, SpendWriter, SpendWriterConfig};
+pub use sso::{SsoLogin, SsoSession};
 pub use time::{Clock, ManualClock, SystemClock};

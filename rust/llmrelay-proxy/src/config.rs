@@ -364,7 +364,10 @@ fn unused_key_warnings(parsed: &ProxyConfigFile) -> Vec<String> {
         warnings.push(unused_key_warning(Section::TopLevel, key, key, &[]));
     }
     for key in parsed.litellm_settings.other.keys() {
-        if !ROUTER_KEYS_IN_LITELLM_SETTINGS.contains(&key.as_str()) && key != "guardrails" {
+        if !ROUTER_KEYS_IN_LITELLM_SETTINGS.contains(&key.as_str())
+            && key != "guardrails"
+            && !crate::governance::LITELLM_SETTINGS.contains(&key.as_str())
+        {
             let path = format!("litellm_settings.{key}");
             warnings.push(unused_key_warning(
                 Section::LitellmSettings,

@@ -168,7 +168,31 @@ impl IntoResponse for ApiError {
         response
             .extensions_mut()
             .insert(ErrorLabel(self.error.kind()));
+        if let Some(denial) = AccessDenial::of(&self.error) {
+            response.extensions_mut().insert(denial);
+        }
         response
+    }
+}
+
+/// The proxy refused the caller (a key, route or model check, not an upstream's answer): the
+/// reason, for the audit log's `access_denied` rows.
+#[derive(Debug, Clone)]
+pub struct AccessDenial {
+    pub reason: String,
+}
+
+impl AccessDenial {
+    fn of(error: &Error) -> Option<Self> {
+        let refused = matches!(
+            error.kind(),
+            ErrorKind::Authentication | ErrorKind::PermissionDenied
+        );
+        let inner = error.inner();
+        // Upstream answers carry their provider; the proxy's own refusals do not.
+        (refused && inner.provider.is_none()).then(|| Self {
+            reason: inner.message.clone(),
+        })
     }
 }
 

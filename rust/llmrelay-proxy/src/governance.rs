@@ -29,7 +29,21 @@ pub const SETTINGS: &[&str] = &[
     "database_connection_pool_limit",
     "store_model_in_db",
     "disable_database",
+    llmrelay_governance::engine::AUDIT_RETENTION_SETTING,
 ];
+
+/// `litellm_settings` keys the governance engine reads.
+pub const LITELLM_SETTINGS: &[&str] = &["store_audit_logs"];
+
+/// LiteLLM's `store_audit_logs`: the config's value, else `LITELLM_STORE_AUDIT_LOGS`
+/// (read when the config leaves it unset), else off.
+fn store_audit_logs(config: &ProxyConfig) -> bool {
+    match config.litellm_settings.other.get("store_audit_logs") {
+        Some(Value::Bool(on)) => *on,
+        Some(Value::String(text)) => text.trim().eq_ignore_ascii_case("true"),
+        _ => env_flag("LITELLM_STORE_AUDIT_LOGS"),
+    }
+}
 
 fn env_flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| {
@@ -73,10 +87,9 @@ pub fn settings(config: &ProxyConfig, master_key: Option<&str>) -> Option<Govern
         "master_key".to_owned(),
         Value::String(master_key.to_owned()),
     );
-    Some(GovernanceConfig::from_settings(
-        &Value::Object(values),
-        &directory,
-    ))
+    let mut settings = GovernanceConfig::from_settings(&Value::Object(values), &directory);
+    settings.audit.enabled = store_audit_logs(config);
+    Some(settings)
 }
 
 /// Opens the engine for this config (lazily: migrations run when the proxy starts serving).
@@ -90,6 +103,12 @@ pub fn open(
     let Some(settings) = settings(config, master_key) else {
         return Ok(None);
     };
+    let retention_setting = llmrelay_governance::engine::AUDIT_RETENTION_SETTING;
+    if let Some(value) = config.general_settings.other.get(retention_setting) {
+        let text = value.as_str().unwrap_or_default();
+        llmrelay_governance::audit::parse_period(text)
+            .map_err(|reason| format!("general_settings.{retention_setting}: {reason}"))?;
+    }
     if tokio::runtime::Handle::try_current().is_err() {
         return Err("the database (virtual keys, spend) needs a tokio runtime to open".to_owned());
     }
@@ -259,6 +278,8 @@ pub struct Governed {
     /// The JWT authenticator when `enable_jwt_auth` is on: the management routes take JWTs
     /// through it (with their route checks), and every other key themselves.
     pub jwt: Option<Arc<dyn Authenticator>>,
+    /// SSO (`GENERIC_CLIENT_ID`…): its session cookie stands in for a key on these routes.
+    pub sso: Option<Arc<crate::sso::Sso>>,
 }
 
 /// Puts the engine in a proxy's state: its key check, its layers, the Router following the
@@ -293,6 +314,7 @@ pub fn attach(
         router,
         limiter,
         jwt: None,
+        sso: None,
     });
 }
 
@@ -301,12 +323,19 @@ pub fn attach(
 pub fn management(governed: &Governed) -> axum::Router {
     let runtime = governed.engine.runtime().clone();
     let jwt = governed.jwt.clone();
+    let sso = governed.sso.clone();
     llmrelay_governance::management_router(Arc::clone(&governed.engine)).layer(
         axum::middleware::from_fn(
             move |mut request: axum::extract::Request, next: axum::middleware::Next| {
                 let runtime = runtime.clone();
                 let jwt = jwt.clone();
+                let sso = sso.clone();
                 async move {
+                    if let Some(sso) = &sso
+                        && let Err(error) = crate::sso::session_to_bearer(sso, &mut request)
+                    {
+                        return error.into_response();
+                    }
                     if let Some(jwt) = jwt
                         && let Some(token) = crate::auth::presented_key(request.headers())
                             .filter(|key| crate::jwt::looks_like_jwt(key))

@@ -32,6 +32,7 @@ pub mod responses;
 pub mod routed;
 pub mod server;
 pub mod sse;
+pub mod sso;
 pub mod startup;
 pub mod state;
 pub mod tls;

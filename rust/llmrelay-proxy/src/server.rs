@@ -115,6 +115,14 @@ impl Proxy {
         {
             governed.jwt = Some(Arc::clone(&state.auth));
         }
+        if let Some(sso) = crate::sso::SsoSettings::from_env()?
+            && let Some(governed) = state.governance.as_mut()
+        {
+            governed.sso = Some(Arc::new(crate::sso::Sso::new(
+                sso,
+                Arc::clone(&governed.engine),
+            )?));
+        }
         Ok(Self {
             state: Arc::new(state),
         })
@@ -310,7 +318,13 @@ impl Proxy {
             .merge(crate::not_built::routes(state.governance.is_some()));
         let app = protected.merge(open).with_state(Arc::clone(&state));
         let app = match &state.governance {
-            Some(governed) => app.merge(crate::governance::management(governed)),
+            Some(governed) => {
+                let app = app.merge(crate::governance::management(governed));
+                match &governed.sso {
+                    Some(sso) => app.merge(crate::sso::routes(Arc::clone(sso))),
+                    None => app,
+                }
+            }
             None => app,
         };
         app.fallback(not_found)
@@ -410,7 +424,35 @@ async fn request_context(
         (String::new(), String::new())
     };
     request.extensions_mut().insert(context.clone());
+    // Refusals go to the audit log; the key is kept only while the audit log is on.
+    let audit = state
+        .governance
+        .as_ref()
+        .filter(|g| g.engine.audit().enabled())
+        .map(|g| {
+            (
+                Arc::clone(&g.engine),
+                auth::presented_key(request.headers()),
+                request.uri().path().to_owned(),
+            )
+        });
     let mut response = next.run(request).instrument(span.clone()).await;
+    if let Some((engine, presented_key, route)) = audit
+        && let Some(denial) = response.extensions().get::<crate::errors::AccessDenial>()
+    {
+        engine.record_denial(llmrelay_governance::Denial {
+            presented_key,
+            route,
+            model: response
+                .extensions()
+                .get::<RouteLabel>()
+                .map(|label| label.model_group.clone())
+                .filter(|model| !model.is_empty()),
+            reason: denial.reason.clone(),
+            status: response.status().as_u16(),
+            changed_by: None,
+        });
+    }
     let status = response.status();
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&call_id) {

@@ -2,6 +2,7 @@
 //! [`Caller`], or a virtual key), which routes each role may call, and the shared helpers of
 //! the handlers (strict bodies, money rendered as numbers, LiteLLM's error shapes).
 
+mod audit;
 mod credentials;
 mod entities;
 mod keys;
@@ -150,6 +151,8 @@ pub fn management_router(state: Arc<Governance>) -> Router {
         .route("/global/spend/tags", get(spend::global_spend_tags))
         .route("/global/spend/provider", get(spend::global_spend_provider))
         .route("/global/spend/report", get(report::global_spend_report))
+        .route("/audit", get(audit::list))
+        .route("/audit/{id}", get(audit::get))
         .route("/user/daily/activity", get(spend::user_daily_activity))
         .route("/team/daily/activity", get(spend::team_daily_activity))
         .route(
@@ -167,6 +170,10 @@ pub fn management_router(state: Arc<Governance>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             authorize,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            audit::record,
         ))
         .with_state(state)
 }
@@ -218,8 +225,11 @@ async fn authorize(State(state): State<Shared>, mut request: Request, next: Next
     if let Err(error) = check_route(&caller, &route, request.method()) {
         return error.into_response();
     }
-    request.extensions_mut().insert(caller);
-    next.run(request).await
+    request.extensions_mut().insert(caller.clone());
+    let mut response = next.run(request).await;
+    // The audit layer (outside this one) attributes the change to the caller.
+    response.extensions_mut().insert(caller);
+    response
 }
 
 fn matched_route(request: &Request) -> String {

@@ -8,6 +8,7 @@
     reason = "test helpers fail the test on setup errors"
 )]
 
+mod audit;
 mod budgets;
 mod credentials;
 mod import;
