@@ -518,3 +518,91 @@ async fn a_shared_budget_holds_across_instances() {
         Some((0, 0))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_holds_parallel_slots_and_budgets() {
+    let Some(binary) = redis_server() else { return };
+    let Some(cluster) = Cluster::start(binary) else {
+        return;
+    };
+    let urls = cluster.urls();
+    let prefix = prefix("cluster-more");
+    let a = started(config(RedisTarget::Cluster(urls.clone()), &prefix)).await;
+    let b = started(config(RedisTarget::Cluster(urls.clone()), &prefix)).await;
+    let slots = [
+        Check::new("api_key", "k", Metric::Parallel, 2, Duration::ZERO),
+        Check::new("team", "t", Metric::Parallel, 3, Duration::ZERO),
+    ];
+    let one = a.acquire(&slots, 0).await.unwrap();
+    let two = b.acquire(&slots, 0).await.unwrap();
+    assert!(matches!(a.acquire(&slots, 0).await, Err(Denied::Limit(_))));
+    // The key refused the third (it is first in key order: nothing was taken).
+    let other_key = [
+        Check::new("api_key", "k2", Metric::Parallel, 5, Duration::ZERO),
+        slots[1].clone(),
+    ];
+    let three = b.acquire(&other_key, 0).await.unwrap();
+    assert!(matches!(b.acquire(&other_key, 0).await, Err(Denied::Limit(_))));
+    drop((one, two, three));
+    // Budgets of two entities in different slots: the team's refusal releases the key's hold.
+    let key = budget("key:c", 1000, 0, 0);
+    let team = budget("team:c", 100, 0, 0);
+    let mut admitted = 0;
+    for i in 0..20 {
+        let limiter = if i % 2 == 0 { &a } else { &b };
+        if let Ok(permit) = limiter.reserve_budget(&[key.clone(), team.clone()], 10).await {
+            permit.settle(10);
+            admitted += 1;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(admitted, 10);
+    assert_eq!(a.budget_state("key:c").await.unwrap(), Some((100, 0)));
+    assert_eq!(a.budget_state("team:c").await.unwrap(), Some((100, 0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sentinel_finds_the_master() {
+    let Some(binary) = redis_server() else { return };
+    let master_port = free_port();
+    let _master = OwnRedis::start(binary, master_port, &[]);
+    let sentinel_port = free_port();
+    let dir = std::env::temp_dir().join(format!("llmrelay-sentinel-{sentinel_port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("sentinel.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "port {sentinel_port}\nbind 127.0.0.1\nsentinel monitor primary 127.0.0.1 {master_port} 1\n"
+        ),
+    )
+    .unwrap();
+    let mut sentinel = Command::new(binary)
+        .arg(&conf)
+        .arg("--sentinel")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !reachable(sentinel_port) {
+        assert!(Instant::now() < deadline, "redis-sentinel did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let prefix = prefix("sentinel");
+    let target = RedisTarget::Sentinel {
+        nodes: vec![format!("redis://127.0.0.1:{sentinel_port}")],
+        service_name: "primary".to_owned(),
+        password: None,
+    };
+    let a = started(config(target.clone(), &prefix)).await;
+    let b = started(config(target, &prefix)).await;
+    let _ = sentinel.kill();
+    let _ = sentinel.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(a.health().redis_up, Some(true), "{:?}", a.health());
+    let checks = [rpm("api_key", "s", 10)];
+    assert_eq!(admitted(&[a, b], &checks, 30).await, 10);
+    let url = format!("redis://127.0.0.1:{master_port}/0");
+    assert_eq!(hget(&url, &checks[0].key(&prefix), "t").await, Some(10));
+}
