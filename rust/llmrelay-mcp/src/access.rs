@@ -1,0 +1,205 @@
+//! Who may use which server, and the names tools carry through the gateway
+//! (`{server}{separator}{tool}`, LiteLLM's `MCP_TOOL_PREFIX_FORMAT`).
+
+use std::any::Any;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// LiteLLM's default separator between the server name and the tool name
+/// (`MCP_TOOL_PREFIX_SEPARATOR`).
+pub const DEFAULT_SEPARATOR: &str = "-";
+
+/// The header a client narrows the servers with (comma-separated server names).
+pub const SERVERS_HEADER: &str = "x-mcp-servers";
+
+/// The servers a caller may list and call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerAccess {
+    All,
+    Only(BTreeSet<String>),
+}
+
+impl ServerAccess {
+    #[must_use]
+    pub fn allows(&self, server: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(names) => names.contains(server),
+        }
+    }
+
+    /// This access restricted to `names` (never widened).
+    #[must_use]
+    pub fn narrowed_to(self, names: impl IntoIterator<Item = String>) -> Self {
+        let names: BTreeSet<String> = names.into_iter().collect();
+        match self {
+            Self::All => Self::Only(names),
+            Self::Only(current) => Self::Only(current.intersection(&names).cloned().collect()),
+        }
+    }
+
+    /// What a caller may use: everything for an admin (master key) or for a key without
+    /// `object_permission.mcp_servers`; else those servers; then narrowed by the
+    /// `x-mcp-servers` header and by the `/{server}/mcp` path, which select and never grant.
+    #[must_use]
+    pub fn for_caller(
+        is_admin: bool,
+        permitted: Option<&[String]>,
+        header: Option<&str>,
+        path_server: Option<&str>,
+    ) -> Self {
+        let mut access = match permitted {
+            Some(servers) if !is_admin && !servers.is_empty() => Self::Only(
+                servers
+                    .iter()
+                    .map(|s| crate::config::normalize_server_name(s))
+                    .collect(),
+            ),
+            _ => Self::All,
+        };
+        if let Some(header) = header.filter(|h| !h.trim().is_empty()) {
+            access = access.narrowed_to(parse_servers_header(header));
+        }
+        if let Some(server) = path_server {
+            access = access.narrowed_to([crate::config::normalize_server_name(server)]);
+        }
+        access
+    }
+}
+
+/// The server names of an `x-mcp-servers` value (`"Zapier_Gmail, github"`).
+#[must_use]
+pub fn parse_servers_header(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(crate::config::normalize_server_name)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The authenticated caller of an MCP request, set by the proxy in the HTTP request's
+/// extensions before the MCP service sees it.
+#[derive(Clone)]
+pub struct Caller {
+    pub access: ServerAccess,
+    /// The proxy's identity of the caller (for spend rows), opaque to this crate.
+    pub identity: Option<Arc<dyn Any + Send + Sync>>,
+    /// The proxy's call id of the HTTP request.
+    pub request_id: Option<String>,
+}
+
+impl Caller {
+    #[must_use]
+    pub fn new(access: ServerAccess) -> Self {
+        Self {
+            access,
+            identity: None,
+            request_id: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("access", &self.access)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `server` + separator + `tool`.
+#[must_use]
+pub fn prefixed(server: &str, separator: &str, tool: &str) -> String {
+    format!("{server}{separator}{tool}")
+}
+
+/// The `(server, tool)` a prefixed name stands for among `servers`: the longest server name
+/// that, followed by the separator, starts `name` (server names may contain the separator).
+#[must_use]
+pub fn split_prefixed<'a>(
+    name: &'a str,
+    separator: &str,
+    servers: impl IntoIterator<Item = &'a str>,
+) -> Option<(&'a str, &'a str)> {
+    servers
+        .into_iter()
+        .filter_map(|server| {
+            let rest = name.strip_prefix(server)?.strip_prefix(separator)?;
+            (!rest.is_empty()).then_some((server, rest))
+        })
+        .max_by_key(|(server, _)| server.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(access: &ServerAccess) -> Vec<String> {
+        match access {
+            ServerAccess::All => vec!["*".into()],
+            ServerAccess::Only(names) => names.iter().cloned().collect(),
+        }
+    }
+
+    #[test]
+    fn prefixes_and_splits() {
+        assert_eq!(
+            prefixed("github", "-", "create_issue"),
+            "github-create_issue"
+        );
+        let servers = ["github", "git", "my-server"];
+        assert_eq!(
+            split_prefixed("github-create_issue", "-", servers),
+            Some(("github", "create_issue"))
+        );
+        assert_eq!(
+            split_prefixed("git-log", "-", servers),
+            Some(("git", "log"))
+        );
+        assert_eq!(
+            split_prefixed("my-server-do-it", "-", servers),
+            Some(("my-server", "do-it"))
+        );
+        assert_eq!(split_prefixed("gitlab-x", "-", servers), None);
+        assert_eq!(split_prefixed("github-", "-", servers), None);
+        assert_eq!(
+            split_prefixed("github/x", "/", servers),
+            Some(("github", "x"))
+        );
+    }
+
+    #[test]
+    fn permissions_header_and_path_only_narrow() {
+        let keyed = vec!["github".to_owned(), "jira".to_owned()];
+        assert_eq!(
+            ServerAccess::for_caller(true, Some(&keyed), None, None),
+            ServerAccess::All
+        );
+        assert_eq!(
+            ServerAccess::for_caller(false, None, None, None),
+            ServerAccess::All
+        );
+        assert_eq!(
+            ServerAccess::for_caller(false, Some(&[]), None, None),
+            ServerAccess::All
+        );
+        let access = ServerAccess::for_caller(false, Some(&keyed), None, None);
+        assert_eq!(names(&access), ["github", "jira"]);
+        assert!(access.allows("github"));
+        assert!(!access.allows("slack"));
+        // The header selects among what the key may use, never adds.
+        let access = ServerAccess::for_caller(false, Some(&keyed), Some("jira, slack"), None);
+        assert_eq!(names(&access), ["jira"]);
+        let access = ServerAccess::for_caller(true, None, Some("Zapier Gmail,github"), None);
+        assert_eq!(names(&access), ["Zapier_Gmail", "github"]);
+        let access = ServerAccess::for_caller(false, Some(&keyed), None, Some("slack"));
+        assert_eq!(names(&access), Vec::<String>::new());
+        let access = ServerAccess::for_caller(false, None, Some("a,b"), Some("b"));
+        assert_eq!(names(&access), ["b"]);
+        assert_eq!(
+            ServerAccess::for_caller(false, None, Some(" "), None),
+            ServerAccess::All
+        );
+    }
+}
