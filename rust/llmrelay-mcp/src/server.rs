@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorData,
-    Implementation, InitializeResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities,
+    Implementation, InitializeResult, ListToolsResult, PaginatedRequestParams, ResultType,
+    ServerCapabilities,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -125,7 +126,12 @@ impl ServerHandler for GatewayServer {
             .call_tool(&caller, &request.name, request.arguments, None)
             .await
         {
-            Ok(result) => Ok(result.into()),
+            Ok(mut result) => {
+                // The upstream may speak an older protocol than this caller: the result is
+                // complete either way (rmcp drops the field again for older callers).
+                result.result_type = Some(ResultType::COMPLETE);
+                Ok(result.into())
+            }
             Err(error)
                 if matches!(
                     error.kind(),

@@ -82,7 +82,21 @@ impl Proxy {
         let dispatch: Arc<dyn Dispatch> = Arc::new(routed);
         let authenticator = Self::authenticator(config)?;
         let proxy = Self::with_layers(config, dispatch, authenticator, hooks, extra);
-        proxy.governed(config, router)
+        proxy.with_mcp(config)?.governed(config, router)
+    }
+
+    /// With the MCP gateway when the config has `mcp_servers`.
+    fn with_mcp(self, config: &ProxyConfig) -> Result<Self, String> {
+        if config.mcp.is_empty() {
+            return Ok(self);
+        }
+        let Ok(mut state) = Arc::try_unwrap(self.state) else {
+            return Err("the proxy is shared already".to_owned());
+        };
+        state.mcp = crate::mcp::McpState::build(config, state.settings.keep_alive)?;
+        Ok(Self {
+            state: Arc::new(state),
+        })
     }
 
     /// With virtual keys, budgets and spend when the config asks for them
@@ -100,6 +114,9 @@ impl Proxy {
             return Err("the proxy is shared already".to_owned());
         };
         crate::governance::attach(&mut state, engine, Some(router), limits);
+        if let (Some(mcp), Some(governed)) = (&state.mcp, &state.governance) {
+            mcp.record_spend_with(Arc::clone(&governed.engine));
+        }
         state.auth = crate::jwt::JwtAuth::wrap(
             config,
             Arc::clone(&state.auth),
@@ -136,7 +153,7 @@ impl Proxy {
         hooks: Option<Arc<dyn Hooks>>,
     ) -> Result<Self, String> {
         let authenticator = Self::authenticator(config)?;
-        Ok(Self::with_parts(config, dispatch, authenticator, hooks))
+        Self::with_parts(config, dispatch, authenticator, hooks).with_mcp(config)
     }
 
     /// A proxy with an explicit authenticator (virtual keys, tests).
@@ -221,6 +238,7 @@ impl Proxy {
             guardrails: Arc::clone(&config.guardrails),
             observe,
             cache,
+            mcp: None,
         };
         Self {
             state: Arc::new(state),
@@ -290,6 +308,7 @@ impl Proxy {
             .route("/bedrock/{*endpoint}", any(passthrough::bedrock))
             .route("/cohere/{*endpoint}", any(passthrough::cohere))
             .merge(crate::cache::routes())
+            .merge(crate::mcp::routes())
             .route_layer(middleware::from_fn_with_state(
                 Arc::clone(&state),
                 authenticate,

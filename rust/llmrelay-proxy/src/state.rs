@@ -68,6 +68,8 @@ pub struct AppState {
     pub observe: llmrelay_observe::Observe,
     /// The response cache (`litellm_settings.cache`), for its routes.
     pub cache: Option<llmrelay_cache::Cache>,
+    /// The MCP gateway (`mcp_servers`), for `/mcp` and `/mcp-rest`.
+    pub mcp: Option<crate::mcp::McpState>,
 }
 
 impl AppState {
