@@ -37,8 +37,9 @@ def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
     raise AssertionError(f"MCP peer did not listen: {log.read_text()}")
 
 
-def _start_peer(tmp_path: Path, transport: str, label: str) -> tuple[subprocess.Popen, int]:
-    port = free_port()
+def _start_peer(tmp_path: Path, transport: str, label: str,
+                port: int | None = None) -> tuple[subprocess.Popen, int]:
+    port = port or free_port()
     log = tmp_path / f"peer-{label}.log"
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -74,11 +75,12 @@ def gateway(tmp_path: Path, mock: Any):
             allowed_tools: [echo]
     """
     proxy = start_proxy(tmp_path, base_config(mock) + "\n" + _dedent_to(extra, base_config(mock)))
+    proxy.peers = {"web": (web, web_port), "legacy": (legacy, legacy_port)}  # type: ignore[attr-defined]
     try:
         yield proxy
         assert proxy.stop() == 0
     finally:
-        for process in (web, legacy):
+        for process, _ in proxy.peers.values():  # type: ignore[attr-defined]
             process.terminate()
             process.wait(timeout=10)
 
@@ -243,3 +245,37 @@ async def test_key_permissions_restrict_servers_and_calls_are_booked(gateway: Pr
         time.sleep(0.1)
     assert sorted(r["mcp_namespaced_tool_name"] for r in rows) == ["web-add", "web-echo"], rows
     assert all(r["status"] == "success" for r in rows)
+
+
+def test_a_restarted_upstream_is_reconnected(gateway: Proxy, tmp_path: Path) -> None:
+    call = {"name": "web-echo", "arguments": {"text": "one"}}
+    status, _, payload = gateway.request("POST", "/mcp-rest/tools/call", call)
+    assert status == 200, payload
+    web, port = gateway.peers["web"]  # type: ignore[attr-defined]
+    web.terminate()
+    web.wait(timeout=10)
+    # Down: an OpenAI-shaped upstream error, not a hang.
+    status, _, payload = gateway.request("POST", "/mcp-rest/tools/call", call)
+    assert status in (502, 504), payload
+    error = json.loads(payload)["error"]
+    assert 'MCP server "web"' in error["message"]
+    assert error["code"] == str(status)
+    # Up again on the same port: the next call opens a new connection.
+    gateway.peers["web"] = _start_peer(tmp_path, "http", "web", port)  # type: ignore[attr-defined]
+    status, _, payload = gateway.request("POST", "/mcp-rest/tools/call",
+                                         {"name": "web-echo", "arguments": {"text": "two"}})
+    assert status == 200, payload
+    assert json.loads(payload)["content"][0]["text"] == "web: two"
+
+
+def test_invalid_mcp_servers_stop_the_start_naming_the_field(tmp_path: Path, mock: Any) -> None:
+    extra = """
+        mcp_servers:
+          github:
+            url: https://example.invalid/mcp
+            transport: carrier-pigeon
+    """
+    proxy = start_proxy(tmp_path, base_config(mock) + "\n" + _dedent_to(extra, base_config(mock)),
+                        wait=False)
+    assert proxy.process.wait(timeout=20) != 0
+    assert "mcp_servers.github.transport" in proxy.log.read_text()
