@@ -279,3 +279,17 @@ def test_invalid_mcp_servers_stop_the_start_naming_the_field(tmp_path: Path, moc
                         wait=False)
     assert proxy.process.wait(timeout=20) != 0
     assert "mcp_servers.github.transport" in proxy.log.read_text()
+
+
+async def test_prompts_and_resources_are_forwarded(gateway: Proxy) -> None:
+    async with _client(gateway, headers={"x-mcp-servers": "local,web"}) as client:
+        prompts = {prompt.name for prompt in (await client.list_prompts()).prompts}
+        assert prompts == {"local-greet", "web-greet"}
+        prompt = await client.get_prompt("local-greet", {"name": "Ada"})
+        assert prompt.messages[0].content.text == "local greets Ada"
+        uris = {str(resource.uri) for resource in (await client.list_resources()).resources}
+        assert uris == {"echo://local/info", "echo://web/info"}
+        read = await client.read_resource("echo://web/info")
+        assert read.contents[0].text == "web info"
+        with pytest.raises(Exception):
+            await client.read_resource("echo://legacy/info")  # not among the selected servers

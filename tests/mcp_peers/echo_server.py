@@ -38,6 +38,16 @@ def fail() -> str:
     raise ValueError("this tool fails on purpose")
 
 
+@server.prompt(description="A greeting written by this server.")
+def greet(name: str) -> str:
+    return f"{LABEL} greets {name}"
+
+
+@server.resource(f"echo://{LABEL}/info", description="What this server is.")
+def info() -> str:
+    return f"{LABEL} info"
+
+
 if __name__ == "__main__":
     transport = sys.argv[1] if len(sys.argv) > 1 else "stdio"
     if transport == "stdio":

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures::future::join_all;
-use rmcp::model::{CallToolResult, JsonObject, Tool};
+use rmcp::model::{
+    CallToolResult, GetPromptResult, JsonObject, Prompt, ReadResourceResult, Resource, Tool,
+};
 
 use llmrelay_core::{Error, ErrorKind};
 
@@ -246,5 +248,106 @@ impl Gateway {
             });
         }
         result
+    }
+
+    /// The prompts of every server `access` allows, named `{server}{separator}{prompt}`.
+    pub async fn list_prompts(&self, access: &ServerAccess) -> (Vec<Prompt>, Vec<ServerFailure>) {
+        let listed = join_all(
+            self.servers(access)
+                .map(|server| async move { (server, server.list_prompts().await) }),
+        )
+        .await;
+        let mut prompts = Vec::new();
+        let mut failures = Vec::new();
+        for (server, result) in listed {
+            match result {
+                Ok(listed) => prompts.extend(listed.into_iter().map(|mut prompt| {
+                    prompt.name = prefixed(server.name(), &self.separator, &prompt.name);
+                    prompt
+                })),
+                Err(error) => failures.push(ServerFailure {
+                    server: server.name().to_owned(),
+                    error,
+                }),
+            }
+        }
+        (prompts, failures)
+    }
+
+    /// Gets a prompt by its prefixed name from its server.
+    ///
+    /// # Errors
+    /// As [`Self::call_tool`].
+    pub async fn get_prompt(
+        &self,
+        access: &ServerAccess,
+        name: &str,
+        arguments: Option<JsonObject>,
+    ) -> Result<GetPromptResult, Error> {
+        let names = self.servers.iter().map(|s| s.name());
+        let Some((server, prompt)) = split_prefixed(name, &self.separator, names) else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "MCP prompt {name:?} not found: prompts are named {{server}}{}{{prompt}}",
+                    self.separator
+                ),
+            )
+            .with_param("name"));
+        };
+        self.allowed_server(access, server)?
+            .get_prompt(prompt, arguments)
+            .await
+    }
+
+    /// The resources of every server `access` allows, with the server that has each.
+    pub async fn list_resources(
+        &self,
+        access: &ServerAccess,
+    ) -> (Vec<(String, Resource)>, Vec<ServerFailure>) {
+        let listed = join_all(
+            self.servers(access)
+                .map(|server| async move { (server, server.list_resources().await) }),
+        )
+        .await;
+        let mut resources = Vec::new();
+        let mut failures = Vec::new();
+        for (server, result) in listed {
+            match result {
+                Ok(listed) => resources.extend(
+                    listed
+                        .into_iter()
+                        .map(|resource| (server.name().to_owned(), resource)),
+                ),
+                Err(error) => failures.push(ServerFailure {
+                    server: server.name().to_owned(),
+                    error,
+                }),
+            }
+        }
+        (resources, failures)
+    }
+
+    /// Reads `uri` from the first allowed server that lists it (resource URIs are the
+    /// servers' own, not prefixed).
+    ///
+    /// # Errors
+    /// No allowed server lists `uri` (404), or the read failed.
+    pub async fn read_resource(
+        &self,
+        access: &ServerAccess,
+        uri: &str,
+    ) -> Result<ReadResourceResult, Error> {
+        let (resources, _) = self.list_resources(access).await;
+        let Some((server, _)) = resources.iter().find(|(_, resource)| resource.uri == uri) else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("MCP resource {uri:?} is not listed by any MCP server this key may use"),
+            )
+            .with_param("uri"));
+        };
+        self.allowed_server(access, server)?
+            .read_resource(uri)
+            .await
     }
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorData,
-    Implementation, InitializeResult, ListToolsResult, PaginatedRequestParams, ResultType,
-    ServerCapabilities,
+    GetPromptRequestParams, GetPromptResponse, Implementation, InitializeResult, ListPromptsResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ResultType, ServerCapabilities,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -80,15 +81,21 @@ fn protocol_error(error: &Error) -> ErrorData {
 
 impl ServerHandler for GatewayServer {
     fn get_info(&self) -> InitializeResult {
-        InitializeResult::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(
-                "llmrelay-mcp-gateway",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(format!(
-                "Tools of every MCP server this key may use, named {{server}}{}{{tool}}.",
-                self.gateway.separator()
-            ))
+        InitializeResult::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_prompts()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            "llmrelay-mcp-gateway",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(format!(
+            "Tools of every MCP server this key may use, named {{server}}{}{{tool}}.",
+            self.gateway.separator()
+        ))
     }
 
     async fn list_tools(
@@ -146,5 +153,66 @@ impl ServerHandler for GatewayServer {
             )])
             .into()),
         }
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let caller = caller_of(&context)?;
+        let (prompts, failures) = self.gateway.list_prompts(&caller.access).await;
+        for failure in &failures {
+            tracing::warn!(server = %failure.server, error = %failure.error, "MCP prompts/list failed");
+        }
+        Ok(ListPromptsResult::with_all_items(prompts))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let caller = caller_of(&context)?;
+        let mut result = self
+            .gateway
+            .get_prompt(&caller.access, &request.name, request.arguments)
+            .await
+            .map_err(|e| protocol_error(&e))?;
+        result.result_type = Some(ResultType::COMPLETE);
+        Ok(result.into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let caller = caller_of(&context)?;
+        let (resources, failures) = self.gateway.list_resources(&caller.access).await;
+        for failure in &failures {
+            tracing::warn!(server = %failure.server, error = %failure.error, "MCP resources/list failed");
+        }
+        Ok(ListResourcesResult::with_all_items(
+            resources
+                .into_iter()
+                .map(|(_, resource)| resource)
+                .collect(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let caller = caller_of(&context)?;
+        let mut result = self
+            .gateway
+            .read_resource(&caller.access, &request.uri)
+            .await
+            .map_err(|e| protocol_error(&e))?;
+        result.result_type = Some(ResultType::COMPLETE);
+        Ok(result.into())
     }
 }

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject, Prompt, Resource, Tool};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, GetPromptRequestParams, GetPromptResult, JsonObject,
+    Prompt, ReadResourceRequestParams, ReadResourceResult, Resource, Tool,
+};
 use rmcp::service::{Peer, RunningService, ServiceError};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioChildProcess};
@@ -215,6 +218,13 @@ impl Upstream {
     /// As [`Self::list_tools`].
     pub async fn list_prompts(&self) -> Result<Vec<Prompt>, Error> {
         self.run("prompts/list", true, |peer| async move {
+            // A server that does not offer prompts has none (asking it is an error).
+            if peer
+                .peer_info()
+                .is_some_and(|info| info.capabilities.prompts.is_none())
+            {
+                return Ok(Vec::new());
+            }
             peer.list_all_prompts().await
         })
         .await
@@ -224,7 +234,44 @@ impl Upstream {
     /// As [`Self::list_tools`].
     pub async fn list_resources(&self) -> Result<Vec<Resource>, Error> {
         self.run("resources/list", true, |peer| async move {
+            if peer
+                .peer_info()
+                .is_some_and(|info| info.capabilities.resources.is_none())
+            {
+                return Ok(Vec::new());
+            }
             peer.list_all_resources().await
+        })
+        .await
+    }
+
+    /// Gets the prompt `name` (its name on this server).
+    ///
+    /// # Errors
+    /// As [`Self::list_tools`].
+    pub async fn get_prompt(
+        &self,
+        name: &str,
+        arguments: Option<JsonObject>,
+    ) -> Result<GetPromptResult, Error> {
+        let mut params = GetPromptRequestParams::new(name.to_owned());
+        params.arguments = arguments;
+        self.run("prompts/get", true, |peer| {
+            let params = params.clone();
+            async move { peer.get_prompt(params).await }
+        })
+        .await
+    }
+
+    /// Reads the resource at `uri`.
+    ///
+    /// # Errors
+    /// As [`Self::list_tools`].
+    pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, Error> {
+        let params = ReadResourceRequestParams::new(uri.to_owned());
+        self.run("resources/read", true, |peer| {
+            let params = params.clone();
+            async move { peer.read_resource(params).await }
         })
         .await
     }
