@@ -38,18 +38,18 @@ impl ServerAccess {
         }
     }
 
-    /// What a caller may use: everything for an admin (master key) or for a key without
-    /// `object_permission.mcp_servers`; else those servers; then narrowed by the
-    /// `x-mcp-servers` header and by the `/{server}/mcp` path, which select and never grant.
+    /// What a caller may use: the servers of its key's `object_permission.mcp_servers` when
+    /// that list is set (LiteLLM applies it to admin keys too); else everything (the master
+    /// key has no such list). Then narrowed by the `x-mcp-servers` header and by the
+    /// `/{server}/mcp` path, which select and never grant.
     #[must_use]
     pub fn for_caller(
-        is_admin: bool,
         permitted: Option<&[String]>,
         header: Option<&str>,
         path_server: Option<&str>,
     ) -> Self {
         let mut access = match permitted {
-            Some(servers) if !is_admin && !servers.is_empty() => Self::Only(
+            Some(servers) if !servers.is_empty() => Self::Only(
                 servers
                     .iter()
                     .map(|s| crate::config::normalize_server_name(s))
@@ -173,32 +173,28 @@ mod tests {
     fn permissions_header_and_path_only_narrow() {
         let keyed = vec!["github".to_owned(), "jira".to_owned()];
         assert_eq!(
-            ServerAccess::for_caller(true, Some(&keyed), None, None),
+            ServerAccess::for_caller(None, None, None),
             ServerAccess::All
         );
         assert_eq!(
-            ServerAccess::for_caller(false, None, None, None),
+            ServerAccess::for_caller(Some(&[]), None, None),
             ServerAccess::All
         );
-        assert_eq!(
-            ServerAccess::for_caller(false, Some(&[]), None, None),
-            ServerAccess::All
-        );
-        let access = ServerAccess::for_caller(false, Some(&keyed), None, None);
+        let access = ServerAccess::for_caller(Some(&keyed), None, None);
         assert_eq!(names(&access), ["github", "jira"]);
         assert!(access.allows("github"));
         assert!(!access.allows("slack"));
         // The header selects among what the key may use, never adds.
-        let access = ServerAccess::for_caller(false, Some(&keyed), Some("jira, slack"), None);
+        let access = ServerAccess::for_caller(Some(&keyed), Some("jira, slack"), None);
         assert_eq!(names(&access), ["jira"]);
-        let access = ServerAccess::for_caller(true, None, Some("Zapier Gmail,github"), None);
+        let access = ServerAccess::for_caller(None, Some("Zapier Gmail,github"), None);
         assert_eq!(names(&access), ["Zapier_Gmail", "github"]);
-        let access = ServerAccess::for_caller(false, Some(&keyed), None, Some("slack"));
+        let access = ServerAccess::for_caller(Some(&keyed), None, Some("slack"));
         assert_eq!(names(&access), Vec::<String>::new());
-        let access = ServerAccess::for_caller(false, None, Some("a,b"), Some("b"));
+        let access = ServerAccess::for_caller(None, Some("a,b"), Some("b"));
         assert_eq!(names(&access), ["b"]);
         assert_eq!(
-            ServerAccess::for_caller(false, None, Some(" "), None),
+            ServerAccess::for_caller(None, Some(" "), None),
             ServerAccess::All
         );
     }

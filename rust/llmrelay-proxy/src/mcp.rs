@@ -131,8 +131,10 @@ impl llmrelay_mcp::ToolCallObserver for McpSpend {
     }
 }
 
-/// The caller of an MCP request: the servers its key may use, narrowed by `x-mcp-servers`
-/// and the `/{server_name}/mcp` path.
+/// The caller of an MCP request: the servers its key may use (its
+/// `object_permission.mcp_servers`, even for an admin key, as LiteLLM; the master key and keys
+/// without the list: every server), narrowed by `x-mcp-servers` and the `/{server_name}/mcp`
+/// path.
 fn caller(request: &Request, path_server: Option<&str>) -> Caller {
     let principal = principal_of(request.extensions());
     let permitted = principal
@@ -143,12 +145,7 @@ fn caller(request: &Request, path_server: Option<&str>) -> Caller {
         .headers()
         .get(llmrelay_mcp::SERVERS_HEADER)
         .and_then(|v| v.to_str().ok());
-    let access = ServerAccess::for_caller(
-        principal.is_admin,
-        permitted.as_deref(),
-        header,
-        path_server,
-    );
+    let access = ServerAccess::for_caller(permitted.as_deref(), header, path_server);
     let request_id = request
         .extensions()
         .get::<RequestContext>()
