@@ -293,3 +293,26 @@ async def test_prompts_and_resources_are_forwarded(gateway: Proxy) -> None:
         assert read.contents[0].text == "web info"
         with pytest.raises(Exception):
             await client.read_resource("echo://legacy/info")  # not among the selected servers
+
+
+async def test_a_team_permission_limits_its_keys(gateway: Proxy) -> None:
+    status, _, payload = gateway.request(
+        "POST", "/team/new",
+        {"team_alias": "mcp-team", "object_permission": {"mcp_servers": ["local", "legacy"]}})
+    assert status == 200, payload
+    team_id = json.loads(payload)["team_id"]
+    # A key of the team without its own list: the team's servers.
+    inherits = _generate_key(gateway, {"team_id": team_id})["key"]
+    async with _client(gateway, key=inherits) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        assert names == {"local-echo", "local-add", "local-fail", "legacy-echo"}
+    # A key with its own list: only the servers in both lists.
+    both = _generate_key(gateway, {"team_id": team_id,
+                                   "object_permission": {"mcp_servers": ["local", "web"]}})["key"]
+    async with _client(gateway, key=both) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        assert names == {"local-echo", "local-add", "local-fail"}
+    status, _, payload = gateway.request(
+        "POST", "/mcp-rest/tools/call", {"name": "web-echo", "arguments": {"text": "x"}},
+        key=both)
+    assert status == 403, payload

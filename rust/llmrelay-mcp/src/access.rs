@@ -38,9 +38,9 @@ impl ServerAccess {
         }
     }
 
-    /// What a caller may use: the servers of its key's `object_permission.mcp_servers` when
-    /// that list is set (LiteLLM applies it to admin keys too); else everything (the master
-    /// key has no such list). Then narrowed by the `x-mcp-servers` header and by the
+    /// What a caller may use: `permitted` (see [`permitted_servers`]; LiteLLM applies it to
+    /// admin keys too), or everything when `None` (the master key, keys without lists). Then
+    /// narrowed by the `x-mcp-servers` header and by the
     /// `/{server}/mcp` path, which select and never grant.
     #[must_use]
     pub fn for_caller(
@@ -49,7 +49,7 @@ impl ServerAccess {
         path_server: Option<&str>,
     ) -> Self {
         let mut access = match permitted {
-            Some(servers) if !servers.is_empty() => Self::Only(
+            Some(servers) => Self::Only(
                 servers
                     .iter()
                     .map(|s| crate::config::normalize_server_name(s))
@@ -64,6 +64,25 @@ impl ServerAccess {
             access = access.narrowed_to([crate::config::normalize_server_name(server)]);
         }
         access
+    }
+}
+
+/// The servers a key may use from its own and its team's `object_permission.mcp_servers`
+/// (least privilege, as LiteLLM): both set, the servers in both; one set, that one; neither
+/// (or empty lists), `None`: every server.
+#[must_use]
+pub fn permitted_servers(key: Option<&[String]>, team: Option<&[String]>) -> Option<Vec<String>> {
+    let key = key.filter(|k| !k.is_empty());
+    let team = team.filter(|t| !t.is_empty());
+    match (key, team) {
+        (Some(key), Some(team)) => Some(
+            key.iter()
+                .filter(|server| team.contains(server))
+                .cloned()
+                .collect(),
+        ),
+        (Some(only), None) | (None, Some(only)) => Some(only.to_vec()),
+        (None, None) => None,
     }
 }
 
@@ -170,6 +189,27 @@ mod tests {
     }
 
     #[test]
+    fn key_and_team_permissions_combine_to_the_least() {
+        let key = vec!["github".to_owned(), "jira".to_owned()];
+        let team = vec!["jira".to_owned(), "slack".to_owned()];
+        assert_eq!(
+            permitted_servers(Some(&key), Some(&team)),
+            Some(vec!["jira".to_owned()])
+        );
+        assert_eq!(permitted_servers(Some(&key), None), Some(key.clone()));
+        assert_eq!(
+            permitted_servers(Some(&[]), Some(&team)),
+            Some(team.clone())
+        );
+        assert_eq!(permitted_servers(None, Some(&[])), None);
+        let disjoint = permitted_servers(Some(&["a".to_owned()]), Some(&team)).unwrap();
+        assert!(disjoint.is_empty());
+        // An empty intersection allows nothing (not everything).
+        let access = ServerAccess::for_caller(Some(&disjoint), None, None);
+        assert_eq!(access, ServerAccess::Only(BTreeSet::new()));
+    }
+
+    #[test]
     fn permissions_header_and_path_only_narrow() {
         let keyed = vec!["github".to_owned(), "jira".to_owned()];
         assert_eq!(
@@ -178,7 +218,7 @@ mod tests {
         );
         assert_eq!(
             ServerAccess::for_caller(Some(&[]), None, None),
-            ServerAccess::All
+            ServerAccess::Only(BTreeSet::new())
         );
         let access = ServerAccess::for_caller(Some(&keyed), None, None);
         assert_eq!(names(&access), ["github", "jira"]);

@@ -137,10 +137,16 @@ impl llmrelay_mcp::ToolCallObserver for McpSpend {
 /// path.
 fn caller(request: &Request, path_server: Option<&str>) -> Caller {
     let principal = principal_of(request.extensions());
-    let permitted = principal
-        .details::<KeyAuth>()
-        .and_then(|key| key.object_permission.as_ref())
-        .map(|permission| permission.mcp_servers.clone());
+    let permitted = principal.details::<KeyAuth>().and_then(|key| {
+        llmrelay_mcp::access::permitted_servers(
+            key.object_permission
+                .as_ref()
+                .map(|p| p.mcp_servers.as_slice()),
+            key.team_object_permission
+                .as_ref()
+                .map(|p| p.mcp_servers.as_slice()),
+        )
+    });
     let header = request
         .headers()
         .get(llmrelay_mcp::SERVERS_HEADER)
