@@ -63,6 +63,23 @@ pub struct ObjectPermission {
     pub agents: Vec<String>,
 }
 
+impl ObjectPermission {
+    /// From a `LiteLLM_ObjectPermissionTable` row.
+    fn of(permission: &Record) -> Self {
+        Self {
+            object_permission_id: text(permission, "object_permission_id"),
+            mcp_servers: list(permission, "mcp_servers"),
+            mcp_access_groups: list(permission, "mcp_access_groups"),
+            mcp_tool_permissions: permission
+                .get("mcp_tool_permissions")
+                .filter(|v| !v.is_null())
+                .cloned(),
+            vector_stores: list(permission, "vector_stores"),
+            agents: list(permission, "agents"),
+        }
+    }
+}
+
 /// A verified virtual key with everything the admission layers need.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct KeyAuth {
@@ -101,6 +118,8 @@ pub struct KeyAuth {
     pub guardrails: Vec<String>,
     pub disable_global_guardrails: bool,
     pub object_permission: Option<ObjectPermission>,
+    /// The key's team's `object_permission` (MCP servers the team's keys are limited to).
+    pub team_object_permission: Option<ObjectPermission>,
     pub tags: Vec<String>,
     pub metadata: Map<String, Value>,
     pub permissions: Map<String, Value>,
@@ -208,6 +227,7 @@ pub struct KeyRows {
     pub organization_budget: Option<Record>,
     pub organization_membership: Option<Record>,
     pub object_permission: Option<Record>,
+    pub team_object_permission: Option<Record>,
 }
 
 pub(crate) fn text(record: &Record, field: &str) -> Option<String> {
@@ -322,19 +342,11 @@ impl KeyRows {
                 .budget_duration
                 .or_else(|| text(budget, "budget_duration"));
         }
-        if let Some(permission) = &self.object_permission {
-            auth.object_permission = Some(ObjectPermission {
-                object_permission_id: text(permission, "object_permission_id"),
-                mcp_servers: list(permission, "mcp_servers"),
-                mcp_access_groups: list(permission, "mcp_access_groups"),
-                mcp_tool_permissions: permission
-                    .get("mcp_tool_permissions")
-                    .filter(|v| !v.is_null())
-                    .cloned(),
-                vector_stores: list(permission, "vector_stores"),
-                agents: list(permission, "agents"),
-            });
-        }
+        auth.object_permission = self.object_permission.as_ref().map(ObjectPermission::of);
+        auth.team_object_permission = self
+            .team_object_permission
+            .as_ref()
+            .map(ObjectPermission::of);
         if let Some(user) = &self.user {
             auth.user_role = text(user, "user_role").as_deref().and_then(UserRole::parse);
             auth.user_email = text(user, "user_email");

@@ -59,7 +59,7 @@ pub fn abbreviate(key: &str) -> String {
 }
 
 /// The tables a key's verification reads, with their aliases in [`key_rows_sql`].
-const KEY_PARTS: [(&str, &crate::db::Table); 11] = [
+const KEY_PARTS: [(&str, &crate::db::Table); 12] = [
     ("k", &tables::VERIFICATION_TOKEN),
     ("kb", &tables::BUDGET_TABLE),
     ("u", &tables::USER_TABLE),
@@ -71,6 +71,7 @@ const KEY_PARTS: [(&str, &crate::db::Table); 11] = [
     ("ob", &tables::BUDGET_TABLE),
     ("om", &tables::ORGANIZATION_MEMBERSHIP),
     ("mt", &tables::MODEL_TABLE),
+    ("top", &tables::OBJECT_PERMISSION_TABLE),
 ];
 
 /// One statement for a key and every row its verification needs (one round trip: the rows
@@ -99,6 +100,7 @@ fn key_rows_sql() -> &'static str {
              LEFT JOIN \"LiteLLM_BudgetTable\" ob ON ob.\"budget_id\" = o.\"budget_id\" \
              LEFT JOIN \"LiteLLM_OrganizationMembership\" om ON om.\"user_id\" = k.\"user_id\" AND om.\"organization_id\" = COALESCE(k.\"organization_id\", t.\"organization_id\") \
              LEFT JOIN \"LiteLLM_ModelTable\" mt ON mt.\"id\" = t.\"model_id\" \
+             LEFT JOIN \"LiteLLM_ObjectPermissionTable\" top ON top.\"object_permission_id\" = t.\"object_permission_id\" \
              WHERE k.\"token\" = $1 LIMIT 1",
             columns.join(", ")
         )
@@ -142,6 +144,7 @@ async fn joined_key_rows(
     let organization_budget = next();
     let organization_membership = next();
     let team_aliases = next();
+    let team_object_permission = next();
     if let (Some(team), Some(aliases)) = (team.as_mut(), team_aliases) {
         team.insert(
             "model_aliases".to_owned(),
@@ -159,6 +162,7 @@ async fn joined_key_rows(
         organization_budget,
         organization_membership,
         object_permission,
+        team_object_permission,
     }))
 }
 

@@ -227,6 +227,9 @@ impl RawConfig {
         let guardrails = build_guardrails(&document, &self.directory).map_err(|message| {
             ConfigError::new(format!("invalid config {}: {message}", self.path.display()))
         })?;
+        let mcp = llmrelay_mcp::config::parse(parsed.mcp_servers.as_ref()).map_err(|message| {
+            ConfigError::new(format!("invalid config {}: {message}", self.path.display()))
+        })?;
         let settings = &parsed.litellm_settings;
         crate::cache::params(settings.cache, settings.cache_params.as_ref()).map_err(|e| {
             ConfigError::new(format!("invalid config {}: {e}", self.path.display()))
@@ -243,6 +246,7 @@ impl RawConfig {
             }
         }
         warnings.extend(guardrails.warnings().iter().cloned());
+        warnings.extend(mcp.warnings.iter().cloned());
         warnings.extend(unset_variable_warnings(&unset, &parsed.model_list));
         warnings.extend(provider_warnings(&parsed.model_list));
         if parsed.model_list.is_empty() {
@@ -259,6 +263,7 @@ impl RawConfig {
             warnings,
             path: self.path.clone(),
             guardrails: Arc::new(guardrails),
+            mcp: Arc::new(mcp),
         })
     }
 }
@@ -505,6 +510,9 @@ struct ProxyConfigFile {
     #[serde(default)]
     #[expect(dead_code, reason = "parsed from the document by the guardrails crate")]
     guardrails: Option<Value>,
+    /// LiteLLM's MCP servers (checked by `llmrelay_mcp::config` in `resolve`).
+    #[serde(default)]
+    mcp_servers: Option<Value>,
     #[serde(flatten)]
     other: Map<String, Value>,
 }
@@ -671,6 +679,8 @@ pub struct ProxyConfig {
     /// The configured guardrails (`guardrails:`, `litellm_settings.guardrails`), built and
     /// checked when the config is resolved.
     pub guardrails: Arc<Guardrails>,
+    /// The upstream MCP servers of the gateway (`mcp_servers:`), checked.
+    pub mcp: Arc<llmrelay_mcp::McpConfig>,
 }
 
 impl ProxyConfig {
@@ -723,6 +733,7 @@ impl ProxyConfig {
             warnings: Vec::new(),
             path: PathBuf::from("<command line>"),
             guardrails: Arc::new(Guardrails::empty()),
+            mcp: Arc::new(llmrelay_mcp::McpConfig::default()),
         }
     }
 }
@@ -1009,5 +1020,50 @@ general_settings:
         let config = raw.resolve().unwrap();
         assert_eq!(config.model_group_names(), vec!["a", "b"]);
         std::fs::remove_dir_all(directory).unwrap();
+    }
+
+    #[test]
+    fn mcp_servers_are_typed_and_checked_at_start_up() {
+        let config = raw(r"
+mcp_servers:
+  github:
+    url: https://api.example.com/mcp
+    transport: http
+    auth_type: bearer_token
+    auth_value: ghp_test
+    allowed_tools: [create_issue]
+  local fs:
+    transport: stdio
+    command: python
+    args: [server.py]
+")
+        .resolve()
+        .unwrap();
+        let names: Vec<&str> = config.mcp.servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["github", "local_fs"]);
+        assert_eq!(config.mcp.servers[0].transport.name(), "http");
+        assert!(
+            !config.warnings.iter().any(|w| w.contains("mcp_servers")),
+            "{:?}",
+            config.warnings
+        );
+        let error = raw("mcp_servers:\n  github:\n    url: https://x\n    transport: pigeon\n")
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("mcp_servers.github.transport: "), "{error}");
+        let error = raw("mcp_servers:\n  fs:\n    transport: stdio\n")
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("mcp_servers.fs.command: required"),
+            "{error}"
+        );
+        assert!(
+            ProxyConfig::single_model("gpt-4o", None, Map::new())
+                .mcp
+                .is_empty()
+        );
     }
 }

@@ -22,6 +22,7 @@ mod info;
 pub mod jwt;
 pub mod limits;
 mod llm;
+pub mod mcp;
 pub mod metrics;
 mod not_built;
 pub mod observability;

@@ -1,5 +1,5 @@
 //! LiteLLM proxy routes that llmrelay does not have yet (management, files, batches,
-//! assistants, MCP, the admin UI): they answer 501 with an OpenAI-shaped error naming the
+//! assistants, the admin UI): they answer 501 with an OpenAI-shaped error naming the
 //! feature, so a client learns what is missing instead of reading a bare 404.
 //!
 //! Paths are LiteLLM 1.109's (`shared/reference/litellm_proxy_routes.tsv`); each prefix covers
@@ -29,8 +29,6 @@ pub const NOT_BUILT: &[(&str, &str)] = &[
     ("/v1/assistants", "the Assistants API (/v1/assistants)"),
     ("/threads", "the Assistants API threads (/v1/threads)"),
     ("/v1/threads", "the Assistants API threads (/v1/threads)"),
-    ("/mcp", "the MCP gateway (/mcp)"),
-    ("/mcp-rest", "the MCP gateway (/mcp-rest)"),
     ("/ui", "the admin UI (/ui)"),
 ];
 
@@ -91,10 +89,10 @@ mod tests {
             feature_of("/key/generate"),
             Some("key management (virtual keys: /key/*)")
         );
-        assert_eq!(
-            feature_of("/mcp-rest/tools/list"),
-            Some("the MCP gateway (/mcp-rest)")
-        );
+        // Built now: the MCP gateway's routes are served by `crate::mcp`.
+        assert_eq!(feature_of("/mcp-rest/tools/list"), None);
+        assert_eq!(feature_of("/mcp"), None);
+        assert_eq!(feature_of("/ui/login"), Some("the admin UI (/ui)"));
         assert_eq!(feature_of("/keys"), None);
         assert_eq!(
             feature_of("/v1/files/abc/content").map(|f| f.contains("Files")),

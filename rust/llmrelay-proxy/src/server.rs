@@ -87,7 +87,21 @@ impl Proxy {
                 state.reload = Some(crate::reload::Reloader::new(&config.path, router.clone()));
             }
         }
-        proxy.governed(config, router)
+        proxy.with_mcp(config)?.governed(config, router)
+    }
+
+    /// With the MCP gateway when the config has `mcp_servers`.
+    fn with_mcp(self, config: &ProxyConfig) -> Result<Self, String> {
+        if config.mcp.is_empty() {
+            return Ok(self);
+        }
+        let Ok(mut state) = Arc::try_unwrap(self.state) else {
+            return Err("the proxy is shared already".to_owned());
+        };
+        state.mcp = crate::mcp::McpState::build(config, state.settings.keep_alive)?;
+        Ok(Self {
+            state: Arc::new(state),
+        })
     }
 
     /// With virtual keys, budgets and spend when the config asks for them
@@ -105,6 +119,9 @@ impl Proxy {
             return Err("the proxy is shared already".to_owned());
         };
         crate::governance::attach(&mut state, engine, Some(router), limits);
+        if let (Some(mcp), Some(governed)) = (&state.mcp, &state.governance) {
+            mcp.record_spend_with(Arc::clone(&governed.engine));
+        }
         state.auth = crate::jwt::JwtAuth::wrap(
             config,
             Arc::clone(&state.auth),
@@ -149,7 +166,7 @@ impl Proxy {
         hooks: Option<Arc<dyn Hooks>>,
     ) -> Result<Self, String> {
         let authenticator = Self::authenticator(config)?;
-        Ok(Self::with_parts(config, dispatch, authenticator, hooks))
+        Self::with_parts(config, dispatch, authenticator, hooks).with_mcp(config)
     }
 
     /// A proxy with an explicit authenticator (virtual keys, tests).
@@ -235,6 +252,7 @@ impl Proxy {
             observe,
             cache,
             reload: None,
+            mcp: None,
         };
         Self {
             state: Arc::new(state),
@@ -304,6 +322,7 @@ impl Proxy {
             .route("/bedrock/{*endpoint}", any(passthrough::bedrock))
             .route("/cohere/{*endpoint}", any(passthrough::cohere))
             .merge(crate::cache::routes())
+            .merge(crate::mcp::routes())
             .route_layer(middleware::from_fn_with_state(
                 Arc::clone(&state),
                 authenticate,

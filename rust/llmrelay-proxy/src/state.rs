@@ -70,6 +70,8 @@ pub struct AppState {
     pub cache: Option<llmrelay_cache::Cache>,
     /// The config file and the Router its `model_list` feeds, for a reload (SIGHUP).
     pub reload: Option<crate::reload::Reloader>,
+    /// The MCP gateway (`mcp_servers`), for `/mcp` and `/mcp-rest`.
+    pub mcp: Option<crate::mcp::McpState>,
 }
 
 impl AppState {

@@ -34,7 +34,6 @@ async fn routes_of_later_features_answer_501_naming_the_feature() {
         ("GET", "/v1/batches/batch_1", "the Batches API"),
         ("POST", "/v1/assistants", "the Assistants API"),
         ("POST", "/v1/threads/t/runs", "threads"),
-        ("POST", "/mcp", "the MCP gateway"),
         ("GET", "/ui", "the admin UI"),
     ] {
         let response = client
@@ -53,6 +52,34 @@ async fn routes_of_later_features_answer_501_naming_the_feature() {
         assert!(message.contains(feature), "{message}");
         assert_eq!(body["error"]["type"], "not_implemented_error");
         assert_eq!(body["error"]["code"], "501");
+    }
+    // The MCP gateway is built: without `mcp_servers` it says so, behind the proxy's auth.
+    for path in ["/mcp", "/mcp-rest/tools/list"] {
+        let response = client
+            .request(
+                if path == "/mcp" {
+                    http::Method::POST
+                } else {
+                    http::Method::GET
+                },
+                format!("{}{path}", served.base),
+            )
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body["error"]["message"],
+            "no MCP servers are configured (mcp_servers in the config)"
+        );
+        let response = client
+            .get(format!("{}{path}", served.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{path}");
     }
     // Paths of no LiteLLM feature stay 404s.
     let response = client
