@@ -19,6 +19,15 @@ pub struct Estimate {
     pub cost: Decimal,
 }
 
+/// The output bound a request sets (`max_completion_tokens`, `max_tokens` or
+/// `max_output_tokens`).
+#[must_use]
+pub fn requested_output_tokens(body: &Value) -> Option<u64> {
+    ["max_completion_tokens", "max_tokens", "max_output_tokens"]
+        .iter()
+        .find_map(|field| body.get(*field).and_then(Value::as_u64))
+}
+
 /// Estimates a chat/completions request body (`messages` or `prompt`, `max_tokens` /
 /// `max_completion_tokens`) for `model` (the provider model name the catalog knows).
 /// A model without prices costs nothing (it cannot exhaust a budget).
@@ -44,9 +53,7 @@ pub fn estimate_request(model: &str, provider: Option<&str>, body: &Value) -> Es
             None => 0,
         },
     };
-    let requested_output = ["max_completion_tokens", "max_tokens", "max_output_tokens"]
-        .iter()
-        .find_map(|field| body.get(*field).and_then(Value::as_u64));
+    let requested_output = requested_output_tokens(body);
     let catalog = llmrelay_core::catalog::global();
     let entry = catalog.lookup(model, provider);
     let max_output = requested_output

@@ -115,11 +115,11 @@ impl LocalStore {
         prefix: &str,
     ) -> Result<(Vec<Status>, Vec<Booked>), Status> {
         let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        let keys: Vec<String> = checks.iter().map(|c| c.key(prefix)).collect();
         let mut statuses = Vec::with_capacity(checks.len());
-        for check in checks {
+        for (check, key) in checks.iter().zip(&keys) {
             let limit = share(check.limit, divisor);
-            let key = check.key(prefix);
-            let (used, reset_ms) = match counters.get_mut(&key) {
+            let (used, reset_ms) = match counters.get_mut(key) {
                 Some(Counter::Window(window)) => {
                     window.trim(check.bucket(now_ms));
                     (window.total, window.reset_ms(now_ms, check.bucket_ms()))
@@ -141,8 +141,7 @@ impl LocalStore {
             statuses.push(status);
         }
         let mut booked = Vec::with_capacity(checks.len());
-        for (check, status) in checks.iter().zip(&mut statuses) {
-            let key = check.key(prefix);
+        for ((check, status), key) in checks.iter().zip(&mut statuses).zip(keys) {
             let amount = check.amount(tokens);
             let bucket = check.bucket(now_ms);
             match check.metric {

@@ -8,8 +8,9 @@
 //! layer settles to the real token usage, and LiteLLM's `x-ratelimit-*` headers.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
@@ -22,7 +23,7 @@ use llmrelay_pipeline::{
 
 use crate::db::Record;
 use crate::engine::Governance;
-use crate::estimate::estimate_request;
+use crate::estimate::{estimate_request, requested_output_tokens};
 use crate::identity::KeyAuth;
 use crate::layers::admit::budget::priced_model;
 use crate::layers::admit::key_auth::EndUser;
@@ -330,8 +331,27 @@ fn reset_at(reset_ms: u64) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
-fn header(name: String, value: u64) -> (Cow<'static, str>, String) {
-    (Cow::Owned(name), value.to_string())
+/// `x-ratelimit-{descriptor}-{remaining|limit}-{type}`, made once per name: descriptors and
+/// types are a small fixed set, so the names are interned instead of formatted on every call.
+fn descriptor_header(descriptor: &'static str, metric: Metric, remaining: bool) -> &'static str {
+    type Names = HashMap<(&'static str, Metric, bool), &'static str>;
+    static NAMES: OnceLock<Mutex<Names>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    names
+        .entry((descriptor, metric, remaining))
+        .or_insert_with(|| {
+            let part = if remaining { "remaining" } else { "limit" };
+            Box::leak(
+                format!("x-ratelimit-{descriptor}-{part}-{}", metric.as_str()).into_boxed_str(),
+            )
+        })
+}
+
+fn header(name: &'static str, value: u64) -> (Cow<'static, str>, String) {
+    (Cow::Borrowed(name), value.to_string())
 }
 
 /// LiteLLM's `x-ratelimit-{descriptor}-{remaining|limit}-{type}` for every limit, plus
@@ -341,27 +361,43 @@ fn header(name: String, value: u64) -> (Cow<'static, str>, String) {
 pub fn rate_limit_headers(statuses: &[Status]) -> Vec<(Cow<'static, str>, String)> {
     let mut headers = Vec::with_capacity(statuses.len() * 2 + 6);
     for status in statuses {
-        let prefix = format!("x-ratelimit-{}", status.descriptor);
-        let kind = status.metric.as_str();
         headers.push(header(
-            format!("{prefix}-remaining-{kind}"),
+            descriptor_header(status.descriptor, status.metric, true),
             status.remaining(),
         ));
-        headers.push(header(format!("{prefix}-limit-{kind}"), status.limit));
+        headers.push(header(
+            descriptor_header(status.descriptor, status.metric, false),
+            status.limit,
+        ));
     }
-    for (metric, kind) in [(Metric::Requests, "requests"), (Metric::Tokens, "tokens")] {
+    let openai = [
+        (
+            Metric::Requests,
+            [
+                "x-ratelimit-limit-requests",
+                "x-ratelimit-remaining-requests",
+                "x-ratelimit-reset-requests",
+            ],
+        ),
+        (
+            Metric::Tokens,
+            [
+                "x-ratelimit-limit-tokens",
+                "x-ratelimit-remaining-tokens",
+                "x-ratelimit-reset-tokens",
+            ],
+        ),
+    ];
+    for (metric, [limit, remaining, reset]) in openai {
         let tightest = statuses
             .iter()
             .filter(|s| s.metric == metric)
             .min_by_key(|s| s.remaining());
         if let Some(status) = tightest {
-            headers.push(header(format!("x-ratelimit-limit-{kind}"), status.limit));
-            headers.push(header(
-                format!("x-ratelimit-remaining-{kind}"),
-                status.remaining(),
-            ));
+            headers.push(header(limit, status.limit));
+            headers.push(header(remaining, status.remaining()));
             headers.push((
-                Cow::Owned(format!("x-ratelimit-reset-{kind}")),
+                Cow::Borrowed(reset),
                 format!("{}s", status.reset_ms.div_ceil(1000)),
             ));
         }
@@ -379,14 +415,14 @@ pub fn limit_error(status: &Status) -> Error {
     } else {
         status.reset_ms
     };
+    let resets_at = reset_at(reset_ms);
     let message = format!(
-        "Rate limit exceeded for {}: {}. Limit type: {}. Current limit: {}, Remaining: {}. Limit resets at: {}",
+        "Rate limit exceeded for {}: {}. Limit type: {}. Current limit: {}, Remaining: {}. Limit resets at: {resets_at}",
         status.descriptor,
         status.value,
         status.metric.as_str(),
         status.limit,
         status.remaining(),
-        reset_at(reset_ms)
     );
     let retry_after = reset_ms.div_ceil(1000).max(1);
     let mut headers: Vec<(String, String)> = vec![
@@ -395,7 +431,7 @@ pub fn limit_error(status: &Status) -> Error {
             "rate_limit_type".to_owned(),
             status.metric.as_str().to_owned(),
         ),
-        ("reset_at".to_owned(), reset_at(reset_ms)),
+        ("reset_at".to_owned(), resets_at),
     ];
     headers.extend(
         rate_limit_headers(std::slice::from_ref(status))
@@ -442,9 +478,7 @@ impl RateLimits {
         let (model, provider) = priced_model(&self.engine, &call.model_group)
             .unwrap_or_else(|| (call.model_group.clone(), String::new()));
         let body = Value::Object(call.request.to_map());
-        let requested = ["max_completion_tokens", "max_tokens", "max_output_tokens"]
-            .iter()
-            .find_map(|field| body.get(*field).and_then(Value::as_u64));
+        let requested = requested_output_tokens(&body);
         let default_output = auth
             .and_then(|a| {
                 a.metadata
