@@ -384,6 +384,30 @@ def test_two_routers_share_one_rpm_budget(mock, redis_server):
     assert second.deployment_stats()[0]["usage"]["rpm"] == 4
 
 
+def test_two_routers_share_one_tpm_budget_in_redis(mock, redis_server):
+    # Deployment tpm is reserved in Redis before each call (input + max_tokens) and settled to
+    # the real total after: two instances together admit at most the limit plus one call.
+    model_list = [dep(mock, "g", "shared-tpm", tpm=120)]
+    settings = {"redis_host": "127.0.0.1", "redis_port": redis_server.port, "max_queue_wait": 0}
+    first = Router(model_list=model_list, **settings)
+    second = Router(model_list=model_list, **settings)
+    admitted, limited, largest = 0, 0, 0
+    for index in range(20):
+        router = first if index % 2 == 0 else second
+        try:
+            response = router.completion(model="g", messages=USER, max_tokens=5)
+        except llmrelay.RateLimitError as error:
+            limited += 1
+            assert "rpm/tpm limit" in str(error)
+            continue
+        admitted += response.usage.total_tokens
+        largest = max(largest, response.usage.total_tokens)
+        time.sleep(0.05)  # the settle is written to Redis in the background
+    assert limited > 0
+    assert 0 < admitted <= 120 + largest, (admitted, largest)
+    assert len(mock.requests()) == 20 - limited
+
+
 def test_cooldowns_are_shared_through_redis(mock, redis_server):
     model_list = [dep(mock, "g", "shared-cool-a", {"x-mock-status": "429"}), dep(mock, "g", "shared-cool-b")]
     settings = {"redis_host": "127.0.0.1", "redis_port": redis_server.port, "cooldown_time": 30,

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 
 use llmrelay_core::{Error, ErrorKind, Result};
+use llmrelay_limits::{Metric, Permit};
 use llmrelay_pipeline::{AttemptInfo, Attempts, Call, Dispatch, Dispatched, Route};
 use llmrelay_providers::engine::{
     Attempt, ChatOutcome, Engine, HiddenParams, Outcome, TextOutcome,
@@ -84,6 +85,36 @@ fn mock_fallback_error(options: &RequestOptions, group: &str) -> Option<Error> {
     )
 }
 
+/// Books an answered attempt's real tokens on the deployment's tpm window (`None` when the
+/// provider reported no usage: the reservation's estimate stands).
+fn settle(permit: Option<Permit>, tokens: Option<(u64, u64)>) {
+    if let Some(permit) = permit {
+        permit.settle(tokens.map(|(total, _)| total));
+    }
+}
+
+/// The deployment's rpm/tpm limits and what is left of them after this call (counted across
+/// instances when the Router shares state), as OpenAI's rate-limit headers.
+fn rate_limit_headers(permit: Option<&Permit>, hidden: &mut HiddenParams) {
+    let Some(permit) = permit else { return };
+    for status in &permit.statuses {
+        let (limit, remaining) = match status.metric {
+            Metric::Requests => (
+                "x-ratelimit-limit-requests",
+                "x-ratelimit-remaining-requests",
+            ),
+            Metric::Tokens => ("x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens"),
+            Metric::Parallel => continue,
+        };
+        hidden
+            .headers
+            .push((limit.to_owned(), status.limit.to_string()));
+        hidden
+            .headers
+            .push((remaining.to_owned(), status.remaining().to_string()));
+    }
+}
+
 impl Router {
     async fn dispatch_call(&self, call: &Call, attempts: Attempts<'_>) -> Result<Dispatched> {
         let options = RequestOptions::of(call)?;
@@ -140,7 +171,7 @@ impl Router {
         let mut tried: Vec<String> = Vec::new();
         let mut retry: u32 = 0;
         loop {
-            let deployment = self
+            let (deployment, permit) = self
                 .pick(&call.request, requested, &group, &tried, options)
                 .await?;
             if !tried.contains(&deployment.id) {
@@ -153,7 +184,15 @@ impl Router {
             };
             *count += 1;
             let result = self
-                .attempt(call, attempts, &deployment, requested, &group, position)
+                .attempt(
+                    call,
+                    attempts,
+                    &deployment,
+                    permit,
+                    requested,
+                    &group,
+                    position,
+                )
                 .await;
             let error = match result {
                 Ok(mut outcome) => {
@@ -222,12 +261,15 @@ impl Router {
     }
 
     /// One attempt on one deployment: the per-attempt layers around the engine, then the
-    /// deployment's books (tokens, latency, in-flight count; for a stream when it ends).
+    /// deployment's books (tokens, latency, in-flight count, the limiter's reservation settled
+    /// to the real tokens; for a stream when it ends).
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         call: &Call,
         attempts: Attempts<'_>,
         deployment: &Arc<Deployment>,
+        permit: Option<Permit>,
         requested: &str,
         group: &str,
         position: Position,
@@ -243,7 +285,13 @@ impl Router {
             model: &model,
         };
         if !attempts.is_empty() {
-            attempts.before(&info).await.map_err(Failed::Refused)?;
+            if let Err(error) = attempts.before(&info).await {
+                // Never sent: the deployment's windows get the reservation back.
+                if let Some(permit) = permit {
+                    permit.rollback();
+                }
+                return Err(Failed::Refused(error));
+            }
         }
         let engine_attempt = Attempt {
             request: &call.request,
@@ -258,11 +306,21 @@ impl Router {
         if !attempts.is_empty() {
             attempts.after(&info, result.as_ref());
         }
-        let mut outcome = result.map_err(Failed::Upstream)?;
+        let mut outcome = match result {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                // The request counts against rpm; a failed call used no tokens (LiteLLM books
+                // tpm on success only).
+                if let Some(permit) = permit {
+                    permit.settle(Some(0));
+                }
+                return Err(Failed::Upstream(error));
+            }
+        };
         let elapsed = started.elapsed().as_secs_f64();
         let now = now_ms();
         let _ = deployment.state.record_outcome(true, now);
-        self.rate_limit_headers(deployment, outcome.hidden_mut(), now);
+        rate_limit_headers(permit.as_ref(), outcome.hidden_mut());
         let usage = |u: &llmrelay_core::types::Usage| (u.total_tokens, u.completion_tokens);
         match &mut outcome {
             Outcome::Chat(ChatOutcome::Stream(stream)) => {
@@ -273,12 +331,9 @@ impl Router {
                 let in_flight = in_flight.keep();
                 stream.stream.on_finish(move |summary| {
                     let total = started.elapsed().as_secs_f64();
-                    router.book(
-                        &deployment,
-                        total,
-                        Some(elapsed),
-                        summary.usage.as_ref().map(usage),
-                    );
+                    let tokens = summary.usage.as_ref().map(usage);
+                    router.book(&deployment, total, Some(elapsed), tokens);
+                    settle(permit, tokens);
                     drop(in_flight);
                 });
             }
@@ -288,39 +343,24 @@ impl Router {
                 let in_flight = in_flight.keep();
                 stream.stream.on_finish(move |summary| {
                     let total = started.elapsed().as_secs_f64();
-                    router.book(
-                        &deployment,
-                        total,
-                        Some(elapsed),
-                        summary.usage.as_ref().map(usage),
-                    );
+                    let tokens = summary.usage.as_ref().map(usage);
+                    router.book(&deployment, total, Some(elapsed), tokens);
+                    settle(permit, tokens);
                     drop(in_flight);
                 });
             }
             Outcome::Embedding(result) => {
                 let tokens = result.response.usage.as_ref().map(|u| (u.total_tokens, 0));
                 self.book(deployment, elapsed, None, tokens);
+                settle(permit, tokens);
             }
             other => {
                 let tokens = other.usage().map(usage);
                 self.book(deployment, elapsed, None, tokens);
+                settle(permit, tokens);
             }
         }
         Ok(outcome)
-    }
-
-    /// The deployment's rpm limit and what is left of it, as OpenAI's rate-limit headers.
-    fn rate_limit_headers(&self, deployment: &Deployment, hidden: &mut HiddenParams, now: u64) {
-        if let Some(limit) = deployment.rpm {
-            let used = deployment.state.usage(now).rpm;
-            hidden
-                .headers
-                .push(("x-ratelimit-limit-requests".to_owned(), limit.to_string()));
-            hidden.headers.push((
-                "x-ratelimit-remaining-requests".to_owned(),
-                limit.saturating_sub(used).to_string(),
-            ));
-        }
     }
 
     /// The fallback groups for a failure of `group`: the context-window or content-policy

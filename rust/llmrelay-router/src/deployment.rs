@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use llmrelay_core::{Error, Result};
 use llmrelay_core::{catalog, detect};
 
+use llmrelay_limits::{Check, Metric};
 use llmrelay_providers::options::{self, CallOptions};
 
 use crate::config::{AllowedFailsPolicy, DeploymentConfig};
@@ -90,8 +91,57 @@ pub struct Deployment {
     pub allowed_fails: Option<u32>,
     pub allowed_fails_policy: Option<AllowedFailsPolicy>,
     pub cooldown_time: Option<Duration>,
+    /// `rpm` and `tpm` as limits for the Router's limiter (sliding 60 s windows, shared
+    /// through Redis when the Router has one); empty without either.
+    pub limits: Vec<Check>,
     /// Live counters and samples.
     pub state: DeploymentState,
+}
+
+/// The descriptor of a deployment's limits in the limiter (`deployment:<id>` in Redis).
+pub const LIMIT_DESCRIPTOR: &str = "deployment";
+
+/// LiteLLM's deployment `rpm`/`tpm` are per minute.
+const LIMIT_WINDOW: Duration = Duration::from_secs(60);
+
+/// The limits of a deployment are counted under its id and a fingerprint of its params, so a
+/// changed deployment starts with fresh windows (as LiteLLM's do) while every instance with
+/// the same config shares them.
+fn limit_checks(
+    id: &str,
+    params: &Map<String, Value>,
+    rpm: Option<u64>,
+    tpm: Option<u64>,
+) -> Vec<Check> {
+    let mut checks = Vec::new();
+    if rpm.is_none() && tpm.is_none() {
+        return checks;
+    }
+    let digest = Sha256::digest(Value::Object(params.clone()).to_string().as_bytes());
+    let id = format!(
+        "{id}:{:02x}{:02x}{:02x}{:02x}",
+        digest[0], digest[1], digest[2], digest[3]
+    );
+    let id = id.as_str();
+    if let Some(rpm) = rpm {
+        checks.push(Check::new(
+            LIMIT_DESCRIPTOR,
+            id,
+            Metric::Requests,
+            rpm,
+            LIMIT_WINDOW,
+        ));
+    }
+    if let Some(tpm) = tpm {
+        checks.push(Check::new(
+            LIMIT_DESCRIPTOR,
+            id,
+            Metric::Tokens,
+            tpm,
+            LIMIT_WINDOW,
+        ));
+    }
+    checks
 }
 
 impl Deployment {
@@ -196,6 +246,7 @@ impl Deployment {
             })?
         };
         Ok(Self {
+            limits: limit_checks(&id, &litellm_params, rpm, tpm),
             id,
             model_name: config.model_name.clone(),
             litellm_params,
@@ -539,6 +590,9 @@ pub struct DeploymentState {
     pub(crate) shared: AtomicBool,
     /// Epoch ms until which the deployment is cooling down (0: not cooling down).
     cooldown_until: AtomicU64,
+    /// Epoch ms until which the limiter has no room on this deployment (its rpm or tpm
+    /// window is full, here or on another instance); 0: not known to be full.
+    limited_until: AtomicU64,
     /// Last successes / failures in the current minute (the failure-rate cooldown rule).
     outcome_window: AtomicU64,
     successes: AtomicU64,
@@ -628,12 +682,26 @@ impl DeploymentState {
             self.shared_tokens.store(0, Ordering::Relaxed);
             self.shared_window.store(minute, Ordering::Release);
         }
+        // A minute's counters only grow: a read older than the limiter's last answer must not
+        // lower the view.
         if let Some(requests) = requests {
-            self.shared_requests.store(requests, Ordering::Relaxed);
+            self.shared_requests.fetch_max(requests, Ordering::Relaxed);
         }
         if let Some(tokens) = tokens {
-            self.shared_tokens.store(tokens, Ordering::Relaxed);
+            self.shared_tokens.fetch_max(tokens, Ordering::Relaxed);
         }
+    }
+
+    /// Epoch ms the limiter frees room on this deployment, if it is full at `now_ms`.
+    #[must_use]
+    pub fn limited_until(&self, now_ms: u64) -> Option<u64> {
+        let until = self.limited_until.load(Ordering::Relaxed);
+        (until > now_ms).then_some(until)
+    }
+
+    /// The limiter refused this deployment: skip it until `until_ms`.
+    pub fn set_limited_until(&self, until_ms: u64) {
+        self.limited_until.fetch_max(until_ms, Ordering::Relaxed);
     }
 
     /// Epoch ms the cooldown ends, if cooling down at `now_ms`.

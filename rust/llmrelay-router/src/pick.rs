@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use llmrelay_core::types::ChatRequest;
 use llmrelay_core::{Error, ErrorKind, Result, tokens};
+use llmrelay_limits::{Denied, Metric, Permit, Status};
 use llmrelay_providers::engine::Request;
 
 use crate::deployment::{Deployment, minute_of, now_ms};
@@ -128,8 +129,15 @@ impl Router {
             )
             .with_model(model),
             NoDeployment::AtLimit => {
+                // When the first deployment has room: the limiter's word for a full window,
+                // else the next minute (this minute's usage, as LiteLLM counts it).
                 let next_minute = (minute_of(now) + 1) * 60_000;
-                let wait = next_minute.saturating_sub(now) as f64 / 1000.0;
+                let free_at = candidates
+                    .iter()
+                    .map(|d| d.state.limited_until(now).unwrap_or(next_minute))
+                    .min()
+                    .unwrap_or(next_minute);
+                let wait = free_at.saturating_sub(now) as f64 / 1000.0;
                 let limits: Vec<String> = candidates
                     .iter()
                     .map(|d| {
@@ -167,7 +175,7 @@ impl Router {
         group: &str,
         tried: &[String],
         options: &RequestOptions,
-    ) -> Result<Arc<Deployment>> {
+    ) -> Result<(Arc<Deployment>, Option<Permit>)> {
         let config = &self.inner.config;
         let started = Instant::now();
         let cooldown_bound = Duration::from_secs_f64(
@@ -207,12 +215,12 @@ impl Router {
             let chosen = strategy::choose(candidates, tried, shape, &decision, &mut rand::rng())
                 .map(Arc::clone);
             match chosen {
-                Ok(deployment) => {
-                    if self.reserve(&deployment, now).await {
-                        return Ok(deployment);
+                Ok(deployment) => match self.reserve(request, &deployment, now, shape).await {
+                    Reserved::Refused => {
+                        // Lost a race for the last room in a window: choose again.
                     }
-                    // Lost a race for the last request of the minute: choose again.
-                }
+                    reserved => return Ok((deployment, reserved.into_permit())),
+                },
                 Err(NoDeployment::AllCoolingDown { earliest_ms, ids }) => {
                     let wait = Duration::from_millis(earliest_ms.saturating_sub(now));
                     // A little slack: a cooldown as long as the bound itself, set a moment
@@ -276,26 +284,108 @@ impl Router {
         }
     }
 
-    /// Count one request against the deployment's rpm (atomically across instances when
-    /// Redis is up); `false` when the limit was reached meanwhile.
-    pub(crate) async fn reserve(&self, deployment: &Deployment, now: u64) -> bool {
-        if let (Some(shared), Some(limit)) = (&self.inner.shared, deployment.rpm) {
-            match shared.reserve_request(deployment, limit, now).await {
-                Some(true) => {
-                    deployment.state.try_reserve_request(None, now);
-                    return true;
+    /// Reserve one request (and its estimated tokens: input counted, output from
+    /// `max_tokens` or [`DEFAULT_OUTPUT_ESTIMATE`]) on the deployment's rpm/tpm limits in the
+    /// limiter: in Redis when the Router shares state (one script call checks and books
+    /// both), else in this process. `Refused` when a window is full meanwhile: the deployment
+    /// is skipped until the limiter says it has room again.
+    pub(crate) async fn reserve(
+        &self,
+        request: &Request,
+        deployment: &Deployment,
+        now: u64,
+        shape: RequestShape,
+    ) -> Reserved {
+        if deployment.limits.is_empty() {
+            self.count_request(deployment, now);
+            return Reserved::Free;
+        }
+        let limiter = &self.inner.limiter;
+        let tokens = if deployment.tpm.is_some() {
+            shape.input_tokens + output_estimate(request)
+        } else {
+            0
+        };
+        match limiter.acquire(&deployment.limits, tokens).await {
+            Ok(permit) => {
+                self.count_request(deployment, now);
+                if limiter.is_shared() {
+                    self.share_view(deployment, now, &permit.statuses);
                 }
-                Some(false) => return false,
-                None => {}
+                Reserved::Held(permit)
             }
-        } else if let Some(shared) = &self.inner.shared {
+            Err(Denied::Limit(status)) => {
+                if limiter.is_shared() {
+                    self.share_view(deployment, now, std::slice::from_ref(&status));
+                }
+                deployment
+                    .state
+                    .set_limited_until(now + status.reset_ms.max(1));
+                Reserved::Refused
+            }
+            Err(Denied::Unavailable { .. }) => {
+                // Only with a fail-closed policy, which the Router does not set; retried a
+                // second later like a full window.
+                deployment.state.set_limited_until(now + 1000);
+                Reserved::Refused
+            }
+        }
+    }
+
+    /// This instance's minute counters (usage-based routing, `deployment_stats`), shared
+    /// through the next sync.
+    fn count_request(&self, deployment: &Deployment, now: u64) {
+        deployment.state.try_reserve_request(None, now);
+        if let Some(shared) = &self.inner.shared {
             shared.push(SharedWrite::Request {
                 id: deployment.id.clone(),
                 minute: minute_of(now),
             });
         }
-        deployment.state.try_reserve_request(deployment.rpm, now)
     }
+
+    /// What the limiter counted across instances, as the shared view of this minute (the
+    /// sync refreshes it from the minute counters).
+    fn share_view(&self, deployment: &Deployment, now: u64, statuses: &[Status]) {
+        let of = |metric: Metric| statuses.iter().find(|s| s.metric == metric).map(|s| s.used);
+        deployment
+            .state
+            .set_shared_usage(minute_of(now), of(Metric::Requests), of(Metric::Tokens));
+    }
+}
+
+/// A deployment's reservation for one attempt.
+pub(crate) enum Reserved {
+    /// The deployment has no rpm/tpm limit.
+    Free,
+    /// Settled when the attempt is over (real tokens), given back if it never went out.
+    Held(Permit),
+    /// A window is full: choose again.
+    Refused,
+}
+
+impl Reserved {
+    pub(crate) fn into_permit(self) -> Option<Permit> {
+        match self {
+            Self::Held(permit) => Some(permit),
+            Self::Free | Self::Refused => None,
+        }
+    }
+}
+
+/// Output tokens reserved on a tpm window when the request names no `max_tokens` (settled to
+/// the real usage when the call ends); the proxy's key limits use the same default.
+pub const DEFAULT_OUTPUT_ESTIMATE: u64 = 256;
+
+fn output_estimate(request: &Request) -> u64 {
+    let chat = |chat: &ChatRequest| chat.max_completion_tokens.or(chat.max_tokens);
+    match request {
+        Request::Chat(call) => chat(call),
+        Request::Responses(call) => chat(&call.chat),
+        Request::Text(text) => text.max_tokens,
+        Request::Embedding(_) | Request::Operation { .. } | Request::PassThrough(_) => Some(0),
+    }
+    .unwrap_or(DEFAULT_OUTPUT_ESTIMATE)
 }
 
 fn python_bool(value: bool) -> &'static str {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use llmrelay_core::{CallKind, Error, Result};
+use llmrelay_limits::{Limiter, LimiterConfig, RedisTarget};
 use llmrelay_pipeline::{Call, Origin};
 use llmrelay_providers::engine::{Attempt, Engine};
 use llmrelay_providers::options::{self, CallOptions};
@@ -18,6 +19,9 @@ use crate::deployment::{Deployment, Usage, now_ms};
 use crate::queue::Queue;
 use crate::registry::Registry;
 use crate::shared::Shared;
+
+/// Where the Router's limiter keeps deployment counters in Redis.
+pub const LIMIT_PREFIX: &str = "llmrelay:router:rl:";
 
 /// Per-deployment data for the proxy's `/health` and dashboards.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -64,6 +68,8 @@ pub(crate) struct Inner {
     pub(crate) config: RouterConfig,
     registry: RwLock<Arc<Registry>>,
     pub(crate) shared: Option<Arc<Shared>>,
+    /// Deployment rpm/tpm reservations: in this process, or in Redis with `shared`.
+    pub(crate) limiter: Limiter,
     pub(crate) queue: Arc<Queue>,
     pub(crate) defaults: Defaults,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -152,11 +158,17 @@ impl Router {
             ));
         }
         let queue = Queue::new(config.max_queue_size.unwrap_or(1000));
+        let limiter = Limiter::new(LimiterConfig {
+            redis: config.redis_target().map(RedisTarget::Single),
+            prefix: LIMIT_PREFIX.to_owned(),
+            ..LimiterConfig::default()
+        });
         let router = Self {
             inner: Arc::new(Inner {
                 config,
                 registry: RwLock::new(Arc::new(Registry::build(deployments))),
                 shared,
+                limiter,
                 queue,
                 defaults,
                 tasks: Mutex::new(Vec::new()),
@@ -176,6 +188,12 @@ impl Router {
 
     fn start_background(&self) {
         let mut tasks = Vec::new();
+        if self.inner.limiter.is_shared() {
+            // Connects (bounded by its timeout) and starts its probe; until then reservations
+            // follow the fail-open policy.
+            let limiter = self.inner.limiter.clone();
+            tasks.push(tokio::spawn(async move { limiter.start().await }));
+        }
         if let Some(shared) = &self.inner.shared {
             let weak = Arc::downgrade(&self.inner);
             let shared = Arc::clone(shared);

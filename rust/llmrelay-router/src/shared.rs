@@ -3,8 +3,9 @@
 //!
 //! The hot path stays local: decisions read atomics that a background task refreshes from
 //! Redis (one pipeline per interval), and writes (tokens, latency, cooldowns) are queued and
-//! flushed by the same task. The one exception is an rpm-limited deployment: its request is
-//! reserved with one atomic script call, so two instances never overspend one budget.
+//! flushed by the same task. Deployment rpm/tpm limits are not counted here: the Router's
+//! limiter (`llmrelay-limits`) reserves each call on them in Redis with one script call, so
+//! instances never overspend one limit, tokens included.
 //!
 //! When Redis is unreachable the router keeps serving from local state (a warning is logged
 //! once per outage); the background task probes Redis and switches back when it returns.
@@ -21,19 +22,11 @@ use crate::deployment::{Deployment, LatencySample, minute_of, now_ms};
 
 const PREFIX: &str = "llmrelay:router:";
 
-/// Check-and-increment of a request counter: -1 when the limit is reached, else the new count.
-const RESERVE_SCRIPT: &str = r"
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if current >= tonumber(ARGV[1]) then return -1 end
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], 120) end
-return count
-";
-
 /// A write waiting for the next flush.
 #[derive(Debug, Clone)]
 pub enum SharedWrite {
-    /// A request counted against a deployment without an rpm limit (no reservation needed).
+    /// A request counted in this minute's shared view (usage-based routing,
+    /// `deployment_stats`); limits are reserved by the Router's limiter, not here.
     Request {
         id: String,
         minute: u64,
@@ -62,7 +55,6 @@ pub struct Shared {
     /// manager spawns its reconnect task when built, so building it in [`Shared::new`] would tie
     /// construction to a running runtime (a router built before its runtime panicked).
     manager: tokio::sync::OnceCell<ConnectionManager>,
-    reserve: redis::Script,
     up: AtomicBool,
     /// Set once an outage has been logged, so one outage logs one warning.
     warned: AtomicBool,
@@ -120,7 +112,6 @@ impl Shared {
         Ok(Arc::new(Self {
             client,
             manager: tokio::sync::OnceCell::new(),
-            reserve: redis::Script::new(RESERVE_SCRIPT),
             // Optimistic until the first exchange says otherwise.
             up: AtomicBool::new(true),
             warned: AtomicBool::new(false),
@@ -173,50 +164,6 @@ impl Shared {
     /// Queue a write for the next flush.
     pub fn push(&self, write: SharedWrite) {
         lock(&self.pending).push(write);
-    }
-
-    /// Reserve one request of `deployment` against its rpm limit in the shared window.
-    /// `Some(true)`: reserved; `Some(false)`: the limit is reached; `None`: Redis is down
-    /// (the caller decides locally).
-    pub async fn reserve_request(
-        &self,
-        deployment: &Deployment,
-        limit: u64,
-        now: u64,
-    ) -> Option<bool> {
-        if !self.is_up() {
-            return None;
-        }
-        let minute = minute_of(now);
-        let result: redis::RedisResult<i64> = match self.connection().await {
-            Ok(mut connection) => {
-                self.reserve
-                    .key(window_key("rpm", &deployment.id, minute))
-                    .arg(limit)
-                    .invoke_async(&mut connection)
-                    .await
-            }
-            Err(error) => Err(error),
-        };
-        match result {
-            Ok(count) if count < 0 => {
-                deployment.state.set_shared_usage(minute, Some(limit), None);
-                Some(false)
-            }
-            Ok(count) => {
-                deployment.state.set_shared_usage(
-                    minute,
-                    Some(u64::try_from(count).unwrap_or(0)),
-                    None,
-                );
-                Some(true)
-            }
-            Err(error) => {
-                self.went_down(&error, &[]);
-                deployment.state.shared.store(false, Ordering::Relaxed);
-                None
-            }
-        }
     }
 
     /// Increment a shared `allowed_fails` counter (expiring `ttl` after its first failure).

@@ -101,10 +101,14 @@ pub fn choose<'a, R: Rng + ?Sized>(
             });
         }
     }
-    // rpm / tpm limits of the current minute.
+    // rpm / tpm limits: this minute's usage as LiteLLM checks it, and the limiter's last
+    // refusal (its sliding window is full until then).
     pool.retain(|d| {
         if d.rpm.is_none() && d.tpm.is_none() {
             return true;
+        }
+        if d.state.limited_until(now).is_some() {
+            return false;
         }
         let usage = d.state.usage(now);
         d.rpm.is_none_or(|limit| usage.rpm < limit)

@@ -360,36 +360,64 @@ async fn rpm_limits_queue_then_fail_with_retry_after() {
         "max_queue_size": 1,
     }))
     .unwrap();
-    // If the minute rolls over mid-test the budget resets: retry once in the next window.
-    for attempt in 0..2 {
-        let minute = llmrelay_router::deployment::minute_of(llmrelay_router::deployment::now_ms());
-        chat_call(&router, request("g", json!({}))).await.unwrap();
-        chat_call(&router, request("g", json!({}))).await.unwrap();
-        let started = Instant::now();
-        let waiting = chat_call(&router, request("g", json!({})));
-        let overflow = async {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            chat_call(&router, request("g", json!({}))).await
-        };
-        let (waited, overflowed) = tokio::join!(waiting, overflow);
-        if llmrelay_router::deployment::minute_of(llmrelay_router::deployment::now_ms()) != minute
-            && attempt == 0
-        {
-            continue;
-        }
-        let error = waited.err().unwrap();
-        assert_eq!(error.kind(), ErrorKind::RateLimit);
-        assert!(started.elapsed() >= Duration::from_millis(200));
-        assert!(error.retry_after().unwrap() >= Duration::from_secs(1));
-        let overflow = overflowed.err().unwrap();
-        assert!(
-            overflow.message().contains("queue is full"),
-            "{}",
-            overflow.message()
-        );
-        assert_eq!(server.state().requests().len(), 2 + 2 * attempt);
-        return;
-    }
+    // The window slides (a minute boundary frees nothing), so no retry across minutes.
+    chat_call(&router, request("g", json!({}))).await.unwrap();
+    chat_call(&router, request("g", json!({}))).await.unwrap();
+    let started = Instant::now();
+    let waiting = chat_call(&router, request("g", json!({})));
+    let overflow = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        chat_call(&router, request("g", json!({}))).await
+    };
+    let (waited, overflowed) = tokio::join!(waiting, overflow);
+    let error = waited.err().unwrap();
+    assert_eq!(error.kind(), ErrorKind::RateLimit);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(error.retry_after().unwrap() >= Duration::from_secs(1));
+    let overflow = overflowed.err().unwrap();
+    assert!(
+        overflow.message().contains("queue is full"),
+        "{}",
+        overflow.message()
+    );
+    assert_eq!(server.state().requests().len(), 2);
+}
+
+#[tokio::test]
+async fn tpm_limit_holds_under_concurrency_with_real_tokens_settled() {
+    let server = server().await;
+    // 40 concurrent calls against a tpm that fits only a few: the limiter reserves input plus
+    // `max_tokens` before each call and settles to the real total after, so admitted tokens
+    // stay within the limit plus one call's tokens.
+    let router = Router::from_value(json!({
+        "model_list": [deployment(&server, "g", "a", json!({"tpm": 200}), json!({}))],
+        "max_queue_wait": 0,
+    }))
+    .unwrap();
+    let calls = (0..40).map(|_| chat_call(&router, request("g", json!({"max_tokens": 12}))));
+    let results = futures::future::join_all(calls).await;
+    let served: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let refused = results
+        .iter()
+        .filter(|r| r.as_ref().is_err_and(|e| e.kind() == ErrorKind::RateLimit))
+        .count();
+    assert_eq!(served.len() + refused, 40);
+    let per_call = served[0]
+        .outcome
+        .usage()
+        .map(|u| u.total_tokens)
+        .expect("usage");
+    let admitted: u64 = served.len() as u64 * per_call;
+    assert!(admitted <= 200 + per_call, "{admitted} tokens admitted");
+    assert!(served.len() >= 2, "{} served", served.len());
+    // The limit's headers come from the limiter.
+    let headers = &served[0].outcome.hidden().headers;
+    assert!(
+        headers
+            .iter()
+            .any(|(name, value)| name == "x-ratelimit-limit-tokens" && value == "200"),
+        "{headers:?}"
+    );
 }
 
 #[tokio::test]
