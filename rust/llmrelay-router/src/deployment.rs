@@ -113,35 +113,26 @@ fn limit_checks(
     rpm: Option<u64>,
     tpm: Option<u64>,
 ) -> Vec<Check> {
-    let mut checks = Vec::new();
     if rpm.is_none() && tpm.is_none() {
-        return checks;
+        return Vec::new();
     }
     let digest = Sha256::digest(Value::Object(params.clone()).to_string().as_bytes());
     let id = format!(
         "{id}:{:02x}{:02x}{:02x}{:02x}",
         digest[0], digest[1], digest[2], digest[3]
     );
-    let id = id.as_str();
-    if let Some(rpm) = rpm {
-        checks.push(Check::new(
-            LIMIT_DESCRIPTOR,
-            id,
-            Metric::Requests,
-            rpm,
-            LIMIT_WINDOW,
-        ));
-    }
-    if let Some(tpm) = tpm {
-        checks.push(Check::new(
-            LIMIT_DESCRIPTOR,
-            id,
-            Metric::Tokens,
-            tpm,
-            LIMIT_WINDOW,
-        ));
-    }
-    checks
+    [(Metric::Requests, rpm), (Metric::Tokens, tpm)]
+        .into_iter()
+        .filter_map(|(metric, limit)| {
+            limit.map(|limit| Check::new(LIMIT_DESCRIPTOR, &id, metric, limit, LIMIT_WINDOW))
+        })
+        .collect()
+}
+
+/// The epoch-ms instant in `cell` when it is still ahead of `now_ms`.
+fn pending_until(cell: &AtomicU64, now_ms: u64) -> Option<u64> {
+    let until = cell.load(Ordering::Relaxed);
+    (until > now_ms).then_some(until)
 }
 
 impl Deployment {
@@ -695,8 +686,7 @@ impl DeploymentState {
     /// Epoch ms the limiter frees room on this deployment, if it is full at `now_ms`.
     #[must_use]
     pub fn limited_until(&self, now_ms: u64) -> Option<u64> {
-        let until = self.limited_until.load(Ordering::Relaxed);
-        (until > now_ms).then_some(until)
+        pending_until(&self.limited_until, now_ms)
     }
 
     /// The limiter refused this deployment: skip it until `until_ms`.
@@ -707,8 +697,7 @@ impl DeploymentState {
     /// Epoch ms the cooldown ends, if cooling down at `now_ms`.
     #[must_use]
     pub fn cooldown_until(&self, now_ms: u64) -> Option<u64> {
-        let until = self.cooldown_until.load(Ordering::Relaxed);
-        (until > now_ms).then_some(until)
+        pending_until(&self.cooldown_until, now_ms)
     }
 
     /// Cool down until `until_ms` (an earlier end never shortens a running cooldown).
