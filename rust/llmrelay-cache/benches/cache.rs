@@ -133,3 +133,124 @@ fn key_from_parameters(bencher: divan::Bencher) {
     let params = params();
     bencher.bench_local(|| divan::black_box(cache.preset_key(&params)));
 }
+
+/// A `local-semantic` cache on the model in `$LLMRELAY_SEMANTIC_MODEL_DIR` (`None`, with a
+/// note, when it is not set).
+fn semantic(bench: &str) -> Option<Cache> {
+    let Some(dir) = std::env::var_os(llmrelay_cache::semantic::MODEL_DIR_ENV) else {
+        eprintln!("SKIPPED {bench}: set LLMRELAY_SEMANTIC_MODEL_DIR to the all-MiniLM-L6-v2 files");
+        return None;
+    };
+    let params = json!({
+        "type": "local-semantic", "similarity_threshold": 0.85, "max_size_in_memory": 200_000,
+        "local_semantic_model_dir": dir.to_string_lossy(),
+    });
+    Some(Cache::new(CacheParams::from_map(&map(params)).unwrap()).unwrap())
+}
+
+fn question(text: &str) -> Map<String, Value> {
+    let mut params = params();
+    params.insert(
+        "messages".into(),
+        json!([{"role": "user", "content": text}]),
+    );
+    params
+}
+
+/// Fill the scope of `params` with `rows` random unit vectors (what the prompts are does not
+/// change what a search costs).
+fn fill(cache: &Cache, params: &Map<String, Value>, rows: usize) {
+    let call = Call::parse(CallKind::Chat, params.clone(), Origin::Sdk).unwrap();
+    let pending = cache
+        .semantic_pending(&call, &llmrelay_cache::Controls::of(&call))
+        .unwrap();
+    let store = cache.semantic().unwrap();
+    let entry = store.get("seed").unwrap();
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut vector = vec![0.0f32; store.index().dims()];
+    for row in 0..rows {
+        for x in &mut vector {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *x = (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0;
+        }
+        llmrelay_cache::semantic::embed::normalize(&mut vector);
+        store.insert(
+            &pending.scope,
+            &format!("row{row}"),
+            &vector,
+            entry.clone(),
+            None,
+        );
+    }
+}
+
+#[divan::bench]
+fn local_semantic_embed_short_prompt(bencher: divan::Bencher) {
+    let Some(cache) = semantic("local_semantic_embed_short_prompt") else {
+        return;
+    };
+    let embedder = cache.semantic().unwrap().embedder().clone();
+    bencher.bench_local(|| divan::black_box(embedder.embed("Tell me the capital city of France.")));
+}
+
+/// A paraphrase found among 100,000 answers in its scope, through the pipeline: the prompt
+/// embedded, the scope searched, the hit served.
+#[divan::bench(sample_count = 30)]
+fn local_semantic_hit_among_100k(bencher: divan::Bencher) {
+    let Some(cache) = semantic("local_semantic_hit_among_100k") else {
+        return;
+    };
+    let runtime = runtime();
+    let pipeline = Pipeline::new(cache.layers());
+    let stored = question("What is the capital of France?");
+    // The first answer goes in under a known key, the rows after it share its entry.
+    let call = Call::parse(CallKind::Chat, stored.clone(), Origin::Sdk).unwrap();
+    let store = cache.semantic().unwrap();
+    let pending = cache
+        .semantic_pending(&call, &llmrelay_cache::Controls::of(&call))
+        .unwrap();
+    call_through(&runtime, &pipeline, Some(&cache), &stored);
+    let key = cache.preset_key(&stored).0;
+    let vector = store.embedder().embed(&pending.prompt).unwrap();
+    store.insert(
+        &pending.scope,
+        "seed",
+        &vector,
+        store.get(&key).unwrap(),
+        None,
+    );
+    fill(&cache, &stored, 100_000);
+    let asked = question("Tell me the capital city of France.");
+    assert!(call_through(&runtime, &pipeline, Some(&cache), &asked));
+    bencher.bench_local(|| call_through(&runtime, &pipeline, Some(&cache), &asked));
+}
+
+/// The search alone: 100,000 rows of 384 floats.
+#[divan::bench(sample_count = 30)]
+fn local_semantic_search_100k(bencher: divan::Bencher) {
+    let index = llmrelay_cache::semantic::VectorIndex::new(384, 200_000);
+    let mut state = 0x2545_F491_4F6C_DD1D_u64;
+    let mut vector = vec![0.0f32; 384];
+    let entry = std::sync::Arc::new(
+        serde_json::from_value::<llmrelay_cache::Entry>(json!({
+            "timestamp": 0.0,
+            "answer": {"chat": {"id": "x", "object": "chat.completion", "created": 0,
+                "model": "m", "choices": []}},
+        }))
+        .unwrap(),
+    );
+    for row in 0..100_000 {
+        for x in &mut vector {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *x = (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0;
+        }
+        llmrelay_cache::semantic::embed::normalize(&mut vector);
+        index.insert("scope", &format!("row{row}"), &vector, entry.clone(), None);
+    }
+    let now = std::time::Instant::now();
+    bencher.bench_local(|| divan::black_box(index.search("scope", &vector, now)));
+}

@@ -13,6 +13,8 @@ pub enum CacheType {
     Local,
     Disk,
     Redis,
+    /// Ours: a sentence-embedding model in this process and an in-process vector index.
+    LocalSemantic,
 }
 
 impl CacheType {
@@ -22,6 +24,7 @@ impl CacheType {
             Self::Local => "local",
             Self::Disk => "disk",
             Self::Redis => "redis",
+            Self::LocalSemantic => "local-semantic",
         }
     }
 }
@@ -77,6 +80,12 @@ pub struct CacheParams {
     pub disk_cache_dir: PathBuf,
     /// Redis: a URL, or host / port / password / username / ssl / db.
     pub redis: Map<String, Value>,
+    /// Semantic caches: the cosine similarity a match needs (LiteLLM's
+    /// `similarity_threshold`).
+    pub similarity_threshold: f32,
+    /// `local-semantic`: the directory of the embedding model (else
+    /// `$LLMRELAY_SEMANTIC_MODEL_DIR`).
+    pub local_semantic_model_dir: Option<PathBuf>,
 }
 
 impl Default for CacheParams {
@@ -91,6 +100,8 @@ impl Default for CacheParams {
             max_bytes: DEFAULT_MEMORY_BYTES,
             disk_cache_dir: PathBuf::from(".litellm_cache"),
             redis: Map::new(),
+            similarity_threshold: crate::semantic::DEFAULT_THRESHOLD,
+            local_semantic_model_dir: None,
         }
     }
 }
@@ -122,7 +133,6 @@ fn number(value: &Value, name: &str) -> Result<f64, CacheError> {
 const NOT_BUILT: &[&str] = &[
     "redis-semantic",
     "qdrant-semantic",
-    "local-semantic",
     "s3",
     "gcs",
     "azure-blob",
@@ -147,17 +157,18 @@ impl CacheParams {
                 "local" | "memory" | "in-memory" => CacheType::Local,
                 "disk" => CacheType::Disk,
                 "redis" => CacheType::Redis,
+                "local-semantic" => CacheType::LocalSemantic,
                 other if NOT_BUILT.contains(&other) => {
                     return Err(config(format!(
                         "cache_params.type: the '{other}' cache is not built in llmrelay yet \
-                         (built: local, disk, redis)"
+                         (built: local, disk, redis, local-semantic)"
                     )));
                 }
                 other => {
                     return Err(config(format!(
                         "cache_params.type: unknown cache type '{other}' (LiteLLM's types: \
                          local, redis, redis-semantic, qdrant-semantic, s3, gcs, azure-blob, \
-                         disk)"
+                         disk; ours: local-semantic)"
                     )));
                 }
             };
@@ -176,13 +187,13 @@ impl CacheParams {
         params.namespace = get("namespace").and_then(|v| v.as_str().map(str::to_owned));
         params.ttl = match params.kind {
             CacheType::Local => Some(DEFAULT_MEMORY_TTL),
-            CacheType::Disk | CacheType::Redis => None,
+            CacheType::Disk | CacheType::Redis | CacheType::LocalSemantic => None,
         };
         if let Some(ttl) = get("ttl") {
             params.ttl = Some(number(&ttl, "ttl")?);
         }
         let specific = match params.kind {
-            CacheType::Local => "default_in_memory_ttl",
+            CacheType::Local | CacheType::LocalSemantic => "default_in_memory_ttl",
             CacheType::Redis => "default_in_redis_ttl",
             CacheType::Disk => "",
         };
@@ -198,6 +209,27 @@ impl CacheParams {
                 .filter_map(Value::as_str)
                 .map(str::to_owned)
                 .collect();
+        }
+        if params.kind == CacheType::LocalSemantic {
+            params.max_entries = crate::semantic::DEFAULT_MAX_ENTRIES;
+            if let Some(threshold) = get("similarity_threshold") {
+                let threshold = number(&threshold, "similarity_threshold")?;
+                if threshold > 1.0 {
+                    return Err(config(format!(
+                        "cache_params.similarity_threshold: expected a number from 0 to 1, \
+                         got {threshold}"
+                    )));
+                }
+                params.similarity_threshold = threshold as f32;
+            }
+            if let Some(dir) = get("local_semantic_model_dir") {
+                let Some(dir) = dir.as_str() else {
+                    return Err(config(
+                        "cache_params.local_semantic_model_dir: expected a directory path",
+                    ));
+                };
+                params.local_semantic_model_dir = Some(PathBuf::from(dir));
+            }
         }
         if let Some(entries) = get("max_size_in_memory") {
             params.max_entries = number(&entries, "max_size_in_memory")? as usize;

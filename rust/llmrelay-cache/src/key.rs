@@ -171,7 +171,7 @@ pub fn hash_hex(text: &str) -> String {
 
 /// The model the key names: the `caching_groups` entry that holds the model group (printed
 /// as Python prints the Router's tuple), else the model group.
-fn key_model(call: &Call) -> String {
+pub(crate) fn key_model(call: &Call) -> String {
     let metadata = call.metadata();
     let caching_groups = metadata
         .and_then(|m| m.get("caching_groups"))
@@ -262,7 +262,7 @@ pub fn key_for_params_from(
     with_namespace(hash, &controls, metadata, namespace)
 }
 
-fn with_namespace(
+pub(crate) fn with_namespace(
     hash: String,
     controls: &Controls,
     metadata: Option<&Map<String, Value>>,

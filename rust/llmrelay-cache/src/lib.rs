@@ -15,6 +15,7 @@ pub mod entry;
 pub mod key;
 pub mod layers;
 pub mod pyrepr;
+pub mod semantic;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -235,6 +236,119 @@ impl Cache {
         }
     }
 
+    /// The semantic store, when this is a semantic cache.
+    #[must_use]
+    pub fn semantic(&self) -> Option<&semantic::SemanticStore> {
+        match &*self.inner.store {
+            Store::Semantic(semantic) => Some(semantic),
+            _ => None,
+        }
+    }
+
+    /// What a semantic cache keys `call` by: its scope and prompt (`None` without prompt
+    /// text, or when this is not a semantic cache).
+    #[must_use]
+    pub fn semantic_pending(
+        &self,
+        call: &Call,
+        controls: &Controls,
+    ) -> Option<semantic::SemanticPending> {
+        self.semantic()?;
+        let prompt = semantic::prompt_text(&call.request)?;
+        let scope = semantic::scope_key(call, controls, self.inner.params.namespace.as_deref())?;
+        Some(semantic::SemanticPending {
+            scope: Arc::from(scope),
+            prompt: Arc::from(prompt),
+            vector: None,
+        })
+    }
+
+    /// A semantic cache's answer for `call` (exactly under `key`, else the most similar in
+    /// its scope) with its similarity, embedding on this thread: for callers off the async
+    /// runtime (the Python API).
+    ///
+    /// # Errors
+    /// The model failed.
+    pub fn semantic_find_blocking(
+        &self,
+        call: &Call,
+        key: &str,
+    ) -> Result<Option<(Arc<Entry>, f32)>, CacheError> {
+        let Some(store) = self.semantic() else {
+            return Ok(None);
+        };
+        if let Some(entry) = store.get(key) {
+            return Ok(Some((entry, 1.0)));
+        }
+        let Some(pending) = self.semantic_pending(call, &Controls::of(call)) else {
+            return Ok(None);
+        };
+        let vector = store.embedder().embed(&pending.prompt)?;
+        Ok(store
+            .search(&pending.scope, &vector)
+            .map(|hit| (hit.entry, hit.similarity)))
+    }
+
+    /// Store `entry` for `call` in a semantic cache, embedding on this thread (the Python
+    /// API); `false` when the call has no prompt text.
+    ///
+    /// # Errors
+    /// The model failed.
+    pub fn semantic_put_blocking(
+        &self,
+        call: &Call,
+        key: &str,
+        entry: Arc<Entry>,
+        ttl: Option<Duration>,
+    ) -> Result<bool, CacheError> {
+        let Some(store) = self.semantic() else {
+            return Ok(false);
+        };
+        let Some(pending) = self.semantic_pending(call, &Controls::of(call)) else {
+            return Ok(false);
+        };
+        let vector = store.embedder().embed(&pending.prompt)?;
+        self.inner.counters.stores.fetch_add(1, Ordering::Relaxed);
+        store.insert(&pending.scope, key, &vector, entry, ttl);
+        Ok(true)
+    }
+
+    /// Store `entry` of a semantic cache under `key`, in the scope `pending` names, with the
+    /// prompt's vector (embedded now, on the blocking pool, when the lookup did not embed it).
+    pub fn put_semantic(
+        &self,
+        pending: &semantic::SemanticPending,
+        key: String,
+        entry: Arc<Entry>,
+        ttl: Option<Duration>,
+    ) {
+        let Some(store) = self.semantic() else {
+            return;
+        };
+        self.inner.counters.stores.fetch_add(1, Ordering::Relaxed);
+        if let Some(vector) = &pending.vector {
+            store.insert(&pending.scope, &key, vector, entry, ttl);
+            return;
+        }
+        let handle = tokio::runtime::Handle::try_current()
+            .ok()
+            .or_else(|| self.inner.runtime.get().cloned());
+        let Some(handle) = handle else {
+            return;
+        };
+        let cache = self.clone();
+        let pending = pending.clone();
+        handle.spawn(async move {
+            let Some(store) = cache.semantic() else {
+                return;
+            };
+            match store.embed(Arc::clone(&pending.prompt)).await {
+                Ok(vector) => store.insert(&pending.scope, &key, &vector, entry, ttl),
+                Err(error) => cache.count_error(&error),
+            }
+        });
+    }
+
     /// The entry under `key`.
     ///
     /// # Errors
@@ -263,7 +377,11 @@ impl Cache {
 
     /// Store `entry` under `key`: at once in memory, through the write queue for disk and
     /// Redis (a full queue drops the write).
+    /// A semantic cache takes answers only with their prompt ([`Cache::put_semantic`]).
     pub fn put(&self, key: String, entry: Arc<Entry>, ttl: Option<Duration>) {
+        if self.semantic().is_some() {
+            return;
+        }
         self.inner.counters.stores.fetch_add(1, Ordering::Relaxed);
         if let Store::Memory(memory) = &*self.inner.store {
             let bytes = serde_json::to_vec(&*entry).map_or(0, |v| v.len() as u64);
@@ -363,6 +481,7 @@ impl Cache {
             Store::Memory(_) => None,
             Store::Disk(disk) => Some(disk.path().display().to_string()),
             Store::Redis(redis) => Some(redis.target()),
+            Store::Semantic(semantic) => Some(semantic.embedder().dir().display().to_string()),
         }
     }
 }

@@ -40,6 +40,32 @@ fn kind_named(kind: &str) -> PyResult<StoredKind> {
     }
 }
 
+/// The call a semantic cache's Python API is asked about, from LiteLLM's keyword arguments.
+fn semantic_call(
+    kind: StoredKind,
+    params: &Bound<'_, PyDict>,
+) -> PyResult<llmrelay_pipeline::Call> {
+    let params = params_from_py(params)?;
+    let kind = match kind {
+        StoredKind::Chat => llmrelay_core::CallKind::Chat,
+        StoredKind::Text => llmrelay_core::CallKind::TextCompletion,
+        StoredKind::Embedding => llmrelay_core::CallKind::Embedding,
+    };
+    llmrelay_pipeline::Call::parse(kind, params, llmrelay_pipeline::Origin::Sdk)
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Which kind of call LiteLLM's keyword arguments describe.
+fn kind_of_params(params: &Bound<'_, PyDict>) -> PyResult<StoredKind> {
+    if params.contains("messages")? {
+        Ok(StoredKind::Chat)
+    } else if params.contains("prompt")? {
+        Ok(StoredKind::Text)
+    } else {
+        Ok(StoredKind::Embedding)
+    }
+}
+
 fn failed(error: &llmrelay_cache::CacheError) -> PyErr {
     PyConnectionError::new_err(error.to_string())
 }
@@ -62,7 +88,7 @@ impl PyResponseCache {
         Ok(Self { inner })
     }
 
-    /// `type`: local, disk or redis.
+    /// `type`: local, disk, redis or local-semantic.
     #[getter]
     fn cache_type(&self) -> &'static str {
         self.inner.params().kind.as_str()
@@ -75,13 +101,28 @@ impl PyResponseCache {
     }
 
     /// The answer stored under `key` as a dict (`None` when absent, expired, or older than
-    /// `max_age` seconds).
-    #[pyo3(signature = (key, max_age=None))]
-    fn get(&self, py: Python<'_>, key: &str, max_age: Option<f64>) -> PyResult<Option<Py<PyAny>>> {
+    /// `max_age` seconds). A semantic cache given the call's keyword arguments (`params`)
+    /// also finds the most similar prompt in the call's scope.
+    #[pyo3(signature = (key, max_age=None, params=None))]
+    fn get(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        max_age: Option<f64>,
+        params: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Option<Py<PyAny>>> {
         let cache = self.inner.clone();
-        let entry = py
-            .detach(|| runtime().block_on(cache.get(key)))
-            .map_err(|e| failed(&e))?;
+        let entry = match params.filter(|_| cache.semantic().is_some()) {
+            Some(params) => {
+                let call = semantic_call(kind_of_params(params)?, params)?;
+                py.detach(|| cache.semantic_find_blocking(&call, key))
+                    .map_err(|e| failed(&e))?
+                    .map(|(entry, _)| entry)
+            }
+            None => py
+                .detach(|| runtime().block_on(cache.get(key)))
+                .map_err(|e| failed(&e))?,
+        };
         let Some(entry) = entry else {
             return Ok(None);
         };
@@ -104,14 +145,17 @@ impl PyResponseCache {
     }
 
     /// Store `response` (a dict of the kind named) under `key` for `ttl` seconds (the cache's
-    /// TTL when `None`).
-    #[pyo3(signature = (key, kind, response, ttl=None))]
+    /// TTL when `None`). A semantic cache needs the call's keyword arguments (`params`) for
+    /// the prompt; without prompt text nothing is stored, as in LiteLLM.
+    #[pyo3(signature = (key, kind, response, ttl=None, params=None))]
     fn set(
         &self,
+        py: Python<'_>,
         key: String,
         kind: &str,
         response: &Bound<'_, PyAny>,
         ttl: Option<f64>,
+        params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let kind = kind_named(kind)?;
         let value: Value = depythonize(response).map_err(|e| json_err(&e))?;
@@ -136,6 +180,19 @@ impl PyResponseCache {
             ..llmrelay_cache::Controls::default()
         };
         let ttl = self.inner.ttl_for(&controls);
+        if self.inner.semantic().is_some() {
+            let Some(params) = params else {
+                return Err(PyValueError::new_err(
+                    "a semantic cache stores an answer with its call's parameters",
+                ));
+            };
+            let call = semantic_call(kind, params)?;
+            let cache = self.inner.clone();
+            let entry = std::sync::Arc::new(entry);
+            py.detach(|| cache.semantic_put_blocking(&call, &key, entry, ttl))
+                .map_err(|e| failed(&e))?;
+            return Ok(());
+        }
         // A disk or Redis write goes through the write queue, which runs on our runtime.
         let _entered = runtime().enter();
         self.inner.put(key, std::sync::Arc::new(entry), ttl);

@@ -12,14 +12,11 @@ use crate::config::{CacheParams, CacheType};
 use crate::entry::Entry;
 
 /// A cache's store (one per cache, behind an `Arc`).
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one store per cache, allocated once"
-)]
 pub enum Store {
     Memory(memory::MemoryStore),
     Disk(disk::DiskStore),
     Redis(redis::RedisStore),
+    Semantic(crate::semantic::SemanticStore),
 }
 
 impl Store {
@@ -35,6 +32,11 @@ impl Store {
             )),
             CacheType::Disk => Self::Disk(disk::DiskStore::open(&params.disk_cache_dir)?),
             CacheType::Redis => Self::Redis(redis::RedisStore::new(&params.redis_url()?)?),
+            CacheType::LocalSemantic => Self::Semantic(crate::semantic::SemanticStore::open(
+                &crate::semantic::model_dir(params.local_semantic_model_dir.as_deref())?,
+                params.similarity_threshold,
+                params.max_entries,
+            )?),
         })
     }
 
@@ -43,6 +45,7 @@ impl Store {
             Self::Memory(memory) => Ok(memory.get(key)),
             Self::Disk(disk) => Ok(disk.get(key).await?.map(Arc::new)),
             Self::Redis(redis) => Ok(redis.get(key).await?.map(Arc::new)),
+            Self::Semantic(semantic) => Ok(semantic.get(key)),
         }
     }
 
@@ -61,6 +64,8 @@ impl Store {
             }
             Self::Disk(disk) => disk.set_many(items).await,
             Self::Redis(redis) => redis.set_many(&items).await,
+            // Answers reach a semantic store with their vectors (`Cache::put_semantic`).
+            Self::Semantic(_) => Ok(()),
         }
     }
 
@@ -69,6 +74,9 @@ impl Store {
             Self::Memory(memory) => Ok(keys.iter().filter(|k| memory.delete(k)).count()),
             Self::Disk(disk) => disk.delete(keys.to_vec()).await,
             Self::Redis(redis) => redis.delete(keys).await,
+            Self::Semantic(semantic) => {
+                Ok(keys.iter().filter(|k| semantic.index().remove(k)).count())
+            }
         }
     }
 
@@ -80,12 +88,16 @@ impl Store {
             }
             Self::Disk(disk) => disk.clear().await,
             Self::Redis(redis) => redis.clear().await.map(|_| ()),
+            Self::Semantic(semantic) => {
+                semantic.index().clear();
+                Ok(())
+            }
         }
     }
 
     pub async fn ping(&self) -> Result<(), CacheError> {
         match self {
-            Self::Memory(_) | Self::Disk(_) => Ok(()),
+            Self::Memory(_) | Self::Disk(_) | Self::Semantic(_) => Ok(()),
             Self::Redis(redis) => redis.ping().await,
         }
     }

@@ -9,6 +9,8 @@
     reason = "tests fail loudly"
 )]
 
+mod semantic;
+
 use std::time::Duration;
 
 use futures::StreamExt;

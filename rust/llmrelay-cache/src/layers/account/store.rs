@@ -10,6 +10,7 @@ use crate::coalesce::Leader;
 use crate::Cache;
 use crate::entry::{Entry, Stored};
 use crate::layers::Pending;
+use crate::semantic::SemanticPending;
 
 /// Stores answers in the cache.
 pub struct CacheStore(pub Cache);
@@ -59,6 +60,16 @@ impl CacheStore {
             answer,
         };
         let entry = Arc::new(entry);
+        if self.0.semantic().is_some() {
+            let semantic = call.extensions.get::<SemanticPending>()?;
+            self.0.put_semantic(
+                semantic,
+                pending.key.to_string(),
+                Arc::clone(&entry),
+                pending.ttl,
+            );
+            return Some(entry);
+        }
         self.0
             .put(pending.key.to_string(), Arc::clone(&entry), pending.ttl);
         Some(entry)

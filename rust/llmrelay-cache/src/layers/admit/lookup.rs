@@ -85,6 +85,9 @@ impl Admit for CacheLookup {
             store,
             ttl: cache.ttl_for(&controls),
         });
+        if cache.semantic().is_some() {
+            return semantic_lookup(cache, call, controls, key, lookup, store);
+        }
         if !lookup {
             return Step::Ready(Admission::Continue);
         }
@@ -116,6 +119,76 @@ impl Admit for CacheLookup {
             }
         })
     }
+}
+
+/// LiteLLM's `metadata["semantic-similarity"]` of a semantic lookup (0.0 on a miss).
+fn note_similarity(call: &mut Call, similarity: f32) {
+    let metadata = call
+        .options
+        .metadata
+        .get_or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if let Some(metadata) = metadata.as_object_mut() {
+        metadata.insert(
+            "semantic-similarity".to_owned(),
+            serde_json::Value::from(f64::from(similarity)),
+        );
+    }
+}
+
+/// A semantic cache's lookup: the same call again is found by its exact key without
+/// embedding anything; otherwise the prompt is embedded (on the blocking pool) and the most
+/// similar answer in the call's scope is served when it reaches the threshold. A call
+/// without prompt text is neither looked up nor stored, as in LiteLLM.
+fn semantic_lookup<'a>(
+    cache: &'a Cache,
+    call: &'a mut Call,
+    controls: Controls,
+    key: Arc<str>,
+    lookup: bool,
+    store: bool,
+) -> Step<'a, Admission> {
+    let pending = cache.semantic_pending(call, &controls);
+    let Some(mut pending) = pending else {
+        call.extensions.remove::<Pending>();
+        return Step::Ready(Admission::Continue);
+    };
+    let Some(semantic) = cache.semantic() else {
+        return Step::Ready(Admission::Continue);
+    };
+    if !lookup {
+        call.extensions.insert(pending);
+        return Step::Ready(Admission::Continue);
+    }
+    if let Some(entry) = semantic.get(&key) {
+        call.extensions.insert(pending);
+        note_similarity(call, 1.0);
+        return Step::Ready(serve(cache, &entry, call, &controls, &key));
+    }
+    cache.note_runtime();
+    Step::wait(async move {
+        match semantic.embed(Arc::clone(&pending.prompt)).await {
+            Ok(vector) => {
+                let hit = semantic.search(&pending.scope, &vector);
+                pending.vector = Some(vector);
+                call.extensions.insert(pending);
+                if let Some(hit) = hit {
+                    note_similarity(call, hit.similarity);
+                    return serve(cache, &hit.entry, call, &controls, &key);
+                }
+                note_similarity(call, 0.0);
+                cache.count_miss();
+            }
+            Err(error) => {
+                call.extensions.insert(pending);
+                cache.count_error(&error);
+                return Admission::Continue;
+            }
+        }
+        match coalesce(cache, call, &key, store) {
+            None => Admission::Continue,
+            Some(receiver) => waited(cache, call, &controls, &key, receiver).await,
+        }
+    })
 }
 
 type Receiver = tokio::sync::watch::Receiver<Option<Option<Arc<Entry>>>>;

