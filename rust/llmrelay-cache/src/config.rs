@@ -86,6 +86,9 @@ pub struct CacheParams {
     /// `local-semantic`: the directory of the embedding model (else
     /// `$LLMRELAY_SEMANTIC_MODEL_DIR`).
     pub local_semantic_model_dir: Option<PathBuf>,
+    /// Semantic caches: scopes also split by end user (LiteLLM's
+    /// `semantic_cache_scope: end_user`; `key` is the default).
+    pub semantic_scope_end_user: bool,
 }
 
 impl Default for CacheParams {
@@ -102,6 +105,7 @@ impl Default for CacheParams {
             redis: Map::new(),
             similarity_threshold: crate::semantic::DEFAULT_THRESHOLD,
             local_semantic_model_dir: None,
+            semantic_scope_end_user: false,
         }
     }
 }
@@ -221,6 +225,18 @@ impl CacheParams {
                     )));
                 }
                 params.similarity_threshold = threshold as f32;
+            }
+            if let Some(scope) = get("semantic_cache_scope") {
+                params.semantic_scope_end_user = match scope.as_str().unwrap_or_default() {
+                    "key" => false,
+                    "end_user" => true,
+                    other => {
+                        return Err(config(format!(
+                            "cache_params.semantic_cache_scope: expected 'key' or 'end_user', \
+                             got '{other}'"
+                        )));
+                    }
+                };
             }
             if let Some(dir) = get("local_semantic_model_dir") {
                 let Some(dir) = dir.as_str() else {

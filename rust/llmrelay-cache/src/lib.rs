@@ -255,7 +255,13 @@ impl Cache {
     ) -> Option<semantic::SemanticPending> {
         self.semantic()?;
         let prompt = semantic::prompt_text(&call.request)?;
-        let scope = semantic::scope_key(call, controls, self.inner.params.namespace.as_deref())?;
+        let params = &self.inner.params;
+        let scope = semantic::scope_key(
+            call,
+            controls,
+            params.namespace.as_deref(),
+            params.semantic_scope_end_user,
+        )?;
         Some(semantic::SemanticPending {
             scope: Arc::from(scope),
             prompt: Arc::from(prompt),

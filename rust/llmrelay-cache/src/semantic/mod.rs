@@ -222,9 +222,15 @@ fn strings(value: &Value) -> String {
 
 /// The scope of a call: LiteLLM's semantic key material — the key parameters without the
 /// prompt, then the caller's `user_api_key` (key hash), `user_api_key_team_id` and
-/// `user_api_key_org_id` — hashed, with the namespace in front.
+/// `user_api_key_org_id`, and with `end_user` its `user_api_key_end_user_id` — hashed, with
+/// the namespace in front.
 #[must_use]
-pub fn scope_key(call: &Call, controls: &Controls, namespace: Option<&str>) -> Option<String> {
+pub fn scope_key(
+    call: &Call,
+    controls: &Controls,
+    namespace: Option<&str>,
+    end_user: bool,
+) -> Option<String> {
     let mut params = crate::key::request_params(&call.request)?;
     for name in PROMPT_PARAMS {
         params.shift_remove(*name);
@@ -235,6 +241,14 @@ pub fn scope_key(call: &Call, controls: &Controls, namespace: Option<&str>) -> O
         ("user_api_key", &identity.key_hash),
         ("user_api_key_team_id", &identity.team_id),
         ("user_api_key_org_id", &identity.org_id),
+        (
+            "user_api_key_end_user_id",
+            if end_user {
+                &identity.end_user_id
+            } else {
+                &None
+            },
+        ),
     ] {
         if let Some(value) = value {
             text.push_str(field);
@@ -249,4 +263,61 @@ pub fn scope_key(call: &Call, controls: &Controls, namespace: Option<&str>) -> O
         call.metadata(),
         namespace,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use llmrelay_core::CallKind;
+    use llmrelay_pipeline::Origin;
+
+    use super::*;
+
+    fn call(text: &str, temperature: f64) -> Call {
+        let Value::Object(params) = json!({
+            "model": "m", "temperature": temperature,
+            "messages": [{"role": "system", "content": "Be brief."},
+                         {"role": "user", "content": [{"type": "text", "text": text}]}],
+        }) else {
+            unreachable!()
+        };
+        Call::parse(CallKind::Chat, params, Origin::Sdk).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    fn scope(call: &Call, end_user: bool) -> Option<String> {
+        scope_key(call, &Controls::default(), None, end_user)
+    }
+
+    #[test]
+    fn the_prompt_is_the_messages_text_and_stays_out_of_the_scope() {
+        let (a, b) = (call("What is 2+2?", 0.1), call("Tell me 2+2.", 0.1));
+        assert_eq!(
+            prompt_text(&a.request).as_deref(),
+            Some("Be brief.What is 2+2?")
+        );
+        assert_eq!(scope(&a, false), scope(&b, false));
+        assert_ne!(scope(&a, false), scope(&call("What is 2+2?", 0.2), false));
+    }
+
+    #[test]
+    fn tenants_and_end_users_get_their_own_scopes() {
+        let base = call("hi", 0.1);
+        let mut team = call("hi", 0.1);
+        team.identity.team_id = Some("t1".into());
+        assert_ne!(scope(&base, false), scope(&team, false));
+        let mut user = call("hi", 0.1);
+        user.identity.end_user_id = Some("u1".into());
+        assert_eq!(
+            scope(&base, false),
+            scope(&user, false),
+            "key scope ignores end users"
+        );
+        assert_ne!(scope(&base, true), scope(&user, true));
+        assert_eq!(
+            scope(&base, true),
+            scope(&base, false),
+            "no end user: the key scope"
+        );
+    }
 }
