@@ -291,6 +291,15 @@ def test_the_proxy_cache_through_the_openai_sdk(tmp_path: Path, mock: Any) -> No
         assert len(mock.requests()) == 2, "one upstream call for each of whole and streamed"
         status, body = proxy.request("GET", "/cache/ping")[:2]
         assert status == 200
+        metrics = proxy.metrics()
+        totals = {name: sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                            if line.startswith(name + "{"))
+                  for name in ("litellm_cache_hits_metric_total",
+                               "litellm_cache_misses_metric_total",
+                               "litellm_cached_tokens_metric_total")}
+        assert totals["litellm_cache_hits_metric_total"] == 2, metrics
+        assert totals["litellm_cache_misses_metric_total"] == 2
+        assert totals["litellm_cached_tokens_metric_total"] > 0
     finally:
         proxy.stop()
 

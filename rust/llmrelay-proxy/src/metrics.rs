@@ -47,6 +47,28 @@ struct CallerLabels {
     user: String,
 }
 
+/// LiteLLM's labels of the response-cache metrics (`_cache_metric_labels`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    model: String,
+    hashed_api_key: String,
+    api_key_alias: String,
+    team: String,
+    team_alias: String,
+    end_user: String,
+    user: String,
+    model_id: String,
+    api_provider: String,
+}
+
+/// The response-cache series, registered only when the proxy has a cache (LiteLLM counts
+/// hits and misses only when caching is on).
+struct CacheSeries {
+    hits: Family<CacheLabels, Counter>,
+    misses: Family<CacheLabels, Counter>,
+    tokens: Family<CacheLabels, Counter>,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallbackLabels {
     callback_name: &'static str,
@@ -115,13 +137,43 @@ pub struct Metrics {
     caller_values: std::sync::Mutex<CallerValues>,
     callback_failures: Family<CallbackLabels, Counter>,
     callback_dropped: Family<CallbackLabels, Counter>,
+    cache: Option<CacheSeries>,
 }
 
 impl Metrics {
     /// Metrics for these model groups (others are counted as `other`).
     #[must_use]
     pub fn new(groups: impl IntoIterator<Item = String>) -> Arc<Self> {
+        Self::with_cache(groups, false)
+    }
+
+    /// Metrics for these model groups, with the response-cache series when `cache` is on.
+    #[must_use]
+    pub fn with_cache(groups: impl IntoIterator<Item = String>, cache: bool) -> Arc<Self> {
         let mut registry = Registry::default();
+        let cache = cache.then(|| {
+            let series = CacheSeries {
+                hits: Family::default(),
+                misses: Family::default(),
+                tokens: Family::default(),
+            };
+            registry.register(
+                "litellm_cache_hits_metric",
+                "Total number of LiteLLM cache hits",
+                series.hits.clone(),
+            );
+            registry.register(
+                "litellm_cache_misses_metric",
+                "Total number of LiteLLM cache misses",
+                series.misses.clone(),
+            );
+            registry.register(
+                "litellm_cached_tokens_metric",
+                "Total tokens served from LiteLLM cache",
+                series.tokens.clone(),
+            );
+            series
+        });
         let requests = Family::<RequestLabels, Counter>::default();
         let failures = Family::<ErrorLabels, Counter>::default();
         let total_latency = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
@@ -247,6 +299,7 @@ impl Metrics {
             caller_values: std::sync::Mutex::default(),
             callback_failures,
             callback_dropped,
+            cache,
         })
     }
 
@@ -349,6 +402,48 @@ impl Metrics {
         self.caller_requests.get_or_create(&labels).inc();
     }
 
+    /// A finished call of a proxy with a response cache: a hit (and the tokens it served) or
+    /// a miss, by caller, model group, deployment and provider.
+    pub fn cache_outcome(
+        &self,
+        model_group: &str,
+        record: &llmrelay_pipeline::CallRecord,
+        caller: &llmrelay_pipeline::Identity,
+    ) {
+        let Some(cache) = &self.cache else {
+            return;
+        };
+        let hidden = record.hidden.as_ref();
+        let labels = {
+            let mut values = self
+                .caller_values
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            CacheLabels {
+                model: self.group(model_group),
+                hashed_api_key: values.bound(1, caller.key_hash.as_deref()),
+                api_key_alias: values.bound(5, caller.key_alias.as_deref()),
+                team: values.bound(2, caller.team_id.as_deref()),
+                team_alias: values.bound(3, caller.team_alias.as_deref()),
+                end_user: values.bound(0, caller.end_user_id.as_deref()),
+                user: values.bound(4, caller.user_id.as_deref()),
+                model_id: hidden.and_then(|h| h.model_id.clone()).unwrap_or_default(),
+                api_provider: hidden
+                    .map(|h| h.custom_llm_provider.clone())
+                    .unwrap_or_default(),
+            }
+        };
+        if record.cache_hit {
+            cache.hits.get_or_create(&labels).inc();
+            let tokens = record.usage.as_ref().map_or(0, |u| u.total_tokens);
+            if tokens > 0 {
+                cache.tokens.get_or_create(&labels).inc_by(tokens);
+            }
+        } else {
+            cache.misses.get_or_create(&labels).inc();
+        }
+    }
+
     /// Bring the logging integrations' counters up to their queues' (before a render).
     pub fn sync_callbacks(
         &self,
@@ -428,6 +523,8 @@ impl llmrelay_pipeline::Account for CallMetrics {
             &call.identity,
             record.status == llmrelay_pipeline::Status::Failure,
         );
+        self.0
+            .cache_outcome(&call.model_group, record, &call.identity);
     }
 }
 
@@ -459,6 +556,42 @@ mod tests {
         assert!(text.contains("litellm_spend_metric_total{model_group=\"gpt-4o\"} 0.25"));
         assert!(text.contains("exception_class=\"rate_limit\""));
         assert!(text.contains("litellm_in_flight_requests 0"));
+    }
+
+    #[test]
+    fn cache_hits_misses_and_tokens_only_with_a_cache() {
+        let record = |cache_hit: bool| {
+            let mut record = llmrelay_pipeline::CallRecord::new(llmrelay_pipeline::Status::Success);
+            record.cache_hit = cache_hit;
+            record.usage = Some(Usage::new(10, 5));
+            record
+        };
+        let caller = llmrelay_pipeline::Identity {
+            team_id: Some("t1".to_owned()),
+            ..llmrelay_pipeline::Identity::default()
+        };
+        let plain = Metrics::new(["gpt-4o".to_owned()]);
+        plain.cache_outcome("gpt-4o", &record(false), &caller);
+        assert!(!plain.render().contains("litellm_cache"));
+        let cached = Metrics::with_cache(["gpt-4o".to_owned()], true);
+        cached.cache_outcome("gpt-4o", &record(false), &caller);
+        cached.cache_outcome("gpt-4o", &record(true), &caller);
+        cached.cache_outcome("gpt-4o", &record(true), &caller);
+        let text = cached.render();
+        let line = |name: &str| {
+            text.lines()
+                .find(|l| l.starts_with(name))
+                .map(str::to_owned)
+                .unwrap_or_default()
+        };
+        assert!(
+            line("litellm_cache_hits_metric_total{").ends_with(" 2"),
+            "{text}"
+        );
+        assert!(line("litellm_cache_misses_metric_total{").ends_with(" 1"));
+        assert!(line("litellm_cached_tokens_metric_total{").ends_with(" 30"));
+        assert!(line("litellm_cache_hits_metric_total{").contains("team=\"t1\""));
+        assert!(line("litellm_cache_hits_metric_total{").contains("model=\"gpt-4o\""));
     }
 
     #[test]

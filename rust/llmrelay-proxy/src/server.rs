@@ -221,10 +221,8 @@ impl Proxy {
                 // Bounded above by the float → integer conversion saturating.
                 (mb * 1024.0 * 1024.0) as usize
             });
-        let metrics = Metrics::new(config.model_group_names());
         let tasks = TaskTracker::new();
         let mut layers = Layers::new();
-        layers.account(Arc::new(CallMetrics(Arc::clone(&metrics))));
         layers.extend(&llmrelay_guardrails::layers::layers(&config.guardrails));
         if let Some(hooks) = hooks {
             layers.extend(&crate::hooks::layers(hooks, tasks.clone()));
@@ -233,6 +231,8 @@ impl Proxy {
         let observe = crate::observability::build(config);
         layers.extend(observe.layers());
         let cache = crate::cache::register(config, &mut layers);
+        let metrics = Metrics::with_cache(config.model_group_names(), cache.is_some());
+        layers.account(Arc::new(CallMetrics(Arc::clone(&metrics))));
         let state = AppState {
             dispatch,
             pipeline: Pipeline::new(layers),
