@@ -135,6 +135,24 @@ def test_refused_keys_and_budgets(governed: Proxy) -> None:
     assert status in (401, 403)
 
 
+def test_a_key_may_send_only_its_allowed_cache_controls(governed: Proxy) -> None:
+    limited = admin(governed, "/key/generate", {"allowed_cache_controls": ["no-cache"]})
+    with sdk(governed, limited["key"]) as client:
+        allowed = client.chat.completions.create(
+            model="gpt-4o", messages=USER, extra_body={"cache": {"no-cache": True}})
+        assert allowed.choices
+        with pytest.raises(openai.PermissionDeniedError) as denied:
+            client.chat.completions.create(
+                model="gpt-4o", messages=USER, extra_body={"cache": {"no-store": True}})
+        assert denied.value.status_code == 403
+        assert "Not allowed to set no-store as a cache control" in denied.value.message
+    # An empty list allows every control, as in LiteLLM.
+    open_key = admin(governed, "/key/generate", {})
+    with sdk(governed, open_key["key"]) as client:
+        assert client.chat.completions.create(
+            model="gpt-4o", messages=USER, extra_body={"cache": {"no-store": True}}).choices
+
+
 def test_spend_rows_survive_a_graceful_stop(tmp_path: Path, mock: Any) -> None:
     """Rows are written in batches; stopping right after the calls still writes every one."""
     proxy = start_proxy(tmp_path, base_config(mock))

@@ -1,7 +1,7 @@
 //! Access stage: the caller may use the model it asked for — its key's, team's, user's and
 //! organization's `models` (model groups, access groups, wildcards, deny patterns). An alias
 //! (the key's `aliases`, the team's `model_aliases`) was resolved to its model group at the
-//! edge; it grants what its name grants.
+//! edge; it grants what its name grants. Then the key's `allowed_cache_controls`.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use llmrelay_pipeline::{Admission, Admit, AdmitStage, Call, Step};
 
 use crate::access::alias_target;
 use crate::engine::Governance;
+use crate::error::GovernanceError;
 use crate::identity::KeyAuth;
 use crate::layers::to_error;
 
@@ -63,6 +64,30 @@ impl Admit for ModelAccess {
         if auth.is_master_key || auth.db_unavailable_fallback {
             return Step::Ready(Admission::Continue);
         }
-        Step::Ready(self.check(auth, &call.model_group))
+        match self.check(auth, &call.model_group) {
+            Admission::Continue => Step::Ready(cache_controls(auth, call)),
+            refused => Step::Ready(refused),
+        }
+    }
+}
+
+/// LiteLLM's cache-control check: a key with `allowed_cache_controls` may only send those
+/// `cache` controls (an empty list allows all).
+fn cache_controls(auth: &KeyAuth, call: &Call) -> Admission {
+    if auth.allowed_cache_controls.is_empty() {
+        return Admission::Continue;
+    }
+    let Some(cache) = call.options.other.get("cache").and_then(|c| c.as_object()) else {
+        return Admission::Continue;
+    };
+    match cache
+        .keys()
+        .find(|control| !auth.allowed_cache_controls.iter().any(|a| a == *control))
+    {
+        Some(control) => Admission::Reject(to_error(&GovernanceError::Forbidden(format!(
+            "Not allowed to set {control} as a cache control. Contact admin to change \
+             permissions."
+        )))),
+        None => Admission::Continue,
     }
 }
