@@ -149,6 +149,12 @@ pub(crate) struct Inner {
     instance: String,
     runtime: Mutex<Option<tokio::runtime::Handle>>,
     reservations: AtomicU64,
+    /// `true` once the first connection attempt after `start` has an answer (up or down):
+    /// until then a reservation waits for it instead of counting in the local fallback, so
+    /// a call that arrives as the process starts is counted where the other instances count.
+    settled: tokio::sync::watch::Sender<bool>,
+    /// Set by [`Limiter::connecting`] or `start` until the first attempt has its answer.
+    connecting: AtomicBool,
 }
 
 /// The limiter; cheap to clone.
@@ -411,6 +417,8 @@ impl Limiter {
                 instance: uuid::Uuid::new_v4().to_string(),
                 runtime: Mutex::new(None),
                 reservations: AtomicU64::new(0),
+                settled: tokio::sync::watch::Sender::new(false),
+                connecting: AtomicBool::new(false),
                 config,
             }),
         }
@@ -423,6 +431,15 @@ impl Limiter {
 
     pub(crate) fn inner(&self) -> &Arc<Inner> {
         &self.inner
+    }
+
+    /// Say that [`Limiter::start`] is about to run (spawned by the caller): reservations made
+    /// before its first connection attempt has an answer wait for it (at most about four
+    /// timeouts) instead of counting in the local fallback.
+    pub fn connecting(&self) {
+        if self.inner.redis.is_some() && !*self.inner.settled.borrow() {
+            self.inner.connecting.store(true, Ordering::SeqCst);
+        }
     }
 
     /// Whether counters are shared through Redis (configured; it may be down).
@@ -438,6 +455,7 @@ impl Limiter {
         if self.inner.started.swap(true, Ordering::SeqCst) {
             return;
         }
+        self.inner.connecting.store(true, Ordering::SeqCst);
         *self
             .inner
             .runtime
@@ -457,6 +475,8 @@ impl Limiter {
             },
             Err(error) => self.inner.mark_down_at_start(&error),
         }
+        self.inner.settled.send_replace(true);
+        self.inner.connecting.store(false, Ordering::SeqCst);
         let weak = Arc::downgrade(&self.inner);
         let interval = self.inner.config.probe_interval;
         tokio::spawn(async move {
@@ -509,6 +529,16 @@ impl Limiter {
         let Some(redis) = &inner.redis else {
             return Ok(permit);
         };
+        if !inner.up.load(Ordering::Relaxed)
+            && inner.connecting.load(Ordering::SeqCst)
+            && !*inner.settled.borrow()
+        {
+            // Started and still connecting: wait for the answer (bounded by the connect
+            // timeout and the heartbeat), not the fallback.
+            let mut settled = inner.settled.subscribe();
+            let wait = inner.config.timeout.saturating_mul(4) + Duration::from_millis(500);
+            let _ = tokio::time::timeout(wait, settled.wait_for(|done| *done)).await;
+        }
         if inner.up.load(Ordering::Relaxed) {
             permit.id = uuid::Uuid::new_v4().to_string();
             match redis

@@ -625,3 +625,24 @@ async fn sentinel_finds_the_master() {
     let url = format!("redis://127.0.0.1:{master_port}/0");
     assert_eq!(hget(&url, &checks[0].key(&prefix), "t").await, Some(10));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_made_while_the_limiter_connects_is_counted_in_redis() {
+    let Some(url) = machine_redis() else { return };
+    let prefix = prefix("connecting");
+    let limiter = Limiter::new(config(RedisTarget::Single(url), &prefix));
+    // As a Router starts it: announced, then spawned; the first call comes at once.
+    limiter.connecting();
+    let background = limiter.clone();
+    tokio::spawn(async move { background.start().await });
+    let checks = [rpm("deployment", "d1", 5)];
+    let permit = limiter.acquire(&checks, 0).await;
+    assert!(permit.is_ok());
+    drop(permit);
+    let health = limiter.health();
+    assert_eq!(health.redis_up, Some(true));
+    assert_eq!(
+        health.served_in_fallback, 0,
+        "counted in Redis, not in the local fallback"
+    );
+}

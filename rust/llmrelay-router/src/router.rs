@@ -189,9 +189,10 @@ impl Router {
     fn start_background(&self) {
         let mut tasks = Vec::new();
         if self.inner.limiter.is_shared() {
-            // Connects (bounded by its timeout) and starts its probe; until then reservations
-            // follow the fail-open policy.
+            // Connects (bounded by its timeout) and starts its probe; reservations made until
+            // the first attempt has its answer wait for it.
             let limiter = self.inner.limiter.clone();
+            limiter.connecting();
             tasks.push(tokio::spawn(async move { limiter.start().await }));
         }
         if let Some(shared) = &self.inner.shared {
