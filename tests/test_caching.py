@@ -103,6 +103,23 @@ def test_per_request_controls(mock: Any) -> None:
     assert spaced[1]._hidden_params["cache_key"].startswith("team-a:")
 
 
+def test_ttl_order_is_litellms(mock: Any) -> None:
+    """cache={"ttl"} first, then the cache's own ttl, then the call's ttl= (what the proxy
+    makes of a Cache-Control s-maxage), then the store's 600 s."""
+    import time
+
+    llmrelay.cache = Cache()
+    _chat(mock, temperature=0.11, ttl=1)
+    _chat(mock, temperature=0.12, ttl=1, cache={"ttl": 60})
+    time.sleep(1.3)
+    assert not _chat(mock, temperature=0.11)._hidden_params.get("cache_hit"), "ttl=1 expired"
+    assert _chat(mock, temperature=0.12)._hidden_params.get("cache_hit"), "cache ttl wins"
+    llmrelay.cache = Cache(ttl=60)
+    _chat(mock, temperature=0.13, ttl=1)
+    time.sleep(1.3)
+    assert _chat(mock, temperature=0.13)._hidden_params.get("cache_hit"), "Cache(ttl) wins"
+
+
 def test_enable_and_disable_cache(mock: Any) -> None:
     llmrelay.enable_cache()
     assert isinstance(llmrelay.cache, Cache)

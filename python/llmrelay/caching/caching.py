@@ -184,7 +184,10 @@ class Cache:
         if controls.get("no-store") is True:
             return
         key = kwargs.get("cache_key") or self.get_cache_key(**kwargs)
-        ttl = controls.get("ttl", kwargs.get("ttl"))
+        # LiteLLM's order: cache={"ttl"}, else the cache's own ttl, else the call's ttl=.
+        ttl = controls.get("ttl")
+        if ttl is None:
+            ttl = self.ttl if self.ttl is not None else kwargs.get("ttl")
         self._native.set(
             key,
             _kind_of(result),

@@ -69,8 +69,12 @@ pub struct CacheParams {
     pub mode: CacheMode,
     /// Put in front of every key (`namespace:hash`).
     pub namespace: Option<String>,
-    /// Seconds an answer lives (`None`: until evicted).
+    /// Seconds an answer lives (LiteLLM's `Cache.ttl`: `ttl`, or `default_in_memory_ttl` /
+    /// `default_in_redis_ttl`), over a call's own `ttl=`.
     pub ttl: Option<f64>,
+    /// The store's own TTL, for calls that set none (LiteLLM's in-memory cache keeps an
+    /// answer 600 s); `None`: until evicted.
+    pub store_ttl: Option<f64>,
     pub supported_call_types: Vec<String>,
     /// Memory: at most this many answers …
     pub max_entries: usize,
@@ -97,7 +101,8 @@ impl Default for CacheParams {
             kind: CacheType::Local,
             mode: CacheMode::DefaultOn,
             namespace: None,
-            ttl: Some(DEFAULT_MEMORY_TTL),
+            ttl: None,
+            store_ttl: Some(DEFAULT_MEMORY_TTL),
             supported_call_types: DEFAULT_CALL_TYPES.iter().map(|s| (*s).to_owned()).collect(),
             max_entries: DEFAULT_MEMORY_ENTRIES,
             max_bytes: DEFAULT_MEMORY_BYTES,
@@ -189,7 +194,8 @@ impl CacheParams {
             };
         }
         params.namespace = get("namespace").and_then(|v| v.as_str().map(str::to_owned));
-        params.ttl = match params.kind {
+        params.ttl = None;
+        params.store_ttl = match params.kind {
             CacheType::Local => Some(DEFAULT_MEMORY_TTL),
             CacheType::Disk | CacheType::Redis | CacheType::LocalSemantic => None,
         };
@@ -374,7 +380,7 @@ mod tests {
     fn reads_litellm_names() {
         let local = params(json!({})).unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(local.kind, CacheType::Local);
-        assert_eq!(local.ttl, Some(600.0));
+        assert_eq!((local.ttl, local.store_ttl), (None, Some(600.0)));
         let redis = params(
             json!({"type": "redis", "host": "h", "port": 7000, "password": "p@ss",
                                   "ttl": 60, "namespace": "ns", "mode": "default_off",

@@ -1,6 +1,7 @@
 //! Per-request cache controls, as LiteLLM reads them: `caching=True/False` and
 //! `cache={"no-cache", "no-store", "ttl", "s-maxage" (or "s-max-age"), "namespace",
-//! "use-cache"}`.
+//! "use-cache"}`, and the top-level `ttl=` (what LiteLLM's proxy sets from a `Cache-Control:
+//! s-maxage=N` request header).
 
 use serde_json::Value;
 
@@ -15,8 +16,11 @@ pub struct Controls {
     pub no_cache: bool,
     /// Do not store the answer.
     pub no_store: bool,
-    /// Seconds the stored answer lives.
+    /// Seconds the stored answer lives (`cache={"ttl": …}`).
     pub ttl: Option<f64>,
+    /// The call's top-level `ttl=`: used when neither `cache={"ttl"}` nor the cache's own
+    /// TTL is set (LiteLLM's `add_cache` lets both override it).
+    pub request_ttl: Option<f64>,
     /// Oldest cached answer accepted, in seconds.
     pub s_maxage: Option<f64>,
     pub namespace: Option<String>,
@@ -46,7 +50,9 @@ impl Controls {
     #[must_use]
     pub fn of(call: &Call) -> Self {
         let other = &call.options.other;
-        Self::from_values(other.get("caching"), other.get("cache"))
+        let mut controls = Self::from_values(other.get("caching"), other.get("cache"));
+        controls.request_ttl = seconds(other.get("ttl"));
+        controls
     }
 
     /// The controls from the `caching` and `cache` parameters' values.
@@ -64,6 +70,7 @@ impl Controls {
             no_cache: flag(cache.get("no-cache")),
             no_store: flag(cache.get("no-store")),
             ttl: seconds(cache.get("ttl")),
+            request_ttl: None,
             s_maxage: seconds(cache.get("s-maxage").or_else(|| cache.get("s-max-age"))),
             namespace: cache
                 .get("namespace")
@@ -89,6 +96,7 @@ mod tests {
             "model": "m", "messages": [{"role": "user", "content": "hi"}], "caching": false,
             "cache": {"no-cache": true, "no-store": "true", "ttl": 60, "s-max-age": "30",
                       "namespace": "team-a", "use-cache": true},
+            "ttl": "45",
         }) else {
             unreachable!()
         };
@@ -101,6 +109,7 @@ mod tests {
                 no_cache: true,
                 no_store: true,
                 ttl: Some(60.0),
+                request_ttl: Some(45.0),
                 s_maxage: Some(30.0),
                 namespace: Some("team-a".to_owned()),
                 use_cache: true,

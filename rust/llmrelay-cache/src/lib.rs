@@ -371,12 +371,16 @@ impl Cache {
             .is_none_or(|max| entry.age(now_unix()) <= max)
     }
 
-    /// The TTL for a call with `controls`: its own, else the cache's.
+    /// The TTL for a call with `controls`, as LiteLLM's `add_cache` picks it: `cache={"ttl"}`,
+    /// else the cache's `ttl`, else the call's top-level `ttl=`, else the store's own.
     #[must_use]
     pub fn ttl_for(&self, controls: &Controls) -> Option<Duration> {
+        let params = &self.inner.params;
         controls
             .ttl
-            .or(self.inner.params.ttl)
+            .or(params.ttl)
+            .or(controls.request_ttl)
+            .or(params.store_ttl)
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
             .filter(|d| !d.is_zero())
     }

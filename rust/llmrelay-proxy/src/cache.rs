@@ -110,7 +110,7 @@ async fn ping(State(state): State<Arc<AppState>>) -> Response {
         "ping_response": true,
         "litellm_cache_params": {
             "namespace": params.namespace,
-            "ttl": params.ttl,
+            "ttl": params.ttl.or(params.store_ttl),
             "supported_call_types": params.supported_call_types,
             "location": cache.location(),
         },

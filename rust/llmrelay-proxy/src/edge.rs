@@ -74,6 +74,22 @@ const OPTION_HEADERS: &[(&str, &str)] = &[
     ("x-litellm-num-retries", "num_retries"),
 ];
 
+/// The `s-maxage` directive of a `Cache-Control` header (a number when it is one).
+fn s_maxage(header: &str) -> Option<Value> {
+    header.split(',').find_map(|directive| {
+        let (name, value) = directive.trim().split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("s-maxage") {
+            return None;
+        }
+        let value = value.trim().trim_matches('"');
+        Some(
+            value
+                .parse::<u64>()
+                .map_or_else(|_| json!(value), |n| json!(n)),
+        )
+    })
+}
+
 /// How much of an oversized body is read (and discarded) before the 413 goes out, so the
 /// client, still sending, reads the answer instead of a reset connection.
 const DRAIN_FACTOR: usize = 4;
@@ -282,6 +298,19 @@ impl Edge {
                     Error::bad_request(format!("{header_name} must be a number, got '{value}'"))
                 })?;
                 params.insert((*param).to_owned(), json!(number));
+            }
+        }
+        if self.state.cache.is_some() {
+            // LiteLLM's proxy reads one directive of a `Cache-Control` request header: its
+            // `s-maxage` becomes the call's `ttl` (none when the header has no s-maxage).
+            if let Some(value) = headers
+                .get(header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok())
+            {
+                match s_maxage(value) {
+                    Some(ttl) => params.insert("ttl".to_owned(), ttl),
+                    None => params.remove("ttl"),
+                };
             }
         }
         for (key, value) in &self.state.settings.call_defaults {

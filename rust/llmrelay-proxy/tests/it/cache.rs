@@ -69,6 +69,33 @@ async fn a_repeated_request_is_served_from_memory_with_litellm_headers() {
 }
 
 #[tokio::test]
+async fn a_cache_control_s_maxage_header_is_the_stored_answers_ttl() {
+    let h = start(MEMORY).await;
+    let ask = |body: Value, header: Option<&'static str>| {
+        let mut request = h.post("/v1/chat/completions", &body);
+        if let Some(value) = header {
+            request = request.header("cache-control", value);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.headers().contains_key("x-litellm-cache-key")
+        }
+    };
+    let mut short = chat("gpt-4o");
+    short["messages"][0]["content"] = json!("kept for one second");
+    let kept = chat("gpt-4o");
+    assert!(!ask(short.clone(), Some("no-cache, s-maxage=1")).await);
+    assert!(!ask(kept.clone(), Some("no-cache")).await);
+    // The header's other directives are not read (as in LiteLLM): this is a hit.
+    assert!(ask(short.clone(), Some("no-cache")).await);
+    tokio::time::sleep(Duration::from_millis(1_300)).await;
+    assert!(!ask(short, None).await, "stored for s-maxage seconds");
+    assert!(ask(kept, None).await, "no s-maxage: the cache's own TTL");
+    assert_eq!(h.mock.state().requests().len(), 3);
+}
+
+#[tokio::test]
 async fn a_cached_stream_is_replayed_as_sse() {
     let h = start(MEMORY).await;
     let mut body = chat("gpt-4o");
