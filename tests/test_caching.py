@@ -11,6 +11,7 @@ import os
 import random
 import socket
 import subprocess
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -208,6 +209,41 @@ def test_the_redis_cache(mock: Any) -> None:
     assert hit._hidden_params["cache_hit"] is True
     assert hit._hidden_params["cache_key"].startswith(namespace + ":")
     assert len(mock.requests()) == 1
+
+
+def test_the_redis_semantic_cache_is_shared_between_caches(mock: Any) -> None:
+    """Two Cache objects (two processes' worth of state) on one Redis: what one stores the
+    other finds, by key and by similarity; the prompts are embedded by the named model."""
+    if not _redis_up():
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    with pytest.raises(ValueError, match="similarity_threshold must be provided"):
+        Cache(type="redis-semantic", host="127.0.0.1", port=6379)
+    index = f"py-{uuid.uuid4()}"
+
+    def make() -> Cache:
+        return Cache(
+            type="redis-semantic", host="127.0.0.1", port=6379, similarity_threshold=0.9,
+            redis_semantic_cache_embedding_model="openai/text-embedding-3-small",
+            redis_semantic_cache_index_name=index,
+            embedding_params={"api_base": mock.api_base, "api_key": "sk-test"})
+
+    first, second = make(), make()
+    llmrelay.cache = first
+    answer = _ask(mock, "What is the capital of France?")
+    assert not answer._hidden_params.get("cache_hit")
+    llmrelay.cache = second
+    parts = [{"role": "user", "content": [{"type": "text", "text": "What is the capital of France?"}]}]
+    for _ in range(50):  # the first cache's write lands off the call's path
+        hit = llmrelay.completion(model="openai/gpt-4o-mini", messages=parts, **mock.params())
+        if hit._hidden_params.get("cache_hit"):
+            break
+        time.sleep(0.02)
+    assert hit._hidden_params["cache_hit"] is True
+    assert hit.choices[0].message.content == answer.choices[0].message.content
+    embedded = [r for r in mock.requests() if r["path"].endswith("/embeddings")]
+    assert embedded and all(r["body"]["model"] == "text-embedding-3-small" for r in embedded)
+    assert second.get_cache(model="openai/gpt-4o-mini", messages=parts, **mock.params()) is not None
+    first.flush_cache()
 
 
 # ------------------------------------------------------------------ keys equal LiteLLM's

@@ -191,7 +191,7 @@ fn local_semantic_embed_short_prompt(bencher: divan::Bencher) {
     let Some(cache) = semantic("local_semantic_embed_short_prompt") else {
         return;
     };
-    let embedder = cache.semantic().unwrap().embedder().clone();
+    let embedder = cache.semantic().unwrap().local_embedder().unwrap().clone();
     bencher.bench_local(|| divan::black_box(embedder.embed("Tell me the capital city of France.")));
 }
 
@@ -213,7 +213,11 @@ fn local_semantic_hit_among_100k(bencher: divan::Bencher) {
         .unwrap();
     call_through(&runtime, &pipeline, Some(&cache), &stored);
     let key = cache.preset_key(&stored).0;
-    let vector = store.embedder().embed(&pending.prompt).unwrap();
+    let vector = store
+        .local_embedder()
+        .unwrap()
+        .embed(&pending.prompt)
+        .unwrap();
     store.insert(
         &pending.scope,
         "seed",

@@ -15,6 +15,8 @@ pub enum CacheType {
     Redis,
     /// Ours: a sentence-embedding model in this process and an in-process vector index.
     LocalSemantic,
+    /// Prompts embedded by a configured embedding model; vectors shared through Redis.
+    RedisSemantic,
 }
 
 impl CacheType {
@@ -25,7 +27,14 @@ impl CacheType {
             Self::Disk => "disk",
             Self::Redis => "redis",
             Self::LocalSemantic => "local-semantic",
+            Self::RedisSemantic => "redis-semantic",
         }
+    }
+
+    /// Whether answers are matched by meaning.
+    #[must_use]
+    pub const fn is_semantic(self) -> bool {
+        matches!(self, Self::LocalSemantic | Self::RedisSemantic)
     }
 }
 
@@ -93,7 +102,19 @@ pub struct CacheParams {
     /// Semantic caches: scopes also split by end user (LiteLLM's
     /// `semantic_cache_scope: end_user`; `key` is the default).
     pub semantic_scope_end_user: bool,
+    /// `redis-semantic`: the model prompts are embedded with
+    /// (`redis_semantic_cache_embedding_model`, LiteLLM's default `text-embedding-ada-002`).
+    pub embedding_model: String,
+    /// `redis-semantic`: names the shared stream (`redis_semantic_cache_index_name`).
+    pub index_name: String,
+    /// `redis-semantic` (ours): parameters of the embedding call besides `model` and `input`
+    /// (`api_base`, `api_key`, …; LiteLLM's only come from the environment).
+    pub embedding_params: Map<String, Value>,
 }
+
+/// LiteLLM's defaults for `redis-semantic`.
+pub const DEFAULT_EMBEDDING_MODEL: &str = "text-embedding-ada-002";
+pub const DEFAULT_INDEX_NAME: &str = "litellm_semantic_cache_index";
 
 impl Default for CacheParams {
     fn default() -> Self {
@@ -111,6 +132,9 @@ impl Default for CacheParams {
             similarity_threshold: crate::semantic::DEFAULT_THRESHOLD,
             local_semantic_model_dir: None,
             semantic_scope_end_user: false,
+            embedding_model: DEFAULT_EMBEDDING_MODEL.to_owned(),
+            index_name: DEFAULT_INDEX_NAME.to_owned(),
+            embedding_params: Map::new(),
         }
     }
 }
@@ -139,13 +163,7 @@ fn number(value: &Value, name: &str) -> Result<f64, CacheError> {
         })
 }
 
-const NOT_BUILT: &[&str] = &[
-    "redis-semantic",
-    "qdrant-semantic",
-    "s3",
-    "gcs",
-    "azure-blob",
-];
+const NOT_BUILT: &[&str] = &["qdrant-semantic", "s3", "gcs", "azure-blob"];
 
 impl CacheParams {
     /// Settings from LiteLLM's names (`type`, `mode`, `namespace`, `ttl`,
@@ -167,10 +185,11 @@ impl CacheParams {
                 "disk" => CacheType::Disk,
                 "redis" => CacheType::Redis,
                 "local-semantic" => CacheType::LocalSemantic,
+                "redis-semantic" => CacheType::RedisSemantic,
                 other if NOT_BUILT.contains(&other) => {
                     return Err(config(format!(
                         "cache_params.type: the '{other}' cache is not built in llmrelay yet \
-                         (built: local, disk, redis, local-semantic)"
+                         (built: local, disk, redis, redis-semantic, local-semantic)"
                     )));
                 }
                 other => {
@@ -197,14 +216,17 @@ impl CacheParams {
         params.ttl = None;
         params.store_ttl = match params.kind {
             CacheType::Local => Some(DEFAULT_MEMORY_TTL),
-            CacheType::Disk | CacheType::Redis | CacheType::LocalSemantic => None,
+            CacheType::Disk
+            | CacheType::Redis
+            | CacheType::LocalSemantic
+            | CacheType::RedisSemantic => None,
         };
         if let Some(ttl) = get("ttl") {
             params.ttl = Some(number(&ttl, "ttl")?);
         }
         let specific = match params.kind {
             CacheType::Local | CacheType::LocalSemantic => "default_in_memory_ttl",
-            CacheType::Redis => "default_in_redis_ttl",
+            CacheType::Redis | CacheType::RedisSemantic => "default_in_redis_ttl",
             CacheType::Disk => "",
         };
         if let Some(ttl) = get(specific) {
@@ -220,7 +242,40 @@ impl CacheParams {
                 .map(str::to_owned)
                 .collect();
         }
-        if params.kind == CacheType::LocalSemantic {
+        if params.kind == CacheType::RedisSemantic {
+            // LiteLLM's RedisSemanticCache has no default threshold.
+            if get("similarity_threshold").is_none() {
+                return Err(config(
+                    "cache_params.similarity_threshold: similarity_threshold must be provided, \
+                     passed None",
+                ));
+            }
+            for (name, field) in [
+                (
+                    "redis_semantic_cache_embedding_model",
+                    &mut params.embedding_model,
+                ),
+                ("redis_semantic_cache_index_name", &mut params.index_name),
+            ] {
+                if let Some(value) = get(name) {
+                    let Some(value) = value.as_str().filter(|v| !v.is_empty()) else {
+                        return Err(config(format!("cache_params.{name}: expected a name")));
+                    };
+                    value.clone_into(field);
+                }
+            }
+        }
+        if let Some(extra) =
+            get("embedding_params").filter(|_| params.kind == CacheType::RedisSemantic)
+        {
+            let Value::Object(extra) = extra else {
+                return Err(config(
+                    "cache_params.embedding_params: expected a map of embedding parameters",
+                ));
+            };
+            params.embedding_params = extra;
+        }
+        if params.kind.is_semantic() {
             params.max_entries = crate::semantic::DEFAULT_MAX_ENTRIES;
             if let Some(threshold) = get("similarity_threshold") {
                 let threshold = number(&threshold, "similarity_threshold")?;
@@ -244,7 +299,9 @@ impl CacheParams {
                     }
                 };
             }
-            if let Some(dir) = get("local_semantic_model_dir") {
+            if let Some(dir) =
+                get("local_semantic_model_dir").filter(|_| params.kind == CacheType::LocalSemantic)
+            {
                 let Some(dir) = dir.as_str() else {
                     return Err(config(
                         "cache_params.local_semantic_model_dir: expected a directory path",
@@ -270,7 +327,9 @@ impl CacheParams {
             "service_name",
             "sentinel_nodes",
         ] {
-            if params.kind == CacheType::Redis && get(name).is_some() {
+            if matches!(params.kind, CacheType::Redis | CacheType::RedisSemantic)
+                && get(name).is_some()
+            {
                 return Err(config(format!(
                     "cache_params.{name}: Redis Cluster and Sentinel caches are not built in \
                      llmrelay yet (a single Redis is)"

@@ -270,12 +270,11 @@ impl Cache {
     }
 
     /// A semantic cache's answer for `call` (exactly under `key`, else the most similar in
-    /// its scope) with its similarity, embedding on this thread: for callers off the async
-    /// runtime (the Python API).
+    /// its scope) with its similarity: for the Python API.
     ///
     /// # Errors
     /// The model failed.
-    pub fn semantic_find_blocking(
+    pub async fn semantic_find(
         &self,
         call: &Call,
         key: &str,
@@ -289,18 +288,21 @@ impl Cache {
         let Some(pending) = self.semantic_pending(call, &Controls::of(call)) else {
             return Ok(None);
         };
-        let vector = store.embedder().embed(&pending.prompt)?;
+        let (vector, synced) = store.embed_and_sync(Arc::clone(&pending.prompt)).await?;
+        if let Err(error) = synced {
+            self.count_error(&error);
+        }
         Ok(store
             .search(&pending.scope, &vector)
             .map(|hit| (hit.entry, hit.similarity)))
     }
 
-    /// Store `entry` for `call` in a semantic cache, embedding on this thread (the Python
-    /// API); `false` when the call has no prompt text.
+    /// Store `entry` for `call` in a semantic cache (the Python API); `false` when the call
+    /// has no prompt text.
     ///
     /// # Errors
-    /// The model failed.
-    pub fn semantic_put_blocking(
+    /// The model failed, or Redis did not take the answer (`redis-semantic`).
+    pub async fn semantic_put(
         &self,
         call: &Call,
         key: &str,
@@ -313,14 +315,25 @@ impl Cache {
         let Some(pending) = self.semantic_pending(call, &Controls::of(call)) else {
             return Ok(false);
         };
-        let vector = store.embedder().embed(&pending.prompt)?;
+        let vector = store.embed(Arc::clone(&pending.prompt)).await?;
         self.inner.counters.stores.fetch_add(1, Ordering::Relaxed);
-        store.insert(&pending.scope, key, &vector, entry, ttl);
+        store
+            .insert_shared(&pending.scope, key, &vector, entry, ttl)
+            .await?;
         Ok(true)
     }
 
+    /// A `redis-semantic` cache embeds prompts through `dispatch` (the proxy's Router, when it
+    /// serves the embedding model).
+    pub fn set_embedding_dispatch(&self, dispatch: Arc<dyn llmrelay_pipeline::Dispatch>) {
+        if let Some(store) = self.semantic() {
+            store.set_dispatch(dispatch);
+        }
+    }
+
     /// Store `entry` of a semantic cache under `key`, in the scope `pending` names, with the
-    /// prompt's vector (embedded now, on the blocking pool, when the lookup did not embed it).
+    /// prompt's vector (embedded now, off the call's path, when the lookup did not embed it;
+    /// a `redis-semantic` answer is appended to the shared stream the same way).
     pub fn put_semantic(
         &self,
         pending: &semantic::SemanticPending,
@@ -332,9 +345,11 @@ impl Cache {
             return;
         };
         self.inner.counters.stores.fetch_add(1, Ordering::Relaxed);
-        if let Some(vector) = &pending.vector {
-            store.insert(&pending.scope, &key, vector, entry, ttl);
-            return;
+        if store.shared().is_none() {
+            if let Some(vector) = &pending.vector {
+                store.insert(&pending.scope, &key, vector, entry, ttl);
+                return;
+            }
         }
         let handle = tokio::runtime::Handle::try_current()
             .ok()
@@ -348,9 +363,18 @@ impl Cache {
             let Some(store) = cache.semantic() else {
                 return;
             };
-            match store.embed(Arc::clone(&pending.prompt)).await {
-                Ok(vector) => store.insert(&pending.scope, &key, &vector, entry, ttl),
-                Err(error) => cache.count_error(&error),
+            let vector = match &pending.vector {
+                Some(vector) => Arc::clone(vector),
+                None => match store.embed(Arc::clone(&pending.prompt)).await {
+                    Ok(vector) => vector,
+                    Err(error) => return cache.count_error(&error),
+                },
+            };
+            if let Err(error) = store
+                .insert_shared(&pending.scope, &key, &vector, entry, ttl)
+                .await
+            {
+                cache.count_error(&error);
             }
         });
     }
@@ -491,7 +515,7 @@ impl Cache {
             Store::Memory(_) => None,
             Store::Disk(disk) => Some(disk.path().display().to_string()),
             Store::Redis(redis) => Some(redis.target()),
-            Store::Semantic(semantic) => Some(semantic.embedder().dir().display().to_string()),
+            Store::Semantic(semantic) => Some(semantic.location()),
         }
     }
 }

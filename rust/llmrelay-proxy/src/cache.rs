@@ -65,6 +65,18 @@ pub fn register(config: &ProxyConfig, layers: &mut Layers) -> Option<Cache> {
     }
 }
 
+/// A `redis-semantic` cache embeds prompts through the proxy's Router when the Router serves
+/// its embedding model (LiteLLM's `llm_router.aembedding`), else straight through the engine.
+pub fn embed_through(cache: &Cache, dispatch: &Arc<dyn crate::dispatch::Dispatch>) {
+    let Some(model) = cache.semantic().and_then(|s| s.embedding_model()) else {
+        return;
+    };
+    if dispatch.has_model(model) {
+        let router: Arc<dyn llmrelay_pipeline::Dispatch> = dispatch.clone();
+        cache.set_embedding_dispatch(router);
+    }
+}
+
 /// LiteLLM's cache routes.
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()

@@ -231,6 +231,9 @@ impl Proxy {
         let observe = crate::observability::build(config);
         layers.extend(observe.layers());
         let cache = crate::cache::register(config, &mut layers);
+        if let Some(cache) = &cache {
+            crate::cache::embed_through(cache, &dispatch);
+        }
         let metrics = Metrics::with_cache(config.model_group_names(), cache.is_some());
         layers.account(Arc::new(CallMetrics(Arc::clone(&metrics))));
         let state = AppState {

@@ -88,7 +88,7 @@ impl PyResponseCache {
         Ok(Self { inner })
     }
 
-    /// `type`: local, disk, redis or local-semantic.
+    /// `type`: local, disk, redis, redis-semantic or local-semantic.
     #[getter]
     fn cache_type(&self) -> &'static str {
         self.inner.params().kind.as_str()
@@ -115,7 +115,7 @@ impl PyResponseCache {
         let entry = match params.filter(|_| cache.semantic().is_some()) {
             Some(params) => {
                 let call = semantic_call(kind_of_params(params)?, params)?;
-                py.detach(|| cache.semantic_find_blocking(&call, key))
+                py.detach(|| runtime().block_on(cache.semantic_find(&call, key)))
                     .map_err(|e| failed(&e))?
                     .map(|(entry, _)| entry)
             }
@@ -189,7 +189,7 @@ impl PyResponseCache {
             let call = semantic_call(kind, params)?;
             let cache = self.inner.clone();
             let entry = std::sync::Arc::new(entry);
-            py.detach(|| cache.semantic_put_blocking(&call, &key, entry, ttl))
+            py.detach(|| runtime().block_on(cache.semantic_put(&call, &key, entry, ttl)))
                 .map_err(|e| failed(&e))?;
             return Ok(());
         }

@@ -11,7 +11,8 @@ use crate::CacheError;
 use crate::config::{CacheParams, CacheType};
 use crate::entry::Entry;
 
-/// A cache's store (one per cache, behind an `Arc`).
+/// A cache's store (one per cache, behind an `Arc`: its size does not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum Store {
     Memory(memory::MemoryStore),
     Disk(disk::DiskStore),
@@ -34,6 +35,14 @@ impl Store {
             CacheType::Redis => Self::Redis(redis::RedisStore::new(&params.redis_url()?)?),
             CacheType::LocalSemantic => Self::Semantic(crate::semantic::SemanticStore::open(
                 &crate::semantic::model_dir(params.local_semantic_model_dir.as_deref())?,
+                params.similarity_threshold,
+                params.max_entries,
+            )?),
+            CacheType::RedisSemantic => Self::Semantic(crate::semantic::SemanticStore::open_redis(
+                &params.redis_url()?,
+                &params.index_name,
+                &params.embedding_model,
+                params.embedding_params.clone(),
                 params.similarity_threshold,
                 params.max_entries,
             )?),
@@ -74,9 +83,7 @@ impl Store {
             Self::Memory(memory) => Ok(keys.iter().filter(|k| memory.delete(k)).count()),
             Self::Disk(disk) => disk.delete(keys.to_vec()).await,
             Self::Redis(redis) => redis.delete(keys).await,
-            Self::Semantic(semantic) => {
-                Ok(keys.iter().filter(|k| semantic.index().remove(k)).count())
-            }
+            Self::Semantic(semantic) => semantic.delete(keys).await,
         }
     }
 
@@ -88,17 +95,15 @@ impl Store {
             }
             Self::Disk(disk) => disk.clear().await,
             Self::Redis(redis) => redis.clear().await.map(|_| ()),
-            Self::Semantic(semantic) => {
-                semantic.index().clear();
-                Ok(())
-            }
+            Self::Semantic(semantic) => semantic.clear().await,
         }
     }
 
     pub async fn ping(&self) -> Result<(), CacheError> {
         match self {
-            Self::Memory(_) | Self::Disk(_) | Self::Semantic(_) => Ok(()),
+            Self::Memory(_) | Self::Disk(_) => Ok(()),
             Self::Redis(redis) => redis.ping().await,
+            Self::Semantic(semantic) => semantic.ping().await,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! and removed as new ones come in).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
@@ -86,7 +87,9 @@ struct State {
 /// Vectors and answers of a semantic cache. `Sync`: searches share a read lock, which no
 /// await ever holds.
 pub struct VectorIndex {
-    dims: usize,
+    /// Floats per vector; 0 until the first vector sets it (a remote embedding model's
+    /// size is known only from its first answer).
+    dims: AtomicUsize,
     max_entries: usize,
     state: RwLock<State>,
 }
@@ -94,7 +97,7 @@ pub struct VectorIndex {
 impl std::fmt::Debug for VectorIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VectorIndex")
-            .field("dims", &self.dims)
+            .field("dims", &self.dims())
             .field("len", &self.len())
             .finish_non_exhaustive()
     }
@@ -168,19 +171,20 @@ impl State {
 }
 
 impl VectorIndex {
-    /// An empty index for vectors of `dims` floats, holding at most `max_entries` answers.
+    /// An empty index for vectors of `dims` floats (0: the first vector's length), holding
+    /// at most `max_entries` answers.
     #[must_use]
     pub fn new(dims: usize, max_entries: usize) -> Self {
         Self {
-            dims,
+            dims: AtomicUsize::new(dims),
             max_entries: max_entries.max(1),
             state: RwLock::new(State::default()),
         }
     }
 
     #[must_use]
-    pub const fn dims(&self) -> usize {
-        self.dims
+    pub fn dims(&self) -> usize {
+        self.dims.load(Ordering::Relaxed)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -218,7 +222,8 @@ impl VectorIndex {
     /// rows skipped.
     #[must_use]
     pub fn search(&self, scope: &str, query: &[f32], now: Instant) -> Option<Hit> {
-        if query.len() != self.dims {
+        let dims = self.dims();
+        if dims == 0 || query.len() != dims {
             return None;
         }
         let state = self.read();
@@ -226,7 +231,7 @@ impl VectorIndex {
         let (query_codes, _) = quantize(query);
         // The best rows by their bytes, best first (live ones only).
         let mut candidates: Vec<(f32, usize)> = Vec::with_capacity(RESCORED + 1);
-        for (row, codes) in scope.codes.chunks_exact(self.dims).enumerate() {
+        for (row, codes) in scope.codes.chunks_exact(dims).enumerate() {
             let score = dot_codes(codes, &query_codes) as f32 * scope.scales[row];
             let full = candidates.len() == RESCORED;
             if full && candidates.last().is_some_and(|(worst, _)| score <= *worst) {
@@ -242,7 +247,7 @@ impl VectorIndex {
         let best = candidates
             .iter()
             .map(|&(_, row)| {
-                let vector = &scope.vectors[row * self.dims..(row + 1) * self.dims];
+                let vector = &scope.vectors[row * dims..(row + 1) * dims];
                 (dot(vector, query), row)
             })
             .max_by(|a, b| a.0.total_cmp(&b.0));
@@ -265,7 +270,15 @@ impl VectorIndex {
         entry: Arc<Entry>,
         expires: Option<Instant>,
     ) {
-        if vector.len() != self.dims {
+        let dims =
+            match self
+                .dims
+                .compare_exchange(0, vector.len(), Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => vector.len(),
+                Err(dims) => dims,
+            };
+        if vector.is_empty() || vector.len() != dims {
             return;
         }
         let mut state = self.write();

@@ -1,7 +1,9 @@
 //! Semantic caching: an answer is served for a prompt that means the same as one answered
 //! before, not only for the same text. `local-semantic` (beyond LiteLLM) embeds prompts with
 //! a sentence-embedding model run in this process ([`embed`]) and searches an in-process
-//! vector index ([`index`]): no embedding API, no vector database.
+//! vector index ([`index`]): no embedding API, no vector database. `redis-semantic` embeds
+//! them with a configured embedding model and shares the vectors between instances through
+//! a Redis stream ([`shared`]), searched in each process: plain Redis, no search module.
 //!
 //! As in LiteLLM (`Cache.get_cache_key` for a semantic type), answers are only matched within
 //! a *scope*: the key computed without the prompt parameters (`messages`, `prompt`, `input`)
@@ -11,15 +13,17 @@
 
 pub mod embed;
 pub mod index;
+pub mod shared;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use llmrelay_pipeline::Call;
-use llmrelay_providers::engine::Request;
+use llmrelay_core::CallKind;
+use llmrelay_pipeline::{Attempts, Call, Direct, Dispatch, Origin};
+use llmrelay_providers::engine::{Outcome, Request};
 
 use crate::CacheError;
 use crate::controls::Controls;
@@ -78,12 +82,84 @@ fn loaded(dir: &Path) -> Result<Arc<Embedder>, CacheError> {
     Ok(model)
 }
 
-/// A `local-semantic` store: the model and the index.
-#[derive(Debug)]
+/// What turns a prompt into a vector.
+pub enum Encoder {
+    /// `local-semantic`: a sentence-embedding model in this process.
+    Local(Arc<Embedder>),
+    /// `redis-semantic`: an embedding model called like any other model.
+    Remote(RemoteEncoder),
+}
+
+/// An embedding model reached through a dispatcher: the engine directly (the SDK), or the
+/// proxy's Router when it serves the model (LiteLLM's `llm_router.aembedding`).
+pub struct RemoteEncoder {
+    model: String,
+    /// The call's other parameters (`api_base`, `api_key`, …).
+    extra: Map<String, Value>,
+    dispatch: RwLock<Arc<dyn Dispatch>>,
+}
+
+impl RemoteEncoder {
+    async fn embed(&self, prompt: &str) -> Result<Vec<f32>, CacheError> {
+        let failed = |e: &dyn std::fmt::Display| {
+            CacheError::Backend(format!("embedding with {}: {e}", self.model))
+        };
+        let mut params = self.extra.clone();
+        params.insert("model".to_owned(), Value::String(self.model.clone()));
+        params.insert("input".to_owned(), Value::String(prompt.to_owned()));
+        let call = Call::parse(CallKind::Embedding, params, Origin::Sdk).map_err(|e| failed(&e))?;
+        let dispatch = Arc::clone(
+            &self
+                .dispatch
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let dispatched = dispatch
+            .dispatch(&call, Attempts::new(&[], &call))
+            .await
+            .map_err(|e| failed(&e))?;
+        let Outcome::Embedding(result) = dispatched.outcome else {
+            return Err(failed(&"the model did not answer with an embedding"));
+        };
+        let values = result
+            .response
+            .data
+            .first()
+            .and_then(|d| d.embedding.as_array())
+            .ok_or_else(|| failed(&"no float embedding in the answer"))?;
+        let mut vector: Vec<f32> = values
+            .iter()
+            .map(|v| v.as_f64().map(|x| x as f32))
+            .collect::<Option<_>>()
+            .ok_or_else(|| failed(&"an embedding value is not a number"))?;
+        let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if vector.is_empty() || !norm.is_finite() || norm == 0.0 {
+            return Err(failed(&"an empty or zero embedding"));
+        }
+        for x in &mut vector {
+            *x /= norm;
+        }
+        Ok(vector)
+    }
+}
+
+/// A semantic store: the encoder, this process's index, and for `redis-semantic` the
+/// stream the index is shared through.
 pub struct SemanticStore {
-    embedder: Arc<Embedder>,
+    encoder: Encoder,
     index: VectorIndex,
     threshold: f32,
+    shared: Option<shared::SharedVectors>,
+}
+
+impl std::fmt::Debug for SemanticStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SemanticStore")
+            .field("index", &self.index)
+            .field("threshold", &self.threshold)
+            .field("shared", &self.shared)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the lookup worked out for a call of a semantic cache, for the store: the scope and
@@ -96,7 +172,7 @@ pub struct SemanticPending {
 }
 
 impl SemanticStore {
-    /// Load the model in `dir` (once per process) and make an empty index.
+    /// `local-semantic`: load the model in `dir` (once per process) and make an empty index.
     ///
     /// # Errors
     /// `Config` when the model cannot be loaded.
@@ -104,10 +180,48 @@ impl SemanticStore {
         let embedder = loaded(dir)?;
         let index = VectorIndex::new(embedder.dims(), max_entries);
         Ok(Self {
-            embedder,
+            encoder: Encoder::Local(embedder),
             index,
             threshold,
+            shared: None,
         })
+    }
+
+    /// `redis-semantic`: prompts embedded by `model` with the parameters `extra` (through
+    /// the engine until
+    /// [`SemanticStore::set_dispatch`] names another dispatcher), vectors shared through the
+    /// stream `index_name` on the Redis at `url`.
+    ///
+    /// # Errors
+    /// A Redis URL the client cannot parse.
+    pub fn open_redis(
+        url: &str,
+        index_name: &str,
+        model: &str,
+        extra: Map<String, Value>,
+        threshold: f32,
+        max_entries: usize,
+    ) -> Result<Self, CacheError> {
+        Ok(Self {
+            encoder: Encoder::Remote(RemoteEncoder {
+                model: model.to_owned(),
+                extra,
+                dispatch: RwLock::new(Arc::new(Direct)),
+            }),
+            index: VectorIndex::new(0, max_entries),
+            threshold,
+            shared: Some(shared::SharedVectors::new(url, index_name, max_entries)?),
+        })
+    }
+
+    /// Embed prompts through `dispatch` (a `redis-semantic` cache in the proxy: its Router).
+    pub fn set_dispatch(&self, dispatch: Arc<dyn Dispatch>) {
+        if let Encoder::Remote(remote) = &self.encoder {
+            *remote
+                .dispatch
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = dispatch;
+        }
     }
 
     #[must_use]
@@ -116,13 +230,46 @@ impl SemanticStore {
     }
 
     #[must_use]
-    pub fn embedder(&self) -> &Arc<Embedder> {
-        &self.embedder
+    pub const fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    /// The model in this process (`local-semantic`).
+    #[must_use]
+    pub fn local_embedder(&self) -> Option<&Arc<Embedder>> {
+        match &self.encoder {
+            Encoder::Local(embedder) => Some(embedder),
+            Encoder::Remote(_) => None,
+        }
+    }
+
+    /// The embedding model the prompts go to (`redis-semantic`).
+    #[must_use]
+    pub fn embedding_model(&self) -> Option<&str> {
+        match &self.encoder {
+            Encoder::Local(_) => None,
+            Encoder::Remote(remote) => Some(&remote.model),
+        }
     }
 
     #[must_use]
     pub const fn index(&self) -> &VectorIndex {
         &self.index
+    }
+
+    #[must_use]
+    pub const fn shared(&self) -> Option<&shared::SharedVectors> {
+        self.shared.as_ref()
+    }
+
+    /// Where the store is: the model's directory, or the Redis stream.
+    #[must_use]
+    pub fn location(&self) -> String {
+        match (&self.encoder, &self.shared) {
+            (_, Some(shared)) => format!("{} {}", shared.target(), shared.stream()),
+            (Encoder::Local(embedder), None) => embedder.dir().display().to_string(),
+            (Encoder::Remote(remote), None) => remote.model.clone(),
+        }
     }
 
     /// The answer under exactly `key`.
@@ -131,15 +278,46 @@ impl SemanticStore {
         self.index.get(key, Instant::now())
     }
 
-    /// Embed `prompt` on the blocking pool (the model is CPU-bound).
+    /// Embed `prompt`: a local model on the blocking pool (it is CPU-bound), a remote one
+    /// through its dispatcher.
     ///
     /// # Errors
     /// `Backend` when the model fails or the pool is gone.
     pub async fn embed(&self, prompt: Arc<str>) -> Result<Arc<[f32]>, CacheError> {
-        let embedder = Arc::clone(&self.embedder);
-        tokio::task::spawn_blocking(move || embedder.embed(&prompt).map(Arc::from))
-            .await
-            .map_err(|e| CacheError::Backend(format!("local-semantic: {e}")))?
+        match &self.encoder {
+            Encoder::Local(embedder) => {
+                let embedder = Arc::clone(embedder);
+                tokio::task::spawn_blocking(move || embedder.embed(&prompt).map(Arc::from))
+                    .await
+                    .map_err(|e| CacheError::Backend(format!("local-semantic: {e}")))?
+            }
+            Encoder::Remote(remote) => remote.embed(&prompt).await.map(Arc::from),
+        }
+    }
+
+    /// Bring this process's index up to date with what other instances stored (nothing to
+    /// do without a shared stream).
+    ///
+    /// # Errors
+    /// Redis did not answer.
+    pub async fn sync(&self) -> Result<(), CacheError> {
+        match &self.shared {
+            Some(shared) => shared.sync(&self.index).await.map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    /// Embed `prompt` and bring the index up to date at the same time.
+    ///
+    /// # Errors
+    /// The model failed; a failed sync is only reported (`Err` in the second place): the
+    /// search goes on with the vectors this process has.
+    pub async fn embed_and_sync(
+        &self,
+        prompt: Arc<str>,
+    ) -> Result<(Arc<[f32]>, Result<(), CacheError>), CacheError> {
+        let (vector, synced) = tokio::join!(self.embed(prompt), self.sync());
+        Ok((vector?, synced))
     }
 
     /// The best answer in `scope` for `vector`, when it is at least as similar as the
@@ -151,7 +329,7 @@ impl SemanticStore {
             .filter(|hit| hit.similarity >= self.threshold)
     }
 
-    /// Keep `entry` under `key` in `scope`.
+    /// Keep `entry` under `key` in `scope` in this process.
     pub fn insert(
         &self,
         scope: &str,
@@ -162,6 +340,80 @@ impl SemanticStore {
     ) {
         let expires = ttl.and_then(|ttl| Instant::now().checked_add(ttl));
         self.index.insert(scope, key, vector, entry, expires);
+    }
+
+    /// Keep `entry` here and, for `redis-semantic`, append it to the shared stream.
+    ///
+    /// # Errors
+    /// Redis did not answer (the answer is kept in this process all the same).
+    pub async fn insert_shared(
+        &self,
+        scope: &str,
+        key: &str,
+        vector: &[f32],
+        entry: Arc<Entry>,
+        ttl: Option<Duration>,
+    ) -> Result<(), CacheError> {
+        let json = self.shared.as_ref().map(|_| serde_json::to_vec(&*entry));
+        self.insert(scope, key, vector, entry, ttl);
+        let (Some(shared), Some(json)) = (&self.shared, json) else {
+            return Ok(());
+        };
+        let json = json.map_err(|e| CacheError::Backend(e.to_string()))?;
+        let expires_ms = ttl.map(|ttl| {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            u64::try_from((now + ttl).as_millis()).unwrap_or(u64::MAX)
+        });
+        shared
+            .append(&shared::Change::Put {
+                scope: scope.to_owned(),
+                key: key.to_owned(),
+                vector: vector.to_vec(),
+                entry: json,
+                expires_ms,
+            })
+            .await
+    }
+
+    /// Remove `keys` here and, for `redis-semantic`, from every instance; how many were here.
+    ///
+    /// # Errors
+    /// Redis did not answer.
+    pub async fn delete(&self, keys: &[String]) -> Result<usize, CacheError> {
+        let here = keys.iter().filter(|k| self.index.remove(k)).count();
+        if let Some(shared) = &self.shared {
+            for key in keys {
+                shared
+                    .append(&shared::Change::Delete { key: key.clone() })
+                    .await?;
+            }
+        }
+        Ok(here)
+    }
+
+    /// Remove everything here and, for `redis-semantic`, the stream (every instance clears).
+    ///
+    /// # Errors
+    /// Redis did not answer.
+    pub async fn clear(&self) -> Result<(), CacheError> {
+        self.index.clear();
+        match &self.shared {
+            Some(shared) => shared.append(&shared::Change::Flush).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the shared stream's Redis answers (a local store always does).
+    ///
+    /// # Errors
+    /// Redis did not answer.
+    pub async fn ping(&self) -> Result<(), CacheError> {
+        match &self.shared {
+            Some(shared) => shared.ping().await,
+            None => Ok(()),
+        }
     }
 }
 

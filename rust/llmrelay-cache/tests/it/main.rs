@@ -9,6 +9,7 @@
     reason = "tests fail loudly"
 )]
 
+mod redis_semantic;
 mod semantic;
 
 use std::time::Duration;

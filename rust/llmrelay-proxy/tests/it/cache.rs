@@ -257,3 +257,53 @@ async fn a_redis_cache_is_shared_through_redis() {
         .unwrap();
     assert_eq!(deleted["deleted"], 1);
 }
+
+#[tokio::test]
+async fn a_redis_semantic_cache_embeds_through_the_router() {
+    if !redis_available("a_redis_semantic_cache_embeds_through_the_router") {
+        return;
+    }
+    let index = format!("proxy-it-{}", llmrelay_core::ids::uuid());
+    let h = start(&format!(
+        "litellm_settings:\n  cache: true\n  cache_params:\n    type: redis-semantic\n    host: 127.0.0.1\n    port: 6379\n    similarity_threshold: 0.9\n    redis_semantic_cache_embedding_model: embed\n    redis_semantic_cache_index_name: {index}\n"
+    ))
+    .await;
+    let plain = chat("gpt-4o");
+    let mut parts = chat("gpt-4o");
+    parts["messages"][0]["content"] = json!([{"type": "text", "text": "Hello there"}]);
+    send(&h, &plain).await;
+    // The answer reaches the shared index off the call's path: wait for it.
+    let mut hit = false;
+    for _ in 0..50 {
+        let (headers, _) = send(&h, &parts).await;
+        if headers.contains_key("x-litellm-cache-key") {
+            hit = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(hit, "the same prompt in another body is a semantic hit");
+    let requests = h.mock.state().requests();
+    let embeddings: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/embeddings"))
+        .collect();
+    assert!(!embeddings.is_empty());
+    assert!(
+        embeddings
+            .iter()
+            .all(|r| r.body["model"] == "text-embedding-3-small"),
+        "the Router's `embed` deployment embeds the prompts"
+    );
+    let ping: Value = h
+        .get("/cache/ping")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ping["cache_type"], "redis-semantic");
+    let flushed = h.post("/cache/flushall", &json!({})).send().await.unwrap();
+    assert_eq!(flushed.status(), 200);
+}

@@ -136,7 +136,8 @@ fn note_similarity(call: &mut Call, similarity: f32) {
 }
 
 /// A semantic cache's lookup: the same call again is found by its exact key without
-/// embedding anything; otherwise the prompt is embedded (on the blocking pool) and the most
+/// embedding anything; otherwise the prompt is embedded (a local model on the blocking pool,
+/// a remote one through its dispatcher, while a shared index catches up) and the most
 /// similar answer in the call's scope is served when it reaches the threshold. A call
 /// without prompt text is neither looked up nor stored, as in LiteLLM.
 fn semantic_lookup<'a>(
@@ -166,8 +167,12 @@ fn semantic_lookup<'a>(
     }
     cache.note_runtime();
     Step::wait(async move {
-        match semantic.embed(Arc::clone(&pending.prompt)).await {
-            Ok(vector) => {
+        // A shared (redis-semantic) index reads what other instances stored meanwhile.
+        match semantic.embed_and_sync(Arc::clone(&pending.prompt)).await {
+            Ok((vector, synced)) => {
+                if let Err(error) = synced {
+                    cache.count_error(&error);
+                }
                 let hit = semantic.search(&pending.scope, &vector);
                 pending.vector = Some(vector);
                 call.extensions.insert(pending);
