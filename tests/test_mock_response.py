@@ -73,6 +73,46 @@ def test_mock_rate_limit_message():
     assert "this is a mock rate limit error" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("litellm.ContextWindowExceededError", "this is a mock context window exceeded error"),
+        ("litellm.InternalServerError", "this is a mock internal server error"),
+    ],
+)
+def test_mock_error_string_messages_are_litellms(name, message):
+    with pytest.raises(Exception) as info:
+        litellm.completion(model="gpt-4o", messages=USER, mock_response=name)
+    assert str(info.value).endswith(message)
+
+
+@pytest.mark.parametrize("name", ["litellm.BadRequestError", "litellm.Timeout",
+                                  "litellm.AuthenticationError"])
+def test_other_class_strings_are_answer_text_as_in_litellm(name):
+    response = litellm.completion(model="gpt-4o", messages=USER, mock_response=name)
+    assert response.choices[0].message.content == name
+
+
+def test_a_router_mock_exception_keeps_its_message_and_class():
+    router = litellm.Router(model_list=[{"model_name": "m", "litellm_params": {
+        "model": "openai/gpt-4o-mini", "api_key": "sk-x"}}], num_retries=0)
+    with pytest.raises(litellm.InternalServerError) as info:
+        router.completion(model="m", messages=USER, mock_response=Exception("boom one"))
+    assert "boom one" in str(info.value)
+    with pytest.raises(litellm.RateLimitError) as info:
+        router.completion(model="m", messages=USER, mock_response=litellm.RateLimitError(
+            "slow down", llm_provider="openai", model="gpt-4o-mini"))
+    assert str(info.value).startswith("litellm.RateLimitError: slow down")
+    assert info.value.status_code == 429
+    deployment = litellm.Router(model_list=[{"model_name": "m", "litellm_params": {
+        "model": "openai/gpt-4o-mini", "api_key": "sk-x",
+        "mock_response": litellm.NotFoundError("no such thing", llm_provider="openai",
+                                               model="gpt-4o-mini")}}], num_retries=0)
+    with pytest.raises(litellm.NotFoundError) as info:
+        deployment.completion(model="m", messages=USER)
+    assert "no such thing" in str(info.value)
+
+
 def test_mock_exception_instance_and_class():
     with pytest.raises(litellm.InternalServerError):
         litellm.completion(model="gpt-4o", messages=USER, mock_response=Exception("boom"))

@@ -283,24 +283,36 @@ class Chat:
         self.completions = _Completions(router)
 
 
+_MOCK_ERROR_PREFIX = "\x01llmrelay-mock-error "  # the engine's internal mock-error form
+
+
 def mock_exception_string(mock: Any) -> Any:
-    """A ``mock_response`` exception as the engine's mock string of the same class (the
-    engine raises that class on every attempt, so retries, cooldowns and fallbacks run)."""
+    """A ``mock_response`` exception as the engine's mock error of the same class, status and
+    message (the engine raises it on every attempt, so retries, cooldowns and fallbacks run,
+    and the message is the exception's own)."""
+    import json
+
     if isinstance(mock, type) and issubclass(mock, BaseException):
         mock = mock("mock exception")
     if not isinstance(mock, BaseException):
         return mock
     from .exceptions import _LiteLLMErrorMixin
-
-    if getattr(mock, "status_code", None) is None and not isinstance(mock, _LiteLLMErrorMixin):
-        return "litellm.InternalServerError"
     from .litellm_core_utils.exception_mapping_utils import exception_type
 
-    mapped = exception_type(model="", original_exception=mock,
-                            custom_llm_provider=getattr(mock, "llm_provider", None))
-    name = type(mapped).__name__
-    if name == "ContentPolicyViolationError":
-        return "Exception: content_filter_policy"
-    if name == "APIError":
-        return "litellm.InternalServerError"
-    return f"litellm.{name}"
+    if getattr(mock, "status_code", None) is None and not isinstance(mock, _LiteLLMErrorMixin):
+        name, status = "InternalServerError", 500
+    else:
+        mapped = exception_type(model="", original_exception=mock,
+                                custom_llm_provider=getattr(mock, "llm_provider", None))
+        name = type(mapped).__name__
+        status = getattr(mapped, "status_code", None) or 500
+        if name == "APIError":
+            name = "InternalServerError"
+    message = getattr(mock, "message", None)
+    if not isinstance(message, str):
+        message = getattr(mock, "text", None) or str(mock)
+    # LiteLLM's classes carry "litellm.<Class>: " in their message; the engine's error adds it.
+    prefix = f"litellm.{type(mock).__name__}: "
+    if message.startswith(prefix):
+        message = message[len(prefix):]
+    return _MOCK_ERROR_PREFIX + json.dumps({"class": name, "status": int(status), "message": message})

@@ -25,49 +25,52 @@ pub enum MockResponse {
     },
 }
 
+/// The mock error the Python facade hands the engine for a `mock_response` *exception*
+/// (its class, status and message as JSON after this prefix). A user's string cannot
+/// start with the control character.
+pub const MOCK_ERROR_PREFIX: &str = "\u{1}llmrelay-mock-error ";
+
 impl MockResponse {
     fn parse(text: String) -> Self {
-        if let Some(class_name) = text.strip_prefix("litellm.") {
-            let known = matches!(
-                class_name,
-                "RateLimitError"
-                    | "ContextWindowExceededError"
-                    | "InternalServerError"
-                    | "BadRequestError"
-                    | "AuthenticationError"
-                    | "Timeout"
-                    | "ServiceUnavailableError"
-                    | "ContentPolicyViolationError"
-                    | "NotFoundError"
-                    | "PermissionDeniedError"
-                    | "BadGatewayError"
-                    | "APIConnectionError"
-                    | "UnprocessableEntityError"
-            );
-            if known {
-                let status = match class_name {
-                    "RateLimitError" => 429,
-                    "InternalServerError" | "APIConnectionError" => 500,
-                    "AuthenticationError" => 401,
-                    "Timeout" => 408,
-                    "ServiceUnavailableError" => 503,
-                    "NotFoundError" => 404,
-                    "PermissionDeniedError" => 403,
-                    "BadGatewayError" => 502,
-                    "UnprocessableEntityError" => 422,
-                    _ => 400,
-                };
-                let message = match class_name {
-                    "RateLimitError" => "this is a mock rate limit error".to_owned(),
-                    other => format!("this is a mock {other}"),
-                };
+        if let Some(json) = text.strip_prefix(MOCK_ERROR_PREFIX) {
+            if let Ok(Value::Object(error)) = serde_json::from_str::<Value>(json) {
+                let field = |name: &str| error.get(name).and_then(Value::as_str);
                 return Self::Error {
-                    class_name: class_name.to_owned(),
-                    message,
-                    status,
+                    class_name: field("class").unwrap_or("InternalServerError").to_owned(),
+                    message: field("message").unwrap_or_default().to_owned(),
+                    status: error
+                        .get("status")
+                        .and_then(Value::as_u64)
+                        .and_then(|s| u16::try_from(s).ok())
+                        .unwrap_or(500),
                     mid_stream: false,
                 };
             }
+        }
+        // LiteLLM raises for exactly these strings; any other is the answer's text.
+        let known = match text.as_str() {
+            "litellm.RateLimitError" => {
+                Some(("RateLimitError", "this is a mock rate limit error", 429))
+            }
+            "litellm.ContextWindowExceededError" => Some((
+                "ContextWindowExceededError",
+                "this is a mock context window exceeded error",
+                400,
+            )),
+            "litellm.InternalServerError" => Some((
+                "InternalServerError",
+                "this is a mock internal server error",
+                500,
+            )),
+            _ => None,
+        };
+        if let Some((class_name, message, status)) = known {
+            return Self::Error {
+                class_name: class_name.to_owned(),
+                message: message.to_owned(),
+                status,
+                mid_stream: false,
+            };
         }
         if let Some(rest) = text.strip_prefix("Exception: ") {
             if rest.starts_with("content_filter_policy") {
@@ -461,6 +464,24 @@ mod tests {
             }
             MockResponse::Text(_) => unreachable!(),
         }
+        // LiteLLM raises only for three class strings; any other is text.
+        assert_eq!(
+            MockResponse::parse("litellm.BadRequestError".into()),
+            MockResponse::Text("litellm.BadRequestError".into())
+        );
+        let internal = format!(
+            "{MOCK_ERROR_PREFIX}{}",
+            json!({"class": "NotFoundError", "status": 404, "message": "gone"})
+        );
+        assert_eq!(
+            MockResponse::parse(internal),
+            MockResponse::Error {
+                class_name: "NotFoundError".into(),
+                message: "gone".into(),
+                status: 404,
+                mid_stream: false
+            }
+        );
         match MockResponse::parse("Exception: mock_streaming_error boom".into()) {
             MockResponse::Error {
                 status, mid_stream, ..
