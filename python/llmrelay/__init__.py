@@ -177,7 +177,8 @@ def __getattr__(name: str) -> Any:
     if lazy is not None:
         import importlib
 
-        value = getattr(importlib.import_module(__name__ + lazy[0]), lazy[1])
+        module = importlib.import_module(__name__ + lazy[0])
+        value = module if lazy[1] == "" else getattr(module, lazy[1])
         globals()[name] = value
         return value
     if name in ("open_ai_chat_completion_models", "open_ai_text_completion_models",
@@ -196,6 +197,9 @@ def __getattr__(name: str) -> Any:
 # name -> (module, attribute): LiteLLM's top-level names that live in their own modules,
 # imported on first access so `import llmrelay` stays cheap.
 _LAZY_NAMES: dict[str, tuple[str, str]] = {
+    # ("module", ""): the module itself (LiteLLM's `litellm.anthropic` is a module).
+    "anthropic": (".anthropic_interface", ""),
+    "anthropic_messages": (".anthropic_interface.messages", "anthropic_messages"),
     "Cache": (".caching.caching", "Cache"),
     "enable_cache": (".caching.caching", "enable_cache"),
     "disable_cache": (".caching.caching", "disable_cache"),

@@ -113,6 +113,8 @@ def call(
 ) -> tuple[dict[str, Any], dict[str, Any]] | Stream:
     """A call of ``kind`` (a LiteLLM function name: ``completion``, ``embedding``,
     ``image_generation`` …) through the SDK pipeline; ``log`` asks for the logging payload."""
+def anthropic_chat_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Anthropic Messages API keyword arguments as the chat call the engine runs."""
 def token_counter(
     model: str,
     messages: list[Any] | None = None,

@@ -119,6 +119,15 @@ fn ready(answer: Answer) -> Ready {
                     };
                     Some(bridge.render_whole(&result.response, reported))
                 }
+                (Outcome::Chat(ChatOutcome::Whole(result)), _)
+                    if whole.ledger.call().kind == CallKind::AnthropicMessages =>
+                {
+                    let model = whole.ledger.call().model_group.clone();
+                    Some(llmrelay_proxy::anthropic::response_to_message(
+                        &result.response,
+                        &model,
+                    ))
+                }
                 _ => None,
             };
             let route = whole.ledger.route().clone();
@@ -139,6 +148,10 @@ fn ready(answer: Answer) -> Ready {
                     let bridge = bridge.clone();
                     let model = hidden.model.clone();
                     AnyStream::Json(bridge.render_stream(Box::pin(stream), &model))
+                }
+                _ if stream.call().kind == CallKind::AnthropicMessages => {
+                    let model = stream.call().model_group.clone();
+                    AnyStream::Sse(anthropic_events(stream, &model))
                 }
                 _ => AnyStream::Chat(stream),
             };
@@ -208,6 +221,97 @@ fn with_route(hidden: &HiddenParams, route: &Route) -> HiddenParams {
         ]);
     }
     hidden
+}
+
+/// A chat stream as Anthropic's Messages API events, one SSE event (bytes) each; an error
+/// mid-stream is an `event: error` and the end, as LiteLLM's SDK yields it.
+fn anthropic_events(
+    stream: llmrelay_pipeline::ServedStream<llmrelay_core::types::ChatChunk>,
+    model: &str,
+) -> futures::stream::BoxStream<'static, Result<Vec<u8>, llmrelay_core::Error>> {
+    use futures::StreamExt;
+    use llmrelay_proxy::anthropic::MessageStreamEncoder;
+
+    struct State {
+        stream: llmrelay_pipeline::ServedStream<llmrelay_core::types::ChatChunk>,
+        encoder: MessageStreamEncoder,
+        ready: std::collections::VecDeque<Vec<u8>>,
+        ended: bool,
+    }
+    /// Split an encoder's output into its events.
+    fn push_events(out: &[u8], ready: &mut std::collections::VecDeque<Vec<u8>>) {
+        let mut start = 0;
+        while let Some(at) = out[start..].windows(2).position(|w| w == b"\n\n") {
+            ready.push_back(out[start..start + at + 2].to_vec());
+            start += at + 2;
+        }
+        if start < out.len() {
+            ready.push_back(out[start..].to_vec());
+        }
+    }
+    let state = State {
+        stream,
+        encoder: MessageStreamEncoder::new(model),
+        ready: std::collections::VecDeque::new(),
+        ended: false,
+    };
+    futures::stream::unfold(state, |mut state| async move {
+        loop {
+            if let Some(event) = state.ready.pop_front() {
+                return Some((Ok(event), state));
+            }
+            if state.ended {
+                return None;
+            }
+            let mut out = Vec::new();
+            match state.stream.next().await {
+                Some(Ok(chunk)) => state.encoder.chunk(&chunk, &mut out),
+                Some(Err(error)) => {
+                    state.encoder.error(&error, &mut out);
+                    state.ended = true;
+                }
+                None => {
+                    state.encoder.finish(&mut out);
+                    state.ended = true;
+                }
+            }
+            push_events(&out, &mut state.ready);
+        }
+    })
+    .boxed()
+}
+
+/// Anthropic Messages API keyword arguments as the chat call the engine runs
+/// (`litellm.anthropic.messages.create`): the request translated as the proxy's `/v1/messages`
+/// does, and every other keyword (`api_key`, `api_base`, `mock_response`, …) passed along.
+#[pyfunction]
+pub(crate) fn anthropic_chat_params<'py>(
+    py: Python<'py>,
+    params: &Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyAny>> {
+    const MESSAGES_API: &[&str] = &[
+        "model",
+        "max_tokens",
+        "system",
+        "messages",
+        "tools",
+        "tool_choice",
+        "temperature",
+        "top_p",
+        "top_k",
+        "stop_sequences",
+        "thinking",
+        "stream",
+        "service_tier",
+    ];
+    let body = params_from_py(params)?;
+    let mut chat = llmrelay_proxy::anthropic::request_to_chat(&body).map_err(|e| to_py_err(&e))?;
+    for (key, value) in body {
+        if !MESSAGES_API.contains(&key.as_str()) && !value.is_null() {
+            chat.entry(key).or_insert(value);
+        }
+    }
+    pythonize(py, &chat).map_err(|e| json_err(&e))
 }
 
 /// `_hidden_params` as a dict.
@@ -297,5 +401,6 @@ fn call(py: Python<'_>, kind: &str, params: &Bound<'_, PyDict>, log: bool) -> Py
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(call, m)?)?;
+    m.add_function(wrap_pyfunction!(anthropic_chat_params, m)?)?;
     Ok(())
 }

@@ -26,12 +26,15 @@ pub(crate) enum AnyStream {
     Text(ServedStream<TextCompletionResponse>),
     /// Responses API events (native, or rendered from a chat stream).
     Json(BoxStream<'static, Result<Value, Error>>),
+    /// Server-sent events as bytes, one event each (Anthropic's Messages API stream).
+    Sse(BoxStream<'static, Result<Vec<u8>, Error>>),
 }
 
 pub(crate) enum AnyChunk {
     Chat(ChatChunk),
     Text(TextCompletionResponse),
     Json(Value),
+    Sse(Vec<u8>),
 }
 
 impl AnyStream {
@@ -40,15 +43,20 @@ impl AnyStream {
             Self::Chat(stream) => stream.next().await.map(|r| r.map(AnyChunk::Chat)),
             Self::Text(stream) => stream.next().await.map(|r| r.map(AnyChunk::Text)),
             Self::Json(stream) => stream.next().await.map(|r| r.map(AnyChunk::Json)),
+            Self::Sse(stream) => stream.next().await.map(|r| r.map(AnyChunk::Sse)),
         }
     }
 }
 
 pub(crate) fn chunk_to_py(py: Python<'_>, chunk: &AnyChunk) -> PyResult<Py<PyAny>> {
+    if let AnyChunk::Sse(bytes) = chunk {
+        return Ok(pyo3::types::PyBytes::new(py, bytes).into_any().unbind());
+    }
     let value = match chunk {
         AnyChunk::Chat(chunk) => pythonize(py, chunk),
         AnyChunk::Text(chunk) => pythonize(py, chunk),
         AnyChunk::Json(value) => pythonize(py, value),
+        AnyChunk::Sse(_) => unreachable!("answered above"),
     };
     value.map(Bound::unbind).map_err(|e| json_err(&e))
 }
