@@ -181,3 +181,30 @@ def test_router_types_are_importable_from_llmrelay_router():
                     retry_policy=RetryPolicy(RateLimitErrorRetries=1),
                     allowed_fails_policy=AllowedFailsPolicy(RateLimitErrorAllowedFails=3))
     assert router.completion(model="d", messages=USER).choices[0].message.content == "typed"
+
+
+def test_a_failed_fallback_raises_the_requested_groups_error_with_litellms_note() -> None:
+    """LiteLLM's Router raises the requested group's error (its class and status) and says
+    in its message what the fallbacks did."""
+    model_list = [
+        {"model_name": name, "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "x",
+                                                 "mock_response": mock}}
+        for name, mock in (("a", "litellm.RateLimitError"), ("b", "litellm.InternalServerError"),
+                           ("c", "litellm.InternalServerError"))
+    ]
+    notes = {
+        "tried": "\n\nLiteLLM: model group 'a' failed with the error above. Fallback to b also "
+                 "failed: litellm.InternalServerError: this is a mock internal server error",
+        "other": "\n\nLiteLLM: model group 'a' failed with the error above and no fallback model "
+                 "group was found for it, so the request was not retried on another model. "
+                 "Fallbacks are configured for: c. Add a fallbacks entry for that model group "
+                 "(Router fallbacks or proxy router_settings.fallbacks) to retry on another model.",
+        "none": "\n\nLiteLLM: model group 'a' failed with the error above. No fallback was "
+                "attempted.",
+    }
+    for case, fallbacks in (("tried", [{"a": ["b"]}]), ("other", [{"c": ["b"]}]), ("none", None)):
+        router = litellm.Router(model_list=model_list, num_retries=0, fallbacks=fallbacks)
+        with pytest.raises(litellm.RateLimitError) as info:
+            router.completion(model="a", messages=[{"role": "user", "content": "hi"}])
+        assert info.value.status_code == 429
+        assert str(info.value) == "litellm.RateLimitError: this is a mock rate limit error" + notes[case]

@@ -295,6 +295,11 @@ impl Error {
         self
     }
 
+    /// Add `text` to the end of the message (the Router's note on what its fallbacks did).
+    pub fn append_message(&mut self, text: &str) {
+        self.0.message.push_str(text);
+    }
+
     pub fn set_num_retries(&mut self, n: u32) {
         self.0.num_retries = n;
     }

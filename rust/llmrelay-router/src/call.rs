@@ -47,6 +47,22 @@ impl Dispatch for Router {
     }
 }
 
+/// A fallback's failure as the Router's note quotes it: at most this many characters
+/// (LiteLLM bounds it the same way, so nested fallbacks cannot grow a message without end).
+const FALLBACK_DETAIL_MAX_CHARS: usize = 2_000;
+
+fn truncate_detail(text: String) -> String {
+    let chars = text.chars().count();
+    if chars <= FALLBACK_DETAIL_MAX_CHARS {
+        return text;
+    }
+    let kept: String = text.chars().take(FALLBACK_DETAIL_MAX_CHARS).collect();
+    format!(
+        "{kept}... [truncated {} characters]",
+        chars - FALLBACK_DETAIL_MAX_CHARS
+    )
+}
+
 /// LiteLLM's `mock_testing_*fallbacks`: the requested group fails at once, so its fallbacks
 /// run (no upstream call, no retries).
 fn mock_fallback_error(options: &RequestOptions, group: &str) -> Option<Error> {
@@ -127,8 +143,10 @@ impl Router {
             Ok(dispatched) => return Ok(dispatched),
             Err(error) => error,
         };
+        let mut error = error;
         let fallbacks = self.fallbacks_for(&requested, &error, &options);
         if fallbacks.is_empty() {
+            error.append_message(&self.no_fallback_note(&requested, &options));
             return Err(error);
         }
         let max = self
@@ -136,7 +154,7 @@ impl Router {
             .config
             .max_fallbacks
             .unwrap_or(DEFAULT_MAX_FALLBACKS) as usize;
-        let mut last = error;
+        let mut last = None;
         for (hop, group) in fallbacks.iter().take(max).enumerate() {
             tracing::debug!(from = %requested, to = %group, "router: falling back");
             let hop = u32::try_from(hop + 1).unwrap_or(u32::MAX);
@@ -145,10 +163,51 @@ impl Router {
                 .await
             {
                 Ok(dispatched) => return Ok(dispatched),
-                Err(error) => last = error,
+                Err(failed) => last = Some(failed),
             }
         }
-        Err(last)
+        // As LiteLLM's Router: the requested group's error is raised, saying what the
+        // fallbacks did (with `expose_router_debug_in_errors`, LiteLLM's default).
+        let detail = last.map_or_else(String::new, |failed| {
+            let text = format!(
+                "litellm.{}: {}",
+                failed.kind().litellm_class(),
+                failed.message()
+            );
+            truncate_detail(text)
+        });
+        error.append_message(&format!(
+            "\n\nLiteLLM: model group '{requested}' failed with the error above. Fallback to {} also failed: {detail}",
+            fallbacks.join(", ")
+        ));
+        Err(error)
+    }
+
+    /// LiteLLM's note on a failure no fallback was tried for: none configured, or none for
+    /// this group.
+    fn no_fallback_note(&self, group: &str, options: &RequestOptions) -> String {
+        let configured: Vec<&str> = options
+            .fallbacks
+            .as_ref()
+            .filter(|list| !list.is_empty())
+            .unwrap_or(&self.inner.config.fallbacks)
+            .iter()
+            .flat_map(|entry| entry.keys().map(String::as_str))
+            .fold(Vec::new(), |mut keys, key| {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+                keys
+            });
+        if configured.is_empty() {
+            return format!(
+                "\n\nLiteLLM: model group '{group}' failed with the error above. No fallback was attempted."
+            );
+        }
+        format!(
+            "\n\nLiteLLM: model group '{group}' failed with the error above and no fallback model group was found for it, so the request was not retried on another model. Fallbacks are configured for: {}. Add a fallbacks entry for that model group (Router fallbacks or proxy router_settings.fallbacks) to retry on another model.",
+            configured.join(", ")
+        )
     }
 
     /// Calls one model group with retries (another deployment of the group when there is
