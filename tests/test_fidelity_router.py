@@ -208,3 +208,12 @@ def test_a_failed_fallback_raises_the_requested_groups_error_with_litellms_note(
             router.completion(model="a", messages=[{"role": "user", "content": "hi"}])
         assert info.value.status_code == 429
         assert str(info.value) == "litellm.RateLimitError: this is a mock rate limit error" + notes[case]
+
+    litellm.expose_router_debug_in_errors = False
+    try:
+        router = litellm.Router(model_list=model_list, num_retries=0)
+        with pytest.raises(litellm.RateLimitError) as info:
+            router.completion(model="a", messages=[{"role": "user", "content": "hi"}])
+        assert str(info.value) == "litellm.RateLimitError: this is a mock rate limit error"
+    finally:
+        litellm.expose_router_debug_in_errors = True

@@ -92,6 +92,9 @@ _async_success_callback: list = []
 _async_failure_callback: list = []
 turn_off_message_logging: bool = False
 redact_user_api_key_info: bool = False
+# LiteLLM's default: the Router's final error says which model groups failed and what the
+# fallbacks did; False leaves that note out of the message.
+expose_router_debug_in_errors: bool = True
 
 api_key: str | None = None
 api_base: str | None = None

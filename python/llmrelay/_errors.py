@@ -54,7 +54,17 @@ def _litellm_message(info: Any, params: dict | None) -> str:
             return f"Invalid Message passed in {messages[int(index)]!r}"
     if info.kind == "authentication" and message.startswith("Missing API key for provider"):
         return _MISSING_KEY_TEXT.get(info.provider or "", message)
+    if _ROUTER_NOTE in message:
+        import llmrelay
+
+        if getattr(llmrelay, "expose_router_debug_in_errors", True) is False:
+            # LiteLLM's switch: the Router's note on its model groups stays out.
+            return message.split(_ROUTER_NOTE, 1)[0]
     return message
+
+
+# How the Router's note on a final error begins (see docs/router.md).
+_ROUTER_NOTE = "\n\nLiteLLM: model group '"
 
 
 def _debug_info(info: Any, params: dict | None) -> str:
