@@ -67,6 +67,8 @@ struct CacheSeries {
     hits: Family<CacheLabels, Counter>,
     misses: Family<CacheLabels, Counter>,
     tokens: Family<CacheLabels, Counter>,
+    /// Ours: what the hits would have cost upstream, per model group.
+    savings: Family<GroupLabels, FloatCounter>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -156,6 +158,7 @@ impl Metrics {
                 hits: Family::default(),
                 misses: Family::default(),
                 tokens: Family::default(),
+                savings: Family::default(),
             };
             registry.register(
                 "litellm_cache_hits_metric",
@@ -171,6 +174,11 @@ impl Metrics {
                 "litellm_cached_tokens_metric",
                 "Total tokens served from LiteLLM cache",
                 series.tokens.clone(),
+            );
+            registry.register(
+                "llmrelay_cache_savings_usd",
+                "What the answers served from the response cache would have cost upstream (USD, at the price map's prices)",
+                series.savings.clone(),
             );
             series
         });
@@ -439,6 +447,26 @@ impl Metrics {
             if tokens > 0 {
                 cache.tokens.get_or_create(&labels).inc_by(tokens);
             }
+            let saved = match (record.usage.as_ref(), hidden) {
+                (Some(usage), Some(hidden)) if !hidden.model.is_empty() => {
+                    llmrelay_core::cost::for_model(
+                        &hidden.model,
+                        Some(hidden.custom_llm_provider.as_str()).filter(|p| !p.is_empty()),
+                        usage.into(),
+                        llmrelay_core::cost::PriceOverrides::default(),
+                        None,
+                    )
+                    .ok()
+                    .map(|cost| llmrelay_core::cost::to_f64(cost.total()))
+                }
+                _ => None,
+            };
+            if let Some(saved) = saved.filter(|s| *s > 0.0) {
+                let group = GroupLabels {
+                    model_group: self.group(model_group),
+                };
+                cache.savings.get_or_create(&group).inc_by(saved);
+            }
         } else {
             cache.misses.get_or_create(&labels).inc();
         }
@@ -564,6 +592,11 @@ mod tests {
             let mut record = llmrelay_pipeline::CallRecord::new(llmrelay_pipeline::Status::Success);
             record.cache_hit = cache_hit;
             record.usage = Some(Usage::new(10, 5));
+            record.hidden = Some(llmrelay_providers::engine::HiddenParams {
+                model: "gpt-4o".to_owned(),
+                custom_llm_provider: "openai".to_owned(),
+                ..Default::default()
+            });
             record
         };
         let caller = llmrelay_pipeline::Identity {
@@ -592,6 +625,18 @@ mod tests {
         assert!(line("litellm_cached_tokens_metric_total{").ends_with(" 30"));
         assert!(line("litellm_cache_hits_metric_total{").contains("team=\"t1\""));
         assert!(line("litellm_cache_hits_metric_total{").contains("model=\"gpt-4o\""));
+        // gpt-4o at $2.50 / $10 per million tokens: two hits of 10 + 5 tokens.
+        let saved = line("llmrelay_cache_savings_usd_total{model_group=\"gpt-4o\"}");
+        let value: f64 = saved
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .parse()
+            .unwrap_or(0.0);
+        assert!(
+            (value - 2.0 * (10.0 * 2.5e-6 + 5.0 * 1e-5)).abs() < 1e-12,
+            "{text}"
+        );
     }
 
     #[test]

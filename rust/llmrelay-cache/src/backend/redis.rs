@@ -1,7 +1,13 @@
 //! The Redis store: one string per answer under `llmrelay:cache:<key>` (the prefix keeps our
 //! entries apart from anything else in the database, LiteLLM's included), expiring with
-//! its TTL. The connection is made lazily and reconnects by itself.
+//! its TTL. The connection is made lazily and reconnects by itself. Lookups use a
+//! connection of the thread that serves the request (the proxy's workers are
+//! single-threaded runtimes), so a hit needs no hop to another runtime's thread and back;
+//! writes, batched off the call's path, share one.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -16,8 +22,24 @@ fn failed(error: impl std::fmt::Display) -> CacheError {
     CacheError::Backend(format!("redis cache: {error}"))
 }
 
+static STORES: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's lookup connection of each store, by store id.
+    static LOOKUP_CONNS: RefCell<HashMap<u64, ConnectionManager>> = RefCell::new(HashMap::new());
+}
+
+fn manager_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_millis(500)))
+        .set_response_timeout(Some(Duration::from_millis(500)))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_millis(500))
+}
+
 /// Answers kept in Redis.
 pub struct RedisStore {
+    id: u64,
     client: redis::Client,
     manager: tokio::sync::OnceCell<ConnectionManager>,
     target: String,
@@ -52,6 +74,7 @@ impl RedisStore {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = redis::Client::open(url).map_err(failed)?;
         Ok(Self {
+            id: STORES.fetch_add(1, Ordering::Relaxed),
             client,
             manager: tokio::sync::OnceCell::new(),
             target: url.to_owned(),
@@ -66,16 +89,27 @@ impl RedisStore {
     async fn connection(&self) -> Result<ConnectionManager, CacheError> {
         self.manager
             .get_or_try_init(|| async {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(Duration::from_millis(500)))
-                    .set_response_timeout(Some(Duration::from_millis(500)))
-                    .set_number_of_retries(1)
-                    .set_max_delay(Duration::from_millis(500));
-                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+                ConnectionManager::new_lazy_with_config(self.client.clone(), manager_config())
             })
             .await
             .cloned()
             .map_err(failed)
+    }
+
+    /// This thread's lookup connection (made on first use, on this thread's runtime).
+    fn lookup_connection(&self) -> Result<ConnectionManager, CacheError> {
+        if let Some(connection) = LOOKUP_CONNS.with(|c| c.borrow().get(&self.id).cloned()) {
+            return Ok(connection);
+        }
+        let connection =
+            ConnectionManager::new_lazy_with_config(self.client.clone(), manager_config())
+                .map_err(failed)?;
+        LOOKUP_CONNS.with(|c| c.borrow_mut().insert(self.id, connection.clone()));
+        Ok(connection)
+    }
+
+    fn forget_lookup_connection(&self) {
+        LOOKUP_CONNS.with(|c| c.borrow_mut().remove(&self.id));
     }
 
     /// The entry under `key`.
@@ -83,12 +117,19 @@ impl RedisStore {
     /// # Errors
     /// Redis did not answer, or the value does not decode.
     pub async fn get(&self, key: &str) -> Result<Option<Entry>, CacheError> {
-        let mut connection = self.connection().await?;
-        let bytes: Option<Vec<u8>> = redis::cmd("GET")
+        let mut connection = self.lookup_connection()?;
+        let reply: Result<Option<Vec<u8>>, _> = redis::cmd("GET")
             .arg(format!("{PREFIX}{key}"))
             .query_async(&mut connection)
-            .await
-            .map_err(failed)?;
+            .await;
+        let bytes = match reply {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                // A connection whose runtime is gone cannot recover: the next lookup makes one.
+                self.forget_lookup_connection();
+                return Err(failed(error));
+            }
+        };
         match bytes {
             Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(failed),
             None => Ok(None),
