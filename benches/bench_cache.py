@@ -33,6 +33,7 @@ from bench_proxy import (  # noqa: E402
     BODY,
     MASTER_KEY,
     ROOT,
+    config_file,
     free_port,
     load_average,
     lua_script,
@@ -52,21 +53,10 @@ def get_script(directory: Path) -> Path:
 
 
 def config(directory: Path, mock_url: str, cache_params: str) -> Path:
+    """bench_proxy's config with ``litellm_settings.cache`` and these ``cache_params``."""
+    base = config_file(directory, mock_url).read_text()
     path = directory / f"config-{uuid.uuid4().hex[:8]}.yaml"
-    path.write_text(
-        "model_list:\n"
-        "  - model_name: gpt-4o-mini\n"
-        "    litellm_params:\n"
-        "      model: openai/gpt-4o-mini\n"
-        f"      api_base: {mock_url}/v1\n"
-        "      api_key: sk-mock\n"
-        "general_settings:\n"
-        "  master_key: os.environ/LITELLM_MASTER_KEY\n"
-        "litellm_settings:\n"
-        "  cache: true\n"
-        "  cache_params:\n"
-        f"{cache_params}"
-    )
+    path.write_text(base + "litellm_settings:\n  cache: true\n  cache_params:\n" + cache_params)
     return path
 
 
