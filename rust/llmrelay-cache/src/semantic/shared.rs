@@ -233,12 +233,8 @@ impl SharedVectors {
     /// Redis did not answer.
     pub async fn append(&self, change: &Change) -> Result<(), CacheError> {
         let mut connection = self.connection().await?;
-        let mut pipe = redis::pipe();
-        if *change == Change::Flush {
-            pipe.cmd("DEL").arg(&self.stream).ignore();
-        }
-        let command = pipe
-            .cmd("XADD")
+        let mut command = redis::cmd("XADD");
+        command
             .arg(&self.stream)
             .arg("MAXLEN")
             .arg("~")
@@ -247,10 +243,19 @@ impl SharedVectors {
         for (name, value) in change.fields() {
             command.arg(name).arg(value);
         }
-        command.ignore();
-        pipe.query_async::<()>(&mut connection)
-            .await
-            .map_err(failed)
+        let id: String = command.query_async(&mut connection).await.map_err(failed)?;
+        if *change == Change::Flush {
+            // Everything before the flush is gone for every reader; the stream itself stays,
+            // so its ids keep growing and no instance misses the flush.
+            redis::cmd("XTRIM")
+                .arg(&self.stream)
+                .arg("MINID")
+                .arg(&id)
+                .query_async::<()>(&mut connection)
+                .await
+                .map_err(failed)?;
+        }
+        Ok(())
     }
 
     /// Read what other instances appended since the last read and apply it to `index`; how
