@@ -22,6 +22,7 @@ pub(crate) const ROUTER_KEYS_IN_LITELLM_SETTINGS: &[&str] = &[
     "retry_policy",
     "allowed_fails_policy",
     "model_group_alias",
+    "expose_router_debug_in_errors",
 ];
 
 /// [`Dispatch`] over a [`Router`] built from the config's `model_list` and `router_settings`.

@@ -144,9 +144,12 @@ impl Router {
             Err(error) => error,
         };
         let mut error = error;
+        let notes = self.inner.config.expose_router_debug_in_errors != Some(false);
         let fallbacks = self.fallbacks_for(&requested, &error, &options);
         if fallbacks.is_empty() {
-            error.append_message(&self.no_fallback_note(&requested, &options));
+            if notes {
+                error.append_message(&self.no_fallback_note(&requested, &options));
+            }
             return Err(error);
         }
         let max = self
@@ -168,6 +171,9 @@ impl Router {
         }
         // As LiteLLM's Router: the requested group's error is raised, saying what the
         // fallbacks did (with `expose_router_debug_in_errors`, LiteLLM's default).
+        if !notes {
+            return Err(error);
+        }
         let detail = last.map_or_else(String::new, |failed| {
             let text = format!(
                 "litellm.{}: {}",

@@ -234,6 +234,9 @@ pub struct RouterConfig {
     pub context_window_fallbacks: FallbackList,
     pub content_policy_fallbacks: FallbackList,
     pub default_fallbacks: Vec<String>,
+    /// LiteLLM's `expose_router_debug_in_errors` (default on): the final error's message
+    /// ends with what the fallbacks did; `false` leaves that note out.
+    pub expose_router_debug_in_errors: Option<bool>,
     pub model_group_alias: HashMap<String, AliasTarget>,
     pub enable_pre_call_checks: bool,
     /// Skip deployments whose last health check failed (while another one is healthy).

@@ -236,6 +236,57 @@ async fn fallbacks_after_retries_and_per_request() {
 }
 
 #[tokio::test]
+async fn a_failed_fallback_raises_the_requested_groups_error_with_litellms_note() {
+    let server = server().await;
+    let model_list = json!([
+        deployment(
+            &server,
+            "primary",
+            "p",
+            json!({}),
+            json!({"x-mock-status": "429"})
+        ),
+        deployment(
+            &server,
+            "secondary",
+            "s",
+            json!({}),
+            json!({"x-mock-status": "500"})
+        ),
+    ]);
+    let router = Router::from_value(json!({
+        "model_list": model_list, "num_retries": 0,
+        "fallbacks": [{"primary": ["secondary"]}],
+    }))
+    .unwrap();
+    let error = chat_call(&router, request("primary", json!({})))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        error.kind(),
+        ErrorKind::RateLimit,
+        "the requested group's error"
+    );
+    let note = "\n\nLiteLLM: model group 'primary' failed with the error above. Fallback to secondary also failed: litellm.InternalServerError: ";
+    assert!(error.message().contains(note), "{}", error.message());
+    let quiet = Router::from_value(json!({
+        "model_list": model_list, "num_retries": 0,
+        "expose_router_debug_in_errors": false,
+    }))
+    .unwrap();
+    let error = chat_call(&quiet, request("primary", json!({})))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        !error.message().contains("LiteLLM: model group"),
+        "{}",
+        error.message()
+    );
+}
+
+#[tokio::test]
 async fn context_window_and_content_policy_fallbacks() {
     let server = server().await;
     let router = Router::from_value(json!({
