@@ -1,9 +1,7 @@
 //! The Redis store: one string per answer under `llmrelay:cache:<key>` (the prefix keeps our
 //! entries apart from anything else in the database, LiteLLM's included), expiring with
-//! its TTL. The connection is made lazily and reconnects by itself. Lookups use a
-//! connection of the thread that serves the request (the proxy's workers are
-//! single-threaded runtimes), so a hit needs no hop to another runtime's thread and back;
-//! writes, batched off the call's path, share one.
+//! its TTL. Lookups use a connection of the thread that serves the request, writes (batched
+//! off the call's path) a shared one ([`Connections`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -22,26 +20,76 @@ fn failed(error: impl std::fmt::Display) -> CacheError {
     CacheError::Backend(format!("redis cache: {error}"))
 }
 
-static STORES: AtomicU64 = AtomicU64::new(0);
+static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
-    /// This thread's lookup connection of each store, by store id.
-    static LOOKUP_CONNS: RefCell<HashMap<u64, ConnectionManager>> = RefCell::new(HashMap::new());
+    /// This thread's connection of each [`Connections`], by its id.
+    static THREAD_CONNS: RefCell<HashMap<u64, ConnectionManager>> = RefCell::new(HashMap::new());
 }
 
-fn manager_config() -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_millis(500)))
-        .set_response_timeout(Some(Duration::from_millis(500)))
-        .set_number_of_retries(1)
-        .set_max_delay(Duration::from_millis(500))
+/// The connections of one Redis user in the cache: one shared connection for work off the
+/// call's path (batched writes), and one per thread for work on it (the proxy's workers are
+/// single-threaded runtimes, so a lookup needs no hop to another runtime's thread and back).
+/// Both are made lazily and reconnect by themselves.
+pub(crate) struct Connections {
+    id: u64,
+    client: redis::Client,
+    shared: tokio::sync::OnceCell<ConnectionManager>,
+    response_timeout: Duration,
+}
+
+impl Connections {
+    /// Connections to `url` (`redis://`, `rediss://`) answering within `response_timeout`.
+    pub(crate) fn open(url: &str, response_timeout: Duration) -> redis::RedisResult<Self> {
+        // rediss:// needs a process-wide crypto provider; installing twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Ok(Self {
+            id: CONNECTIONS.fetch_add(1, Ordering::Relaxed),
+            client: redis::Client::open(url)?,
+            shared: tokio::sync::OnceCell::new(),
+            response_timeout,
+        })
+    }
+
+    fn config(&self) -> ConnectionManagerConfig {
+        ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_millis(500)))
+            .set_response_timeout(Some(self.response_timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500))
+    }
+
+    /// The shared connection.
+    pub(crate) async fn shared(&self) -> redis::RedisResult<ConnectionManager> {
+        self.shared
+            .get_or_try_init(|| async {
+                ConnectionManager::new_lazy_with_config(self.client.clone(), self.config())
+            })
+            .await
+            .cloned()
+    }
+
+    /// This thread's connection (made on first use, on this thread's runtime).
+    pub(crate) fn this_thread(&self) -> redis::RedisResult<ConnectionManager> {
+        if let Some(connection) = THREAD_CONNS.with(|c| c.borrow().get(&self.id).cloned()) {
+            return Ok(connection);
+        }
+        let connection =
+            ConnectionManager::new_lazy_with_config(self.client.clone(), self.config())?;
+        THREAD_CONNS.with(|c| c.borrow_mut().insert(self.id, connection.clone()));
+        Ok(connection)
+    }
+
+    /// Drop this thread's connection after a failure (one whose runtime is gone cannot
+    /// recover); the next call makes another.
+    pub(crate) fn forget_this_thread(&self) {
+        THREAD_CONNS.with(|c| c.borrow_mut().remove(&self.id));
+    }
 }
 
 /// Answers kept in Redis.
 pub struct RedisStore {
-    id: u64,
-    client: redis::Client,
-    manager: tokio::sync::OnceCell<ConnectionManager>,
+    connections: Connections,
     target: String,
 }
 
@@ -70,13 +118,8 @@ impl RedisStore {
     /// # Errors
     /// A URL the client cannot parse.
     pub fn new(url: &str) -> Result<Self, CacheError> {
-        // rediss:// needs a process-wide crypto provider; installing twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = redis::Client::open(url).map_err(failed)?;
         Ok(Self {
-            id: STORES.fetch_add(1, Ordering::Relaxed),
-            client,
-            manager: tokio::sync::OnceCell::new(),
+            connections: Connections::open(url, Duration::from_millis(500)).map_err(failed)?,
             target: url.to_owned(),
         })
     }
@@ -87,29 +130,7 @@ impl RedisStore {
     }
 
     async fn connection(&self) -> Result<ConnectionManager, CacheError> {
-        self.manager
-            .get_or_try_init(|| async {
-                ConnectionManager::new_lazy_with_config(self.client.clone(), manager_config())
-            })
-            .await
-            .cloned()
-            .map_err(failed)
-    }
-
-    /// This thread's lookup connection (made on first use, on this thread's runtime).
-    fn lookup_connection(&self) -> Result<ConnectionManager, CacheError> {
-        if let Some(connection) = LOOKUP_CONNS.with(|c| c.borrow().get(&self.id).cloned()) {
-            return Ok(connection);
-        }
-        let connection =
-            ConnectionManager::new_lazy_with_config(self.client.clone(), manager_config())
-                .map_err(failed)?;
-        LOOKUP_CONNS.with(|c| c.borrow_mut().insert(self.id, connection.clone()));
-        Ok(connection)
-    }
-
-    fn forget_lookup_connection(&self) {
-        LOOKUP_CONNS.with(|c| c.borrow_mut().remove(&self.id));
+        self.connections.shared().await.map_err(failed)
     }
 
     /// The entry under `key`.
@@ -117,7 +138,7 @@ impl RedisStore {
     /// # Errors
     /// Redis did not answer, or the value does not decode.
     pub async fn get(&self, key: &str) -> Result<Option<Entry>, CacheError> {
-        let mut connection = self.lookup_connection()?;
+        let mut connection = self.connections.this_thread().map_err(failed)?;
         let reply: Result<Option<Vec<u8>>, _> = redis::cmd("GET")
             .arg(format!("{PREFIX}{key}"))
             .query_async(&mut connection)
@@ -125,8 +146,7 @@ impl RedisStore {
         let bytes = match reply {
             Ok(bytes) => bytes,
             Err(error) => {
-                // A connection whose runtime is gone cannot recover: the next lookup makes one.
-                self.forget_lookup_connection();
+                self.connections.forget_this_thread();
                 return Err(failed(error));
             }
         };

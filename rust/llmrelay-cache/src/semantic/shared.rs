@@ -13,11 +13,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use redis::Value as RedisValue;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::index::VectorIndex;
 use crate::CacheError;
-use crate::backend::redis::redact;
+use crate::backend::redis::{Connections, redact};
 use crate::entry::Entry;
 
 /// Where the streams live: `llmrelay:semcache:<index name>`.
@@ -164,8 +163,7 @@ impl Change {
 
 /// The shared stream of a `redis-semantic` cache.
 pub struct SharedVectors {
-    client: redis::Client,
-    manager: tokio::sync::OnceCell<ConnectionManager>,
+    connections: Connections,
     target: String,
     stream: String,
     max_entries: usize,
@@ -188,11 +186,8 @@ impl SharedVectors {
     /// # Errors
     /// A URL the client cannot parse.
     pub fn new(url: &str, index_name: &str, max_entries: usize) -> Result<Self, CacheError> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = redis::Client::open(url).map_err(failed)?;
         Ok(Self {
-            client,
-            manager: tokio::sync::OnceCell::new(),
+            connections: Connections::open(url, Duration::from_millis(1_000)).map_err(failed)?,
             target: url.to_owned(),
             stream: format!("{PREFIX}{index_name}"),
             max_entries: max_entries.max(1),
@@ -211,28 +206,13 @@ impl SharedVectors {
         &self.stream
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, CacheError> {
-        self.manager
-            .get_or_try_init(|| async {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(Duration::from_millis(500)))
-                    .set_response_timeout(Some(Duration::from_millis(1_000)))
-                    .set_number_of_retries(1)
-                    .set_max_delay(Duration::from_millis(500));
-                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
-            })
-            .await
-            .cloned()
-            .map_err(failed)
-    }
-
     /// Append `change` for every instance (this one applies its own changes at once; reading
     /// them back later replaces them with themselves).
     ///
     /// # Errors
     /// Redis did not answer.
     pub async fn append(&self, change: &Change) -> Result<(), CacheError> {
-        let mut connection = self.connection().await?;
+        let mut connection = self.connections.shared().await.map_err(failed)?;
         let mut command = redis::cmd("XADD");
         command
             .arg(&self.stream)
@@ -264,7 +244,8 @@ impl SharedVectors {
     /// # Errors
     /// Redis did not answer or answered something that is not a stream.
     pub async fn sync(&self, index: &VectorIndex) -> Result<usize, CacheError> {
-        let mut connection = self.connection().await?;
+        // On the lookup's path: this thread's connection, as the exact store's lookups.
+        let mut connection = self.connections.this_thread().map_err(failed)?;
         let mut applied = 0;
         for _ in 0..PAGES_PER_SYNC {
             let from = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
@@ -276,7 +257,10 @@ impl SharedVectors {
                 .arg(from.text())
                 .query_async(&mut connection)
                 .await
-                .map_err(failed)?;
+                .map_err(|error| {
+                    self.connections.forget_this_thread();
+                    failed(error)
+                })?;
             let entries = stream_entries(reply)?;
             let count = entries.len();
             let mut last = from;
@@ -303,7 +287,7 @@ impl SharedVectors {
     /// # Errors
     /// Redis did not answer.
     pub async fn ping(&self) -> Result<(), CacheError> {
-        let mut connection = self.connection().await?;
+        let mut connection = self.connections.shared().await.map_err(failed)?;
         redis::cmd("PING")
             .query_async::<String>(&mut connection)
             .await
