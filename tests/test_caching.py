@@ -211,6 +211,37 @@ def test_the_redis_cache(mock: Any) -> None:
     assert len(mock.requests()) == 1
 
 
+def test_a_text_completion_stream_is_replayed_from_the_cache(mock: Any) -> None:
+    llmrelay.cache = Cache()
+    texts = []
+    for _ in range(2):
+        chunks = list(llmrelay.text_completion(
+            model="openai/gpt-3.5-turbo-instruct", prompt="Say hi", stream=True,
+            **mock.params()))
+        assert len(chunks) >= 2
+        texts.append("".join(c.choices[0].text or "" for c in chunks if c.choices))
+    assert texts[0] and texts[0] == texts[1]
+    assert len(mock.requests()) == 1
+
+
+def test_the_dual_cache_answers_from_memory_and_shares_through_redis(mock: Any) -> None:
+    if not _redis_up():
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    namespace = f"py-dual-{uuid.uuid4()}"
+    first = Cache(type="dual", host="127.0.0.1", port=6379, ttl=60, namespace=namespace)
+    llmrelay.cache = first
+    _chat(mock, user="dual")
+    first._flush_writes()
+    # Another instance's cache: a miss in its memory is read from Redis.
+    llmrelay.cache = Cache(type="dual", host="127.0.0.1", port=6379, ttl=60,
+                           namespace=namespace)
+    hit = _chat(mock, user="dual")
+    assert hit._hidden_params["cache_hit"] is True
+    assert len(mock.requests()) == 1
+    llmrelay.cache.delete_cache(hit._hidden_params["cache_key"])
+    assert not _chat(mock, user="dual")._hidden_params.get("cache_hit")
+
+
 def test_the_redis_semantic_cache_is_shared_between_caches(mock: Any) -> None:
     """Two Cache objects (two processes' worth of state) on one Redis: what one stores the
     other finds, by key and by similarity; the prompts are embedded by the named model."""

@@ -28,6 +28,8 @@ class LiteLLMCacheType(str, Enum):
     GCS = "gcs"
     # Ours: an embedding model run in the process, no embedding API or vector database.
     LOCAL_SEMANTIC = "local-semantic"
+    # Ours: memory in front of Redis.
+    DUAL = "dual"
 
 
 _MODEL_DIR_ENV = "LLMRELAY_SEMANTIC_MODEL_DIR"
@@ -86,7 +88,9 @@ def _as_dict(result: Any) -> dict:
 
 
 class Cache:
-    """LiteLLM's ``Cache``: ``type`` is ``local`` (in memory), ``disk``, ``redis``,
+    """LiteLLM's ``Cache``: ``type`` is ``local`` (in memory), ``disk``, ``redis`` (one node,
+    ``redis_startup_nodes`` for a Cluster, or ``sentinel_nodes`` + ``service_name``), ours
+    ``dual`` (memory in front of Redis),
     ``redis-semantic`` (prompts embedded by ``redis_semantic_cache_embedding_model``; vectors
     shared through plain Redis; ``similarity_threshold`` required), or ours,
     ``local-semantic`` (a sentence-embedding model in this process; ``similarity_threshold``,

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
+use llmrelay_core::redis_target::{Fallback, RedisTarget};
+
 use crate::CacheError;
 
 /// Which store keeps the answers.
@@ -13,6 +15,8 @@ pub enum CacheType {
     Local,
     Disk,
     Redis,
+    /// Ours: memory in front of Redis.
+    Dual,
     /// Ours: a sentence-embedding model in this process and an in-process vector index.
     LocalSemantic,
     /// Prompts embedded by a configured embedding model; vectors shared through Redis.
@@ -26,6 +30,7 @@ impl CacheType {
             Self::Local => "local",
             Self::Disk => "disk",
             Self::Redis => "redis",
+            Self::Dual => "dual",
             Self::LocalSemantic => "local-semantic",
             Self::RedisSemantic => "redis-semantic",
         }
@@ -84,6 +89,9 @@ pub struct CacheParams {
     /// The store's own TTL, for calls that set none (LiteLLM's in-memory cache keeps an
     /// answer 600 s); `None`: until evicted.
     pub store_ttl: Option<f64>,
+    /// `dual`: the most seconds a copy stays in memory (`default_in_memory_ttl`; else
+    /// [`crate::backend::dual::DEFAULT_MEMORY_TTL`]).
+    pub memory_ttl: Option<f64>,
     pub supported_call_types: Vec<String>,
     /// Memory: at most this many answers …
     pub max_entries: usize,
@@ -124,6 +132,7 @@ impl Default for CacheParams {
             namespace: None,
             ttl: None,
             store_ttl: Some(DEFAULT_MEMORY_TTL),
+            memory_ttl: None,
             supported_call_types: DEFAULT_CALL_TYPES.iter().map(|s| (*s).to_owned()).collect(),
             max_entries: DEFAULT_MEMORY_ENTRIES,
             max_bytes: DEFAULT_MEMORY_BYTES,
@@ -168,13 +177,12 @@ const NOT_BUILT: &[&str] = &["qdrant-semantic", "s3", "gcs", "azure-blob"];
 impl CacheParams {
     /// Settings from LiteLLM's names (`type`, `mode`, `namespace`, `ttl`,
     /// `default_in_memory_ttl`, `default_in_redis_ttl`, `supported_call_types`,
-    /// `max_size_in_memory`, `disk_cache_dir`, `host`, `port`, `password`, `username`,
-    /// `url` / `redis_url`, `ssl`, `db`; ours: `max_bytes_in_memory`). Other keys (LiteLLM's
-    /// client options) are ignored.
+    /// `max_size_in_memory`, `disk_cache_dir`, the Redis settings of
+    /// [`CacheParams::redis_target`], the semantic caches' settings; ours:
+    /// `max_bytes_in_memory`, type `dual`). Other keys (LiteLLM's client options) are ignored.
     ///
     /// # Errors
-    /// `Config` naming the bad key: an unknown or not-built type, a bad number, Redis
-    /// Cluster or Sentinel (not built).
+    /// `Config` naming the bad key: an unknown or not-built type, a bad number.
     pub fn from_map(map: &Map<String, Value>) -> Result<Self, CacheError> {
         let get = |name: &str| map.get(name).map(resolved).filter(|v| !v.is_null());
         let mut params = Self::default();
@@ -184,19 +192,20 @@ impl CacheParams {
                 "local" | "memory" | "in-memory" => CacheType::Local,
                 "disk" => CacheType::Disk,
                 "redis" => CacheType::Redis,
+                "dual" => CacheType::Dual,
                 "local-semantic" => CacheType::LocalSemantic,
                 "redis-semantic" => CacheType::RedisSemantic,
                 other if NOT_BUILT.contains(&other) => {
                     return Err(config(format!(
                         "cache_params.type: the '{other}' cache is not built in llmrelay yet \
-                         (built: local, disk, redis, redis-semantic, local-semantic)"
+                         (built: local, disk, redis, redis-semantic, local-semantic, dual)"
                     )));
                 }
                 other => {
                     return Err(config(format!(
                         "cache_params.type: unknown cache type '{other}' (LiteLLM's types: \
                          local, redis, redis-semantic, qdrant-semantic, s3, gcs, azure-blob, \
-                         disk; ours: local-semantic)"
+                         disk; ours: local-semantic, dual)"
                     )));
                 }
             };
@@ -218,6 +227,7 @@ impl CacheParams {
             CacheType::Local => Some(DEFAULT_MEMORY_TTL),
             CacheType::Disk
             | CacheType::Redis
+            | CacheType::Dual
             | CacheType::LocalSemantic
             | CacheType::RedisSemantic => None,
         };
@@ -226,11 +236,16 @@ impl CacheParams {
         }
         let specific = match params.kind {
             CacheType::Local | CacheType::LocalSemantic => "default_in_memory_ttl",
-            CacheType::Redis | CacheType::RedisSemantic => "default_in_redis_ttl",
+            CacheType::Redis | CacheType::Dual | CacheType::RedisSemantic => "default_in_redis_ttl",
             CacheType::Disk => "",
         };
         if let Some(ttl) = get(specific) {
             params.ttl = Some(number(&ttl, specific)?);
+        }
+        if params.kind == CacheType::Dual {
+            if let Some(ttl) = get("default_in_memory_ttl") {
+                params.memory_ttl = Some(number(&ttl, "default_in_memory_ttl")?);
+            }
         }
         if let Some(types) = get("supported_call_types") {
             let Some(types) = types.as_array() else {
@@ -321,33 +336,9 @@ impl CacheParams {
                 params.disk_cache_dir = PathBuf::from(dir);
             }
         }
-        for name in [
-            "redis_startup_nodes",
-            "startup_nodes",
-            "service_name",
-            "sentinel_nodes",
-        ] {
-            if matches!(params.kind, CacheType::Redis | CacheType::RedisSemantic)
-                && get(name).is_some()
-            {
-                return Err(config(format!(
-                    "cache_params.{name}: Redis Cluster and Sentinel caches are not built in \
-                     llmrelay yet (a single Redis is)"
-                )));
-            }
-        }
-        for name in [
-            "host",
-            "port",
-            "password",
-            "username",
-            "url",
-            "redis_url",
-            "ssl",
-            "db",
-        ] {
+        for name in REDIS_NAMES {
             if let Some(value) = get(name) {
-                params.redis.insert(name.to_owned(), value);
+                params.redis.insert((*name).to_owned(), value);
             }
         }
         Ok(params)
@@ -359,68 +350,35 @@ impl CacheParams {
         self.supported_call_types.iter().any(|t| t == call_type)
     }
 
-    /// The Redis URL: `url` / `redis_url`, else built from host, port, password, username,
-    /// ssl and db; without a host, `REDIS_URL` or `REDIS_HOST` / `REDIS_PORT` /
-    /// `REDIS_PASSWORD` / `REDIS_USERNAME` / `REDIS_SSL` from the environment (as LiteLLM),
-    /// else `localhost:6379`.
-    ///
-    /// # Errors
-    /// None today (kept for the URL forms that may need checks).
-    pub fn redis_url(&self) -> Result<String, CacheError> {
-        let text = |name: &str| {
-            self.redis.get(name).and_then(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                Value::Bool(b) => Some(b.to_string()),
-                _ => None,
-            })
-        };
-        if let Some(url) = text("url").or_else(|| text("redis_url")) {
-            return Ok(url);
-        }
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let host = match text("host") {
-            Some(host) => host,
-            None => {
-                if let Some(url) = env("REDIS_URL") {
-                    return Ok(url);
-                }
-                // redis-py's default, which LiteLLM ends up with when nothing names a host.
-                env("REDIS_HOST").unwrap_or_else(|| "localhost".to_owned())
-            }
-        };
-        let port = text("port")
-            .or_else(|| env("REDIS_PORT"))
-            .unwrap_or_else(|| "6379".to_owned());
-        let password = text("password").or_else(|| env("REDIS_PASSWORD"));
-        let username = text("username").or_else(|| env("REDIS_USERNAME"));
-        let ssl = text("ssl")
-            .or_else(|| env("REDIS_SSL"))
-            .is_some_and(|s| s.eq_ignore_ascii_case("true"));
-        let scheme = if ssl { "rediss" } else { "redis" };
-        let auth = match (username, password) {
-            (Some(user), Some(password)) => format!("{}:{}@", encode(&user), encode(&password)),
-            (None, Some(password)) => format!(":{}@", encode(&password)),
-            (Some(user), None) => format!("{}@", encode(&user)),
-            (None, None) => String::new(),
-        };
-        let db = text("db").map(|db| format!("/{db}")).unwrap_or_default();
-        Ok(format!("{scheme}://{auth}{host}:{port}{db}"))
+    /// Where the Redis is: the settings LiteLLM's `RedisCache` reads (a URL, host / port /
+    /// password / username / ssl / db, Cluster `redis_startup_nodes`, Sentinel
+    /// `sentinel_nodes` + `service_name` + `sentinel_password`), else its `REDIS_*`
+    /// environment variables (`REDIS_URL`, `REDIS_HOST`, `REDIS_CLUSTER_NODES`,
+    /// `REDIS_SENTINEL_NODES`, …), else `localhost:6379` (redis-py's default, which LiteLLM
+    /// ends up with when nothing names a host).
+    #[must_use]
+    pub fn redis_target(&self) -> RedisTarget {
+        RedisTarget::from_settings(&self.redis, Fallback::Environment)
+            .unwrap_or_else(|| RedisTarget::Single("redis://localhost:6379".to_owned()))
     }
 }
 
-/// Percent-encode what a URL's user info cannot hold as it is.
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
+/// The `cache_params` names that say where Redis is.
+const REDIS_NAMES: &[&str] = &[
+    "host",
+    "port",
+    "password",
+    "username",
+    "url",
+    "redis_url",
+    "ssl",
+    "db",
+    "redis_startup_nodes",
+    "startup_nodes",
+    "sentinel_nodes",
+    "service_name",
+    "sentinel_password",
+];
 
 #[cfg(test)]
 mod tests {
@@ -450,8 +408,31 @@ mod tests {
         assert_eq!(redis.mode, CacheMode::DefaultOff);
         assert!(redis.supports("acompletion") && !redis.supports("aembedding"));
         assert_eq!(
-            redis.redis_url().unwrap_or_default(),
-            "redis://:p%40ss@h:7000"
+            redis.redis_target(),
+            RedisTarget::Single("redis://:p%40ss@h:7000".into())
+        );
+        let cluster = params(json!({"type": "redis",
+                                    "redis_startup_nodes": [{"host": "a", "port": "7001"}]}))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(
+            cluster.redis_target(),
+            RedisTarget::Cluster(vec!["redis://a:7001".into()])
+        );
+        let sentinel = params(json!({"type": "redis", "service_name": "m",
+                                     "sentinel_nodes": [["s", 26379]]}))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        assert!(matches!(
+            sentinel.redis_target(),
+            RedisTarget::Sentinel { .. }
+        ));
+        let dual = params(
+            json!({"type": "dual", "host": "h", "default_in_memory_ttl": 5,
+                                 "default_in_redis_ttl": 50}),
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(
+            (dual.kind, dual.memory_ttl, dual.ttl),
+            (CacheType::Dual, Some(5.0), Some(50.0))
         );
         let disk = params(json!({"type": "disk", "disk_cache_dir": "/tmp/x"}))
             .unwrap_or_else(|e| unreachable!("{e}"));

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use llmrelay_core::types::{
-    ChatChunk, ChatResponse, ChunkChoice, Delta, EmbeddingResponse, FunctionCallDelta,
+    ChatChunk, ChatResponse, ChunkChoice, Delta, EmbeddingResponse, FunctionCallDelta, TextChoice,
     TextCompletionResponse, ToolCallDelta,
 };
 use llmrelay_providers::engine::{CompletionResult, HiddenParams, Outcome, TextOutcome};
@@ -91,7 +91,14 @@ impl Entry {
             (Stored::Chat(response), StoredKind::Chat) => Some(
                 llmrelay_pipeline::replay::chat_whole(response.clone(), hidden),
             ),
-            (Stored::Text(response), StoredKind::Text) if !stream => {
+            (Stored::Text(response), StoredKind::Text) if stream => {
+                Some(llmrelay_pipeline::replay::text_stream(
+                    replay_text_chunks(response, include_usage),
+                    response.usage.clone(),
+                    hidden,
+                ))
+            }
+            (Stored::Text(response), StoredKind::Text) => {
                 Some(Outcome::Text(TextOutcome::Whole(CompletionResult {
                     response: response.clone(),
                     hidden,
@@ -173,6 +180,49 @@ pub fn replay_chunks(response: &ChatResponse, include_usage: bool) -> Vec<ChatCh
     chunks
 }
 
+/// A whole text completion as the chunks of a stream: per choice, its text, then its finish
+/// reason; a usage chunk (no choices) last when the caller asked for one.
+#[must_use]
+pub fn replay_text_chunks(
+    response: &TextCompletionResponse,
+    include_usage: bool,
+) -> Vec<TextCompletionResponse> {
+    let chunk = |choices: Vec<TextChoice>| TextCompletionResponse {
+        id: response.id.clone(),
+        object: "text_completion".to_owned(),
+        created: response.created,
+        model: response.model.clone(),
+        system_fingerprint: response.system_fingerprint.clone(),
+        choices,
+        usage: None,
+        extra: serde_json::Map::new(),
+    };
+    let mut chunks = Vec::with_capacity(response.choices.len() * 2 + 1);
+    for choice in &response.choices {
+        chunks.push(chunk(vec![TextChoice {
+            index: choice.index,
+            text: choice.text.clone(),
+            logprobs: choice.logprobs.clone(),
+            finish_reason: None,
+        }]));
+        chunks.push(chunk(vec![TextChoice {
+            index: choice.index,
+            text: String::new(),
+            logprobs: None,
+            finish_reason: choice
+                .finish_reason
+                .clone()
+                .or_else(|| Some("stop".to_owned())),
+        }]));
+    }
+    if include_usage {
+        let mut last = chunk(Vec::new());
+        last.usage.clone_from(&response.usage);
+        chunks.push(last);
+    }
+    chunks
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -212,5 +262,35 @@ mod tests {
             Some(1)
         );
         assert_eq!(replay_chunks(&response, false).len(), 2);
+    }
+
+    #[test]
+    fn a_text_completion_replays_as_chunks_that_rebuild_it() {
+        let response: TextCompletionResponse = serde_json::from_value(json!({
+            "id": "cmpl-1", "object": "text_completion", "created": 7, "model": "m",
+            "choices": [{"index": 0, "text": "hello there", "finish_reason": "length",
+                         "logprobs": null}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+        }))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let chunks = replay_text_chunks(&response, true);
+        assert_eq!(chunks.len(), 3);
+        assert_eq!(chunks[0].choices[0].text, "hello there");
+        assert_eq!(
+            chunks[1].choices[0].finish_reason.as_deref(),
+            Some("length")
+        );
+        assert!(chunks[2].choices.is_empty());
+        assert_eq!(chunks[2].usage.as_ref().map(|u| u.total_tokens), Some(5));
+        let mut assembler = llmrelay_core::assemble::TextAssembler::new();
+        for chunk in &chunks {
+            assembler.push(chunk);
+        }
+        let rebuilt = assembler
+            .finish(None)
+            .unwrap_or_else(|| unreachable!("chunks rebuild an answer"));
+        assert_eq!(rebuilt.choices[0].text, "hello there");
+        assert_eq!(rebuilt.choices[0].finish_reason.as_deref(), Some("length"));
+        assert_eq!(replay_text_chunks(&response, false).len(), 2);
     }
 }

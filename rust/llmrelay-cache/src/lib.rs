@@ -232,8 +232,14 @@ impl Cache {
     pub(crate) fn memory(&self) -> Option<&backend::memory::MemoryStore> {
         match &*self.inner.store {
             Store::Memory(memory) => Some(memory),
+            Store::Dual(dual) => Some(dual.memory()),
             _ => None,
         }
+    }
+
+    /// Whether answers are kept in this process only (a miss in memory is a miss).
+    pub(crate) fn memory_only(&self) -> bool {
+        matches!(&*self.inner.store, Store::Memory(_))
     }
 
     /// The semantic store, when this is a semantic cache.
@@ -429,6 +435,9 @@ impl Cache {
                 return;
             }
         };
+        if let Store::Dual(dual) = &*self.inner.store {
+            dual.remember(key.clone(), entry, json.len() as u64, ttl);
+        }
         if let Some(queue) = self.queue() {
             queue.push(Write { key, json, ttl });
         }
@@ -504,6 +513,7 @@ impl Cache {
     pub async fn redis_info(&self) -> Result<Option<String>, CacheError> {
         match &*self.inner.store {
             Store::Redis(redis) => redis.info().await.map(Some),
+            Store::Dual(dual) => dual.redis().info().await.map(Some),
             _ => Ok(None),
         }
     }
@@ -515,6 +525,7 @@ impl Cache {
             Store::Memory(_) => None,
             Store::Disk(disk) => Some(disk.path().display().to_string()),
             Store::Redis(redis) => Some(redis.target()),
+            Store::Dual(dual) => Some(format!("memory + {}", dual.redis().target())),
             Store::Semantic(semantic) => Some(semantic.location()),
         }
     }

@@ -8,6 +8,7 @@ pub mod detect;
 pub mod error;
 pub mod ids;
 pub mod kind;
+pub mod redis_target;
 pub mod tokens;
 pub mod types;
 

@@ -272,6 +272,17 @@ pub struct TextCompletionRequest {
     pub extra: JsonMap,
 }
 
+impl TextCompletionRequest {
+    /// Whether a stream ends with a usage chunk (`stream_options.include_usage`).
+    #[must_use]
+    pub fn include_usage(&self) -> bool {
+        self.stream_options
+            .as_ref()
+            .and_then(|o| o.include_usage)
+            .unwrap_or(false)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmbeddingRequest {
     pub model: String,

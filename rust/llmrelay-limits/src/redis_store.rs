@@ -144,62 +144,7 @@ end
 return {1}
 ";
 
-/// Where Redis is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RedisTarget {
-    /// `redis://` or `rediss://` (TLS), with password and db in the URL.
-    Single(String),
-    /// Redis Cluster: startup nodes.
-    Cluster(Vec<String>),
-    /// Sentinel: the sentinels' URLs, the service (master) name, and the master's password.
-    Sentinel {
-        nodes: Vec<String>,
-        service_name: String,
-        password: Option<String>,
-    },
-}
-
-impl RedisTarget {
-    /// The target with passwords hidden, for logs.
-    #[must_use]
-    pub fn describe(&self) -> String {
-        fn redact(url: &str) -> String {
-            match (url.find("://"), url.rfind('@')) {
-                (Some(scheme), Some(at)) if at > scheme => {
-                    format!("{}://***{}", &url[..scheme], &url[at..])
-                }
-                _ => url.to_owned(),
-            }
-        }
-        match self {
-            Self::Single(url) => redact(url),
-            Self::Cluster(nodes) => format!(
-                "cluster [{}]",
-                nodes
-                    .iter()
-                    .map(|n| redact(n))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Self::Sentinel {
-                nodes,
-                service_name,
-                ..
-            } => format!(
-                "sentinel {service_name} [{}]",
-                nodes
-                    .iter()
-                    .map(|n| redact(n))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
-    }
-
-    pub(crate) fn is_cluster(&self) -> bool {
-        matches!(self, Self::Cluster(_))
-    }
-}
+pub use llmrelay_core::redis_target::RedisTarget;
 
 #[derive(Clone)]
 enum Conn {

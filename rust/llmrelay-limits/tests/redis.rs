@@ -5,48 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use llmrelay_mock::local_redis::{
+    Cluster, OwnRedis, Sentinel, free_port, machine_redis, redis_server,
+};
 
 use llmrelay_limits::{
     Check, Denied, FailMode, FailPolicy, Limiter, LimiterConfig, Metric, RedisTarget,
 };
-
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-fn reachable(port: u16) -> bool {
-    TcpStream::connect_timeout(
-        &format!("127.0.0.1:{port}").parse().unwrap(),
-        Duration::from_millis(300),
-    )
-    .is_ok()
-}
-
-fn machine_redis() -> Option<String> {
-    if reachable(6379) {
-        return Some("redis://127.0.0.1:6379/0".to_owned());
-    }
-    assert!(!ci(), "CI=true but no Redis on 127.0.0.1:6379");
-    eprintln!("SKIPPED: no Redis on 127.0.0.1:6379");
-    None
-}
-
-fn redis_server() -> Option<&'static str> {
-    let found = Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok();
-    if found {
-        return Some("redis-server");
-    }
-    assert!(!ci(), "CI=true but redis-server is not installed");
-    eprintln!("SKIPPED: redis-server is not installed");
-    None
-}
 
 /// A unique prefix per test run, so runs never see each other's counters.
 fn prefix(test: &str) -> String {
@@ -207,53 +174,6 @@ async fn parallel_slots_are_held_until_the_call_ends() {
     three.settle(None);
 }
 
-/// A Redis server of the test's own, on a free port.
-struct OwnRedis {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-impl OwnRedis {
-    fn start(binary: &str, port: u16, extra: &[&str]) -> Self {
-        let dir = std::env::temp_dir().join(format!("llmrelay-redis-{port}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let child = Command::new(binary)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&dir)
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !reachable(port) {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self { child, port, dir }
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_mid_run_under_both_policies() {
     let Some(binary) = redis_server() else { return };
@@ -326,76 +246,6 @@ async fn redis_killed_mid_run_under_both_policies() {
     drop(closed);
 }
 
-/// A 3-primary Redis Cluster on local ports.
-struct Cluster {
-    nodes: Vec<OwnRedis>,
-}
-
-impl Cluster {
-    fn start(binary: &str) -> Option<Self> {
-        let cli_found = Command::new("redis-cli")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok();
-        if !cli_found {
-            assert!(!ci(), "CI=true but redis-cli is not installed");
-            eprintln!("SKIPPED: redis-cli is not installed");
-            return None;
-        }
-        let mut nodes = Vec::new();
-        for _ in 0..3 {
-            let port = free_port();
-            let config_file = format!("nodes-{port}.conf");
-            nodes.push(OwnRedis::start(
-                binary,
-                port,
-                &[
-                    "--cluster-enabled",
-                    "yes",
-                    "--cluster-config-file",
-                    &config_file,
-                    "--cluster-node-timeout",
-                    "2000",
-                ],
-            ));
-        }
-        let addresses: Vec<String> = nodes
-            .iter()
-            .map(|n| format!("127.0.0.1:{}", n.port))
-            .collect();
-        let status = Command::new("redis-cli")
-            .args(["--cluster", "create"])
-            .args(&addresses)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "redis-cli --cluster create failed");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let out = Command::new("redis-cli")
-                .args(["-p", &nodes[0].port.to_string(), "cluster", "info"])
-                .output()
-                .unwrap();
-            if String::from_utf8_lossy(&out.stdout).contains("cluster_state:ok") {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the cluster did not come up");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(Self { nodes })
-    }
-
-    fn urls(&self) -> Vec<String> {
-        self.nodes
-            .iter()
-            .map(|n| format!("redis://127.0.0.1:{}", n.port))
-            .collect()
-    }
-}
-
 async fn cluster_hget(urls: &[String], key: &str, field: &str) -> Option<i64> {
     let client = redis::cluster::ClusterClient::new(urls.to_vec()).unwrap();
     let mut conn = client.get_async_connection().await.unwrap();
@@ -409,8 +259,7 @@ async fn cluster_hget(urls: &[String], key: &str, field: &str) -> Option<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_admits_as_a_single_node_does() {
-    let Some(binary) = redis_server() else { return };
-    let Some(cluster) = Cluster::start(binary) else {
+    let Some(cluster) = Cluster::start() else {
         return;
     };
     let urls = cluster.urls();
@@ -533,8 +382,7 @@ async fn a_shared_budget_holds_across_instances() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_holds_parallel_slots_and_budgets() {
-    let Some(binary) = redis_server() else { return };
-    let Some(cluster) = Cluster::start(binary) else {
+    let Some(cluster) = Cluster::start() else {
         return;
     };
     let urls = cluster.urls();
@@ -582,47 +430,22 @@ async fn a_cluster_holds_parallel_slots_and_budgets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sentinel_finds_the_master() {
-    let Some(binary) = redis_server() else { return };
-    let master_port = free_port();
-    let _master = OwnRedis::start(binary, master_port, &[]);
-    let sentinel_port = free_port();
-    let dir = std::env::temp_dir().join(format!("llmrelay-sentinel-{sentinel_port}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("sentinel.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "port {sentinel_port}\nbind 127.0.0.1\nsentinel monitor primary 127.0.0.1 {master_port} 1\n"
-        ),
-    )
-    .unwrap();
-    let mut sentinel = Command::new(binary)
-        .arg(&conf)
-        .arg("--sentinel")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !reachable(sentinel_port) {
-        assert!(Instant::now() < deadline, "redis-sentinel did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let Some(mut sentinel) = Sentinel::start("primary") else {
+        return;
+    };
     let prefix = prefix("sentinel");
     let target = RedisTarget::Sentinel {
-        nodes: vec![format!("redis://127.0.0.1:{sentinel_port}")],
+        nodes: vec![sentinel.url()],
         service_name: "primary".to_owned(),
         password: None,
     };
     let a = connected(config(target.clone(), &prefix)).await;
     let b = connected(config(target, &prefix)).await;
-    let _ = sentinel.kill();
-    let _ = sentinel.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    sentinel.stop();
     assert_eq!(a.health().redis_up, Some(true), "{:?}", a.health());
     let checks = [rpm("api_key", "s", 10)];
     assert_eq!(admitted(&[a, b], &checks, 30).await, 10);
-    let url = format!("redis://127.0.0.1:{master_port}/0");
+    let url = format!("{}/0", sentinel.master.url());
     assert_eq!(hget(&url, &checks[0].key(&prefix), "t").await, Some(10));
 }
 

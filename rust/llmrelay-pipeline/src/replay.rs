@@ -5,10 +5,11 @@ use futures::StreamExt;
 
 use llmrelay_core::clock::now_unix;
 use llmrelay_core::types::{
-    ChatChunk, ChatResponse, Choice, ChunkChoice, Delta, ResponseMessage, Usage,
+    ChatChunk, ChatResponse, Choice, ChunkChoice, Delta, ResponseMessage, TextCompletionResponse,
+    Usage,
 };
 use llmrelay_providers::engine::{
-    ChatOutcome, CompletionResult, HiddenParams, Outcome, StreamResult,
+    ChatOutcome, CompletionResult, HiddenParams, Outcome, StreamResult, TextOutcome,
 };
 use llmrelay_providers::stream::{AccountedStream, Finisher, StreamSummary};
 
@@ -22,6 +23,28 @@ pub fn chat_whole(response: ChatResponse, hidden: HiddenParams) -> Outcome {
 #[must_use]
 pub fn chat_stream(chunks: Vec<ChatChunk>, usage: Option<Usage>, hidden: HiddenParams) -> Outcome {
     let model = chunks.first().map(|c| c.model.clone()).unwrap_or_default();
+    let stream = replayed(chunks, usage, model);
+    Outcome::Chat(ChatOutcome::Stream(StreamResult { stream, hidden }))
+}
+
+/// A text-completion stream replaying `chunks`; `usage` is what its books say it used.
+#[must_use]
+pub fn text_stream(
+    chunks: Vec<TextCompletionResponse>,
+    usage: Option<Usage>,
+    hidden: HiddenParams,
+) -> Outcome {
+    let model = chunks.first().map(|c| c.model.clone()).unwrap_or_default();
+    let stream = replayed(chunks, usage, model);
+    Outcome::Text(TextOutcome::Stream(StreamResult { stream, hidden }))
+}
+
+/// `chunks` as a stream whose books say it used `usage` and cost nothing.
+fn replayed<T: Send + 'static>(
+    chunks: Vec<T>,
+    usage: Option<Usage>,
+    model: String,
+) -> AccountedStream<T> {
     let inner = futures::stream::iter(chunks.into_iter().map(Ok)).boxed();
     let finisher: Finisher = Box::new(move |summary: &mut StreamSummary, _text: &str| {
         if summary.usage.is_none() {
@@ -29,8 +52,7 @@ pub fn chat_stream(chunks: Vec<ChatChunk>, usage: Option<Usage>, hidden: HiddenP
         }
         summary.response_cost = Some(0.0);
     });
-    let stream = AccountedStream::new(inner, false, model, finisher);
-    Outcome::Chat(ChatOutcome::Stream(StreamResult { stream, hidden }))
+    AccountedStream::new(inner, false, model, finisher)
 }
 
 /// A fixed text as a chat answer from `model` (whole, or a two-chunk stream), with zero

@@ -33,11 +33,6 @@ pub fn params(
     map.entry("type")
         .or_insert_with(|| Value::String("redis".to_owned()));
     let params = CacheParams::from_map(&map).map_err(|e| format!("litellm_settings.{e}"))?;
-    if params.kind == llmrelay_cache::CacheType::Redis {
-        params
-            .redis_url()
-            .map_err(|e| format!("litellm_settings.{e}"))?;
-    }
     Ok(Some(params))
 }
 

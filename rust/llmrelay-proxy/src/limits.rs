@@ -67,84 +67,9 @@ fn positive(general: &Map<String, Value>, key: &str) -> Result<Option<u64>, Stri
     }
 }
 
-/// `host:port` or a URL, as a `redis://` URL.
-fn node_url(node: &Value, password: Option<&str>, tls: bool) -> Option<String> {
-    let scheme = if tls { "rediss" } else { "redis" };
-    let auth = password.map(|p| format!(":{p}@")).unwrap_or_default();
-    match node {
-        Value::String(s) if s.contains("://") => Some(s.clone()),
-        Value::String(s) => Some(format!("{scheme}://{auth}{s}")),
-        Value::Object(map) => {
-            let host = map.get("host").and_then(resolved)?;
-            let port = map
-                .get("port")
-                .and_then(resolved)
-                .unwrap_or_else(|| "6379".to_owned());
-            Some(format!("{scheme}://{auth}{host}:{port}"))
-        }
-        _ => None,
-    }
-}
-
-/// Redis as a settings block names it (`cache_params`, `rate_limits`).
+/// Redis as a settings block names it (`cache_params`, `rate_limits`, `router_settings`).
 fn target_of(block: &Map<String, Value>) -> Option<RedisTarget> {
-    let get = |key: &str| block.get(key).and_then(resolved);
-    let password = get("password").or_else(|| get("redis_password"));
-    let tls = get("ssl").is_some_and(|s| s.eq_ignore_ascii_case("true"));
-    for key in ["startup_nodes", "redis_startup_nodes"] {
-        if let Some(Value::Array(nodes)) = block.get(key) {
-            let nodes: Vec<String> = nodes
-                .iter()
-                .filter_map(|n| node_url(n, password.as_deref(), tls))
-                .collect();
-            if !nodes.is_empty() {
-                return Some(RedisTarget::Cluster(nodes));
-            }
-        }
-    }
-    if let Some(Value::Array(nodes)) = block.get("sentinel_nodes") {
-        let sentinel_password = get("sentinel_password");
-        let nodes: Vec<String> = nodes
-            .iter()
-            .filter_map(|n| match n {
-                // LiteLLM's form: [["host", port], ...]
-                Value::Array(pair) => {
-                    let host = pair.first().and_then(text)?;
-                    let port = pair.get(1).and_then(text).unwrap_or_else(|| "26379".into());
-                    Some(Value::String(format!("{host}:{port}")))
-                }
-                other => Some(other.clone()),
-            })
-            .filter_map(|n| node_url(&n, sentinel_password.as_deref(), tls))
-            .collect();
-        if !nodes.is_empty() {
-            return Some(RedisTarget::Sentinel {
-                nodes,
-                service_name: get("service_name").unwrap_or_else(|| "mymaster".to_owned()),
-                password,
-            });
-        }
-    }
-    if let Some(url) = get("url").or_else(|| get("redis_url")) {
-        return Some(RedisTarget::Single(url));
-    }
-    let host = get("host").or_else(|| get("redis_host"))?;
-    let port = get("port")
-        .or_else(|| get("redis_port"))
-        .unwrap_or_else(|| "6379".to_owned());
-    let scheme = if tls { "rediss" } else { "redis" };
-    let auth = match (get("username"), password) {
-        (Some(user), Some(password)) => format!("{user}:{password}@"),
-        (None, Some(password)) => format!(":{password}@"),
-        _ => String::new(),
-    };
-    let db = get("db")
-        .or_else(|| get("redis_db"))
-        .map(|db| format!("/{db}"))
-        .unwrap_or_default();
-    Some(RedisTarget::Single(format!(
-        "{scheme}://{auth}{host}:{port}{db}"
-    )))
+    RedisTarget::from_settings(block, llmrelay_core::redis_target::Fallback::BlockOnly)
 }
 
 /// Where the proxy's rate-limit counters live: `rate_limits`, else a Redis response cache,
@@ -160,7 +85,7 @@ fn redis_target(config: &ProxyConfig, block: Option<&Map<String, Value>>) -> Opt
                 .get("type")
                 .and_then(Value::as_str)
                 .unwrap_or("redis");
-            if kind == "redis" {
+            if kind == "redis" || kind == "dual" {
                 if let Some(target) = target_of(params) {
                     return Some(target);
                 }

@@ -1,6 +1,8 @@
-//! Where answers are kept: memory, a disk file, or Redis.
+//! Where answers are kept: memory, a disk file, Redis, or memory in front of Redis.
 
+pub mod compress;
 pub mod disk;
+pub mod dual;
 pub mod memory;
 pub mod redis;
 
@@ -17,6 +19,7 @@ pub enum Store {
     Memory(memory::MemoryStore),
     Disk(disk::DiskStore),
     Redis(redis::RedisStore),
+    Dual(dual::DualStore),
     Semantic(crate::semantic::SemanticStore),
 }
 
@@ -24,7 +27,7 @@ impl Store {
     /// The store `params` name.
     ///
     /// # Errors
-    /// The disk file cannot be opened; the Redis URL does not parse.
+    /// The disk file cannot be opened; the Redis settings do not parse.
     pub fn open(params: &CacheParams) -> Result<Self, CacheError> {
         Ok(match params.kind {
             CacheType::Local => Self::Memory(memory::MemoryStore::new(
@@ -32,14 +35,21 @@ impl Store {
                 params.max_bytes,
             )),
             CacheType::Disk => Self::Disk(disk::DiskStore::open(&params.disk_cache_dir)?),
-            CacheType::Redis => Self::Redis(redis::RedisStore::new(&params.redis_url()?)?),
+            CacheType::Redis => Self::Redis(redis::RedisStore::new(&params.redis_target())?),
+            CacheType::Dual => Self::Dual(dual::DualStore::new(
+                memory::MemoryStore::new(params.max_entries, params.max_bytes),
+                redis::RedisStore::new(&params.redis_target())?,
+                params
+                    .memory_ttl
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok()),
+            )),
             CacheType::LocalSemantic => Self::Semantic(crate::semantic::SemanticStore::open(
                 &crate::semantic::model_dir(params.local_semantic_model_dir.as_deref())?,
                 params.similarity_threshold,
                 params.max_entries,
             )?),
             CacheType::RedisSemantic => Self::Semantic(crate::semantic::SemanticStore::open_redis(
-                &params.redis_url()?,
+                &params.redis_target(),
                 &params.index_name,
                 &params.embedding_model,
                 params.embedding_params.clone(),
@@ -54,6 +64,7 @@ impl Store {
             Self::Memory(memory) => Ok(memory.get(key)),
             Self::Disk(disk) => Ok(disk.get(key).await?.map(Arc::new)),
             Self::Redis(redis) => Ok(redis.get(key).await?.map(Arc::new)),
+            Self::Dual(dual) => dual.get(key).await,
             Self::Semantic(semantic) => Ok(semantic.get(key)),
         }
     }
@@ -72,7 +83,9 @@ impl Store {
                 Ok(())
             }
             Self::Disk(disk) => disk.set_many(items).await,
+            // A dual store's memory took the answer when it was put.
             Self::Redis(redis) => redis.set_many(&items).await,
+            Self::Dual(dual) => dual.redis().set_many(&items).await,
             // Answers reach a semantic store with their vectors (`Cache::put_semantic`).
             Self::Semantic(_) => Ok(()),
         }
@@ -83,6 +96,7 @@ impl Store {
             Self::Memory(memory) => Ok(keys.iter().filter(|k| memory.delete(k)).count()),
             Self::Disk(disk) => disk.delete(keys.to_vec()).await,
             Self::Redis(redis) => redis.delete(keys).await,
+            Self::Dual(dual) => dual.delete(keys).await,
             Self::Semantic(semantic) => semantic.delete(keys).await,
         }
     }
@@ -95,6 +109,7 @@ impl Store {
             }
             Self::Disk(disk) => disk.clear().await,
             Self::Redis(redis) => redis.clear().await.map(|_| ()),
+            Self::Dual(dual) => dual.clear().await,
             Self::Semantic(semantic) => semantic.clear().await,
         }
     }
@@ -103,6 +118,7 @@ impl Store {
         match self {
             Self::Memory(_) | Self::Disk(_) => Ok(()),
             Self::Redis(redis) => redis.ping().await,
+            Self::Dual(dual) => dual.redis().ping().await,
             Self::Semantic(semantic) => semantic.ping().await,
         }
     }

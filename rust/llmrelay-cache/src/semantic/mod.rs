@@ -190,12 +190,12 @@ impl SemanticStore {
     /// `redis-semantic`: prompts embedded by `model` with the parameters `extra` (through
     /// the engine until
     /// [`SemanticStore::set_dispatch`] names another dispatcher), vectors shared through the
-    /// stream `index_name` on the Redis at `url`.
+    /// stream `index_name` on the Redis at `target`.
     ///
     /// # Errors
     /// A Redis URL the client cannot parse.
     pub fn open_redis(
-        url: &str,
+        target: &crate::backend::redis::RedisTarget,
         index_name: &str,
         model: &str,
         extra: Map<String, Value>,
@@ -210,7 +210,7 @@ impl SemanticStore {
             }),
             index: VectorIndex::new(0, max_entries),
             threshold,
-            shared: Some(shared::SharedVectors::new(url, index_name, max_entries)?),
+            shared: Some(shared::SharedVectors::new(target, index_name, max_entries)?),
         })
     }
 

@@ -16,7 +16,7 @@ use redis::Value as RedisValue;
 
 use super::index::VectorIndex;
 use crate::CacheError;
-use crate::backend::redis::{Connections, redact};
+use crate::backend::redis::{Connections, RedisTarget};
 use crate::entry::Entry;
 
 /// Where the streams live: `llmrelay:semcache:<index name>`.
@@ -164,7 +164,6 @@ impl Change {
 /// The shared stream of a `redis-semantic` cache.
 pub struct SharedVectors {
     connections: Connections,
-    target: String,
     stream: String,
     max_entries: usize,
     /// The last stream id this instance applied.
@@ -181,24 +180,28 @@ impl std::fmt::Debug for SharedVectors {
 }
 
 impl SharedVectors {
-    /// A lazily connected stream `llmrelay:semcache:<index_name>` on the Redis at `url`.
+    /// A lazily connected stream `llmrelay:semcache:<index_name>` on the Redis at `target`
+    /// (on a Cluster, one stream lives in one slot).
     ///
     /// # Errors
     /// A URL the client cannot parse.
-    pub fn new(url: &str, index_name: &str, max_entries: usize) -> Result<Self, CacheError> {
+    pub fn new(
+        target: &RedisTarget,
+        index_name: &str,
+        max_entries: usize,
+    ) -> Result<Self, CacheError> {
         Ok(Self {
-            connections: Connections::open(url, Duration::from_millis(1_000)).map_err(failed)?,
-            target: url.to_owned(),
+            connections: Connections::open(target, Duration::from_millis(1_000)).map_err(failed)?,
             stream: format!("{PREFIX}{index_name}"),
             max_entries: max_entries.max(1),
             seen: Mutex::new(StreamId::default()),
         })
     }
 
-    /// The Redis URL without its password.
+    /// Where the Redis is, without passwords.
     #[must_use]
     pub fn target(&self) -> String {
-        redact(&self.target)
+        self.connections.target().describe()
     }
 
     #[must_use]
@@ -212,7 +215,6 @@ impl SharedVectors {
     /// # Errors
     /// Redis did not answer.
     pub async fn append(&self, change: &Change) -> Result<(), CacheError> {
-        let mut connection = self.connections.shared().await.map_err(failed)?;
         let mut command = redis::cmd("XADD");
         command
             .arg(&self.stream)
@@ -223,17 +225,13 @@ impl SharedVectors {
         for (name, value) in change.fields() {
             command.arg(name).arg(value);
         }
-        let id: String = command.query_async(&mut connection).await.map_err(failed)?;
+        let id: String = self.connections.query(&command).await.map_err(failed)?;
         if *change == Change::Flush {
             // Everything before the flush is gone for every reader; the stream itself stays,
             // so its ids keep growing and no instance misses the flush.
-            redis::cmd("XTRIM")
-                .arg(&self.stream)
-                .arg("MINID")
-                .arg(&id)
-                .query_async::<()>(&mut connection)
-                .await
-                .map_err(failed)?;
+            let mut trim = redis::cmd("XTRIM");
+            trim.arg(&self.stream).arg("MINID").arg(&id);
+            self.connections.query::<()>(&trim).await.map_err(failed)?;
         }
         Ok(())
     }
@@ -245,7 +243,7 @@ impl SharedVectors {
     /// Redis did not answer or answered something that is not a stream.
     pub async fn sync(&self, index: &VectorIndex) -> Result<usize, CacheError> {
         // On the lookup's path: this thread's connection, as the exact store's lookups.
-        let mut connection = self.connections.this_thread().map_err(failed)?;
+        let mut connection = self.connections.this_thread().await.map_err(failed)?;
         let mut applied = 0;
         for _ in 0..PAGES_PER_SYNC {
             let from = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
@@ -287,9 +285,8 @@ impl SharedVectors {
     /// # Errors
     /// Redis did not answer.
     pub async fn ping(&self) -> Result<(), CacheError> {
-        let mut connection = self.connections.shared().await.map_err(failed)?;
-        redis::cmd("PING")
-            .query_async::<String>(&mut connection)
+        self.connections
+            .query::<String>(&redis::cmd("PING"))
             .await
             .map(|_| ())
             .map_err(failed)

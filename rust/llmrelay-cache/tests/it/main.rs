@@ -10,6 +10,7 @@
 )]
 
 mod redis_semantic;
+mod redis_topologies;
 mod semantic;
 
 use std::time::Duration;
@@ -217,6 +218,50 @@ async fn a_cached_stream_is_replayed_as_a_stream() {
     assert_eq!(upstream_calls(&server), 1);
     // A whole call is another key (LiteLLM's key holds `stream`).
     assert!(!whole(&pipeline, params(&server, json!({}))).await.cache_hit);
+}
+
+/// A streamed text completion: its text, whether a usage chunk came, whether it was a hit.
+async fn text_streamed(pipeline: &Pipeline, params: Map<String, Value>) -> (String, bool, bool) {
+    let call = Call::parse(CallKind::TextCompletion, params, Origin::Sdk).unwrap();
+    let Answer::Text(mut stream) = pipeline.run(Box::new(call), &Direct).await.unwrap() else {
+        panic!("text stream expected")
+    };
+    let cache_hit = stream.hidden().cache_hit;
+    let (mut text, mut usage) = (String::new(), false);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.unwrap();
+        usage |= chunk.usage.is_some();
+        for choice in &chunk.choices {
+            text.push_str(&choice.text);
+        }
+    }
+    (text, usage, cache_hit)
+}
+
+#[tokio::test]
+async fn a_cached_text_completion_stream_is_replayed_as_a_stream() {
+    let server = server().await;
+    let cache = cache(json!({}));
+    let pipeline = Pipeline::new(cache.layers());
+    let call = || {
+        map(json!({
+            "model": "openai/gpt-3.5-turbo-instruct", "prompt": "Say hi", "stream": true,
+            "stream_options": {"include_usage": true},
+            "api_base": format!("{}/v1", server.base_url()), "api_key": "sk-test",
+        }))
+    };
+    let (text, usage, hit) = text_streamed(&pipeline, call()).await;
+    assert!(!hit && usage && !text.is_empty());
+    let (again, usage, hit) = text_streamed(&pipeline, call()).await;
+    assert!(hit, "served from the cache");
+    assert!(usage, "the usage chunk the caller asked for");
+    assert_eq!(again, text);
+    assert_eq!(upstream_calls(&server), 1);
+    // Two choices are not stored.
+    let mut several = call();
+    several.insert("n".into(), json!(2));
+    let _ = text_streamed(&pipeline, several.clone()).await;
+    assert!(!text_streamed(&pipeline, several).await.2);
 }
 
 #[tokio::test]

@@ -273,16 +273,23 @@ async fn a_redis_semantic_cache_embeds_through_the_router() {
     parts["messages"][0]["content"] = json!([{"type": "text", "text": "Hello there"}]);
     send(&h, &plain).await;
     // The answer reaches the shared index off the call's path: wait for it.
-    let mut hit = false;
+    let mut hit = None;
     for _ in 0..50 {
         let (headers, _) = send(&h, &parts).await;
         if headers.contains_key("x-litellm-cache-key") {
-            hit = true;
+            hit = Some(headers);
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(hit, "the same prompt in another body is a semantic hit");
+    let hit = hit.expect("the same prompt in another body is a semantic hit");
+    // LiteLLM's header with the similarity of the match.
+    let similarity: f64 = hit["x-litellm-semantic-similarity"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(similarity > 0.99, "{similarity}");
     let requests = h.mock.state().requests();
     let embeddings: Vec<_> = requests
         .iter()

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use llmrelay_pipeline::{Admission, Admit, AdmitStage, Call, Step};
+use llmrelay_pipeline::{Admission, Admit, AdmitStage, Call, ResponseHeaders, Step};
 use llmrelay_providers::engine::Request;
 
 use crate::coalesce::Role;
@@ -16,11 +16,11 @@ use crate::{Cache, key};
 /// Answers calls from the cache.
 pub struct CacheLookup(pub Cache);
 
-/// What a call expects back, and whether it streams (text streams are not cached).
+/// What a call expects back, whether it streams, and whether a stream ends with usage.
 fn expected(request: &Request) -> Option<(StoredKind, bool, bool)> {
     match request {
         Request::Chat(chat) => Some((StoredKind::Chat, chat.stream, chat.include_usage())),
-        Request::Text(text) if !text.stream => Some((StoredKind::Text, false, false)),
+        Request::Text(text) => Some((StoredKind::Text, text.stream, text.include_usage())),
         Request::Embedding(_) => Some((StoredKind::Embedding, false, false)),
         _ => None,
     }
@@ -69,6 +69,7 @@ impl Admit for CacheLookup {
         let lookup = enabled && controls.caching != Some(false) && !controls.no_cache;
         let several = match &call.request {
             Request::Chat(chat) => chat.n.is_some_and(|n| n > 1),
+            Request::Text(text) => text.n.is_some_and(|n| n > 1),
             _ => false,
         };
         let store = enabled && !controls.no_store && !several;
@@ -95,6 +96,8 @@ impl Admit for CacheLookup {
             if let Some(entry) = memory.get(&key) {
                 return Step::Ready(serve(cache, &entry, call, &controls, &key));
             }
+        }
+        if cache.memory_only() {
             cache.count_miss();
             return match coalesce(cache, call, &key, store) {
                 None => Step::Ready(Admission::Continue),
@@ -121,8 +124,22 @@ impl Admit for CacheLookup {
     }
 }
 
-/// LiteLLM's `metadata["semantic-similarity"]` of a semantic lookup (0.0 on a miss).
+/// LiteLLM's `metadata["semantic-similarity"]` of a semantic lookup (0.0 on a miss), and the
+/// proxy's `x-litellm-semantic-similarity` header with it (Python's `str` of the number).
 fn note_similarity(call: &mut Call, similarity: f32) {
+    let value = f64::from(similarity);
+    let text = if value.fract() == 0.0 {
+        format!("{value:.1}")
+    } else {
+        value.to_string()
+    };
+    ResponseHeaders::add(
+        &mut call.extensions,
+        [(
+            std::borrow::Cow::Borrowed("x-litellm-semantic-similarity"),
+            text,
+        )],
+    );
     let metadata = call
         .options
         .metadata
