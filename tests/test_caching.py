@@ -40,6 +40,8 @@ def test_litellm_module_paths() -> None:
     with pytest.raises(ValueError, match="unknown cache type 'memcached'"):
         Cache(type="memcached")
     with pytest.raises(ValueError, match="not built"):
+        Cache(type="gcs")
+    with pytest.raises(ValueError, match="s3_bucket_name"):
         Cache(type="s3")
 
 

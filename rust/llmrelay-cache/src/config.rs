@@ -17,6 +17,8 @@ pub enum CacheType {
     Redis,
     /// Ours: memory in front of Redis.
     Dual,
+    /// An S3 bucket (Amazon's or any S3-compatible server).
+    S3,
     /// Ours: a sentence-embedding model in this process and an in-process vector index.
     LocalSemantic,
     /// Prompts embedded by a configured embedding model; vectors shared through Redis.
@@ -31,6 +33,7 @@ impl CacheType {
             Self::Disk => "disk",
             Self::Redis => "redis",
             Self::Dual => "dual",
+            Self::S3 => "s3",
             Self::LocalSemantic => "local-semantic",
             Self::RedisSemantic => "redis-semantic",
         }
@@ -118,6 +121,8 @@ pub struct CacheParams {
     /// `redis-semantic` (ours): parameters of the embedding call besides `model` and `input`
     /// (`api_base`, `api_key`, …; LiteLLM's only come from the environment).
     pub embedding_params: Map<String, Value>,
+    /// `s3`: the bucket and how to reach it.
+    pub s3: Option<crate::backend::s3::S3Settings>,
 }
 
 /// LiteLLM's defaults for `redis-semantic`.
@@ -144,6 +149,7 @@ impl Default for CacheParams {
             embedding_model: DEFAULT_EMBEDDING_MODEL.to_owned(),
             index_name: DEFAULT_INDEX_NAME.to_owned(),
             embedding_params: Map::new(),
+            s3: None,
         }
     }
 }
@@ -172,7 +178,7 @@ fn number(value: &Value, name: &str) -> Result<f64, CacheError> {
         })
 }
 
-const NOT_BUILT: &[&str] = &["qdrant-semantic", "s3", "gcs", "azure-blob"];
+const NOT_BUILT: &[&str] = &["qdrant-semantic", "gcs", "azure-blob"];
 
 impl CacheParams {
     /// Settings from LiteLLM's names (`type`, `mode`, `namespace`, `ttl`,
@@ -193,12 +199,13 @@ impl CacheParams {
                 "disk" => CacheType::Disk,
                 "redis" => CacheType::Redis,
                 "dual" => CacheType::Dual,
+                "s3" => CacheType::S3,
                 "local-semantic" => CacheType::LocalSemantic,
                 "redis-semantic" => CacheType::RedisSemantic,
                 other if NOT_BUILT.contains(&other) => {
                     return Err(config(format!(
                         "cache_params.type: the '{other}' cache is not built in llmrelay yet \
-                         (built: local, disk, redis, redis-semantic, local-semantic, dual)"
+                         (built: local, disk, redis, s3, redis-semantic, local-semantic, dual)"
                     )));
                 }
                 other => {
@@ -228,6 +235,7 @@ impl CacheParams {
             CacheType::Disk
             | CacheType::Redis
             | CacheType::Dual
+            | CacheType::S3
             | CacheType::LocalSemantic
             | CacheType::RedisSemantic => None,
         };
@@ -237,7 +245,7 @@ impl CacheParams {
         let specific = match params.kind {
             CacheType::Local | CacheType::LocalSemantic => "default_in_memory_ttl",
             CacheType::Redis | CacheType::Dual | CacheType::RedisSemantic => "default_in_redis_ttl",
-            CacheType::Disk => "",
+            CacheType::Disk | CacheType::S3 => "",
         };
         if let Some(ttl) = get(specific) {
             params.ttl = Some(number(&ttl, specific)?);
@@ -335,6 +343,14 @@ impl CacheParams {
             if let Some(dir) = dir.as_str() {
                 params.disk_cache_dir = PathBuf::from(dir);
             }
+        }
+        if params.kind == CacheType::S3 {
+            let resolved: Map<String, Value> = map
+                .iter()
+                .filter(|(name, _)| name.starts_with("s3_"))
+                .map(|(name, value)| (name.clone(), resolved(value)))
+                .collect();
+            params.s3 = Some(crate::backend::s3::S3Settings::from_params(&resolved)?);
         }
         for name in REDIS_NAMES {
             if let Some(value) = get(name) {
@@ -446,8 +462,10 @@ mod tests {
             .err()
             .map(|e| e.to_string());
         assert!(unknown.is_some_and(|e| e.contains("unknown cache type 'memcached'")));
-        let unbuilt = params(json!({"type": "s3"})).err().map(|e| e.to_string());
+        let unbuilt = params(json!({"type": "gcs"})).err().map(|e| e.to_string());
         assert!(unbuilt.is_some_and(|e| e.contains("not built")));
+        let bucketless = params(json!({"type": "s3"})).err().map(|e| e.to_string());
+        assert!(bucketless.is_some_and(|e| e.contains("s3_bucket_name")));
         let ttl = params(json!({"ttl": "soon"})).err().map(|e| e.to_string());
         assert!(ttl.is_some_and(|e| e.contains("cache_params.ttl")));
     }

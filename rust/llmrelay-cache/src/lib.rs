@@ -526,6 +526,7 @@ impl Cache {
             Store::Disk(disk) => Some(disk.path().display().to_string()),
             Store::Redis(redis) => Some(redis.target()),
             Store::Dual(dual) => Some(format!("memory + {}", dual.redis().target())),
+            Store::S3(s3) => Some(s3.location()),
             Store::Semantic(semantic) => Some(semantic.location()),
         }
     }

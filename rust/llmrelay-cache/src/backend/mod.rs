@@ -1,10 +1,12 @@
-//! Where answers are kept: memory, a disk file, Redis, or memory in front of Redis.
+//! Where answers are kept: memory, a disk file, Redis, memory in front of Redis, or an S3
+//! bucket.
 
 pub mod compress;
 pub mod disk;
 pub mod dual;
 pub mod memory;
 pub mod redis;
+pub mod s3;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +22,7 @@ pub enum Store {
     Disk(disk::DiskStore),
     Redis(redis::RedisStore),
     Dual(dual::DualStore),
+    S3(s3::S3Store),
     Semantic(crate::semantic::SemanticStore),
 }
 
@@ -43,6 +46,14 @@ impl Store {
                     .memory_ttl
                     .and_then(|s| Duration::try_from_secs_f64(s).ok()),
             )),
+            CacheType::S3 => match &params.s3 {
+                Some(settings) => Self::S3(s3::S3Store::new(settings)),
+                None => {
+                    return Err(CacheError::Config(
+                        "cache_params.s3_bucket_name: an s3 cache needs a bucket name".to_owned(),
+                    ));
+                }
+            },
             CacheType::LocalSemantic => Self::Semantic(crate::semantic::SemanticStore::open(
                 &crate::semantic::model_dir(params.local_semantic_model_dir.as_deref())?,
                 params.similarity_threshold,
@@ -65,6 +76,7 @@ impl Store {
             Self::Disk(disk) => Ok(disk.get(key).await?.map(Arc::new)),
             Self::Redis(redis) => Ok(redis.get(key).await?.map(Arc::new)),
             Self::Dual(dual) => dual.get(key).await,
+            Self::S3(s3) => Ok(s3.get(key).await?.map(Arc::new)),
             Self::Semantic(semantic) => Ok(semantic.get(key)),
         }
     }
@@ -86,6 +98,7 @@ impl Store {
             // A dual store's memory took the answer when it was put.
             Self::Redis(redis) => redis.set_many(&items).await,
             Self::Dual(dual) => dual.redis().set_many(&items).await,
+            Self::S3(s3) => s3.set_many(&items).await,
             // Answers reach a semantic store with their vectors (`Cache::put_semantic`).
             Self::Semantic(_) => Ok(()),
         }
@@ -97,6 +110,7 @@ impl Store {
             Self::Disk(disk) => disk.delete(keys.to_vec()).await,
             Self::Redis(redis) => redis.delete(keys).await,
             Self::Dual(dual) => dual.delete(keys).await,
+            Self::S3(s3) => s3.delete(keys).await,
             Self::Semantic(semantic) => semantic.delete(keys).await,
         }
     }
@@ -110,6 +124,7 @@ impl Store {
             Self::Disk(disk) => disk.clear().await,
             Self::Redis(redis) => redis.clear().await.map(|_| ()),
             Self::Dual(dual) => dual.clear().await,
+            Self::S3(s3) => s3.clear().await.map(|_| ()),
             Self::Semantic(semantic) => semantic.clear().await,
         }
     }
@@ -119,6 +134,7 @@ impl Store {
             Self::Memory(_) | Self::Disk(_) => Ok(()),
             Self::Redis(redis) => redis.ping().await,
             Self::Dual(dual) => dual.redis().ping().await,
+            Self::S3(s3) => s3.ping().await,
             Self::Semantic(semantic) => semantic.ping().await,
         }
     }

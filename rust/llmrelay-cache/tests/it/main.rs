@@ -11,6 +11,7 @@
 
 mod redis_semantic;
 mod redis_topologies;
+mod s3;
 mod semantic;
 
 use std::time::Duration;

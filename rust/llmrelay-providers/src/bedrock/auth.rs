@@ -201,11 +201,20 @@ pub struct SigningScope<'a> {
     pub time: SystemTime,
 }
 
+impl SigningScope<'_> {
+    /// Whether this is S3's signing: the path encoded once, not normalized, and the payload's
+    /// SHA-256 sent as `x-amz-content-sha256` (S3 requires it).
+    fn is_s3(&self) -> bool {
+        self.service == "s3"
+    }
+}
+
 /// The headers SigV4 adds (`authorization`, `x-amz-date`, `x-amz-security-token`) for a
 /// request with these method, URL, headers and body, signed at `time`.
 ///
 /// The canonical URI double-encodes the path, as every AWS service but S3 expects: a model id
-/// sent as `anthropic.claude-v2%3A1` is signed as `anthropic.claude-v2%253A1`.
+/// sent as `anthropic.claude-v2%3A1` is signed as `anthropic.claude-v2%253A1`. With the
+/// service `s3` the path is encoded once and `x-amz-content-sha256` is added, as S3 expects.
 ///
 /// # Errors
 /// A URL without a host, or a signer failure.
@@ -238,7 +247,7 @@ pub fn signature_headers(
         .region(scope.region)
         .name(scope.service)
         .time(scope.time)
-        .settings(SigningSettings::default())
+        .settings(settings(&scope))
         .build()
         .map_err(|e| Error::bad_request(format!("SigV4 signing parameters: {e}")))?
         .into();
@@ -259,12 +268,67 @@ pub fn signature_headers(
         .collect())
 }
 
+fn settings(scope: &SigningScope<'_>) -> SigningSettings {
+    let mut settings = SigningSettings::default();
+    if scope.is_s3() {
+        settings.percent_encoding_mode = aws_sigv4::http_request::PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode =
+            aws_sigv4::http_request::UriPathNormalizationMode::Disabled;
+        settings.payload_checksum_kind = aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
+    }
+    settings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
 
     /// AWS's SigV4 test suite vectors (see the fixture's `_source`).
+    /// Amazon S3's documented example ("Signature Calculations for the Authorization Header:
+    /// Transferring Payload in a Single Chunk", the GET Object example).
+    #[test]
+    fn s3_signing_matches_amazons_get_object_example() {
+        let credentials = AwsCredentials {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".to_owned(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_owned(),
+            session_token: None,
+        };
+        // 2013-05-24T00:00:00Z
+        let time = UNIX_EPOCH + Duration::from_secs(1_369_353_600);
+        let added = signature_headers(
+            "GET",
+            "https://examplebucket.s3.amazonaws.com/test.txt",
+            &[("range".to_owned(), "bytes=0-9".to_owned())],
+            b"",
+            &credentials,
+            SigningScope {
+                region: "us-east-1",
+                service: "s3",
+                time,
+            },
+        )
+        .unwrap();
+        let header = |name: &str| {
+            added
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(
+            header("x-amz-content-sha256"),
+            Some("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        );
+        assert_eq!(
+            header("authorization"),
+            Some(
+                "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
+                 SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, \
+                 Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+            )
+        );
+    }
+
     #[test]
     fn signer_matches_aws_test_suite() {
         let suite: Value = serde_json::from_str(include_str!(

@@ -188,7 +188,8 @@ async fn without_a_cache_the_routes_say_so() {
 fn an_unknown_or_unbuilt_cache_type_fails_at_start_up() {
     for (kind, expected) in [
         ("memcached", "unknown cache type 'memcached'"),
-        ("s3", "not built"),
+        ("gcs", "not built"),
+        ("s3", "litellm_settings.cache_params.s3_bucket_name"),
     ] {
         let yaml = format!(
             "model_list: []\nlitellm_settings:\n  cache: true\n  cache_params:\n    type: {kind}\n"
