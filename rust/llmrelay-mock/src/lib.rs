@@ -16,6 +16,7 @@ mod huggingface;
 mod nlp_cloud;
 mod ollama;
 mod openai;
+mod qdrant;
 mod script;
 mod shaping;
 mod sse;
@@ -41,6 +42,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use qdrant::QdrantPoint;
 pub use script::{ScriptedBody, ScriptedResponse};
 
 /// How many recorded requests are kept; older ones are dropped first.
@@ -77,6 +79,9 @@ pub struct MockConfig {
     pub aws_secret_access_key: String,
     /// Bedrock: the API key accepted as `Authorization: Bearer`.
     pub bedrock_api_key: String,
+    /// Qdrant: the key every Qdrant route requires (`api-key` header or `Authorization:
+    /// Bearer`); `None` (the default) serves without a key, as a Qdrant started without one.
+    pub qdrant_api_key: Option<String>,
 }
 
 /// The Bedrock credentials a default mock accepts (documented in the README).
@@ -104,6 +109,7 @@ impl Default for MockConfig {
             aws_access_key_id: DEFAULT_AWS_ACCESS_KEY_ID.to_owned(),
             aws_secret_access_key: DEFAULT_AWS_SECRET_ACCESS_KEY.to_owned(),
             bedrock_api_key: DEFAULT_BEDROCK_API_KEY.to_owned(),
+            qdrant_api_key: None,
         }
     }
 }
@@ -206,6 +212,8 @@ pub struct MockState {
     response_ids: Mutex<ResponseIds>,
     /// OTLP/HTTP trace exports received, as sent (protobuf), oldest first.
     otlp_exports: Mutex<VecDeque<Bytes>>,
+    /// The emulated Qdrant's collections and points.
+    qdrant: Mutex<qdrant::Collections>,
 }
 
 /// The most recent Responses API ids, bounded.
@@ -383,10 +391,14 @@ impl MockState {
         exports.push_back(export);
     }
 
-    /// Clears recorded requests, pending scripts, `x-mock-fail-times` counters and cached prompt prefixes;
-    /// keeps the config.
+    /// Clears recorded requests, pending scripts, `x-mock-fail-times` counters, cached prompt prefixes
+    /// and the Qdrant collections; keeps the config.
     pub fn reset(&self) {
         self.clear_requests();
+        self.qdrant
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         self.otlp_exports
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -514,6 +526,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(google::routes())
         .merge(guardrail_apis::routes())
         .merge(telemetry_apis::routes())
+        .merge(qdrant::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)
