@@ -1,4 +1,4 @@
-//! Where answers are kept: memory, a disk file, or Redis.
+//! Where answers are kept: memory, a disk file, Redis, or a semantic store.
 
 pub mod disk;
 pub mod memory;
@@ -46,6 +46,14 @@ impl Store {
                 params.similarity_threshold,
                 params.max_entries,
             )?),
+            CacheType::QdrantSemantic => {
+                Self::Semantic(crate::semantic::SemanticStore::open_qdrant(
+                    &params.qdrant,
+                    &params.embedding_model,
+                    params.embedding_params.clone(),
+                    params.similarity_threshold,
+                ))
+            }
         })
     }
 
@@ -54,7 +62,7 @@ impl Store {
             Self::Memory(memory) => Ok(memory.get(key)),
             Self::Disk(disk) => Ok(disk.get(key).await?.map(Arc::new)),
             Self::Redis(redis) => Ok(redis.get(key).await?.map(Arc::new)),
-            Self::Semantic(semantic) => Ok(semantic.get(key)),
+            Self::Semantic(semantic) => semantic.get_exact(key).await,
         }
     }
 
