@@ -279,6 +279,46 @@ def test_the_redis_semantic_cache_is_shared_between_caches(mock: Any) -> None:
     first.flush_cache()
 
 
+
+def test_the_qdrant_semantic_cache_is_shared_between_caches(mock: Any) -> None:
+    """Two Cache objects on one Qdrant collection (the mock's emulation): what one stores the
+    other finds, by key and by similarity; the prompts are embedded by the named model."""
+    with pytest.raises(ValueError, match="collection_name must be provided"):
+        Cache(type="qdrant-semantic", qdrant_api_base=mock.url, similarity_threshold=0.9)
+    collection = f"py-{uuid.uuid4()}"
+
+    def make() -> Cache:
+        return Cache(
+            type="qdrant-semantic", qdrant_api_base=mock.url, qdrant_collection_name=collection,
+            similarity_threshold=0.9,
+            qdrant_semantic_cache_embedding_model="openai/text-embedding-3-small",
+            embedding_params={"api_base": mock.api_base, "api_key": "sk-test"})
+
+    first, second = make(), make()
+    llmrelay.cache = first
+    answer = _ask(mock, "What is the capital of France?")
+    assert not answer._hidden_params.get("cache_hit")
+    llmrelay.cache = second
+    parts = [{"role": "user", "content": [{"type": "text", "text": "What is the capital of France?"}]}]
+    for _ in range(50):  # the first cache's write lands off the call's path
+        hit = llmrelay.completion(model="openai/gpt-4o-mini", messages=parts, **mock.params())
+        if hit._hidden_params.get("cache_hit"):
+            break
+        time.sleep(0.02)
+    assert hit._hidden_params["cache_hit"] is True
+    assert hit.choices[0].message.content == answer.choices[0].message.content
+    embedded = [r for r in mock.requests() if r["path"].endswith("/embeddings")]
+    assert embedded and all(r["body"]["model"] == "text-embedding-3-small" for r in embedded)
+    upserts = [r for r in mock.requests()
+               if r["method"] == "PUT" and r["path"] == f"/collections/{collection}/points"]
+    # A lookup that ran before the first answer landed stores its own (another key).
+    assert upserts and all(
+        u["body"]["points"][0]["payload"]["text"] == "What is the capital of France?"
+        for u in upserts)
+    assert second.get_cache(model="openai/gpt-4o-mini", messages=parts, **mock.params()) is not None
+    first.flush_cache()
+    assert second.get_cache(model="openai/gpt-4o-mini", messages=parts, **mock.params()) is None
+
 # ------------------------------------------------------------------ keys equal LiteLLM's
 _LITELLM = os.environ.get("LLMRELAY_LITELLM_PYTHON", "/work/venvs/litellm-ref/bin/python")
 

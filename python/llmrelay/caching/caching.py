@@ -90,12 +90,14 @@ def _as_dict(result: Any) -> dict:
 class Cache:
     """LiteLLM's ``Cache``: ``type`` is ``local`` (in memory), ``disk``, ``redis`` (one node,
     ``redis_startup_nodes`` for a Cluster, or ``sentinel_nodes`` + ``service_name``), ours
-    ``dual`` (memory in front of Redis),
-    ``redis-semantic`` (prompts embedded by ``redis_semantic_cache_embedding_model``; vectors
-    shared through plain Redis; ``similarity_threshold`` required), or ours,
-    ``local-semantic`` (a sentence-embedding model in this process; ``similarity_threshold``,
-    default 0.9). ``qdrant-semantic``, ``s3``, ``gcs`` and ``azure-blob`` raise
-    ``ValueError``: not built yet."""
+    ``dual`` (memory in front of Redis), ``s3`` (``s3_bucket_name``, ``s3_endpoint_url``, …:
+    Amazon S3 or any S3-compatible server), ``redis-semantic`` (prompts embedded by ``redis_semantic_cache_embedding_model``; vectors
+    shared through plain Redis; ``similarity_threshold`` required), ``qdrant-semantic``
+    (prompts embedded by ``qdrant_semantic_cache_embedding_model``; vectors in the Qdrant
+    collection ``qdrant_collection_name`` at ``qdrant_api_base``, else ``$QDRANT_URL`` /
+    ``$QDRANT_API_BASE``; ``similarity_threshold`` required), or ours, ``local-semantic`` (a
+    sentence-embedding model in this process; ``similarity_threshold``, default 0.9).
+    ``gcs`` and ``azure-blob`` raise ``ValueError``: not built yet."""
 
     def __init__(
         self,
@@ -204,7 +206,11 @@ class Cache:
 
     def _semantic_params(self, kwargs: dict) -> dict | None:
         """The call's parameters, which a semantic cache reads the prompt and scope from."""
-        if self.type not in (LiteLLMCacheType.LOCAL_SEMANTIC, LiteLLMCacheType.REDIS_SEMANTIC):
+        if self.type not in (
+            LiteLLMCacheType.LOCAL_SEMANTIC,
+            LiteLLMCacheType.REDIS_SEMANTIC,
+            LiteLLMCacheType.QDRANT_SEMANTIC,
+        ):
             return None
         return {k: v for k, v in kwargs.items() if k not in ("cache_key", "cache", "ttl")}
 

@@ -167,7 +167,7 @@ fn fill(cache: &Cache, params: &Map<String, Value>, rows: usize) {
     let store = cache.semantic().unwrap();
     let entry = store.get("seed").unwrap();
     let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-    let mut vector = vec![0.0f32; store.index().dims()];
+    let mut vector = vec![0.0f32; store.index().unwrap().dims()];
     for row in 0..rows {
         for x in &mut vector {
             state ^= state << 13;

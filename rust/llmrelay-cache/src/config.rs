@@ -23,6 +23,8 @@ pub enum CacheType {
     LocalSemantic,
     /// Prompts embedded by a configured embedding model; vectors shared through Redis.
     RedisSemantic,
+    /// Prompts embedded by a configured embedding model; vectors in a Qdrant collection.
+    QdrantSemantic,
 }
 
 impl CacheType {
@@ -36,13 +38,29 @@ impl CacheType {
             Self::S3 => "s3",
             Self::LocalSemantic => "local-semantic",
             Self::RedisSemantic => "redis-semantic",
+            Self::QdrantSemantic => "qdrant-semantic",
         }
     }
 
     /// Whether answers are matched by meaning.
     #[must_use]
     pub const fn is_semantic(self) -> bool {
-        matches!(self, Self::LocalSemantic | Self::RedisSemantic)
+        matches!(
+            self,
+            Self::LocalSemantic | Self::RedisSemantic | Self::QdrantSemantic
+        )
+    }
+
+    /// Whether the store is a Redis.
+    #[must_use]
+    pub const fn uses_redis(self) -> bool {
+        matches!(self, Self::Redis | Self::RedisSemantic)
+    }
+
+    /// Whether prompts are embedded by an embedding model called like any other model.
+    #[must_use]
+    pub const fn embeds_remotely(self) -> bool {
+        matches!(self, Self::RedisSemantic | Self::QdrantSemantic)
     }
 }
 
@@ -113,16 +131,63 @@ pub struct CacheParams {
     /// Semantic caches: scopes also split by end user (LiteLLM's
     /// `semantic_cache_scope: end_user`; `key` is the default).
     pub semantic_scope_end_user: bool,
-    /// `redis-semantic`: the model prompts are embedded with
-    /// (`redis_semantic_cache_embedding_model`, LiteLLM's default `text-embedding-ada-002`).
+    /// `redis-semantic` / `qdrant-semantic`: the model prompts are embedded with
+    /// (`redis_semantic_cache_embedding_model` / `qdrant_semantic_cache_embedding_model`,
+    /// LiteLLM's default `text-embedding-ada-002`).
     pub embedding_model: String,
     /// `redis-semantic`: names the shared stream (`redis_semantic_cache_index_name`).
     pub index_name: String,
-    /// `redis-semantic` (ours): parameters of the embedding call besides `model` and `input`
-    /// (`api_base`, `api_key`, …; LiteLLM's only come from the environment).
+    /// `redis-semantic` / `qdrant-semantic` (ours): parameters of the embedding call besides
+    /// `model` and `input` (`api_base`, `api_key`, …; LiteLLM's only come from the
+    /// environment).
     pub embedding_params: Map<String, Value>,
     /// `s3`: the bucket and how to reach it.
     pub s3: Option<crate::backend::s3::S3Settings>,
+    /// `qdrant-semantic`: where the vectors are.
+    pub qdrant: QdrantParams,
+}
+
+/// How a new Qdrant collection quantizes its vectors (`qdrant_quantization_config`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Quantization {
+    /// Ours (`none`): full vectors only.
+    None,
+    /// LiteLLM's default.
+    #[default]
+    Binary,
+    /// int8, quantile 0.99.
+    Scalar,
+    /// x16 compression.
+    Product,
+}
+
+/// A `qdrant-semantic` cache's collection, as LiteLLM names its settings.
+#[derive(Clone, Default, PartialEq)]
+pub struct QdrantParams {
+    /// `qdrant_api_base`, else `$QDRANT_URL`, else `$QDRANT_API_BASE`.
+    pub api_base: String,
+    /// `qdrant_api_key`, else `$QDRANT_API_KEY`; sent as the `api-key` header.
+    pub api_key: Option<String>,
+    /// `qdrant_collection_name` (required).
+    pub collection: String,
+    /// `qdrant_quantization_config`: `binary` (LiteLLM's default), `scalar` or `product`;
+    /// ours: `none`.
+    pub quantization: Quantization,
+    /// `qdrant_semantic_cache_vector_size`: the size of a collection this cache creates
+    /// (else the first embedding's length; LiteLLM's default is 1536).
+    pub vector_size: Option<usize>,
+}
+
+impl std::fmt::Debug for QdrantParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QdrantParams")
+            .field("api_base", &self.api_base)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("collection", &self.collection)
+            .field("quantization", &self.quantization)
+            .field("vector_size", &self.vector_size)
+            .finish()
+    }
 }
 
 /// LiteLLM's defaults for `redis-semantic`.
@@ -150,6 +215,7 @@ impl Default for CacheParams {
             index_name: DEFAULT_INDEX_NAME.to_owned(),
             embedding_params: Map::new(),
             s3: None,
+            qdrant: QdrantParams::default(),
         }
     }
 }
@@ -178,18 +244,34 @@ fn number(value: &Value, name: &str) -> Result<f64, CacheError> {
         })
 }
 
-const NOT_BUILT: &[&str] = &["qdrant-semantic", "gcs", "azure-blob"];
+const NOT_BUILT: &[&str] = &["gcs", "azure-blob"];
 
 impl CacheParams {
     /// Settings from LiteLLM's names (`type`, `mode`, `namespace`, `ttl`,
     /// `default_in_memory_ttl`, `default_in_redis_ttl`, `supported_call_types`,
     /// `max_size_in_memory`, `disk_cache_dir`, the Redis settings of
-    /// [`CacheParams::redis_target`], the semantic caches' settings; ours:
-    /// `max_bytes_in_memory`, type `dual`). Other keys (LiteLLM's client options) are ignored.
+    /// [`CacheParams::redis_target`], the S3 settings, the semantic caches' and Qdrant's
+    /// settings; ours: `max_bytes_in_memory`, type `dual`). Other keys (LiteLLM's client
+    /// options) are ignored.
     ///
     /// # Errors
-    /// `Config` naming the bad key: an unknown or not-built type, a bad number.
+    /// `Config` naming the bad key: an unknown or not-built type, a bad number, an S3 cache
+    /// without a bucket, a Qdrant cache without a collection or URL.
     pub fn from_map(map: &Map<String, Value>) -> Result<Self, CacheError> {
+        Self::from_map_with_env(map, &|name| {
+            std::env::var(name).ok().filter(|v| !v.is_empty())
+        })
+    }
+
+    /// [`CacheParams::from_map`] with the environment variables LiteLLM falls back on
+    /// (`QDRANT_URL`, `QDRANT_API_BASE`, `QDRANT_API_KEY`) read through `env`.
+    ///
+    /// # Errors
+    /// As [`CacheParams::from_map`].
+    pub fn from_map_with_env(
+        map: &Map<String, Value>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, CacheError> {
         let get = |name: &str| map.get(name).map(resolved).filter(|v| !v.is_null());
         let mut params = Self::default();
         if let Some(kind) = get("type") {
@@ -202,10 +284,12 @@ impl CacheParams {
                 "s3" => CacheType::S3,
                 "local-semantic" => CacheType::LocalSemantic,
                 "redis-semantic" => CacheType::RedisSemantic,
+                "qdrant-semantic" => CacheType::QdrantSemantic,
                 other if NOT_BUILT.contains(&other) => {
                     return Err(config(format!(
                         "cache_params.type: the '{other}' cache is not built in llmrelay yet \
-                         (built: local, disk, redis, s3, redis-semantic, local-semantic, dual)"
+                         (built: local, disk, redis, s3, redis-semantic, qdrant-semantic, \
+                         local-semantic, dual)"
                     )));
                 }
                 other => {
@@ -237,7 +321,8 @@ impl CacheParams {
             | CacheType::Dual
             | CacheType::S3
             | CacheType::LocalSemantic
-            | CacheType::RedisSemantic => None,
+            | CacheType::RedisSemantic
+            | CacheType::QdrantSemantic => None,
         };
         if let Some(ttl) = get("ttl") {
             params.ttl = Some(number(&ttl, "ttl")?);
@@ -245,7 +330,8 @@ impl CacheParams {
         let specific = match params.kind {
             CacheType::Local | CacheType::LocalSemantic => "default_in_memory_ttl",
             CacheType::Redis | CacheType::Dual | CacheType::RedisSemantic => "default_in_redis_ttl",
-            CacheType::Disk | CacheType::S3 => "",
+            // LiteLLM applies no store-specific TTL to disk, S3 or Qdrant.
+            CacheType::Disk | CacheType::S3 | CacheType::QdrantSemantic => "",
         };
         if let Some(ttl) = get(specific) {
             params.ttl = Some(number(&ttl, specific)?);
@@ -265,32 +351,33 @@ impl CacheParams {
                 .map(str::to_owned)
                 .collect();
         }
-        if params.kind == CacheType::RedisSemantic {
-            // LiteLLM's RedisSemanticCache has no default threshold.
+        if params.kind.embeds_remotely() {
+            // LiteLLM's RedisSemanticCache and QdrantSemanticCache have no default threshold.
             if get("similarity_threshold").is_none() {
                 return Err(config(
                     "cache_params.similarity_threshold: similarity_threshold must be provided, \
                      passed None",
                 ));
             }
-            for (name, field) in [
-                (
-                    "redis_semantic_cache_embedding_model",
-                    &mut params.embedding_model,
-                ),
-                ("redis_semantic_cache_index_name", &mut params.index_name),
-            ] {
-                if let Some(value) = get(name) {
-                    let Some(value) = value.as_str().filter(|v| !v.is_empty()) else {
-                        return Err(config(format!("cache_params.{name}: expected a name")));
-                    };
-                    value.clone_into(field);
-                }
+            let model = if params.kind == CacheType::QdrantSemantic {
+                "qdrant_semantic_cache_embedding_model"
+            } else {
+                "redis_semantic_cache_embedding_model"
+            };
+            if let Some(value) = get(model) {
+                model_name(&value, model)?.clone_into(&mut params.embedding_model);
+            }
+            if let Some(value) =
+                get("redis_semantic_cache_index_name").filter(|_| params.kind.uses_redis())
+            {
+                model_name(&value, "redis_semantic_cache_index_name")?
+                    .clone_into(&mut params.index_name);
             }
         }
-        if let Some(extra) =
-            get("embedding_params").filter(|_| params.kind == CacheType::RedisSemantic)
-        {
+        if params.kind == CacheType::QdrantSemantic {
+            params.qdrant = qdrant_params(&get, env)?;
+        }
+        if let Some(extra) = get("embedding_params").filter(|_| params.kind.embeds_remotely()) {
             let Value::Object(extra) = extra else {
                 return Err(config(
                     "cache_params.embedding_params: expected a map of embedding parameters",
@@ -395,6 +482,73 @@ const REDIS_NAMES: &[&str] = &[
     "service_name",
     "sentinel_password",
 ];
+/// A non-empty name given to `cache_params.<key>`.
+fn model_name<'a>(value: &'a Value, key: &str) -> Result<&'a str, CacheError> {
+    value
+        .as_str()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| config(format!("cache_params.{key}: expected a name")))
+}
+
+/// A `qdrant-semantic` cache's collection settings, with LiteLLM's environment fallbacks and
+/// its errors for a missing collection or URL.
+fn qdrant_params(
+    get: &dyn Fn(&str) -> Option<Value>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<QdrantParams, CacheError> {
+    let text = |key: &str| -> Result<Option<String>, CacheError> {
+        get(key)
+            .map(|value| model_name(&value, key).map(str::to_owned))
+            .transpose()
+    };
+    let Some(collection) = text("qdrant_collection_name")? else {
+        return Err(config(
+            "cache_params.qdrant_collection_name: collection_name must be provided, passed None",
+        ));
+    };
+    let Some(api_base) = text("qdrant_api_base")?
+        .or_else(|| env("QDRANT_URL"))
+        .or_else(|| env("QDRANT_API_BASE"))
+    else {
+        return Err(config(
+            "cache_params.qdrant_api_base: Qdrant url must be provided (qdrant_api_base, or \
+             $QDRANT_URL / $QDRANT_API_BASE)",
+        ));
+    };
+    let api_key = text("qdrant_api_key")?.or_else(|| env("QDRANT_API_KEY"));
+    let quantization = match text("qdrant_quantization_config")?.as_deref() {
+        None | Some("binary") => Quantization::Binary,
+        Some("scalar") => Quantization::Scalar,
+        Some("product") => Quantization::Product,
+        Some("none") => Quantization::None,
+        Some(other) => {
+            return Err(config(format!(
+                "cache_params.qdrant_quantization_config: Quantization config must be one of \
+                 'scalar', 'binary' or 'product' (or ours, 'none'), got '{other}'"
+            )));
+        }
+    };
+    let vector_size = match get("qdrant_semantic_cache_vector_size") {
+        None => None,
+        Some(size) => {
+            let size = number(&size, "qdrant_semantic_cache_vector_size")?;
+            if size < 1.0 || size.fract() != 0.0 {
+                return Err(config(format!(
+                    "cache_params.qdrant_semantic_cache_vector_size: expected a whole number \
+                     ≥ 1, got {size}"
+                )));
+            }
+            Some(size as usize)
+        }
+    };
+    Ok(QdrantParams {
+        api_base,
+        api_key,
+        collection,
+        quantization,
+        vector_size,
+    })
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! llmrelay-cache: response caching as LiteLLM's `Cache` does it — the same keys
 //! ([`key`]), the same per-request controls ([`controls`]), TTLs — over an in-memory, disk or
-//! Redis store, as two pipeline layers: a lookup at admission (stage `Cache`, a hit answers
+//! Redis store, or a semantic one ([`semantic`]: vectors in the process, shared through Redis,
+//! or in Qdrant), as two pipeline layers: a lookup at admission (stage `Cache`, a hit answers
 //! at once, whole or replayed as a stream) and a store at accounting (successful answers,
 //! streams once they completed).
 //!
@@ -26,7 +27,7 @@ use futures::future::BoxFuture;
 use llmrelay_pipeline::delivery::{OnFailure, Queue, QueueConfig, Sink};
 use llmrelay_pipeline::{Call, Layers};
 
-pub use config::{CacheMode, CacheParams, CacheType};
+pub use config::{CacheMode, CacheParams, CacheType, QdrantParams, Quantization};
 pub use controls::Controls;
 pub use entry::{Entry, Stored, StoredKind};
 
@@ -294,20 +295,20 @@ impl Cache {
         let Some(pending) = self.semantic_pending(call, &Controls::of(call)) else {
             return Ok(None);
         };
-        let (vector, synced) = store.embed_and_sync(Arc::clone(&pending.prompt)).await?;
-        if let Err(error) = synced {
-            self.count_error(&error);
+        let found = store
+            .find(key, &pending.scope, Arc::clone(&pending.prompt))
+            .await?;
+        if let Some(error) = &found.warning {
+            self.count_error(error);
         }
-        Ok(store
-            .search(&pending.scope, &vector)
-            .map(|hit| (hit.entry, hit.similarity)))
+        Ok(found.hit.map(|hit| (hit.entry, hit.similarity)))
     }
 
     /// Store `entry` for `call` in a semantic cache (the Python API); `false` when the call
     /// has no prompt text.
     ///
     /// # Errors
-    /// The model failed, or Redis did not take the answer (`redis-semantic`).
+    /// The model failed, or Redis or Qdrant did not take the answer.
     pub async fn semantic_put(
         &self,
         call: &Call,
@@ -323,14 +324,12 @@ impl Cache {
         };
         let vector = store.embed(Arc::clone(&pending.prompt)).await?;
         self.inner.counters.stores.fetch_add(1, Ordering::Relaxed);
-        store
-            .insert_shared(&pending.scope, key, &vector, entry, ttl)
-            .await?;
+        store.put(&pending, key, &vector, entry, ttl).await?;
         Ok(true)
     }
 
-    /// A `redis-semantic` cache embeds prompts through `dispatch` (the proxy's Router, when it
-    /// serves the embedding model).
+    /// A `redis-semantic` or `qdrant-semantic` cache embeds prompts through `dispatch` (the
+    /// proxy's Router, when it serves the embedding model).
     pub fn set_embedding_dispatch(&self, dispatch: Arc<dyn llmrelay_pipeline::Dispatch>) {
         if let Some(store) = self.semantic() {
             store.set_dispatch(dispatch);
@@ -339,7 +338,8 @@ impl Cache {
 
     /// Store `entry` of a semantic cache under `key`, in the scope `pending` names, with the
     /// prompt's vector (embedded now, off the call's path, when the lookup did not embed it;
-    /// a `redis-semantic` answer is appended to the shared stream the same way).
+    /// a `redis-semantic` answer is appended to the shared stream, a `qdrant-semantic` one
+    /// upserted in the collection, the same way).
     pub fn put_semantic(
         &self,
         pending: &semantic::SemanticPending,
@@ -351,7 +351,7 @@ impl Cache {
             return;
         };
         self.inner.counters.stores.fetch_add(1, Ordering::Relaxed);
-        if store.shared().is_none() {
+        if store.is_in_process() {
             if let Some(vector) = &pending.vector {
                 store.insert(&pending.scope, &key, vector, entry, ttl);
                 return;
@@ -376,10 +376,7 @@ impl Cache {
                     Err(error) => return cache.count_error(&error),
                 },
             };
-            if let Err(error) = store
-                .insert_shared(&pending.scope, &key, &vector, entry, ttl)
-                .await
-            {
+            if let Err(error) = store.put(&pending, &key, &vector, entry, ttl).await {
                 cache.count_error(&error);
             }
         });

@@ -17,6 +17,7 @@ pub mod local_redis;
 mod nlp_cloud;
 mod ollama;
 mod openai;
+mod qdrant;
 mod script;
 mod shaping;
 mod sse;
@@ -42,6 +43,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use qdrant::QdrantPoint;
 pub use script::{ScriptedBody, ScriptedResponse};
 
 /// How many recorded requests are kept; older ones are dropped first.
@@ -78,6 +80,9 @@ pub struct MockConfig {
     pub aws_secret_access_key: String,
     /// Bedrock: the API key accepted as `Authorization: Bearer`.
     pub bedrock_api_key: String,
+    /// Qdrant: the key every Qdrant route requires (`api-key` header or `Authorization:
+    /// Bearer`); `None` (the default) serves without a key, as a Qdrant started without one.
+    pub qdrant_api_key: Option<String>,
 }
 
 /// The Bedrock credentials a default mock accepts (documented in the README).
@@ -105,6 +110,7 @@ impl Default for MockConfig {
             aws_access_key_id: DEFAULT_AWS_ACCESS_KEY_ID.to_owned(),
             aws_secret_access_key: DEFAULT_AWS_SECRET_ACCESS_KEY.to_owned(),
             bedrock_api_key: DEFAULT_BEDROCK_API_KEY.to_owned(),
+            qdrant_api_key: None,
         }
     }
 }
@@ -207,6 +213,8 @@ pub struct MockState {
     response_ids: Mutex<ResponseIds>,
     /// OTLP/HTTP trace exports received, as sent (protobuf), oldest first.
     otlp_exports: Mutex<VecDeque<Bytes>>,
+    /// The emulated Qdrant's collections and points.
+    qdrant: Mutex<qdrant::Collections>,
 }
 
 /// The most recent Responses API ids, bounded.
@@ -384,10 +392,14 @@ impl MockState {
         exports.push_back(export);
     }
 
-    /// Clears recorded requests, pending scripts, `x-mock-fail-times` counters and cached prompt prefixes;
-    /// keeps the config.
+    /// Clears recorded requests, pending scripts, `x-mock-fail-times` counters, cached prompt prefixes
+    /// and the Qdrant collections; keeps the config.
     pub fn reset(&self) {
         self.clear_requests();
+        self.qdrant
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         self.otlp_exports
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -515,6 +527,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(google::routes())
         .merge(guardrail_apis::routes())
         .merge(telemetry_apis::routes())
+        .merge(qdrant::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)

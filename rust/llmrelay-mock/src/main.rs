@@ -24,6 +24,7 @@ Wire formats:
   Cohere v2                 /v2/chat, /v2/embed, /v2/rerank
   Hugging Face              /hf-inference/models/{model}/...
   Ollama                    /api/chat, /api/generate, /api/embed
+  Qdrant                    /collections/{name}[/exists|/index|/points[/search|/delete]]
 
 Options:
   --host HOST               address to bind [default: 127.0.0.1]
@@ -37,6 +38,7 @@ Options:
   --completion-tokens N     reported completion tokens [default: estimated]
   --embedding-dim N         embedding length without `dimensions` [default: 8]
   --no-record               do not record requests (for load tests)
+  --qdrant-api-key KEY      the key the Qdrant routes require (none by default)
   --threads N               tokio worker threads [default: available cores]
   -h, --help                print this help
   -V, --version             print the version
@@ -105,6 +107,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
             "--embedding-dim" => options.config.embedding_dim = number(&name, &value(&name)?)?,
             "--threads" => options.threads = Some(number(&name, &value(&name)?)?),
             "--no-record" => options.config.record = false,
+            "--qdrant-api-key" => options.config.qdrant_api_key = Some(value(&name)?),
             other => return Err(format!("unknown option `{other}`")),
         }
     }

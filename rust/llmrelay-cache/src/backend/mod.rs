@@ -1,5 +1,5 @@
-//! Where answers are kept: memory, a disk file, Redis, memory in front of Redis, or an S3
-//! bucket.
+//! Where answers are kept: memory, a disk file, Redis, memory in front of Redis, an S3
+//! bucket, or a semantic store.
 
 pub mod compress;
 pub mod disk;
@@ -67,6 +67,14 @@ impl Store {
                 params.similarity_threshold,
                 params.max_entries,
             )?),
+            CacheType::QdrantSemantic => {
+                Self::Semantic(crate::semantic::SemanticStore::open_qdrant(
+                    &params.qdrant,
+                    &params.embedding_model,
+                    params.embedding_params.clone(),
+                    params.similarity_threshold,
+                ))
+            }
         })
     }
 
@@ -77,7 +85,7 @@ impl Store {
             Self::Redis(redis) => Ok(redis.get(key).await?.map(Arc::new)),
             Self::Dual(dual) => dual.get(key).await,
             Self::S3(s3) => Ok(s3.get(key).await?.map(Arc::new)),
-            Self::Semantic(semantic) => Ok(semantic.get(key)),
+            Self::Semantic(semantic) => semantic.get_exact(key).await,
         }
     }
 

@@ -4,6 +4,8 @@
 //! vector index ([`index`]): no embedding API, no vector database. `redis-semantic` embeds
 //! them with a configured embedding model and shares the vectors between instances through
 //! a Redis stream ([`shared`]), searched in each process: plain Redis, no search module.
+//! `qdrant-semantic` embeds them the same way and keeps the vectors in a Qdrant collection
+//! ([`qdrant`]), searched there.
 //!
 //! As in LiteLLM (`Cache.get_cache_key` for a semantic type), answers are only matched within
 //! a *scope*: the key computed without the prompt parameters (`messages`, `prompt`, `input`)
@@ -13,6 +15,7 @@
 
 pub mod embed;
 pub mod index;
+pub mod qdrant;
 pub mod shared;
 
 use std::path::{Path, PathBuf};
@@ -143,21 +146,43 @@ impl RemoteEncoder {
     }
 }
 
-/// A semantic store: the encoder, this process's index, and for `redis-semantic` the
-/// stream the index is shared through.
+/// Where a semantic store's vectors live.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per cache, behind the cache's Arc: its size does not matter"
+)]
+pub enum Vectors {
+    /// `local-semantic`: in this process only.
+    InProcess(VectorIndex),
+    /// `redis-semantic`: in this process, kept up to date from a Redis stream every instance
+    /// appends to.
+    Shared {
+        index: VectorIndex,
+        stream: shared::SharedVectors,
+    },
+    /// `qdrant-semantic`: in a Qdrant collection, nothing in this process.
+    Qdrant(qdrant::QdrantVectors),
+}
+
+/// A semantic store: the encoder, where the vectors live, and the threshold.
 pub struct SemanticStore {
     encoder: Encoder,
-    index: VectorIndex,
+    vectors: Vectors,
     threshold: f32,
-    shared: Option<shared::SharedVectors>,
 }
 
 impl std::fmt::Debug for SemanticStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SemanticStore")
-            .field("index", &self.index)
+        let mut debug = f.debug_struct("SemanticStore");
+        match &self.vectors {
+            Vectors::InProcess(index) => debug.field("index", index),
+            Vectors::Shared { index, stream } => {
+                debug.field("index", index).field("shared", stream)
+            }
+            Vectors::Qdrant(qdrant) => debug.field("qdrant", qdrant),
+        };
+        debug
             .field("threshold", &self.threshold)
-            .field("shared", &self.shared)
             .finish_non_exhaustive()
     }
 }
@@ -171,6 +196,16 @@ pub struct SemanticPending {
     pub vector: Option<Arc<[f32]>>,
 }
 
+/// What [`SemanticStore::find`] found: the best answer when it reached the threshold, the
+/// prompt's vector when it was embedded (the store reuses it), and a failure that did not
+/// stop the search (a shared index that could not catch up).
+#[derive(Debug, Default)]
+pub struct Found {
+    pub hit: Option<Hit>,
+    pub vector: Option<Arc<[f32]>>,
+    pub warning: Option<CacheError>,
+}
+
 impl SemanticStore {
     /// `local-semantic`: load the model in `dir` (once per process) and make an empty index.
     ///
@@ -181,9 +216,16 @@ impl SemanticStore {
         let index = VectorIndex::new(embedder.dims(), max_entries);
         Ok(Self {
             encoder: Encoder::Local(embedder),
-            index,
+            vectors: Vectors::InProcess(index),
             threshold,
-            shared: None,
+        })
+    }
+
+    fn remote(model: &str, extra: Map<String, Value>) -> Encoder {
+        Encoder::Remote(RemoteEncoder {
+            model: model.to_owned(),
+            extra,
+            dispatch: RwLock::new(Arc::new(Direct)),
         })
     }
 
@@ -203,18 +245,32 @@ impl SemanticStore {
         max_entries: usize,
     ) -> Result<Self, CacheError> {
         Ok(Self {
-            encoder: Encoder::Remote(RemoteEncoder {
-                model: model.to_owned(),
-                extra,
-                dispatch: RwLock::new(Arc::new(Direct)),
-            }),
-            index: VectorIndex::new(0, max_entries),
+            encoder: Self::remote(model, extra),
+            vectors: Vectors::Shared {
+                index: VectorIndex::new(0, max_entries),
+                stream: shared::SharedVectors::new(target, index_name, max_entries)?,
+            },
             threshold,
-            shared: Some(shared::SharedVectors::new(target, index_name, max_entries)?),
         })
     }
 
-    /// Embed prompts through `dispatch` (a `redis-semantic` cache in the proxy: its Router).
+    /// `qdrant-semantic`: prompts embedded by `model` with the parameters `extra` (as for
+    /// `redis-semantic`), vectors in the Qdrant collection `qdrant` names.
+    #[must_use]
+    pub fn open_qdrant(
+        qdrant: &crate::config::QdrantParams,
+        model: &str,
+        extra: Map<String, Value>,
+        threshold: f32,
+    ) -> Self {
+        Self {
+            encoder: Self::remote(model, extra),
+            vectors: Vectors::Qdrant(qdrant::QdrantVectors::new(qdrant)),
+            threshold,
+        }
+    }
+
+    /// Embed prompts through `dispatch` (a remote encoder in the proxy: its Router).
     pub fn set_dispatch(&self, dispatch: Arc<dyn Dispatch>) {
         if let Encoder::Remote(remote) = &self.encoder {
             *remote
@@ -243,7 +299,7 @@ impl SemanticStore {
         }
     }
 
-    /// The embedding model the prompts go to (`redis-semantic`).
+    /// The embedding model the prompts go to (`redis-semantic`, `qdrant-semantic`).
     #[must_use]
     pub fn embedding_model(&self) -> Option<&str> {
         match &self.encoder {
@@ -253,29 +309,74 @@ impl SemanticStore {
     }
 
     #[must_use]
-    pub const fn index(&self) -> &VectorIndex {
-        &self.index
+    pub const fn vectors(&self) -> &Vectors {
+        &self.vectors
     }
 
+    /// This process's index (`None` for `qdrant-semantic`).
     #[must_use]
-    pub const fn shared(&self) -> Option<&shared::SharedVectors> {
-        self.shared.as_ref()
-    }
-
-    /// Where the store is: the model's directory, or the Redis stream.
-    #[must_use]
-    pub fn location(&self) -> String {
-        match (&self.encoder, &self.shared) {
-            (_, Some(shared)) => format!("{} {}", shared.target(), shared.stream()),
-            (Encoder::Local(embedder), None) => embedder.dir().display().to_string(),
-            (Encoder::Remote(remote), None) => remote.model.clone(),
+    pub const fn index(&self) -> Option<&VectorIndex> {
+        match &self.vectors {
+            Vectors::InProcess(index) | Vectors::Shared { index, .. } => Some(index),
+            Vectors::Qdrant(_) => None,
         }
     }
 
-    /// The answer under exactly `key`.
+    /// The stream a `redis-semantic` index is shared through.
+    #[must_use]
+    pub const fn shared(&self) -> Option<&shared::SharedVectors> {
+        match &self.vectors {
+            Vectors::Shared { stream, .. } => Some(stream),
+            _ => None,
+        }
+    }
+
+    /// The collection of a `qdrant-semantic` cache.
+    #[must_use]
+    pub const fn qdrant(&self) -> Option<&qdrant::QdrantVectors> {
+        match &self.vectors {
+            Vectors::Qdrant(qdrant) => Some(qdrant),
+            _ => None,
+        }
+    }
+
+    /// Whether the vectors live in this process only (an insert needs no I/O).
+    #[must_use]
+    pub const fn is_in_process(&self) -> bool {
+        matches!(self.vectors, Vectors::InProcess(_))
+    }
+
+    /// Where the store is: the model's directory, the Redis stream, or the Qdrant collection.
+    #[must_use]
+    pub fn location(&self) -> String {
+        match (&self.encoder, &self.vectors) {
+            (_, Vectors::Shared { stream, .. }) => {
+                format!("{} {}", stream.target(), stream.stream())
+            }
+            (_, Vectors::Qdrant(qdrant)) => qdrant.location(),
+            (Encoder::Local(embedder), Vectors::InProcess(_)) => {
+                embedder.dir().display().to_string()
+            }
+            (Encoder::Remote(remote), Vectors::InProcess(_)) => remote.model.clone(),
+        }
+    }
+
+    /// The answer under exactly `key` when this process holds it (never for
+    /// `qdrant-semantic`: [`SemanticStore::find`] asks Qdrant).
     #[must_use]
     pub fn get(&self, key: &str) -> Option<Arc<Entry>> {
-        self.index.get(key, Instant::now())
+        self.index()?.get(key, Instant::now())
+    }
+
+    /// The answer under exactly `key`, wherever the vectors live.
+    ///
+    /// # Errors
+    /// Qdrant did not answer.
+    pub async fn get_exact(&self, key: &str) -> Result<Option<Arc<Entry>>, CacheError> {
+        match &self.vectors {
+            Vectors::Qdrant(qdrant) => qdrant.get(key).await,
+            _ => Ok(self.get(key)),
+        }
     }
 
     /// Embed `prompt`: a local model on the blocking pool (it is CPU-bound), a remote one
@@ -301,35 +402,77 @@ impl SemanticStore {
     /// # Errors
     /// Redis did not answer.
     pub async fn sync(&self) -> Result<(), CacheError> {
-        match &self.shared {
-            Some(shared) => shared.sync(&self.index).await.map(|_| ()),
-            None => Ok(()),
+        match &self.vectors {
+            Vectors::Shared { index, stream } => stream.sync(index).await.map(|_| ()),
+            _ => Ok(()),
         }
     }
 
-    /// Embed `prompt` and bring the index up to date at the same time.
-    ///
-    /// # Errors
-    /// The model failed; a failed sync is only reported (`Err` in the second place): the
-    /// search goes on with the vectors this process has.
-    pub async fn embed_and_sync(
-        &self,
-        prompt: Arc<str>,
-    ) -> Result<(Arc<[f32]>, Result<(), CacheError>), CacheError> {
-        let (vector, synced) = tokio::join!(self.embed(prompt), self.sync());
-        Ok((vector?, synced))
-    }
-
-    /// The best answer in `scope` for `vector`, when it is at least as similar as the
-    /// threshold.
+    /// The best answer in `scope` for `vector` in this process's index, when it is at least
+    /// as similar as the threshold (`None` for `qdrant-semantic`).
     #[must_use]
-    pub fn search(&self, scope: &str, vector: &[f32]) -> Option<Hit> {
-        self.index
+    pub fn search_here(&self, scope: &str, vector: &[f32]) -> Option<Hit> {
+        self.index()?
             .search(scope, vector, Instant::now())
             .filter(|hit| hit.similarity >= self.threshold)
     }
 
-    /// Keep `entry` under `key` in `scope` in this process.
+    /// The answer for a call whose exact `key` this process does not hold: for
+    /// `qdrant-semantic` the point of `key` first (no embedding needed), else the prompt
+    /// embedded and the nearest answer in `scope` at or above the threshold (a shared index
+    /// catches up meanwhile).
+    ///
+    /// # Errors
+    /// The model failed, or Qdrant did not answer.
+    pub async fn find(
+        &self,
+        key: &str,
+        scope: &str,
+        prompt: Arc<str>,
+    ) -> Result<Found, CacheError> {
+        match &self.vectors {
+            Vectors::InProcess(_) => {
+                let vector = self.embed(prompt).await?;
+                Ok(Found {
+                    hit: self.search_here(scope, &vector),
+                    vector: Some(vector),
+                    warning: None,
+                })
+            }
+            Vectors::Shared { .. } => {
+                let (vector, synced) = tokio::join!(self.embed(prompt), self.sync());
+                let vector = vector?;
+                Ok(Found {
+                    hit: self.search_here(scope, &vector),
+                    vector: Some(vector),
+                    warning: synced.err(),
+                })
+            }
+            Vectors::Qdrant(qdrant) => {
+                if let Some(entry) = qdrant.get(key).await? {
+                    let hit = Hit {
+                        similarity: 1.0,
+                        key: Arc::from(key),
+                        entry,
+                    };
+                    return Ok(Found {
+                        hit: Some(hit),
+                        ..Found::default()
+                    });
+                }
+                let vector = self.embed(prompt).await?;
+                let hit = qdrant.search(scope, &vector, self.threshold).await?;
+                Ok(Found {
+                    hit,
+                    vector: Some(vector),
+                    warning: None,
+                })
+            }
+        }
+    }
+
+    /// Keep `entry` under `key` in `scope` in this process's index (nothing for
+    /// `qdrant-semantic`: see [`SemanticStore::put`]).
     pub fn insert(
         &self,
         scope: &str,
@@ -338,81 +481,109 @@ impl SemanticStore {
         entry: Arc<Entry>,
         ttl: Option<Duration>,
     ) {
-        let expires = ttl.and_then(|ttl| Instant::now().checked_add(ttl));
-        self.index.insert(scope, key, vector, entry, expires);
+        if let Some(index) = self.index() {
+            let expires = ttl.and_then(|ttl| Instant::now().checked_add(ttl));
+            index.insert(scope, key, vector, entry, expires);
+        }
     }
 
-    /// Keep `entry` here and, for `redis-semantic`, append it to the shared stream.
+    /// Keep `entry` wherever the vectors live: in this process, and for `redis-semantic`
+    /// also appended to the shared stream; for `qdrant-semantic` upserted in the collection.
     ///
     /// # Errors
-    /// Redis did not answer (the answer is kept in this process all the same).
-    pub async fn insert_shared(
+    /// Redis or Qdrant did not take it (a `redis-semantic` answer is kept in this process
+    /// all the same).
+    pub async fn put(
         &self,
-        scope: &str,
+        pending: &SemanticPending,
         key: &str,
         vector: &[f32],
         entry: Arc<Entry>,
         ttl: Option<Duration>,
     ) -> Result<(), CacheError> {
-        let json = self.shared.as_ref().map(|_| serde_json::to_vec(&*entry));
-        self.insert(scope, key, vector, entry, ttl);
-        let (Some(shared), Some(json)) = (&self.shared, json) else {
-            return Ok(());
-        };
-        let json = json.map_err(|e| CacheError::Backend(e.to_string()))?;
-        let expires_ms = ttl.map(|ttl| {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default();
-            u64::try_from((now + ttl).as_millis()).unwrap_or(u64::MAX)
-        });
-        shared
-            .append(&shared::Change::Put {
-                scope: scope.to_owned(),
-                key: key.to_owned(),
-                vector: vector.to_vec(),
-                entry: json,
-                expires_ms,
-            })
-            .await
-    }
-
-    /// Remove `keys` here and, for `redis-semantic`, from every instance; how many were here.
-    ///
-    /// # Errors
-    /// Redis did not answer.
-    pub async fn delete(&self, keys: &[String]) -> Result<usize, CacheError> {
-        let here = keys.iter().filter(|k| self.index.remove(k)).count();
-        if let Some(shared) = &self.shared {
-            for key in keys {
-                shared
-                    .append(&shared::Change::Delete { key: key.clone() })
-                    .await?;
+        let scope = &*pending.scope;
+        match &self.vectors {
+            Vectors::InProcess(_) => {
+                self.insert(scope, key, vector, entry, ttl);
+                Ok(())
+            }
+            Vectors::Qdrant(qdrant) => {
+                qdrant
+                    .insert(scope, key, &pending.prompt, vector, &entry, ttl)
+                    .await
+            }
+            Vectors::Shared { stream, .. } => {
+                let json = serde_json::to_vec(&*entry);
+                self.insert(scope, key, vector, entry, ttl);
+                let json = json.map_err(|e| CacheError::Backend(e.to_string()))?;
+                let expires_ms = ttl.map(|ttl| {
+                    let now = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .unwrap_or_default();
+                    u64::try_from((now + ttl).as_millis()).unwrap_or(u64::MAX)
+                });
+                stream
+                    .append(&shared::Change::Put {
+                        scope: scope.to_owned(),
+                        key: key.to_owned(),
+                        vector: vector.to_vec(),
+                        entry: json,
+                        expires_ms,
+                    })
+                    .await
             }
         }
-        Ok(here)
     }
 
-    /// Remove everything here and, for `redis-semantic`, the stream (every instance clears).
+    /// Remove `keys` here and, for `redis-semantic`, from every instance, for
+    /// `qdrant-semantic` from the collection; how many were there.
     ///
     /// # Errors
-    /// Redis did not answer.
-    pub async fn clear(&self) -> Result<(), CacheError> {
-        self.index.clear();
-        match &self.shared {
-            Some(shared) => shared.append(&shared::Change::Flush).await,
-            None => Ok(()),
+    /// Redis or Qdrant did not answer.
+    pub async fn delete(&self, keys: &[String]) -> Result<usize, CacheError> {
+        match &self.vectors {
+            Vectors::InProcess(index) => Ok(keys.iter().filter(|k| index.remove(k)).count()),
+            Vectors::Shared { index, stream } => {
+                let here = keys.iter().filter(|k| index.remove(k)).count();
+                for key in keys {
+                    stream
+                        .append(&shared::Change::Delete { key: key.clone() })
+                        .await?;
+                }
+                Ok(here)
+            }
+            Vectors::Qdrant(qdrant) => qdrant.delete(keys).await,
         }
     }
 
-    /// Whether the shared stream's Redis answers (a local store always does).
+    /// Remove everything here and, for `redis-semantic`, the stream (every instance clears),
+    /// for `qdrant-semantic` every answer in the collection.
     ///
     /// # Errors
-    /// Redis did not answer.
+    /// Redis or Qdrant did not answer.
+    pub async fn clear(&self) -> Result<(), CacheError> {
+        match &self.vectors {
+            Vectors::InProcess(index) => {
+                index.clear();
+                Ok(())
+            }
+            Vectors::Shared { index, stream } => {
+                index.clear();
+                stream.append(&shared::Change::Flush).await
+            }
+            Vectors::Qdrant(qdrant) => qdrant.clear().await,
+        }
+    }
+
+    /// Whether the shared stream's Redis or the Qdrant answers (a local store always does).
+    ///
+    /// # Errors
+    /// Redis or Qdrant did not answer.
     pub async fn ping(&self) -> Result<(), CacheError> {
-        match &self.shared {
-            Some(shared) => shared.ping().await,
-            None => Ok(()),
+        match &self.vectors {
+            Vectors::InProcess(_) => Ok(()),
+            Vectors::Shared { stream, .. } => stream.ping().await,
+            Vectors::Qdrant(qdrant) => qdrant.ping().await,
         }
     }
 }

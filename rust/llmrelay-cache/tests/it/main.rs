@@ -9,6 +9,7 @@
     reason = "tests fail loudly"
 )]
 
+mod qdrant_semantic;
 mod redis_semantic;
 mod redis_topologies;
 mod s3;

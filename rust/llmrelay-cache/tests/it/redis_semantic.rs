@@ -46,13 +46,13 @@ async fn synced_to(cache: &Cache, len: usize) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         store.sync().await.unwrap();
-        if store.index().len() == len {
+        if store.index().unwrap().len() == len {
             return;
         }
         assert!(
             Instant::now() < deadline,
             "index has {} answers, not {len}",
-            store.index().len()
+            store.index().unwrap().len()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

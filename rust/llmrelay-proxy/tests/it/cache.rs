@@ -187,9 +187,15 @@ async fn without_a_cache_the_routes_say_so() {
 #[test]
 fn an_unknown_or_unbuilt_cache_type_fails_at_start_up() {
     for (kind, expected) in [
-        ("memcached", "unknown cache type 'memcached'"),
-        ("gcs", "not built"),
-        ("s3", "litellm_settings.cache_params.s3_bucket_name"),
+        (
+            "memcached",
+            "cache_params.type: unknown cache type 'memcached'",
+        ),
+        ("gcs", "cache_params.type: the 'gcs' cache is not built"),
+        (
+            "s3",
+            "cache_params.s3_bucket_name: an s3 cache needs a bucket name",
+        ),
     ] {
         let yaml = format!(
             "model_list: []\nlitellm_settings:\n  cache: true\n  cache_params:\n    type: {kind}\n"
@@ -200,10 +206,9 @@ fn an_unknown_or_unbuilt_cache_type_fails_at_start_up() {
             .unwrap()
             .to_string();
         assert!(
-            error.contains("litellm_settings.cache_params.type"),
+            error.contains(&format!("litellm_settings.{expected}")),
             "{error}"
         );
-        assert!(error.contains(expected), "{error}");
     }
 }
 
@@ -314,4 +319,74 @@ async fn a_redis_semantic_cache_embeds_through_the_router() {
     assert_eq!(ping["cache_type"], "redis-semantic");
     let flushed = h.post("/cache/flushall", &json!({})).send().await.unwrap();
     assert_eq!(flushed.status(), 200);
+}
+
+#[tokio::test]
+async fn a_qdrant_semantic_cache_embeds_through_the_router() {
+    let qdrant = llmrelay_mock::MockServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        llmrelay_mock::MockConfig::default(),
+    )
+    .await
+    .unwrap();
+    let collection = format!("proxy-it-{}", llmrelay_core::ids::uuid());
+    let h = start(&format!(
+        "litellm_settings:\n  cache: true\n  cache_params:\n    type: qdrant-semantic\n    qdrant_api_base: {}\n    qdrant_collection_name: {collection}\n    similarity_threshold: 0.9\n    qdrant_semantic_cache_embedding_model: embed\n",
+        qdrant.base_url()
+    ))
+    .await;
+    let plain = chat("gpt-4o");
+    let mut parts = chat("gpt-4o");
+    parts["messages"][0]["content"] = json!([{"type": "text", "text": "Hello there"}]);
+    let (_, first) = send(&h, &plain).await;
+    // The answer reaches the collection off the call's path: wait for it.
+    let mut hit = None;
+    for _ in 0..50 {
+        let (headers, body) = send(&h, &parts).await;
+        if headers.contains_key("x-litellm-cache-key") {
+            hit = Some(body);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let hit = hit.expect("the same prompt in another body is a semantic hit");
+    assert_eq!(content(&hit), content(&first));
+    let points = qdrant.state().qdrant_points(&collection).unwrap();
+    // Lookups that ran before the first answer landed stored their own (another key).
+    assert!(!points.is_empty());
+    assert!(points.iter().all(|p| p.payload["text"] == "Hello there"));
+    let requests = h.mock.state().requests();
+    let embeddings: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/embeddings"))
+        .collect();
+    assert!(!embeddings.is_empty());
+    assert!(
+        embeddings
+            .iter()
+            .all(|r| r.body["model"] == "text-embedding-3-small"),
+        "the Router's `embed` deployment embeds the prompts"
+    );
+    let ping: Value = h
+        .get("/cache/ping")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ping["cache_type"], "qdrant-semantic");
+    assert_eq!(
+        ping["litellm_cache_params"]["location"],
+        format!("{} {collection}", qdrant.base_url())
+    );
+    let flushed = h.post("/cache/flushall", &json!({})).send().await.unwrap();
+    assert_eq!(flushed.status(), 200);
+    assert!(
+        qdrant
+            .state()
+            .qdrant_points(&collection)
+            .unwrap()
+            .is_empty()
+    );
 }

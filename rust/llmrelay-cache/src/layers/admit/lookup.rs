@@ -153,10 +153,11 @@ fn note_similarity(call: &mut Call, similarity: f32) {
 }
 
 /// A semantic cache's lookup: the same call again is found by its exact key without
-/// embedding anything; otherwise the prompt is embedded (a local model on the blocking pool,
-/// a remote one through its dispatcher, while a shared index catches up) and the most
-/// similar answer in the call's scope is served when it reaches the threshold. A call
-/// without prompt text is neither looked up nor stored, as in LiteLLM.
+/// embedding anything (in this process at once, in Qdrant by its point); otherwise the
+/// prompt is embedded (a local model on the blocking pool, a remote one through its
+/// dispatcher, while a shared index catches up) and the most similar answer in the call's
+/// scope is served when it reaches the threshold. A call without prompt text is neither
+/// looked up nor stored, as in LiteLLM.
 fn semantic_lookup<'a>(
     cache: &'a Cache,
     call: &'a mut Call,
@@ -184,14 +185,18 @@ fn semantic_lookup<'a>(
     }
     cache.note_runtime();
     Step::wait(async move {
-        // A shared (redis-semantic) index reads what other instances stored meanwhile.
-        match semantic.embed_and_sync(Arc::clone(&pending.prompt)).await {
-            Ok((vector, synced)) => {
-                if let Err(error) = synced {
-                    cache.count_error(&error);
+        // A shared (redis-semantic) index reads what other instances stored meanwhile; a
+        // Qdrant collection is asked for the exact key's point before anything is embedded.
+        match semantic
+            .find(&key, &pending.scope, Arc::clone(&pending.prompt))
+            .await
+        {
+            Ok(found) => {
+                if let Some(error) = &found.warning {
+                    cache.count_error(error);
                 }
-                let hit = semantic.search(&pending.scope, &vector);
-                pending.vector = Some(vector);
+                let hit = found.hit;
+                pending.vector = found.vector;
                 call.extensions.insert(pending);
                 if let Some(hit) = hit {
                     note_similarity(call, hit.similarity);
