@@ -244,6 +244,47 @@ def test_the_dual_cache_answers_from_memory_and_shares_through_redis(mock: Any) 
     assert not _chat(mock, user="dual")._hidden_params.get("cache_hit")
 
 
+def test_the_s3_cache_on_a_local_s3_server(mock: Any) -> None:
+    """The SDK's ``Cache(type="s3")`` on moto's S3 server (a local S3-compatible server)."""
+    import shutil
+    import urllib.request
+
+    if shutil.which("moto_server") is None:
+        if os.environ.get("CI") == "true":
+            raise AssertionError("CI=true but moto_server (pip install 'moto[server]') is missing")
+        pytest.skip("moto_server is not installed (pip install 'moto[server]')")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "moto_server did not start"
+                time.sleep(0.05)
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/py-cache", method="PUT"))
+        cache = Cache(type="s3", s3_bucket_name="py-cache", s3_endpoint_url=endpoint,
+                      s3_region_name="us-east-1", s3_path="sdk", s3_aws_access_key_id="testing",
+                      s3_aws_secret_access_key="testing", ttl=60)
+        llmrelay.cache = cache
+        _chat(mock, user="s3")
+        cache._flush_writes()
+        hit = _chat(mock, user="s3")
+        assert hit._hidden_params["cache_hit"] is True
+        assert len(mock.requests()) == 1
+        listing = urllib.request.urlopen(f"{endpoint}/py-cache?list-type=2&prefix=sdk/").read()
+        assert f"<Key>sdk/{hit._hidden_params['cache_key']}</Key>".encode() in listing
+    finally:
+        server.kill()
+        server.wait()
+
+
 def test_the_redis_semantic_cache_is_shared_between_caches(mock: Any) -> None:
     """Two Cache objects (two processes' worth of state) on one Redis: what one stores the
     other finds, by key and by similarity; the prompts are embedded by the named model."""

@@ -234,6 +234,43 @@ def test_parallel_requests_never_exceed_the_limit(fleet: Fleet) -> None:
     assert fleet.chat(key)[0] == 200
 
 
+def test_a_call_with_a_priority_waits_for_room_in_its_keys_limits(fleet: Fleet) -> None:
+    """The Router's backpressure for key limits: a call that sends a `priority` waits for a
+    parallel slot instead of getting a 429 (within `max_queue_wait`); one without is refused."""
+    key = admin(fleet, "/key/generate", {"max_parallel_requests": 2})["key"]
+    barrier = threading.Barrier(6)
+
+    def queued(_: int) -> int:
+        barrier.wait()
+        return fleet.chat(key, model="slow", priority=0)[0]
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(queued, range(6)))
+    elapsed = time.monotonic() - started
+    assert statuses == [200] * 6, statuses
+    # Two at a time, 600 ms each: three rounds.
+    assert elapsed >= 1.7, elapsed
+
+    def mixed(n: int) -> int:
+        barrier.wait()
+        if n < 2:
+            return fleet.chat(key, model="slow")[0]
+        time.sleep(0.2)
+        if n == 2:
+            return fleet.chat(key, model="slow")[0]
+        if n == 3:
+            return fleet.chat(key, model="slow", priority=1, max_queue_wait=0.1)[0]
+        return fleet.chat(key, model="slow", priority=1)[0]
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(mixed, range(6)))
+    assert statuses[:2] == [200, 200], statuses
+    assert statuses[2] == 429, "no priority: refused at once, as LiteLLM does"
+    assert statuses[3] == 429, "a wait longer than its max_queue_wait"
+    assert statuses[4:] == [200, 200], statuses
+
+
 class OwnRedis:
     """A redis-server of the test's own, to kill and restart."""
 

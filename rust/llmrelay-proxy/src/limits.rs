@@ -108,6 +108,20 @@ fn fail_mode(value: &Value, path: &str) -> Result<FailMode, String> {
 /// An invalid `max_parallel_requests`, `global_max_parallel_requests` or `rate_limits` field,
 /// naming its path.
 pub fn configure(config: &ProxyConfig) -> Result<(Limiter, LimitSettings), String> {
+    let (limiter, settings) = settings(config)?;
+    Ok((Limiter::new(limiter), settings))
+}
+
+/// The limiter's settings alone (the Router's deployment limiter takes their failure policy
+/// and timeout).
+///
+/// # Errors
+/// As [`configure`].
+pub fn limiter_config(config: &ProxyConfig) -> Result<LimiterConfig, String> {
+    settings(config).map(|(limiter, _)| limiter)
+}
+
+fn settings(config: &ProxyConfig) -> Result<(LimiterConfig, LimitSettings), String> {
     let general = &config.general_settings.other;
     let block = match general.get("rate_limits") {
         None | Some(Value::Null) => None,
@@ -123,6 +137,16 @@ pub fn configure(config: &ProxyConfig) -> Result<(Limiter, LimitSettings), Strin
         global_max_parallel_requests: positive(general, "global_max_parallel_requests")?,
         ..LimitSettings::default()
     };
+    // A call with a `priority` waits in its key's limits as long as the Router would queue it.
+    if let Some(seconds) = config
+        .router_settings
+        .get("max_queue_wait")
+        .and_then(resolved)
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+    {
+        settings.max_queue_wait = Duration::from_secs_f64(seconds.min(3_600.0));
+    }
     if let Some(seconds) = std::env::var("LITELLM_RATE_LIMIT_WINDOW_SIZE")
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())
@@ -215,7 +239,7 @@ pub fn configure(config: &ProxyConfig) -> Result<(Limiter, LimitSettings), Strin
             }
         }
     }
-    Ok((Limiter::new(limiter), settings))
+    Ok((limiter, settings))
 }
 
 /// The limiter's series, added to `/metrics` (before OpenMetrics' `# EOF`).
@@ -316,6 +340,18 @@ mod tests {
         assert_eq!(limiter.config().policy.tokens, FailMode::Open);
         let (limiter, _) = configure(&config(MODELS)).unwrap();
         assert_eq!(limiter.config().redis, None);
+    }
+
+    #[tokio::test]
+    async fn the_routers_deployment_limits_follow_the_rate_limits_failure_policy() {
+        let config = config(&format!(
+            "{MODELS}general_settings:\n  rate_limits:\n    on_redis_failure: fail_closed\n    redis_timeout_ms: 120\n"
+        ));
+        let dispatch = crate::routed::RouterDispatch::from_config(&config).unwrap();
+        let limiter = dispatch.router().limiter_config();
+        assert_eq!(limiter.policy.requests, FailMode::Closed);
+        assert_eq!(limiter.policy.tokens, FailMode::Closed);
+        assert_eq!(limiter.timeout, Duration::from_millis(120));
     }
 
     #[test]

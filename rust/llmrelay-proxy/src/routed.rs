@@ -75,8 +75,12 @@ impl RouterDispatch {
     /// # Errors
     /// An invalid `model_list` / `router_settings`, naming the field.
     pub fn from_config(config: &ProxyConfig) -> Result<Self, String> {
-        let router =
-            Router::from_value(router_config(config)).map_err(|e| e.message().to_owned())?;
+        let mut settings = llmrelay_router::RouterConfig::from_value(router_config(config))
+            .map_err(|e| e.message().to_owned())?;
+        // The deployment limits follow the same failure policy as the key limits.
+        let limits = crate::limits::limiter_config(config)?;
+        settings.limits_on_failure = Some((limits.policy, limits.timeout));
+        let router = Router::new(settings).map_err(|e| e.message().to_owned())?;
         Ok(Self { router })
     }
 

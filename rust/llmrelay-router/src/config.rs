@@ -264,6 +264,11 @@ pub struct RouterConfig {
     pub health_check_interval: Option<f64>,
     /// Seconds one health probe may take (default 30).
     pub health_check_timeout: Option<f64>,
+    /// How the deployment limiter behaves when Redis fails, and how long it waits for a reply
+    /// (the proxy's `general_settings.rate_limits`; not a `router_settings` key). `None`: the
+    /// limiter's defaults.
+    #[serde(skip)]
+    pub limits_on_failure: Option<(llmrelay_limits::FailPolicy, std::time::Duration)>,
     /// Settings LiteLLM accepts that this router does not use.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

@@ -158,11 +158,16 @@ impl Router {
             ));
         }
         let queue = Queue::new(config.max_queue_size.unwrap_or(1000));
-        let limiter = Limiter::new(LimiterConfig {
+        let mut limits = LimiterConfig {
             redis: config.redis_target().map(RedisTarget::Single),
             prefix: LIMIT_PREFIX.to_owned(),
             ..LimiterConfig::default()
-        });
+        };
+        if let Some((policy, timeout)) = config.limits_on_failure {
+            limits.policy = policy;
+            limits.timeout = timeout;
+        }
+        let limiter = Limiter::new(limits);
         let router = Self {
             inner: Arc::new(Inner {
                 config,
@@ -452,6 +457,12 @@ impl Router {
     #[must_use]
     pub fn shared_state_up(&self) -> Option<bool> {
         self.inner.shared.as_ref().map(|s| s.is_up())
+    }
+
+    /// The deployment limiter's settings (where its counters live, its failure policy).
+    #[must_use]
+    pub fn limiter_config(&self) -> &LimiterConfig {
+        self.inner.limiter.config()
     }
 
     /// Requests waiting in the backpressure queue.

@@ -265,6 +265,52 @@ async fn a_redis_cache_is_shared_through_redis() {
 }
 
 #[tokio::test]
+async fn two_proxies_with_a_dual_cache_share_answers_through_redis() {
+    if !redis_available("two_proxies_with_a_dual_cache_share_answers_through_redis") {
+        return;
+    }
+    let namespace = format!("proxy-dual-{}", llmrelay_core::ids::uuid());
+    let config = format!(
+        "litellm_settings:\n  cache: true\n  cache_params:\n    type: dual\n    host: 127.0.0.1\n    port: 6379\n    ttl: 60\n    namespace: {namespace}\n"
+    );
+    let (one, two) = (start(&config).await, start(&config).await);
+    send(&one, &chat("gpt-4o")).await;
+    let (headers, _) = send(&one, &chat("gpt-4o")).await;
+    assert!(
+        headers.contains_key("x-litellm-cache-key"),
+        "the repeat is answered from the first proxy's memory"
+    );
+    // The second proxy never stores its own answer here (`no-store`): a hit there can only
+    // have come through Redis.
+    let mut body = chat("gpt-4o");
+    body["cache"] = json!({"no-store": true});
+    let mut shared = false;
+    for _ in 0..50 {
+        let (headers, _) = send(&two, &body).await;
+        if headers.contains_key("x-litellm-cache-key") {
+            shared = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        shared,
+        "the second proxy reads the first one's answer from Redis"
+    );
+    let ping: Value = two
+        .get("/cache/ping")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ping["cache_type"], "dual");
+    let info = two.get("/cache/redis/info").send().await.unwrap();
+    assert_eq!(info.status(), 200);
+}
+
+#[tokio::test]
 async fn a_redis_semantic_cache_embeds_through_the_router() {
     if !redis_available("a_redis_semantic_cache_embeds_through_the_router") {
         return;

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
@@ -43,7 +43,14 @@ pub struct LimitSettings {
     /// Output tokens assumed without `max_tokens` (the key's metadata
     /// `default_estimated_output_tokens` wins).
     pub default_output_tokens: u64,
+    /// How long a call that asked for the Router's backpressure (a `priority`) waits for room
+    /// before it is refused (`router_settings.max_queue_wait`; a call's own `max_queue_wait`
+    /// wins).
+    pub max_queue_wait: Duration,
 }
+
+/// The Router's default `max_queue_wait`.
+pub const DEFAULT_MAX_QUEUE_WAIT: Duration = Duration::from_secs(10);
 
 impl Default for LimitSettings {
     fn default() -> Self {
@@ -52,6 +59,7 @@ impl Default for LimitSettings {
             default_max_parallel_requests: None,
             global_max_parallel_requests: None,
             default_output_tokens: DEFAULT_ESTIMATED_OUTPUT_TOKENS,
+            max_queue_wait: DEFAULT_MAX_QUEUE_WAIT,
         }
     }
 }
@@ -493,19 +501,62 @@ impl RateLimits {
         prompt + requested.unwrap_or(default_output)
     }
 
+    /// Reserve the call's limits. A call that asked for the Router's backpressure (a
+    /// `priority`) waits for room instead of being refused, as the Router queues calls when
+    /// its deployments are at their limits: it tries again when the refusing window frees
+    /// room (a call ending frees a parallel slot: it polls), until its `max_queue_wait`.
     async fn reserve(&self, call: &mut Call, checks: Vec<Check>, tokens: u64) -> Admission {
-        match self.limiter.acquire(&checks, tokens).await {
-            Ok(permit) => {
-                ResponseHeaders::add(&mut call.extensions, rate_limit_headers(&permit.statuses));
-                call.extensions.insert(LimitHold::new(permit));
-                Admission::Continue
-            }
-            Err(Denied::Limit(status)) => Admission::Reject(limit_error(&status)),
-            Err(Denied::Unavailable { metric, reason }) => {
-                Admission::Reject(unavailable_error(metric, &reason))
+        let bound = queue_bound(call, &self.settings);
+        let started = Instant::now();
+        loop {
+            match self.limiter.acquire(&checks, tokens).await {
+                Ok(permit) => {
+                    ResponseHeaders::add(
+                        &mut call.extensions,
+                        rate_limit_headers(&permit.statuses),
+                    );
+                    call.extensions.insert(LimitHold::new(permit));
+                    return Admission::Continue;
+                }
+                Err(Denied::Limit(status)) => {
+                    let until_room = Duration::from_millis(status.reset_ms);
+                    match bound {
+                        Some(bound) if started.elapsed() + until_room <= bound => {
+                            tokio::time::sleep(until_room.clamp(QUEUE_POLL, QUEUE_RECHECK)).await;
+                        }
+                        _ => return Admission::Reject(limit_error(&status)),
+                    }
+                }
+                Err(Denied::Unavailable { metric, reason }) => {
+                    return Admission::Reject(unavailable_error(metric, &reason));
+                }
             }
         }
     }
+}
+
+/// How often a queued call looks for a free parallel slot, and the longest it sleeps before
+/// trying again (another instance's calls may settle below their estimate meanwhile).
+const QUEUE_POLL: Duration = Duration::from_millis(50);
+const QUEUE_RECHECK: Duration = Duration::from_secs(1);
+
+/// How long `call` may wait for room in its limits: only a call with a `priority` (the
+/// Router's scheduler), for its own `max_queue_wait` or the configured one; `None`: refuse
+/// at once, as LiteLLM does.
+fn queue_bound(call: &Call, settings: &LimitSettings) -> Option<Duration> {
+    let router = &call.options.router;
+    router.get("priority").and_then(number_of)?;
+    let seconds = router
+        .get("max_queue_wait")
+        .and_then(number_of)
+        .unwrap_or(settings.max_queue_wait.as_secs_f64());
+    (seconds.is_finite() && seconds > 0.0).then(|| Duration::from_secs_f64(seconds.min(3_600.0)))
+}
+
+fn number_of(value: &Value) -> Option<f64> {
+    value
+        .as_f64()
+        .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 impl Admit for RateLimits {
@@ -606,6 +657,45 @@ mod tests {
             1
         );
         assert!(checks_for(Some(&master), None, "gpt-4o", &LimitSettings::default()).is_empty());
+    }
+
+    #[test]
+    fn only_a_call_with_a_priority_waits_and_for_its_max_queue_wait() {
+        let call = |extra: Value| {
+            let mut params = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+            if let (Some(params), Value::Object(extra)) = (params.as_object_mut(), extra) {
+                params.extend(extra);
+            }
+            let Value::Object(params) = params else {
+                unreachable!()
+            };
+            Call::parse(
+                llmrelay_core::CallKind::Chat,
+                params,
+                llmrelay_pipeline::Origin::Sdk,
+            )
+            .unwrap()
+        };
+        let settings = LimitSettings::default();
+        assert_eq!(queue_bound(&call(json!({})), &settings), None);
+        assert_eq!(
+            queue_bound(&call(json!({"priority": 0})), &settings),
+            Some(DEFAULT_MAX_QUEUE_WAIT)
+        );
+        assert_eq!(
+            queue_bound(
+                &call(json!({"priority": 3, "max_queue_wait": 0.5})),
+                &settings
+            ),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            queue_bound(
+                &call(json!({"priority": 3, "max_queue_wait": 0})),
+                &settings
+            ),
+            None
+        );
     }
 
     #[test]
