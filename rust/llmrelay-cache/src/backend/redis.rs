@@ -305,6 +305,13 @@ pub(crate) enum Route {
 
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// A stored value's entry and the size of its JSON.
+fn decode(bytes: &[u8]) -> Result<(Entry, u64), CacheError> {
+    let json = super::compress::unpack(bytes).map_err(failed)?;
+    let entry = serde_json::from_slice(&json).map_err(failed)?;
+    Ok((entry, json.len() as u64))
+}
+
 /// Answers kept in Redis.
 pub struct RedisStore {
     connections: Connections,
@@ -340,11 +347,16 @@ impl RedisStore {
     /// # Errors
     /// Redis did not answer, or the value does not decode.
     pub async fn get(&self, key: &str) -> Result<Option<Entry>, CacheError> {
-        Ok(self.get_with_ttl(key).await?.map(|(entry, _, _)| entry))
+        let mut pipe = redis::pipe();
+        pipe.cmd("GET").arg(format!("{PREFIX}{key}"));
+        let (bytes,): (Option<Vec<u8>>,) = self.on_this_thread(&pipe).await?;
+        bytes
+            .map(|bytes| decode(&bytes).map(|(entry, _)| entry))
+            .transpose()
     }
 
     /// The entry under `key`, how long it has left (`None`: no expiry) and the size of its
-    /// JSON, in one round trip.
+    /// JSON, in one round trip (`GET` and `PTTL`).
     ///
     /// # Errors
     /// Redis did not answer, or the value does not decode.
@@ -352,32 +364,29 @@ impl RedisStore {
         &self,
         key: &str,
     ) -> Result<Option<(Entry, Option<Duration>, u64)>, CacheError> {
-        let mut connection = match self.connections.this_thread().await {
-            Ok(connection) => connection,
-            Err(error) => return Err(failed(error)),
-        };
         let name = format!("{PREFIX}{key}");
-        let reply: Result<(Option<Vec<u8>>, i64), _> = redis::pipe()
-            .cmd("GET")
-            .arg(&name)
-            .cmd("PTTL")
-            .arg(&name)
-            .query_async(&mut connection)
-            .await;
-        let (bytes, pttl) = match reply {
-            Ok(reply) => reply,
-            Err(error) => {
-                self.connections.forget_this_thread();
-                return Err(failed(error));
-            }
-        };
+        let mut pipe = redis::pipe();
+        pipe.cmd("GET").arg(&name).cmd("PTTL").arg(&name);
+        let (bytes, pttl): (Option<Vec<u8>>, i64) = self.on_this_thread(&pipe).await?;
         let Some(bytes) = bytes else {
             return Ok(None);
         };
-        let json = super::compress::unpack(&bytes).map_err(failed)?;
-        let entry = serde_json::from_slice(&json).map_err(failed)?;
+        let (entry, size) = decode(&bytes)?;
         let left = u64::try_from(pttl).ok().map(Duration::from_millis);
-        Ok(Some((entry, left, json.len() as u64)))
+        Ok(Some((entry, left, size)))
+    }
+
+    /// A lookup's commands on this thread's connection (dropped when it fails).
+    async fn on_this_thread<T: redis::FromRedisValue>(
+        &self,
+        pipe: &Pipeline,
+    ) -> Result<T, CacheError> {
+        let mut connection = self.connections.this_thread().await.map_err(failed)?;
+        let reply = pipe.query_async(&mut connection).await;
+        if reply.is_err() {
+            self.connections.forget_this_thread();
+        }
+        reply.map_err(failed)
     }
 
     /// Store a batch: `(key, entry JSON, ttl)`, compressed when large. One pipeline on a
