@@ -184,9 +184,11 @@ fn truthy(text: &str) -> bool {
 /// `user:password@`, percent-encoded, or nothing.
 fn user_info(username: Option<&str>, password: Option<&str>) -> String {
     match (username, password) {
-        (Some(user), Some(password)) => format!("{}:{}@", encode(user), encode(password)),
-        (None, Some(password)) => format!(":{}@", encode(password)),
-        (Some(user), None) => format!("{}@", encode(user)),
+        (Some(user), Some(password)) => {
+            format!("{}:{}@", percent_encode(user), percent_encode(password))
+        }
+        (None, Some(password)) => format!(":{}@", percent_encode(password)),
+        (Some(user), None) => format!("{}@", percent_encode(user)),
         (None, None) => String::new(),
     }
 }
@@ -216,8 +218,10 @@ fn node_url(node: &Value, scheme: &str, auth: &str, default_port: &str) -> Optio
     Some(format!("{scheme}://{auth}{host}:{port}"))
 }
 
-/// Percent-encode what a URL's user info cannot hold as it is.
-fn encode(text: &str) -> String {
+/// Percent-encode everything but RFC 3986's unreserved characters (what a URL's user info, a
+/// path segment or a query value can hold as it is).
+#[must_use]
+pub fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {

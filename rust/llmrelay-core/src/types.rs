@@ -188,6 +188,14 @@ pub struct StreamOptions {
     pub extra: JsonMap,
 }
 
+impl StreamOptions {
+    /// Whether `options` ask for a final usage chunk (`include_usage: true`).
+    #[must_use]
+    pub fn asks_for_usage(options: Option<&Self>) -> bool {
+        options.and_then(|o| o.include_usage).unwrap_or(false)
+    }
+}
+
 /// A Chat Completions request in OpenAI's shape. Unknown fields are passed through.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatRequest {
@@ -242,10 +250,7 @@ impl ChatRequest {
     /// Whether the caller asked for a final usage chunk on the stream.
     #[must_use]
     pub fn include_usage(&self) -> bool {
-        self.stream_options
-            .as_ref()
-            .and_then(|o| o.include_usage)
-            .unwrap_or(false)
+        StreamOptions::asks_for_usage(self.stream_options.as_ref())
     }
 }
 
@@ -276,10 +281,7 @@ impl TextCompletionRequest {
     /// Whether a stream ends with a usage chunk (`stream_options.include_usage`).
     #[must_use]
     pub fn include_usage(&self) -> bool {
-        self.stream_options
-            .as_ref()
-            .and_then(|o| o.include_usage)
-            .unwrap_or(false)
+        StreamOptions::asks_for_usage(self.stream_options.as_ref())
     }
 }
 

@@ -356,7 +356,12 @@ impl RouterConfig {
         let auth = self
             .redis_password
             .as_ref()
-            .map(|password| format!(":{}@", percent_encode(password)))
+            .map(|password| {
+                format!(
+                    ":{}@",
+                    llmrelay_core::redis_target::percent_encode(password)
+                )
+            })
             .unwrap_or_default();
         let db = self.redis_db.map(|db| format!("/{db}")).unwrap_or_default();
         Some(format!("redis://{auth}{host}:{port}{db}"))
@@ -404,18 +409,6 @@ pub const DEFAULT_COOLDOWN_SECONDS: f64 = 5.0;
 pub const DEFAULT_NUM_RETRIES: u32 = 2;
 /// LiteLLM's `ROUTER_MAX_FALLBACKS`.
 pub const DEFAULT_MAX_FALLBACKS: u32 = 5;
-
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {

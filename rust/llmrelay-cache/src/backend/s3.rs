@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
+use llmrelay_core::redis_target::percent_encode;
 use llmrelay_providers::bedrock::auth::{AwsCredentials, SigningScope, signature_headers};
 
 use crate::CacheError;
@@ -102,23 +103,13 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// Percent-encode a key for a URL path (everything but unreserved characters and `/`), as
-/// S3 signs it.
+/// Percent-encode a key for a URL path (each segment; the `/` between them stay), as S3
+/// signs it.
 fn encode_path(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for byte in key.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// Percent-encode a query value (also `/`).
-fn encode_query(value: &str) -> String {
-    encode_path(value).replace('/', "%2F")
+    key.split('/')
+        .map(percent_encode)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn unix_now() -> u64 {
@@ -393,11 +384,11 @@ impl S3Store {
             let mut url = format!(
                 "{}?list-type=2&prefix={}",
                 self.bucket_url,
-                encode_query(&self.prefix)
+                percent_encode(&self.prefix)
             );
             if let Some(token) = &token {
                 url.push_str("&continuation-token=");
-                url.push_str(&encode_query(token));
+                url.push_str(&percent_encode(token));
             }
             let response = self
                 .send(reqwest::Method::GET, url, Vec::new(), Vec::new())
