@@ -72,6 +72,24 @@ pub fn embed_through(cache: &Cache, dispatch: &Arc<dyn crate::dispatch::Dispatch
     }
 }
 
+/// The cache's own counters beside LiteLLM's series: lookups that failed (each served as a
+/// miss with a warning; the call went on) and answers handed to the store.
+pub fn append_metrics(text: &mut String, stats: &llmrelay_cache::CacheStats) {
+    let series = format!(
+        "# HELP llmrelay_cache_errors Response-cache lookups that failed (served as misses, with a warning).\n\
+         # TYPE llmrelay_cache_errors counter\n\
+         llmrelay_cache_errors_total {}\n\
+         # HELP llmrelay_cache_stores Answers handed to the response cache's store.\n\
+         # TYPE llmrelay_cache_stores counter\n\
+         llmrelay_cache_stores_total {}\n",
+        stats.errors, stats.stores
+    );
+    match text.rfind("# EOF") {
+        Some(at) => text.insert_str(at, &series),
+        None => text.push_str(&series),
+    }
+}
+
 /// LiteLLM's cache routes.
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()

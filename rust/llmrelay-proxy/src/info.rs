@@ -234,6 +234,9 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     if let Some(governed) = &state.governance {
         crate::limits::append_metrics(&mut text, &governed.limiter.health());
     }
+    if let Some(cache) = &state.cache {
+        crate::cache::append_metrics(&mut text, &cache.stats());
+    }
     (
         [(
             header::CONTENT_TYPE,

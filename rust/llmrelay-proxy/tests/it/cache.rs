@@ -311,6 +311,27 @@ async fn two_proxies_with_a_dual_cache_share_answers_through_redis() {
 }
 
 #[tokio::test]
+async fn a_cache_that_fails_serves_the_call_and_counts_the_error() {
+    // Nothing listens on port 1: every lookup fails.
+    let h = start(
+        "litellm_settings:\n  cache: true\n  cache_params:\n    type: redis\n    url: redis://127.0.0.1:1\n",
+    )
+    .await;
+    for _ in 0..2 {
+        let (headers, body) = send(&h, &chat("gpt-4o")).await;
+        assert!(!headers.contains_key("x-litellm-cache-key"));
+        assert!(!content(&body).is_empty());
+    }
+    let metrics = h.get("/metrics").send().await.unwrap().text().await.unwrap();
+    let errors: u64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("llmrelay_cache_errors_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no cache error series in {metrics}"));
+    assert!(errors >= 2, "{errors}");
+}
+
+#[tokio::test]
 async fn a_redis_semantic_cache_embeds_through_the_router() {
     if !redis_available("a_redis_semantic_cache_embeds_through_the_router") {
         return;
