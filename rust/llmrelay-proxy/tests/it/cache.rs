@@ -322,7 +322,14 @@ async fn a_cache_that_fails_serves_the_call_and_counts_the_error() {
         assert!(!headers.contains_key("x-litellm-cache-key"));
         assert!(!content(&body).is_empty());
     }
-    let metrics = h.get("/metrics").send().await.unwrap().text().await.unwrap();
+    let metrics = h
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let errors: u64 = metrics
         .lines()
         .find_map(|line| line.strip_prefix("llmrelay_cache_errors_total "))
