@@ -285,6 +285,28 @@ def test_the_s3_cache_on_a_local_s3_server(mock: Any) -> None:
         server.wait()
 
 
+def _shared_semantic_hit(mock: Any, make: Any) -> tuple[Cache, Cache, list]:
+    """Two semantic caches from `make` (two instances' state): the first stores an answer, the
+    second finds it for the same prompt sent as content parts (another exact key), embedded by
+    the named model. Returns both caches and the parts-shaped messages."""
+    first, second = make(), make()
+    llmrelay.cache = first
+    answer = _ask(mock, "What is the capital of France?")
+    assert not answer._hidden_params.get("cache_hit")
+    llmrelay.cache = second
+    parts = [{"role": "user", "content": [{"type": "text", "text": "What is the capital of France?"}]}]
+    for _ in range(50):  # the first cache's write lands off the call's path
+        hit = llmrelay.completion(model="openai/gpt-4o-mini", messages=parts, **mock.params())
+        if hit._hidden_params.get("cache_hit"):
+            break
+        time.sleep(0.02)
+    assert hit._hidden_params["cache_hit"] is True
+    assert hit.choices[0].message.content == answer.choices[0].message.content
+    embedded = [r for r in mock.requests() if r["path"].endswith("/embeddings")]
+    assert embedded and all(r["body"]["model"] == "text-embedding-3-small" for r in embedded)
+    return first, second, parts
+
+
 def test_the_redis_semantic_cache_is_shared_between_caches(mock: Any) -> None:
     """Two Cache objects (two processes' worth of state) on one Redis: what one stores the
     other finds, by key and by similarity; the prompts are embedded by the named model."""
@@ -301,21 +323,7 @@ def test_the_redis_semantic_cache_is_shared_between_caches(mock: Any) -> None:
             redis_semantic_cache_index_name=index,
             embedding_params={"api_base": mock.api_base, "api_key": "sk-test"})
 
-    first, second = make(), make()
-    llmrelay.cache = first
-    answer = _ask(mock, "What is the capital of France?")
-    assert not answer._hidden_params.get("cache_hit")
-    llmrelay.cache = second
-    parts = [{"role": "user", "content": [{"type": "text", "text": "What is the capital of France?"}]}]
-    for _ in range(50):  # the first cache's write lands off the call's path
-        hit = llmrelay.completion(model="openai/gpt-4o-mini", messages=parts, **mock.params())
-        if hit._hidden_params.get("cache_hit"):
-            break
-        time.sleep(0.02)
-    assert hit._hidden_params["cache_hit"] is True
-    assert hit.choices[0].message.content == answer.choices[0].message.content
-    embedded = [r for r in mock.requests() if r["path"].endswith("/embeddings")]
-    assert embedded and all(r["body"]["model"] == "text-embedding-3-small" for r in embedded)
+    first, second, parts = _shared_semantic_hit(mock, make)
     assert second.get_cache(model="openai/gpt-4o-mini", messages=parts, **mock.params()) is not None
     first.flush_cache()
 
@@ -335,21 +343,7 @@ def test_the_qdrant_semantic_cache_is_shared_between_caches(mock: Any) -> None:
             qdrant_semantic_cache_embedding_model="openai/text-embedding-3-small",
             embedding_params={"api_base": mock.api_base, "api_key": "sk-test"})
 
-    first, second = make(), make()
-    llmrelay.cache = first
-    answer = _ask(mock, "What is the capital of France?")
-    assert not answer._hidden_params.get("cache_hit")
-    llmrelay.cache = second
-    parts = [{"role": "user", "content": [{"type": "text", "text": "What is the capital of France?"}]}]
-    for _ in range(50):  # the first cache's write lands off the call's path
-        hit = llmrelay.completion(model="openai/gpt-4o-mini", messages=parts, **mock.params())
-        if hit._hidden_params.get("cache_hit"):
-            break
-        time.sleep(0.02)
-    assert hit._hidden_params["cache_hit"] is True
-    assert hit.choices[0].message.content == answer.choices[0].message.content
-    embedded = [r for r in mock.requests() if r["path"].endswith("/embeddings")]
-    assert embedded and all(r["body"]["model"] == "text-embedding-3-small" for r in embedded)
+    first, second, parts = _shared_semantic_hit(mock, make)
     upserts = [r for r in mock.requests()
                if r["method"] == "PUT" and r["path"] == f"/collections/{collection}/points"]
     # A lookup that ran before the first answer landed stores its own (another key).

@@ -6,6 +6,7 @@
 
 #![allow(
     clippy::expect_used,
+    clippy::panic,
     reason = "test support: a server that cannot start fails the test that asked for it"
 )]
 
@@ -82,11 +83,42 @@ fn wait_for(port: u16, what: &str) {
     }
 }
 
+/// A server process of the test's own and its working directory: killed, and the directory
+/// removed, when dropped.
+struct Process {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Process {
+    /// Spawn `command` (its output discarded) and wait until it listens on `port`.
+    fn start(command: &mut Command, port: u16, what: &str, dir: PathBuf) -> Self {
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{what} does not start: {error}"));
+        wait_for(port, what);
+        Self { child, dir }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A Redis server of the test's own.
 pub struct OwnRedis {
-    child: Child,
+    process: Process,
     pub port: u16,
-    dir: PathBuf,
 }
 
 impl OwnRedis {
@@ -98,18 +130,17 @@ impl OwnRedis {
     pub fn start(binary: &str, port: u16, extra: &[&str]) -> Self {
         let dir = std::env::temp_dir().join(format!("llmrelay-redis-{port}"));
         std::fs::create_dir_all(&dir).expect("a directory for redis-server");
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(&dir)
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        wait_for(port, "redis-server");
-        Self { child, port, dir }
+            .args(extra);
+        Self {
+            process: Process::start(&mut command, port, "redis-server", dir),
+            port,
+        }
     }
 
     #[must_use]
@@ -119,15 +150,7 @@ impl OwnRedis {
 
     /// Kill it (a restart is another [`OwnRedis::start`] on the same port).
     pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.process.stop();
     }
 }
 
@@ -203,10 +226,9 @@ impl Cluster {
 /// A Redis node and one Sentinel watching it under a service name.
 pub struct Sentinel {
     pub master: OwnRedis,
-    child: Child,
+    process: Process,
     pub port: u16,
     pub service_name: String,
-    dir: PathBuf,
 }
 
 impl Sentinel {
@@ -231,20 +253,13 @@ impl Sentinel {
             ),
         )
         .expect("the sentinel's config is written");
-        let child = Command::new(binary)
-            .arg(&conf)
-            .arg("--sentinel")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-sentinel starts");
-        wait_for(port, "redis-sentinel");
+        let mut command = Command::new(binary);
+        command.arg(&conf).arg("--sentinel");
         Some(Self {
             master,
-            child,
+            process: Process::start(&mut command, port, "redis-sentinel", dir),
             port,
             service_name: service_name.to_owned(),
-            dir,
         })
     }
 
@@ -256,14 +271,6 @@ impl Sentinel {
 
     /// Stop the Sentinel (the node keeps running).
     pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Sentinel {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.process.stop();
     }
 }
