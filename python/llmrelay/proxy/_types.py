@@ -21,10 +21,15 @@ The proxy answers with the exception's status and an OpenAI-shaped error whose `
 
 from __future__ import annotations
 
+import datetime
+import enum
+import hashlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Optional
 
-__all__ = ["HTTPException", "ProxyException"]
+from pydantic import BaseModel, ConfigDict, model_validator
+
+__all__ = ["HTTPException", "LitellmUserRoles", "ProxyException", "UserAPIKeyAuth"]
 
 
 class HTTPException(Exception):
@@ -82,3 +87,113 @@ class ProxyException(Exception):
     def to_dict(self) -> dict:
         return {"message": self.message, "type": self.type, "param": self.param,
                 "code": self.code}
+
+
+class LitellmUserRoles(str, enum.Enum):
+    """LiteLLM's user roles (``user_role`` of keys, users and ``UserAPIKeyAuth``)."""
+
+    PROXY_ADMIN = "proxy_admin"
+    PROXY_ADMIN_VIEW_ONLY = "proxy_admin_viewer"
+    ORG_ADMIN = "org_admin"
+    INTERNAL_USER = "internal_user"
+    INTERNAL_USER_VIEW_ONLY = "internal_user_viewer"
+    TEAM = "team"
+    CUSTOMER = "customer"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+def hash_token(token: str) -> str:
+    """LiteLLM's key hash: SHA-256 hex (the ``token`` of a key)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UserAPIKeyAuth(BaseModel):
+    """LiteLLM's ``UserAPIKeyAuth``: who is calling, as key checks (or a ``custom_auth``
+    function) describe the caller. ``api_key`` starting ``sk-`` sets ``token`` to its hash.
+
+    Returned by a ``general_settings.custom_auth`` function, its fields decide the caller the
+    proxy logs and books spend to; with ``custom_auth_run_common_checks: true`` its own limits
+    (``models``, ``max_budget``/``spend``, ``rpm_limit``/``tpm_limit``, ``expires``,
+    ``blocked``) are enforced as a virtual key's."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="allow",
+                              protected_namespaces=())
+
+    token: Optional[str] = None
+    key_name: Optional[str] = None
+    key_alias: Optional[str] = None
+    spend: float = 0.0
+    max_budget: Optional[float] = None
+    expires: Optional[datetime.datetime | str] = None
+    models: list = []
+    aliases: dict = {}
+    config: dict = {}
+    user_id: Optional[str] = None
+    team_id: Optional[str] = None
+    max_parallel_requests: Optional[int] = None
+    metadata: dict = {}
+    tpm_limit: Optional[int] = None
+    rpm_limit: Optional[int] = None
+    budget_duration: Optional[str] = None
+    budget_reset_at: Optional[datetime.datetime] = None
+    allowed_cache_controls: Optional[list] = []
+    allowed_routes: Optional[list] = []
+    permissions: dict = {}
+    model_spend: dict = {}
+    model_max_budget: dict = {}
+    soft_budget_cooldown: bool = False
+    blocked: Optional[bool] = None
+    litellm_budget_table: Optional[dict] = None
+    org_id: Optional[str] = None
+    created_at: Optional[datetime.datetime] = None
+    created_by: Optional[str] = None
+    updated_at: Optional[datetime.datetime] = None
+    updated_by: Optional[str] = None
+    object_permission_id: Optional[str] = None
+    object_permission: Optional[dict] = None
+    # The key's team, user and end user (LiteLLM_VerificationTokenView).
+    team_spend: Optional[float] = None
+    team_alias: Optional[str] = None
+    team_tpm_limit: Optional[int] = None
+    team_rpm_limit: Optional[int] = None
+    team_max_budget: Optional[float] = None
+    team_models: list = []
+    team_blocked: bool = False
+    soft_budget: Optional[float] = None
+    team_model_aliases: Optional[dict] = None
+    team_member_spend: Optional[float] = None
+    team_member: Optional[dict] = None
+    team_metadata: Optional[dict] = None
+    end_user_id: Optional[str] = None
+    end_user_tpm_limit: Optional[int] = None
+    end_user_rpm_limit: Optional[int] = None
+    end_user_max_budget: Optional[float] = None
+    last_refreshed_at: Optional[float] = None
+    # UserAPIKeyAuth's own.
+    api_key: Optional[str] = None
+    user_role: Optional[LitellmUserRoles] = None
+    allowed_model_region: Optional[str] = None
+    parent_otel_span: Optional[Any] = None
+    rpm_limit_per_model: Optional[dict[str, int]] = None
+    tpm_limit_per_model: Optional[dict[str, int]] = None
+    user_tpm_limit: Optional[int] = None
+    user_rpm_limit: Optional[int] = None
+    user_email: Optional[str] = None
+    user_spend: Optional[float] = None
+    user_max_budget: Optional[float] = None
+    request_route: Optional[str] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def check_api_key(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            api_key = values.get("api_key")
+            if isinstance(api_key, str):
+                values = dict(values)
+                values["token"] = hash_token(api_key) if api_key.startswith("sk-") else api_key
+            if isinstance(values.get("end_user_id"), int):
+                values = dict(values)
+                values["end_user_id"] = str(values["end_user_id"])
+        return values

@@ -303,6 +303,18 @@ impl Governance {
         &self.runtime
     }
 
+    /// FOCUS charges of the spend rows that started in `[start, end)` (see [`crate::focus`]).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn focus_window(
+        &self,
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::focus::Charge>, GovernanceError> {
+        crate::focus::window_charges(&self.store, start, end).await
+    }
+
     fn spawn_background(self: &Arc<Self>) {
         let weak = Arc::downgrade(self);
         let poll = self.config.change_poll_interval;
@@ -564,7 +576,11 @@ impl Governance {
         }
     }
 
-    fn check_key_state(&self, auth: &KeyAuth) -> Result<(), GovernanceError> {
+    /// A key's own refusals: blocked (key or team), expired.
+    ///
+    /// # Errors
+    /// LiteLLM's 401s for a blocked key or team and an expired key.
+    pub fn check_key_state(&self, auth: &KeyAuth) -> Result<(), GovernanceError> {
         if auth.blocked {
             return Err(GovernanceError::Authentication(
                 "Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.".to_owned(),

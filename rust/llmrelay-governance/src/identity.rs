@@ -434,6 +434,66 @@ impl KeyRows {
     }
 }
 
+impl KeyAuth {
+    /// The caller a `custom_auth` function described: LiteLLM's `UserAPIKeyAuth` fields
+    /// (`api_key` or `token`, `models`, `max_budget`, `spend`, `expires`, `rpm_limit`,
+    /// `user_role`, `team_*`, `user_*`, `end_user_*`, `metadata`, …). A raw `api_key`
+    /// starting `sk-` is hashed into `token`, as LiteLLM's model does; without either the
+    /// token is empty.
+    #[must_use]
+    pub fn from_user_api_key_auth(fields: &Record) -> Self {
+        let mut key = fields.clone();
+        if let Some(org) = fields.get("org_id").filter(|v| !v.is_null()) {
+            key.insert("organization_id".to_owned(), org.clone());
+        }
+        let token = text(fields, "token").or_else(|| {
+            text(fields, "api_key").map(|api_key| {
+                if api_key.starts_with("sk-") {
+                    crate::keys::hash_key(&api_key)
+                } else {
+                    api_key
+                }
+            })
+        });
+        key.insert("token".to_owned(), Value::String(token.unwrap_or_default()));
+        let mut auth = KeyRows {
+            key,
+            ..KeyRows::default()
+        }
+        .into_auth();
+        auth.user_role = text(fields, "user_role")
+            .as_deref()
+            .and_then(UserRole::parse);
+        auth.user_email = text(fields, "user_email");
+        auth.end_user_id = text(fields, "end_user_id");
+        auth.soft_budget = amount(fields, "soft_budget");
+        auth.team_alias = text(fields, "team_alias");
+        auth.team_models = list(fields, "team_models");
+        auth.team_spend = amount(fields, "team_spend");
+        auth.team_max_budget = amount(fields, "team_max_budget");
+        auth.team_tpm_limit = integer(fields, "team_tpm_limit");
+        auth.team_rpm_limit = integer(fields, "team_rpm_limit");
+        auth.team_blocked = fields
+            .get("team_blocked")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        auth.team_metadata = object(fields, "team_metadata");
+        auth.team_model_aliases = object(fields, "team_model_aliases");
+        auth.team_member_spend = amount(fields, "team_member_spend");
+        auth.user_tpm_limit = integer(fields, "user_tpm_limit");
+        auth.user_rpm_limit = integer(fields, "user_rpm_limit");
+        auth.user_max_budget = amount(fields, "user_max_budget");
+        auth.user_spend = amount(fields, "user_spend");
+        if let Some(limits) = fields.get("rpm_limit_per_model").and_then(Value::as_object) {
+            auth.model_rpm_limit = Some(limits.clone());
+        }
+        if let Some(limits) = fields.get("tpm_limit_per_model").and_then(Value::as_object) {
+            auth.model_tpm_limit = Some(limits.clone());
+        }
+        auth
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

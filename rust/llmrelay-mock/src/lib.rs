@@ -13,6 +13,7 @@ mod faults;
 mod google;
 mod guardrail_apis;
 mod huggingface;
+pub mod local_moto;
 pub mod local_redis;
 mod nlp_cloud;
 mod ollama;

@@ -17,6 +17,8 @@ pub const BUILTIN: &[&str] = &[
     "file",
     "prometheus",
     "sentry",
+    // The proxy's scheduled FOCUS spend export (`llmrelay-proxy/src/focus_export.rs`).
+    "focus",
 ];
 
 /// Whether `name` is a built-in integration (LiteLLM's string callback names).

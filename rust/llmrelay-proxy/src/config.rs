@@ -6,7 +6,7 @@
 //! itself with them, the Python command sets `os.environ`): [`RawConfig::load`] reads the files,
 //! [`RawConfig::resolve`] turns them into a [`ProxyConfig`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -201,7 +201,13 @@ impl RawConfig {
     /// (e.g. `model_list[1].litellm_params.model`).
     pub fn resolve(&self) -> Result<ProxyConfig, ConfigError> {
         let mut document = Value::Object(self.document.clone());
-        let unset = resolve_environment_references(&mut document);
+        let (secrets, values) = self.read_secrets(&document)?;
+        let unset = resolve_environment_references_with(&mut document, &|name| {
+            values
+                .get(name)
+                .cloned()
+                .or_else(|| std::env::var(name).ok())
+        });
         let parsed: ProxyConfigFile = serde_path_to_error::deserialize(&document).map_err(|e| {
             ConfigError::new(format!(
                 "invalid config {}: {}: {}",
@@ -264,7 +270,47 @@ impl RawConfig {
             path: self.path.clone(),
             guardrails: Arc::new(guardrails),
             mcp: Arc::new(mcp),
+            secrets,
         })
+    }
+
+    /// The secrets the document's `os.environ/` references name, read from its
+    /// `key_management_system` (none without one).
+    fn read_secrets(
+        &self,
+        document: &Value,
+    ) -> Result<
+        (
+            Option<crate::secrets::ReadSecrets>,
+            BTreeMap<String, String>,
+        ),
+        ConfigError,
+    > {
+        let invalid = |message: String| {
+            ConfigError::new(format!("invalid config {}: {message}", self.path.display()))
+        };
+        let Some(manager) =
+            crate::secrets::SecretManager::from_document(&self.document, &self.directory)
+                .map_err(invalid)?
+        else {
+            return Ok((None, BTreeMap::new()));
+        };
+        let names: Vec<String> = crate::secrets::referenced_names(document)
+            .into_iter()
+            .filter(|name| manager.serves(name))
+            .collect();
+        let values = manager.fetch_blocking(&names).map_err(|error| {
+            ConfigError::new(format!(
+                "config {}: general_settings.key_management_system: {error}",
+                self.path.display()
+            ))
+        })?;
+        let read = crate::secrets::ReadSecrets {
+            fingerprint: crate::secrets::fingerprint(&values),
+            manager,
+            names,
+        };
+        Ok((Some(read), values))
     }
 }
 
@@ -321,18 +367,32 @@ const ENV_PREFIX: &str = "os.environ/";
 /// (as LiteLLM does: the field then counts as absent). Returns `(field path, NAME)` of each
 /// unset variable.
 pub fn resolve_environment_references(value: &mut Value) -> Vec<(String, String)> {
+    resolve_environment_references_with(value, &|name| std::env::var(name).ok())
+}
+
+/// [`resolve_environment_references`] with `lookup` in place of the environment (a secret
+/// manager's values first, then the environment).
+pub fn resolve_environment_references_with(
+    value: &mut Value,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Vec<(String, String)> {
     let mut unset = Vec::new();
-    resolve_at(value, &mut String::new(), &mut unset);
+    resolve_at(value, &mut String::new(), &mut unset, lookup);
     unset
 }
 
-fn resolve_at(value: &mut Value, path: &mut String, unset: &mut Vec<(String, String)>) {
+fn resolve_at(
+    value: &mut Value,
+    path: &mut String,
+    unset: &mut Vec<(String, String)>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) {
     match value {
         Value::String(text) => {
             if let Some(name) = text.strip_prefix(ENV_PREFIX) {
-                match std::env::var(name) {
-                    Ok(found) => *value = Value::String(found),
-                    Err(_) => {
+                match lookup(name) {
+                    Some(found) => *value = Value::String(found),
+                    None => {
                         unset.push((path.clone(), name.to_owned()));
                         *value = Value::Null;
                     }
@@ -343,7 +403,7 @@ fn resolve_at(value: &mut Value, path: &mut String, unset: &mut Vec<(String, Str
             for (index, item) in items.iter_mut().enumerate() {
                 let length = path.len();
                 path.push_str(&format!("[{index}]"));
-                resolve_at(item, path, unset);
+                resolve_at(item, path, unset, lookup);
                 path.truncate(length);
             }
         }
@@ -354,7 +414,7 @@ fn resolve_at(value: &mut Value, path: &mut String, unset: &mut Vec<(String, Str
                     path.push('.');
                 }
                 path.push_str(key);
-                resolve_at(item, path, unset);
+                resolve_at(item, path, unset, lookup);
                 path.truncate(length);
             }
         }
@@ -372,6 +432,7 @@ fn unused_key_warnings(parsed: &ProxyConfigFile) -> Vec<String> {
         if !ROUTER_KEYS_IN_LITELLM_SETTINGS.contains(&key.as_str())
             && key != "guardrails"
             && !crate::governance::LITELLM_SETTINGS.contains(&key.as_str())
+            && !crate::custom_auth::LITELLM_SETTINGS.contains(&key.as_str())
         {
             let path = format!("litellm_settings.{key}");
             warnings.push(unused_key_warning(
@@ -385,6 +446,8 @@ fn unused_key_warnings(parsed: &ProxyConfigFile) -> Vec<String> {
     for key in parsed.general_settings.other.keys() {
         if crate::governance::SETTINGS.contains(&key.as_str())
             || crate::limits::SETTINGS.contains(&key.as_str())
+            || crate::custom_auth::SETTINGS.contains(&key.as_str())
+            || crate::secrets::SETTINGS.contains(&key.as_str())
         {
             continue;
         }
@@ -681,6 +744,8 @@ pub struct ProxyConfig {
     pub guardrails: Arc<Guardrails>,
     /// The upstream MCP servers of the gateway (`mcp_servers:`), checked.
     pub mcp: Arc<llmrelay_mcp::McpConfig>,
+    /// What was read from `key_management_system` (to re-read it, see [`crate::secrets`]).
+    pub secrets: Option<crate::secrets::ReadSecrets>,
 }
 
 impl ProxyConfig {
@@ -734,6 +799,7 @@ impl ProxyConfig {
             path: PathBuf::from("<command line>"),
             guardrails: Arc::new(Guardrails::empty()),
             mcp: Arc::new(llmrelay_mcp::McpConfig::default()),
+            secrets: None,
         }
     }
 }

@@ -20,6 +20,7 @@ use llmrelay_governance::{Governance, GovernanceConfig, ModelChange, ModelDeploy
 use crate::auth::{Authenticator, Principal};
 use crate::config::ProxyConfig;
 use crate::dispatch::Dispatch;
+use crate::state::AppState;
 
 /// `general_settings` keys the governance engine reads (not warned about as unknown).
 pub const SETTINGS: &[&str] = &[
@@ -280,6 +281,18 @@ pub struct Governed {
     pub jwt: Option<Arc<dyn Authenticator>>,
     /// SSO (`GENERIC_CLIENT_ID`…): its session cookie stands in for a key on these routes.
     pub sso: Option<Arc<crate::sso::Sso>>,
+    /// The scheduled FOCUS export (`callbacks: ["focus"]`), stopped with the proxy.
+    pub focus_export: Option<Arc<AbortOnDrop>>,
+}
+
+/// Aborts a background task when the last handle goes.
+#[derive(Debug)]
+pub struct AbortOnDrop(pub tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Puts the engine in a proxy's state: its key check, its layers, the Router following the
@@ -315,22 +328,48 @@ pub fn attach(
         limiter,
         jwt: None,
         sso: None,
+        focus_export: None,
     });
 }
 
 /// LiteLLM's management API (`/key/*`, `/team/*`, `/spend/*`, …): it authenticates and
 /// checks roles itself; its handlers run on the engine's runtime, where the database pool is.
-pub fn management(governed: &Governed) -> axum::Router {
+pub fn management(governed: &Governed, state: &AppState) -> axum::Router {
     let runtime = governed.engine.runtime().clone();
     let jwt = governed.jwt.clone();
     let sso = governed.sso.clone();
+    let custom_auth = state.custom_auth.clone();
+    let fallback = Arc::clone(&state.auth);
+    let max_body = state.settings.max_request_bytes;
     llmrelay_governance::management_router(Arc::clone(&governed.engine)).layer(
         axum::middleware::from_fn(
             move |mut request: axum::extract::Request, next: axum::middleware::Next| {
                 let runtime = runtime.clone();
                 let jwt = jwt.clone();
                 let sso = sso.clone();
+                let custom_auth = custom_auth.clone();
+                let fallback = Arc::clone(&fallback);
                 async move {
+                    if let Some(gate) = &custom_auth {
+                        match gate.authenticate(request, max_body, &*fallback).await {
+                            Ok((checked, caller)) => {
+                                request = checked;
+                                if let Some(auth) = caller.auth {
+                                    request
+                                        .extensions_mut()
+                                        .insert(llmrelay_governance::Caller { auth });
+                                } else if let Some(key) = caller.key
+                                    && let Ok(value) =
+                                        http::HeaderValue::from_str(&format!("Bearer {key}"))
+                                {
+                                    request
+                                        .headers_mut()
+                                        .insert(http::header::AUTHORIZATION, value);
+                                }
+                            }
+                            Err(error) => return error.into_response(),
+                        }
+                    }
                     if let Some(sso) = &sso
                         && let Err(error) = crate::sso::session_to_bearer(sso, &mut request)
                     {

@@ -13,9 +13,11 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod config_keys;
+pub mod custom_auth;
 pub mod dispatch;
 pub mod edge;
 pub mod errors;
+pub mod focus_export;
 pub mod governance;
 pub mod hooks;
 mod info;
@@ -31,6 +33,7 @@ mod passthrough;
 pub mod reload;
 pub mod responses;
 pub mod routed;
+pub mod secrets;
 pub mod server;
 pub mod sse;
 pub mod sso;
@@ -108,12 +111,16 @@ pub async fn run(proxy: Proxy, options: &ServeOptions) -> Result<(), String> {
         let _ = stop.send(true);
     });
     let reloading = reload::listen(proxy.state());
+    let rotating = secrets::watch(proxy.state());
     let served = workers::serve(proxy, listeners, options, tls, stopped)
         .await
         .map_err(|e| format!("server error: {e}"));
     signal.abort();
     if let Some(reloading) = reloading {
         reloading.abort();
+    }
+    if let Some(rotating) = rotating {
+        rotating.abort();
     }
     let _ = warm_up.await;
     if let Some(governed) = governed {

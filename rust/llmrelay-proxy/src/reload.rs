@@ -17,6 +17,8 @@ use crate::state::AppState;
 pub struct Reloader {
     path: PathBuf,
     router: llmrelay_router::Router,
+    /// The config's secret manager and what it read (re-read by [`crate::secrets::watch`]).
+    secrets: Option<crate::secrets::ReadSecrets>,
 }
 
 impl std::fmt::Debug for Reloader {
@@ -33,7 +35,21 @@ impl Reloader {
         Self {
             path: path.to_path_buf(),
             router,
+            secrets: None,
         }
+    }
+
+    /// With the secrets the config read from its secret manager.
+    #[must_use]
+    pub fn with_secrets(mut self, secrets: Option<crate::secrets::ReadSecrets>) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    /// The secrets the config read from its secret manager, if it has one.
+    #[must_use]
+    pub fn secrets(&self) -> Option<crate::secrets::ReadSecrets> {
+        self.secrets.clone()
     }
 
     /// Reads the file again and applies its `model_list`. Returns the number of config
@@ -42,9 +58,14 @@ impl Reloader {
     /// # Errors
     /// The file cannot be read or is invalid (the running config stays as it was).
     pub async fn reload(&self, state: &AppState) -> Result<usize, String> {
-        let config = RawConfig::load(&self.path)
-            .and_then(|raw| raw.resolve())
-            .map_err(|e| e.to_string())?;
+        // Resolving reads the secret manager: off the async workers.
+        let path = self.path.clone();
+        let config = tokio::task::spawn_blocking(move || {
+            RawConfig::load(&path).and_then(|raw| raw.resolve())
+        })
+        .await
+        .map_err(|e| format!("config reload failed: {e}"))?
+        .map_err(|e| e.to_string())?;
         let router_config = crate::routed::router_config(&config);
         let model_list = router_config
             .get("model_list")

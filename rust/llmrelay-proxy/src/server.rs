@@ -84,10 +84,42 @@ impl Proxy {
         let mut proxy = Self::with_layers(config, dispatch, authenticator, hooks, extra);
         if config.path.is_file() {
             if let Some(state) = Arc::get_mut(&mut proxy.state) {
-                state.reload = Some(crate::reload::Reloader::new(&config.path, router.clone()));
+                state.reload = Some(
+                    crate::reload::Reloader::new(&config.path, router.clone())
+                        .with_secrets(config.secrets.clone()),
+                );
             }
         }
-        proxy.with_mcp(config)?.governed(config, router)
+        proxy
+            .with_mcp(config)?
+            .governed(config, router)?
+            .with_custom_auth(config)
+    }
+
+    /// With `general_settings.custom_auth` in front of the key checks, when configured.
+    ///
+    /// # Errors
+    /// Bad settings, or a function the process cannot load (see [`crate::custom_auth`]).
+    pub fn with_custom_auth(self, config: &ProxyConfig) -> Result<Self, String> {
+        match crate::custom_auth::Gate::from_config(config)? {
+            Some(gate) => self.with_custom_auth_gate(gate),
+            None => Ok(self),
+        }
+    }
+
+    /// With this custom-auth gate (tests install their own hook).
+    ///
+    /// # Errors
+    /// The proxy is already shared (serving).
+    pub fn with_custom_auth_gate(self, mut gate: crate::custom_auth::Gate) -> Result<Self, String> {
+        let Ok(mut state) = Arc::try_unwrap(self.state) else {
+            return Err("the proxy is shared already".to_owned());
+        };
+        gate.engine = state.governance.as_ref().map(|g| Arc::clone(&g.engine));
+        state.custom_auth = Some(gate);
+        Ok(Self {
+            state: Arc::new(state),
+        })
     }
 
     /// With the MCP gateway when the config has `mcp_servers`.
@@ -112,6 +144,16 @@ impl Proxy {
         router: llmrelay_router::Router,
     ) -> Result<Self, String> {
         let Some(engine) = crate::governance::open(config, master_key(config).as_deref())? else {
+            if crate::focus_export::FocusExport::from_config(config, &|name| {
+                std::env::var(name).ok()
+            })?
+            .is_some()
+            {
+                return Err(
+                    "litellm_settings.callbacks: focus exports spend rows, which need the database (a master key, and database_url or the default SQLite file)"
+                        .to_owned(),
+                );
+            }
             return Ok(self);
         };
         let limits = crate::limits::configure(config)?;
@@ -119,6 +161,15 @@ impl Proxy {
             return Err("the proxy is shared already".to_owned());
         };
         crate::governance::attach(&mut state, engine, Some(router), limits);
+        if let Some(export) =
+            crate::focus_export::FocusExport::from_config(config, &|name| std::env::var(name).ok())?
+            && let Some(governed) = state.governance.as_mut()
+        {
+            let task = crate::focus_export::start(export, Arc::clone(&governed.engine));
+            governed.focus_export = Some(Arc::new(crate::governance::AbortOnDrop(
+                task.abort_handle(),
+            )));
+        }
         if let (Some(mcp), Some(governed)) = (&state.mcp, &state.governance) {
             mcp.record_spend_with(Arc::clone(&governed.engine));
         }
@@ -256,6 +307,7 @@ impl Proxy {
             cache,
             reload: None,
             mcp: None,
+            custom_auth: None,
         };
         Self {
             state: Arc::new(state),
@@ -341,7 +393,7 @@ impl Proxy {
         let app = protected.merge(open).with_state(Arc::clone(&state));
         let app = match &state.governance {
             Some(governed) => {
-                let app = app.merge(crate::governance::management(governed));
+                let app = app.merge(crate::governance::management(governed, &state));
                 match &governed.sso {
                     Some(sso) => app.merge(crate::sso::routes(Arc::clone(sso))),
                     None => app,
@@ -519,6 +571,22 @@ async fn authenticate(
     } else {
         Dialect::OpenAi
     };
+    if let Some(gate) = &state.custom_auth {
+        return match gate
+            .authenticate(request, state.settings.max_request_bytes, &*state.auth)
+            .await
+        {
+            Ok((mut request, caller)) => {
+                request.extensions_mut().insert(caller.principal);
+                next.run(request).await
+            }
+            Err(api_error) => ApiError {
+                dialect,
+                ..api_error
+            }
+            .into_response(),
+        };
+    }
     let mut key = auth::presented_key(request.headers());
     if key.is_none() && path.starts_with("/gemini/") {
         // Google's SDKs send the key as `?key=`.

@@ -72,6 +72,8 @@ pub struct AppState {
     pub reload: Option<crate::reload::Reloader>,
     /// The MCP gateway (`mcp_servers`), for `/mcp` and `/mcp-rest`.
     pub mcp: Option<crate::mcp::McpState>,
+    /// `general_settings.custom_auth`, in front of [`Self::auth`] when configured.
+    pub custom_auth: Option<crate::custom_auth::Gate>,
 }
 
 impl AppState {

@@ -95,7 +95,7 @@ pub(crate) struct PythonGuardrail {
 
 /// Starts a Python call returning a `concurrent.futures.Future` and awaits its result (the
 /// `{"ok"}` / `{"error"}` reply) without holding the GIL.
-async fn await_python<F>(adapter: Arc<Py<PyAny>>, start: F) -> Result<Value, String>
+pub(crate) async fn await_python<F>(adapter: Arc<Py<PyAny>>, start: F) -> Result<Value, String>
 where
     F: for<'py> FnOnce(&Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> + Send + 'static,
 {

@@ -15,6 +15,7 @@ mod attempts;
 mod bridge;
 mod cache;
 mod calls;
+mod custom_auth;
 mod errors;
 mod facts;
 mod guardrails;

@@ -321,6 +321,15 @@ pub(crate) fn proxy_serve(
             ),
         },
     ));
+    // A `general_settings.custom_auth` function is imported next to the config too.
+    llmrelay_proxy::custom_auth::set_factory(Arc::new(
+        crate::custom_auth::PythonCustomAuthFactory {
+            directory: raw.as_ref().map_or_else(
+                || std::path::PathBuf::from("."),
+                |raw| raw.directory.clone(),
+            ),
+        },
+    ));
     let hooks = hooks.map(|host| {
         Arc::new(PythonHooks {
             host: Arc::new(host),

@@ -248,6 +248,29 @@ impl S3Store {
         )
     }
 
+    /// Store `body` as the object `key` (under the store's path) as it is: no entry framing,
+    /// no compression, no expiry (exports written to a bucket).
+    ///
+    /// # Errors
+    /// S3 refused or did not answer.
+    pub async fn put_object(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), CacheError> {
+        let headers = vec![("content-type".to_owned(), content_type.to_owned())];
+        let response = self
+            .send(reqwest::Method::PUT, self.object_url(key), headers, body)
+            .await?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(failed(format!("PutObject answered {status}")))
+        }
+    }
+
     /// The entry under `key` (`None` when absent or past its expiry).
     ///
     /// # Errors

@@ -2,55 +2,14 @@
 //! started by the test on a free port). Without `moto_server` the test skips with the reason,
 //! except under `CI=true`, where that is a failure.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 
-use llmrelay_mock::local_redis::{ci, free_port, reachable};
+use llmrelay_mock::local_moto::Moto;
 use llmrelay_pipeline::Pipeline;
 
 use super::{cache, params, server, upstream_calls, whole};
-
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Moto {
-    fn start() -> Option<Self> {
-        let port = free_port();
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let Ok(child) = child else {
-            assert!(
-                !ci(),
-                "CI=true but moto_server (pip install 'moto[server]') is missing"
-            );
-            eprintln!("SKIPPED: moto_server is not installed (pip install 'moto[server]')");
-            return None;
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !reachable(port) {
-            assert!(Instant::now() < deadline, "moto_server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        })
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The keys under `prefix` in `bucket` (ListObjectsV2).
 async fn listed(moto: &Moto, bucket: &str, prefix: &str) -> Vec<String> {

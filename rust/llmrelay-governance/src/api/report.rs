@@ -72,6 +72,9 @@ pub(super) async fn global_spend_report(
     query: Query,
 ) -> ApiResult {
     require_global(&caller)?;
+    if let Some(format) = query.get("format").filter(|f| f.starts_with("focus")) {
+        return focus_report(&state, &query, format).await;
+    }
     let (Some(start), Some(end)) = (
         date_param(&query, "start_date")?,
         date_param(&query, "end_date")?,
@@ -170,6 +173,53 @@ pub(super) async fn global_spend_report(
         }
     }
     Ok(axum::Json(days).into_response())
+}
+
+/// `format=focus` (JSON, LiteLLM's FOCUS export shape) or `format=focus_csv` (CSV; also
+/// `format=focus&file_format=csv`): one FOCUS row per day, key and model from the daily
+/// totals.
+async fn focus_report(state: &Shared, query: &Query, format: &str) -> ApiResult {
+    let csv = match (format, query.get("file_format").map(String::as_str)) {
+        ("focus", None | Some("json")) => false,
+        ("focus_csv", None | Some("csv")) | ("focus", Some("csv")) => true,
+        (_, Some(other)) if !matches!(other, "json" | "csv") => {
+            return Err(GovernanceError::bad_param(
+                format!("Invalid file_format: {other}. Must be json or csv"),
+                "file_format",
+            ));
+        }
+        _ => {
+            return Err(GovernanceError::bad_param(
+                format!("Invalid format: {format}. Must be focus or focus_csv"),
+                "format",
+            ));
+        }
+    };
+    let day = |name: &str| -> Result<chrono::NaiveDate, GovernanceError> {
+        query
+            .get(name)
+            .and_then(|text| crate::focus::day_of(text))
+            .ok_or_else(|| {
+                GovernanceError::bad_param(format!("{name} is required (YYYY-MM-DD)"), name)
+            })
+    };
+    let (start, end) = (day("start_date")?, day("end_date")?);
+    let charges = crate::focus::daily_charges(&state.store, start, end).await?;
+    if csv {
+        let disposition = format!("attachment; filename=\"focus-{start}-{end}.csv\"");
+        return Ok((
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "text/csv; charset=utf-8".to_owned(),
+                ),
+                (axum::http::header::CONTENT_DISPOSITION, disposition),
+            ],
+            crate::focus::to_csv(&charges),
+        )
+            .into_response());
+    }
+    Ok(axum::Json(crate::focus::to_json(&charges, chrono::Utc::now())).into_response())
 }
 
 #[cfg(test)]

@@ -855,10 +855,12 @@ async fn binary_exports_environment_variables() {
 
 mod cache;
 mod cli;
+mod focus;
 mod governance;
 mod guardrails;
 mod passthrough;
 mod routes;
+mod secrets;
 mod shared_state;
 mod support;
 
