@@ -50,6 +50,8 @@ pub struct GovernanceConfig {
     pub store_model_in_db: bool,
     /// The audit log (`store_audit_logs`, retention).
     pub audit: crate::audit::AuditSettings,
+    /// LiteLLM's `budget_exceeded_status_code`: the status of a call refused for its budget.
+    pub budget_exceeded_status_code: u16,
 }
 
 impl GovernanceConfig {
@@ -68,6 +70,7 @@ impl GovernanceConfig {
             max_connections: 10,
             store_model_in_db: false,
             audit: crate::audit::AuditSettings::default(),
+            budget_exceeded_status_code: 422,
         }
     }
 

@@ -448,6 +448,7 @@ fn unused_key_warnings(parsed: &ProxyConfigFile) -> Vec<String> {
             || crate::limits::SETTINGS.contains(&key.as_str())
             || crate::custom_auth::SETTINGS.contains(&key.as_str())
             || crate::secrets::SETTINGS.contains(&key.as_str())
+            || crate::edge::SETTINGS.contains(&key.as_str())
         {
             continue;
         }

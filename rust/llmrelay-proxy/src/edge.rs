@@ -173,6 +173,51 @@ pub async fn read_json(
     }
 }
 
+/// The `general_settings` keys read here.
+pub const SETTINGS: &[&str] = &["enforced_params"];
+
+/// `general_settings.enforced_params` (a list of body fields, `a` or `a.b`).
+#[must_use]
+pub fn enforced_params_setting(config: &crate::config::ProxyConfig) -> Vec<String> {
+    match config.general_settings.other.get("enforced_params") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(Value::String(one)) => vec![one.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// LiteLLM's `enforced_params` check: each of `required` (`field` or `field.sub`) must be in
+/// the body, else a 401 with LiteLLM's message (its check runs with the key check).
+fn check_enforced_params(required: &[String], params: &Map<String, Value>) -> Result<(), Error> {
+    for param in required {
+        let mut parts = param.splitn(2, '.');
+        let first = parts.next().unwrap_or_default();
+        let missing = match (params.get(first), parts.next()) {
+            (None, _) => Some(format!("param={first}")),
+            (Some(value), Some(second)) if value.get(second).is_none() => {
+                Some(format!("param=[{first}][{second}]"))
+            }
+            _ => None,
+        };
+        if let Some(missing) = missing {
+            let message = format!(
+                "Authentication Error, BadRequest please pass {missing} in request body. This is a required param"
+            );
+            let body = json!({"error": {
+                "message": message, "type": "auth_error", "param": "None", "code": "401"
+            }});
+            return Err(Error::from_upstream(401, message, Some(body))
+                .with_kind(ErrorKind::Authentication)
+                .with_status(401));
+        }
+    }
+    Ok(())
+}
+
 /// One LLM request at the edge.
 pub struct Edge {
     pub state: Arc<AppState>,
@@ -252,6 +297,15 @@ impl Edge {
         mut params: Map<String, Value>,
         headers: &HeaderMap,
     ) -> Result<Box<Call>, Error> {
+        // Checked with the key, as LiteLLM does: before the model is looked at.
+        let key_enforced = self
+            .principal
+            .details::<llmrelay_governance::KeyAuth>()
+            .map_or(&[][..], |auth| auth.enforced_params.as_slice());
+        if !self.state.settings.enforced_params.is_empty() || !key_enforced.is_empty() {
+            check_enforced_params(&self.state.settings.enforced_params, &params)?;
+            check_enforced_params(key_enforced, &params)?;
+        }
         let model = match params.get("model") {
             Some(Value::String(model)) if !model.is_empty() => model.clone(),
             Some(Value::String(_)) | None | Some(Value::Null) => {

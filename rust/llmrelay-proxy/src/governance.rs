@@ -34,7 +34,7 @@ pub const SETTINGS: &[&str] = &[
 ];
 
 /// `litellm_settings` keys the governance engine reads.
-pub const LITELLM_SETTINGS: &[&str] = &["store_audit_logs"];
+pub const LITELLM_SETTINGS: &[&str] = &["store_audit_logs", "budget_exceeded_status_code"];
 
 /// LiteLLM's `store_audit_logs`: the config's value, else `LITELLM_STORE_AUDIT_LOGS`
 /// (read when the config leaves it unset), else off.
@@ -90,6 +90,23 @@ pub fn settings(config: &ProxyConfig, master_key: Option<&str>) -> Option<Govern
     );
     let mut settings = GovernanceConfig::from_settings(&Value::Object(values), &directory);
     settings.audit.enabled = store_audit_logs(config);
+    match config
+        .litellm_settings
+        .other
+        .get("budget_exceeded_status_code")
+    {
+        None | Some(Value::Null) => {}
+        Some(value) => match value
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok())
+            .filter(|s| (400..600).contains(s))
+        {
+            Some(status) => settings.budget_exceeded_status_code = status,
+            None => tracing::warn!(
+                "litellm_settings.budget_exceeded_status_code must be an HTTP error status (400-599), got {value}; 422 is used"
+            ),
+        },
+    }
     Some(settings)
 }
 

@@ -297,6 +297,7 @@ impl Proxy {
                 call_defaults,
                 keep_alive: Duration::from_secs(15),
                 callbacks: config.python_callbacks(),
+                enforced_params: crate::edge::enforced_params_setting(config),
             },
             shutting_down: AtomicBool::new(false),
             passthrough: PassthroughCredentials::from_config(config),

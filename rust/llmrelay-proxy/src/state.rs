@@ -46,6 +46,9 @@ pub struct Settings {
     pub keep_alive: Duration,
     /// Names of the configured Python callbacks, for `/health/readiness` details.
     pub callbacks: Vec<String>,
+    /// `general_settings.enforced_params`: body fields every request must carry (with the
+    /// key's own `metadata.enforced_params`).
+    pub enforced_params: Vec<String>,
 }
 
 /// Everything the handlers share.

@@ -855,6 +855,7 @@ async fn binary_exports_environment_variables() {
 
 mod cache;
 mod cli;
+mod enforced;
 mod focus;
 mod governance;
 mod guardrails;

@@ -192,9 +192,38 @@ impl BudgetReserve {
                 }
                 Admission::Continue
             }
-            Err(error) => Admission::Reject(error),
+            Err(error) => Admission::Reject(with_budget_status(
+                error,
+                self.engine.config().budget_exceeded_status_code,
+            )),
         }
     }
+}
+
+/// A `budget_exceeded` refusal answered with `status` (`budget_exceeded_status_code`) rather
+/// than the default 422; any other error as it is.
+fn with_budget_status(error: llmrelay_core::Error, status: u16) -> llmrelay_core::Error {
+    let is_budget = error
+        .inner()
+        .body
+        .as_ref()
+        .and_then(|body| body["error"]["type"].as_str())
+        == Some("budget_exceeded");
+    if !is_budget || status == error.status_code() {
+        return error;
+    }
+    let mut body = error.inner().body.clone().unwrap_or_default();
+    body["error"]["code"] = Value::String(status.to_string());
+    let kind = match status {
+        429 => llmrelay_core::ErrorKind::RateLimit,
+        422 => llmrelay_core::ErrorKind::UnprocessableEntity,
+        403 => llmrelay_core::ErrorKind::PermissionDenied,
+        400..=499 => llmrelay_core::ErrorKind::BadRequest,
+        _ => llmrelay_core::ErrorKind::InternalServer,
+    };
+    llmrelay_core::Error::from_upstream(status, error.message().to_owned(), Some(body))
+        .with_kind(kind)
+        .with_status(status)
 }
 
 impl BudgetReserve {

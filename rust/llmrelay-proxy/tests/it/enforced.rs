@@ -1,0 +1,139 @@
+//! `general_settings.enforced_params` and a key's `metadata.enforced_params` (body fields every
+//! request must carry, refused as LiteLLM refuses them), and
+//! `litellm_settings.budget_exceeded_status_code` (the status of a budget refusal).
+
+use llmrelay_mock::{MockConfig, MockServer};
+use llmrelay_proxy::Proxy;
+use llmrelay_proxy::config::RawConfig;
+use serde_json::{Value, json};
+
+use crate::support::{serve, temp_directory};
+
+const MASTER: &str = "sk-enforced-master-0123456789";
+
+async fn post(base: &str, path: &str, key: &str, body: Value) -> (u16, Value) {
+    let response = llmrelay_providers::http::client()
+        .post(format!("{base}{path}"))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn required_params_and_the_budget_status_are_as_configured() {
+    let mock = MockServer::start("127.0.0.1:0".parse().unwrap(), MockConfig::default())
+        .await
+        .unwrap();
+    let directory = temp_directory("enforced");
+    let yaml = format!(
+        r"
+model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_base: {}/v1
+      api_key: sk-test
+litellm_settings:
+  budget_exceeded_status_code: 429
+general_settings:
+  master_key: {MASTER}
+  database_url: sqlite://{}
+  enforced_params: [user]
+",
+        mock.base_url(),
+        directory.join("llmrelay.db").display()
+    );
+    let path = directory.join("config.yaml");
+    std::fs::write(&path, &yaml).unwrap();
+    let config = RawConfig::load(&path).unwrap().resolve().unwrap();
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    let proxy = Proxy::from_config(&config, None).unwrap();
+    let governed = proxy.state().governance.clone().expect("governance is on");
+    llmrelay_proxy::governance::start(
+        &governed.engine,
+        governed.router.as_ref(),
+        Some(&governed.limiter),
+    )
+    .await
+    .unwrap();
+    let served = serve(proxy).await;
+    let base = served.base.clone();
+    let ask = |extra: Value| {
+        let mut body = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+
+    let (status, body) = post(&base, "/v1/chat/completions", MASTER, ask(json!({}))).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "Authentication Error, BadRequest please pass param=user in request body. This is a required param"
+    );
+    assert_eq!(body["error"]["type"], "auth_error");
+    // Checked before the model is: an unknown model still reports the missing param.
+    let (status, _) = post(
+        &base,
+        "/v1/chat/completions",
+        MASTER,
+        json!({"model": "nope", "messages": []}),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, body) = post(
+        &base,
+        "/v1/chat/completions",
+        MASTER,
+        ask(json!({"user": "u1"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // A key of its own requiring metadata.generation_name, with a budget too small for a call.
+    let (status, created) = post(
+        &base,
+        "/key/generate",
+        MASTER,
+        json!({"metadata": {"enforced_params": ["metadata.generation_name"]}, "max_budget": 0.000_000_1}),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let key = created["key"].as_str().unwrap().to_owned();
+    let (status, body) = post(
+        &base,
+        "/v1/chat/completions",
+        &key,
+        ask(json!({"user": "u1", "metadata": {}})),
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "Authentication Error, BadRequest please pass param=[metadata][generation_name] in request body. This is a required param"
+    );
+    let (status, body) = post(
+        &base,
+        "/v1/chat/completions",
+        &key,
+        ask(json!({"user": "u1", "metadata": {"generation_name": "g"}})),
+    )
+    .await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["type"], "budget_exceeded");
+    assert_eq!(body["error"]["code"], "429");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Budget has been exceeded!"),
+        "{body}"
+    );
+    drop(served);
+    let _ = std::fs::remove_dir_all(&directory);
+}
