@@ -224,6 +224,7 @@ pub fn filter_models(auth: &KeyAuth, available: &[String], groups: &AccessGroups
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use serde_json::json;
 
     fn strings(items: &[&str]) -> Vec<String> {

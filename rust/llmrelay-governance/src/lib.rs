@@ -23,6 +23,7 @@ pub mod layers;
 pub mod models;
 pub mod redact;
 pub mod reports;
+pub mod routes;
 pub mod spend;
 pub mod spend_writer;
 pub mod sso;

@@ -578,6 +578,9 @@ async fn authenticate(
             .await
         {
             Ok((mut request, caller)) => {
+                if let Err(error) = allowed_route(&caller.principal, request.uri().path()) {
+                    return ApiError::new(error, dialect).into_response();
+                }
                 request.extensions_mut().insert(caller.principal);
                 next.run(request).await
             }
@@ -600,6 +603,9 @@ async fn authenticate(
     let route = path.to_owned();
     match state.auth.authenticate_route(key, Some(&route)).await {
         Ok(principal) => {
+            if let Err(error) = allowed_route(&principal, &route) {
+                return ApiError::new(error, dialect).into_response();
+            }
             request.extensions_mut().insert(principal);
             next.run(request).await
         }
@@ -611,6 +617,25 @@ async fn authenticate(
             api_error.into_response()
         }
     }
+}
+
+/// A virtual key's `allowed_routes` (LiteLLM's route groups, paths, patterns) on the routes
+/// behind [`authenticate`]; the management API checks its own.
+fn allowed_route(principal: &auth::Principal, route: &str) -> Result<(), Error> {
+    let Some(key) = principal.details::<llmrelay_governance::KeyAuth>() else {
+        return Ok(());
+    };
+    if key.is_master_key
+        || key.allowed_routes.is_empty()
+        || llmrelay_governance::routes::allowed(route, &key.allowed_routes)
+    {
+        return Ok(());
+    }
+    let error = llmrelay_governance::GovernanceError::Forbidden(format!(
+        "Virtual key is not allowed to call this route. Only allowed to call routes: {:?}. Tried to call route: {route}",
+        key.allowed_routes
+    ));
+    Err(llmrelay_governance::layers::to_error(&error))
 }
 
 async fn not_found(request: Request) -> Response {

@@ -406,6 +406,19 @@ pub(crate) async fn create_key(
     let now = state.clock.now();
     let mut record = new_key_record(&raw_key, now);
     record.extend(key_columns(&body, None, now)?);
+    // LiteLLM's `key_type` gives a new key its route group unless `allowed_routes` is given.
+    let no_routes = record
+        .get("allowed_routes")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty);
+    if no_routes
+        && let Some(group) = body
+            .get("key_type")
+            .and_then(Value::as_str)
+            .and_then(crate::routes::key_type_routes)
+    {
+        record.insert("allowed_routes".into(), serde_json::json!([group]));
+    }
     if let Some(permission) = body.get("object_permission") {
         if let Some(id) = store_object_permission(state, permission, None).await? {
             record.insert("object_permission_id".into(), Value::String(id));

@@ -320,9 +320,7 @@ pub fn check_route(caller: &Caller, route: &str, method: &Method) -> Result<(), 
     }
     let auth = &caller.auth;
     if let Some(allowed) = (!auth.allowed_routes.is_empty()).then_some(&auth.allowed_routes)
-        && !allowed
-            .iter()
-            .any(|a| a == route || crate::access::glob_match(a, route))
+        && !crate::routes::allowed(route, allowed)
     {
         return Err(GovernanceError::Forbidden(format!(
             "Virtual key is not allowed to call this route. Only allowed to call routes: {allowed:?}. Tried to call route: {route}"

@@ -6,7 +6,7 @@
 //! other key goes to the authenticator it wraps.
 
 pub mod keys;
-pub mod routes;
+pub use llmrelay_governance::routes;
 pub mod settings;
 pub mod verify;
 

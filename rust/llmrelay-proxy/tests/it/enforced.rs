@@ -134,6 +134,72 @@ general_settings:
             .starts_with("Budget has been exceeded!"),
         "{body}"
     );
+
+    // Route limits: `key_type` gives a new key its route group; `allowed_routes` names routes.
+    let key_of = |created: &Value| created["key"].as_str().unwrap().to_owned();
+    let (_, llm_only) = post(
+        &base,
+        "/key/generate",
+        MASTER,
+        json!({"key_type": "llm_api"}),
+    )
+    .await;
+    assert_eq!(
+        llm_only["allowed_routes"],
+        json!(["llm_api_routes"]),
+        "{llm_only}"
+    );
+    let llm_only = key_of(&llm_only);
+    let (status, body) = post(
+        &base,
+        "/v1/chat/completions",
+        &llm_only,
+        ask(json!({"user": "u"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post(&base, "/key/generate", &llm_only, json!({})).await;
+    assert_eq!(status, 403, "{body}");
+    let (_, read_only) = post(
+        &base,
+        "/key/generate",
+        MASTER,
+        json!({"key_type": "read_only"}),
+    )
+    .await;
+    let read_only = key_of(&read_only);
+    let (status, body) = post(
+        &base,
+        "/v1/chat/completions",
+        &read_only,
+        ask(json!({"user": "u"})),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Virtual key is not allowed to call this route. Only allowed to call routes: [\"info_routes\"]. Tried to call route: /v1/chat/completions"),
+        "{body}"
+    );
+    let (_, embeddings_only) = post(
+        &base,
+        "/key/generate",
+        MASTER,
+        json!({"allowed_routes": ["/v1/embeddings"], "key_type": "llm_api"}),
+    )
+    .await;
+    assert_eq!(embeddings_only["allowed_routes"], json!(["/v1/embeddings"]));
+    let embeddings_only = key_of(&embeddings_only);
+    let (status, _) = post(
+        &base,
+        "/v1/chat/completions",
+        &embeddings_only,
+        ask(json!({"user": "u"})),
+    )
+    .await;
+    assert_eq!(status, 403);
     drop(served);
     let _ = std::fs::remove_dir_all(&directory);
 }

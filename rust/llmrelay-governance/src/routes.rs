@@ -1,5 +1,6 @@
-//! LiteLLM's route groups (`LiteLLMRoutes`) as `admin_allowed_routes` / `team_allowed_routes`
-//! name them, and the check of a request path against such a list.
+//! LiteLLM's route groups (`LiteLLMRoutes`) as a key's `allowed_routes` and JWT auth's
+//! `admin_allowed_routes` / `team_allowed_routes` name them, and the check of a request path
+//! against such a list.
 
 const OPENAI_ROUTES: &[&str] = &[
     "/engines/{model}/chat/completions",
@@ -164,6 +165,14 @@ const GLOBAL_SPEND_TRACKING_ROUTES: &[&str] = &[
     "/global/spend/provider",
 ];
 
+const MCP_ROUTES: &[&str] = &[
+    "/mcp",
+    "/mcp/{rest}",
+    "/{server}/mcp",
+    "/mcp-rest/tools/list",
+    "/mcp-rest/tools/call",
+];
+
 const PUBLIC_ROUTES: &[&str] = &[
     "/routes",
     "/",
@@ -185,7 +194,9 @@ fn group(name: &str) -> Option<Vec<&'static str>> {
         "spend_tracking_routes" => SPEND_TRACKING_ROUTES.to_vec(),
         "global_spend_tracking_routes" => GLOBAL_SPEND_TRACKING_ROUTES.to_vec(),
         "public_routes" => PUBLIC_ROUTES.to_vec(),
-        "llm_api_routes" => [OPENAI_ROUTES, ANTHROPIC_ROUTES].concat(),
+        "llm_api_routes" => [OPENAI_ROUTES, ANTHROPIC_ROUTES, MCP_ROUTES].concat(),
+        "mcp_routes" => MCP_ROUTES.to_vec(),
+        "mapped_pass_through_routes" => Vec::new(),
         _ => return None,
     })
 }
@@ -211,7 +222,10 @@ fn template_matches(template: &str, path: &str) -> bool {
     }
 }
 
-/// Whether `path` is allowed by a list of route groups and literal routes.
+/// Whether `path` is allowed by a list of route groups and literal routes: a group's routes
+/// (`llm_api_routes` and `mapped_pass_through_routes` also every provider pass-through path),
+/// a literal route or a path under it (`/a` allows `/a/b`, not `/ab`), a `*` pattern
+/// (`/scim/v2/*`), a `{name}` template.
 #[must_use]
 pub fn allowed(path: &str, allowed_routes: &[String]) -> bool {
     let path = if path.len() > 1 {
@@ -222,14 +236,32 @@ pub fn allowed(path: &str, allowed_routes: &[String]) -> bool {
     allowed_routes.iter().any(|entry| {
         if let Some(routes) = group(entry) {
             routes.iter().any(|route| template_matches(route, path))
-                || (entry == "llm_api_routes"
-                    && PASS_THROUGH_PREFIXES
-                        .iter()
-                        .any(|prefix| path.starts_with(&format!("{prefix}/"))))
+                || (matches!(
+                    entry.as_str(),
+                    "llm_api_routes" | "mapped_pass_through_routes"
+                ) && PASS_THROUGH_PREFIXES
+                    .iter()
+                    .any(|prefix| path.starts_with(&format!("{prefix}/"))))
+        } else if let Some(prefix) = entry.strip_suffix('*') {
+            path.starts_with(prefix)
         } else {
             template_matches(entry, path)
+                || path
+                    .strip_prefix(entry.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
         }
     })
+}
+
+/// What LiteLLM's `key_type` sets as a new key's `allowed_routes`.
+#[must_use]
+pub fn key_type_routes(key_type: &str) -> Option<&'static str> {
+    match key_type {
+        "llm_api" => Some("llm_api_routes"),
+        "management" => Some("management_routes"),
+        "read_only" => Some("info_routes"),
+        _ => None,
+    }
 }
 
 /// The literal routes a list allows (for error messages, as LiteLLM lists them).
@@ -269,5 +301,14 @@ mod tests {
         assert!(!allowed("/embeddings", &list(&["/v1/embeddings"])));
         assert!(allowed("/gemini/v1/models", &list(&["llm_api_routes"])));
         assert!(expand(&list(&["spend_tracking_routes"])).contains(&"/spend/logs".to_owned()));
+        // A key's own entries: paths under a literal route, `*` patterns.
+        let explicit = list(&["/fake-proxy", "/scim/v2/*"]);
+        assert!(allowed("/fake-proxy/v1/x", &explicit));
+        assert!(!allowed("/fake-proxy-600", &explicit));
+        assert!(allowed("/scim/v2/Users/1", &explicit));
+        assert!(!allowed("/v1/chat/completions", &explicit));
+        assert!(allowed("/mcp", &list(&["llm_api_routes"])));
+        assert_eq!(key_type_routes("llm_api"), Some("llm_api_routes"));
+        assert_eq!(key_type_routes("default"), None);
     }
 }
