@@ -445,3 +445,14 @@ def test_redis_killed_mid_test_keeps_serving_and_reconnects(mock, redis_server):
         time.sleep(0.05)
     assert router._native.shared_state_up() is True
     assert served_by(router.completion(model="g", messages=USER)) == "survivor"
+
+
+def test_map_team_model_finds_the_teams_deployment() -> None:
+    # LiteLLM's team models: the team calls a deployment by its team_public_model_name.
+    router = Router(model_list=[
+        {"model_name": "model_name_t1_abc", "litellm_params": {"model": "gpt-3.5-turbo"},
+         "model_info": {"team_id": "test-team", "team_public_model_name": "test-model"}},
+    ])
+    assert router.map_team_model(team_model_name="test-model", team_id="test-team") == \
+        "model_name_t1_abc"
+    assert router.map_team_model(team_model_name="test-model", team_id="other") is None

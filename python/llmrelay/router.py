@@ -152,6 +152,16 @@ class Router:
     def model_list(self) -> list[dict]:
         return self._native.get_model_list(None)
 
+    def map_team_model(self, team_model_name: str, team_id: str) -> str | None:
+        """The ``model_name`` of the team's deployment whose ``model_info.team_public_model_name``
+        is ``team_model_name`` (LiteLLM's team models), else ``None``."""
+        for deployment in self.model_list:
+            info = deployment.get("model_info") or {}
+            if (info.get("team_id") == team_id
+                    and info.get("team_public_model_name") == team_model_name):
+                return deployment["model_name"]
+        return None
+
     def get_model_list(self, model_name: str | None = None) -> list[dict]:
         return self._native.get_model_list(model_name)
 

@@ -32,6 +32,12 @@ pub trait Dispatch: llmrelay_pipeline::Dispatch + Send + Sync + 'static {
     /// The `litellm_params.model` the group's first deployment calls (token counting picks its
     /// tokenizer from it); `None` for an unknown group.
     fn underlying_model(&self, model: &str) -> Option<String>;
+    /// The group a team's deployment is served under when the team names it by its
+    /// `team_public_model_name` (LiteLLM's `map_team_model`); `None` when it is no such name.
+    fn team_model(&self, team_id: &str, model: &str) -> Option<String> {
+        let _ = (team_id, model);
+        None
+    }
     /// Every deployment, for `/v1/models` and `/model/info`.
     fn model_list(&self) -> Vec<ModelEntry>;
     /// Probe the deployments of one group (or all) with a minimal request.

@@ -322,6 +322,12 @@ impl Edge {
         if let Some(target) = self.principal.alias_target(&model) {
             params.insert("model".to_owned(), Value::String(target.to_owned()));
         }
+        // A team's own deployment, called by its public name (`team_public_model_name`).
+        if let Some(team) = self.principal.team_id.as_deref()
+            && let Some(group) = self.state.dispatch.team_model(team, &model)
+        {
+            params.insert("model".to_owned(), Value::String(group));
+        }
         let model = params
             .get("model")
             .and_then(Value::as_str)

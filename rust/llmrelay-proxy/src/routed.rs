@@ -106,6 +106,10 @@ impl Dispatch for RouterDispatch {
         self.router.serves(model)
     }
 
+    fn team_model(&self, team_id: &str, model: &str) -> Option<String> {
+        self.router.map_team_model(model, team_id)
+    }
+
     fn underlying_model(&self, model: &str) -> Option<String> {
         let deployments = self.router.group_deployments(model)?;
         Some(deployments.first()?.upstream_model(model))

@@ -13,13 +13,28 @@ pub(crate) struct Registry {
     /// Wildcard groups, most specific (longest fixed part) first.
     patterns: Vec<(String, Vec<Arc<Deployment>>)>,
     pub(crate) by_id: HashMap<String, Arc<Deployment>>,
+    /// `(model_info.team_id, model_info.team_public_model_name)` → the deployment's group.
+    team_models: HashMap<(String, String), String>,
 }
 
 impl Registry {
     pub(crate) fn build(deployments: Vec<Arc<Deployment>>) -> Self {
         let mut groups: HashMap<String, Vec<Arc<Deployment>>> = HashMap::new();
         let mut by_id = HashMap::new();
+        let mut team_models = HashMap::new();
         for deployment in &deployments {
+            let info = |name: &str| {
+                deployment
+                    .model_info
+                    .get(name)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned)
+            };
+            if let (Some(team), Some(public)) = (info("team_id"), info("team_public_model_name")) {
+                team_models
+                    .entry((team, public))
+                    .or_insert_with(|| deployment.model_name.clone());
+            }
             groups
                 .entry(deployment.model_name.clone())
                 .or_default()
@@ -37,7 +52,15 @@ impl Registry {
             groups,
             patterns,
             by_id,
+            team_models,
         }
+    }
+
+    /// The group a team's public model name stands for (LiteLLM's `map_team_model`).
+    pub(crate) fn team_model(&self, team_id: &str, public_name: &str) -> Option<&str> {
+        self.team_models
+            .get(&(team_id.to_owned(), public_name.to_owned()))
+            .map(String::as_str)
     }
 
     /// The deployments serving `model`: the deployment whose id it is (`model_info.id`, which

@@ -489,6 +489,15 @@ impl Router {
             .map(<[Arc<Deployment>]>::to_vec)
     }
 
+    /// The model group a team's deployment is served under when the team calls it by its
+    /// `model_info.team_public_model_name` (LiteLLM's `map_team_model`).
+    #[must_use]
+    pub fn map_team_model(&self, team_model_name: &str, team_id: &str) -> Option<String> {
+        self.registry()
+            .team_model(team_id, team_model_name)
+            .map(str::to_owned)
+    }
+
     /// Whether some group (alias and wildcards included) serves `model`.
     #[must_use]
     pub fn serves(&self, model: &str) -> bool {

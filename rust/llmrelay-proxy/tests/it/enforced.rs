@@ -43,6 +43,7 @@ general_settings:
   master_key: {MASTER}
   database_url: sqlite://{}
   enforced_params: [user]
+  store_model_in_db: true
 ",
         mock.base_url(),
         directory.join("llmrelay.db").display()
@@ -200,6 +201,52 @@ general_settings:
     )
     .await;
     assert_eq!(status, 403);
+
+    // A team's own model, called by its public name; another team does not see it.
+    let team_of = |body: &Value| body["team_id"].as_str().unwrap().to_owned();
+    let (_, team_a) = post(&base, "/team/new", MASTER, json!({"team_alias": "a"})).await;
+    let team_a = team_of(&team_a);
+    let (_, team_b) = post(&base, "/team/new", MASTER, json!({"team_alias": "b"})).await;
+    let team_b = team_of(&team_b);
+    let (status, body) = post(
+        &base,
+        "/model/new",
+        MASTER,
+        json!({"model_name": "team-gpt", "litellm_params": {"model": "openai/gpt-4o-mini",
+            "api_base": format!("{}/v1", mock.base_url()), "api_key": "sk-team"},
+            "model_info": {"team_id": team_a}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, key_a) = post(&base, "/key/generate", MASTER, json!({"team_id": team_a})).await;
+    let key_a = key_of(&key_a);
+    let (_, key_b) = post(&base, "/key/generate", MASTER, json!({"team_id": team_b})).await;
+    let key_b = key_of(&key_b);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, body) = post(
+            &base,
+            "/v1/chat/completions",
+            &key_a,
+            json!({"model": "team-gpt", "user": "u", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
+        if status == 200 {
+            // The answer names the model asked for.
+            assert_eq!(body["model"], "team-gpt", "{body}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status}: {body}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (status, body) = post(
+        &base,
+        "/v1/chat/completions",
+        &key_b,
+        json!({"model": "team-gpt", "user": "u", "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
     drop(served);
     let _ = std::fs::remove_dir_all(&directory);
 }

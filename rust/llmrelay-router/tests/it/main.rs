@@ -842,3 +842,22 @@ async fn pipeline_layers_see_every_router_attempt() {
     assert_eq!(served.route().model_group, "backup");
     assert_eq!(served.route().fallbacks, 2);
 }
+
+#[test]
+fn a_teams_public_model_name_maps_to_its_deployment() {
+    // LiteLLM's `map_team_model`.
+    let router = Router::from_value(json!({
+        "model_list": [
+            {"model_name": "model_name_t1_abc", "litellm_params": {"model": "openai/gpt-4o-mini"},
+             "model_info": {"team_id": "t1", "team_public_model_name": "test-model"}},
+            {"model_name": "test-model", "litellm_params": {"model": "openai/gpt-4o"}},
+        ],
+    }))
+    .unwrap();
+    assert_eq!(
+        router.map_team_model("test-model", "t1").as_deref(),
+        Some("model_name_t1_abc")
+    );
+    assert_eq!(router.map_team_model("test-model", "t2"), None);
+    assert_eq!(router.map_team_model("other", "t1"), None);
+}

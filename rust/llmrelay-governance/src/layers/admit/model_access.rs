@@ -40,7 +40,25 @@ impl ModelAccess {
                 alias_target(auth, alias).as_deref() == Some(model)
                     && self.engine.check_model_access(auth, alias).is_ok()
             });
-        if via_alias {
+        // A team's own deployment, reached by its public name (`team_public_model_name`):
+        // the public name is what the team's models grant.
+        let via_team_model = !via_alias
+            && auth.team_id.as_deref().is_some_and(|team| {
+                self.engine.db_deployments().iter().any(|deployment| {
+                    let info = |name: &str| {
+                        deployment
+                            .model_info
+                            .get(name)
+                            .and_then(serde_json::Value::as_str)
+                    };
+                    deployment.model_name == model
+                        && info("team_id") == Some(team)
+                        && info("team_public_model_name").is_some_and(|public| {
+                            self.engine.check_model_access(auth, public).is_ok()
+                        })
+                })
+            });
+        if via_alias || via_team_model {
             Admission::Continue
         } else {
             Admission::Reject(to_error(&error))
