@@ -133,7 +133,13 @@ fn rate_limit_headers(permit: Option<&Permit>, hidden: &mut HiddenParams) {
 
 impl Router {
     async fn dispatch_call(&self, call: &Call, attempts: Attempts<'_>) -> Result<Dispatched> {
-        let options = RequestOptions::of(call)?;
+        let prefix = self
+            .inner
+            .config
+            .tag_routing_prefix
+            .as_deref()
+            .unwrap_or("");
+        let options = RequestOptions::of(call, prefix)?;
         let requested = options.model.clone();
         let mut count = 0;
         let first = self

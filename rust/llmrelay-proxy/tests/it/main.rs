@@ -861,6 +861,7 @@ mod passthrough;
 mod routes;
 mod shared_state;
 mod support;
+mod tags;
 
 /// The pipeline's probe layers on proxy calls: rejected in the OpenAI error shape, answered at
 /// once (whole and as SSE), streams transformed in every dialect, a task beside the call

@@ -842,3 +842,75 @@ async fn pipeline_layers_see_every_router_attempt() {
     assert_eq!(served.route().model_group, "backup");
     assert_eq!(served.route().fallbacks, 2);
 }
+
+#[tokio::test]
+async fn tag_routing_chooses_the_tagged_deployment() {
+    let server = server().await;
+    let router = Router::from_value(json!({
+        "model_list": [
+            deployment(&server, "g", "free", json!({"tags": ["free"]}), json!({})),
+            deployment(&server, "g", "paid", json!({"tags": ["paid"]}), json!({})),
+            deployment(&server, "g", "fallback", json!({"tags": ["default"]}), json!({})),
+        ],
+        "enable_tag_filtering": true,
+    }))
+    .unwrap();
+    for _ in 0..5 {
+        let paid = request("g", json!({"metadata": {"tags": ["paid"]}}));
+        assert_eq!(model_id(&chat_call(&router, paid).await.unwrap()), "paid");
+        let untagged = request("g", json!({}));
+        assert_eq!(
+            model_id(&chat_call(&router, untagged).await.unwrap()),
+            "fallback"
+        );
+    }
+    // `get_available_deployment` reads the same tags.
+    let chosen = router
+        .get_available_deployment("g", request("g", json!({"metadata": {"tags": ["free"]}})))
+        .unwrap();
+    assert_eq!(chosen["model_info"]["id"], "free");
+    // A tag the group knows but cannot serve is refused before any upstream call.
+    let before = server.state().requests().len();
+    let error = chat_call(
+        &router,
+        request("g", json!({"metadata": {"tags": ["paid", "!paid"]}})),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(error.status_code(), 401);
+    assert!(
+        error
+            .message()
+            .starts_with("Not allowed to access model due to tags configuration. Passed model=g and tags=['paid', '!paid']"),
+        "{error}"
+    );
+    assert_eq!(server.state().requests().len(), before);
+
+    // Retries stay among the tagged deployments: the other one is never tried.
+    let router = Router::from_value(json!({
+        "model_list": [
+            deployment(&server, "h", "broken", json!({"tags": ["eu"]}), json!({"x-mock-status": "500"})),
+            deployment(&server, "h", "other", json!({"tags": ["us"]}), json!({})),
+        ],
+        "enable_tag_filtering": true,
+        "num_retries": 1,
+        "tag_routing_prefix": "route:",
+    }))
+    .unwrap();
+    let error = chat_call(
+        &router,
+        request("h", json!({"metadata": {"tags": ["route:eu"]}})),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(error.kind(), ErrorKind::InternalServer, "{error}");
+    let us = chat_call(
+        &router,
+        request("h", json!({"metadata": {"tags": ["route:us"]}})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(model_id(&us), "other");
+}
