@@ -294,9 +294,15 @@ impl Router {
             }
             let registry = self.registry();
             let now = now_ms();
+            // Another deployment the request's tags allow (others do not count).
             let has_alternative = registry.resolve(&group).is_some_and(|list| {
-                list.iter()
-                    .any(|d| !tried.contains(&d.id) && d.state.cooldown_until(now).is_none())
+                crate::tags::allowed(list, &options.tags, self.tag_policy(), requested).is_ok_and(
+                    |allowed| {
+                        allowed.iter().any(|d| {
+                            !tried.contains(&d.id) && d.state.cooldown_until(now).is_none()
+                        })
+                    },
+                )
             });
             let wait = self.retry_wait(&error, retry, has_alternative);
             if !wait.is_zero() {

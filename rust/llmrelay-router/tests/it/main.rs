@@ -898,6 +898,8 @@ async fn tag_routing_chooses_the_tagged_deployment() {
         "tag_routing_prefix": "route:",
     }))
     .unwrap();
+    let before = server.state().requests().len();
+    let started = Instant::now();
     let error = chat_call(
         &router,
         request("h", json!({"metadata": {"tags": ["route:eu"]}})),
@@ -906,6 +908,13 @@ async fn tag_routing_chooses_the_tagged_deployment() {
     .err()
     .unwrap();
     assert_eq!(error.kind(), ErrorKind::InternalServer, "{error}");
+    assert_eq!(server.state().requests().len(), before + 2);
+    // With no other deployment the tags allow, the retry backs off (0.5 s, jittered).
+    assert!(
+        started.elapsed() >= Duration::from_millis(350),
+        "{:?}",
+        started.elapsed()
+    );
     let us = chat_call(
         &router,
         request("h", json!({"metadata": {"tags": ["route:us"]}})),
