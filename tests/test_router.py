@@ -235,6 +235,45 @@ def test_callbacks_fire_for_router_calls(mock):
     assert seen.count(("ok", "g", "a")) == 2
 
 
+def test_tag_routing_chooses_the_tagged_deployment(mock):
+    model_list = [
+        dep(mock, "g", "free", tags=["free"]),
+        dep(mock, "g", "paid", tags=["paid", "eu"]),
+        dep(mock, "g", "fallback", tags=["default"]),
+    ]
+    router = Router(model_list=model_list, enable_tag_filtering=True)
+    assert router.enable_tag_filtering is True and router.tag_filtering_match_any is True
+    for _ in range(5):
+        assert served_by(router.completion(model="g", messages=USER, metadata={"tags": ["paid"]})) == "paid"
+        assert served_by(router.completion(model="g", messages=USER, metadata={"tags": ["free"]})) == "free"
+        # Untagged requests and tags no deployment knows go to the "default" deployment.
+        assert served_by(router.completion(model="g", messages=USER)) == "fallback"
+        assert served_by(router.completion(model="g", messages=USER, metadata={"tags": ["gpu"]})) == "fallback"
+    chosen = router.get_available_deployment("g", request_kwargs={"metadata": {"tags": ["free"]}})
+    assert chosen["model_info"]["id"] == "free"
+    # Every tag must match with tag_filtering_match_any=False.
+    strict = Router(model_list=model_list, enable_tag_filtering=True, tag_filtering_match_any=False)
+    assert served_by(strict.completion(model="g", messages=USER, metadata={"tags": ["paid", "eu"]})) == "paid"
+    with pytest.raises(ValueError, match=r"Not allowed to access model due to tags configuration\. "
+                       r"Passed model=g and tags=\['paid', 'free'\]") as refused:
+        strict.completion(model="g", messages=USER, metadata={"tags": ["paid", "free"]})
+    assert isinstance(refused.value, llmrelay.AuthenticationError)
+    # With filtering off, tags choose nothing.
+    plain = Router(model_list=model_list)
+    seen = {served_by(plain.completion(model="g", messages=USER, metadata={"tags": ["paid"]})) for _ in range(40)}
+    assert seen == {"free", "paid", "fallback"}
+
+
+async def test_tag_routing_async_and_without_a_default(mock):
+    router = Router(model_list=[dep(mock, "g", "a", tags=["teamA"]), dep(mock, "g", "b", tags=["teamB"])],
+                    enable_tag_filtering=True)
+    response = await router.acompletion(model="g", messages=USER, metadata={"tags": ["teamB"]})
+    assert served_by(response) == "b"
+    with pytest.raises(llmrelay.AuthenticationError, match="tags configuration") as refused:
+        await router.acompletion(model="g", messages=USER, metadata={"tags": ["paid"]})
+    assert refused.value.status_code == 401
+
+
 def test_rpm_limit_backpressure_expires_with_retry_after(mock):
     _not_at_minute_end()
     router = Router(model_list=[dep(mock, "g", "a", rpm=1)], max_queue_wait=0.3)

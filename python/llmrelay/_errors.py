@@ -26,6 +26,7 @@ from .exceptions import (
     PermissionDeniedError,
     RateLimitError,
     ServiceUnavailableError,
+    TagRoutingError,
     Timeout,
     UnprocessableEntityError,
     UnsupportedParamsError,
@@ -62,6 +63,9 @@ def _litellm_message(info: Any, params: dict | None) -> str:
             return message.split(_ROUTER_NOTE, 1)[0]
     return message
 
+
+# LiteLLM's RouterErrors.no_deployments_with_tag_routing (the Router's tag refusal).
+_TAG_ROUTING_REFUSAL = "Not allowed to access model due to tags configuration"
 
 # How the Router's note on a final error begins (see docs/router.md).
 _ROUTER_NOTE = "\n\nLiteLLM: model group '"
@@ -146,7 +150,8 @@ def build(
         if status:
             exc.status_code = status
     elif kind == "authentication":
-        exc = AuthenticationError(message, provider, model, response=resp(401), **common)
+        cls = TagRoutingError if message.startswith(_TAG_ROUTING_REFUSAL) else AuthenticationError
+        exc = cls(message, provider, model, response=resp(401), **common)
     elif kind == "permission_denied":
         exc = PermissionDeniedError(message, provider, model, response=resp(403), **common)
     elif kind == "not_found":

@@ -476,6 +476,12 @@ class TokenCountInputError(BadRequestError, ValueError):
     a malformed message); also a ``BadRequestError`` so either ``except`` catches it."""
 
 
+class TagRoutingError(AuthenticationError, ValueError):
+    """A Router request whose tags allow none of its model group's deployments ("Not allowed
+    to access model due to tags configuration"): LiteLLM's Router raises ``ValueError`` and its
+    proxy answers 401, so either ``except`` catches it."""
+
+
 class MalformedRequestFieldError(BadRequestError):
     pass
 

@@ -138,6 +138,8 @@ pub struct KeyAuth {
     pub team_rpm_limit: Option<i64>,
     pub team_max_parallel_requests: Option<i64>,
     pub team_metadata: Map<String, Value>,
+    /// The team's `metadata.tags` (added to the request's tags, after the key's).
+    pub team_tags: Vec<String>,
     /// The team's `model_aliases` (`{"alias": "model group"}`).
     pub team_model_aliases: Map<String, Value>,
     /// The caller's role in the team (`admin` / `user`).
@@ -374,6 +376,7 @@ impl KeyRows {
             auth.team_rpm_limit = integer(team, "rpm_limit");
             auth.team_max_parallel_requests = integer(team, "max_parallel_requests");
             auth.team_metadata = object(team, "metadata");
+            auth.team_tags = metadata_list(&auth.team_metadata, "tags");
             auth.team_model_rpm_limit = metadata_map(&auth.team_metadata, "model_rpm_limit");
             auth.team_model_tpm_limit = metadata_map(&auth.team_metadata, "model_tpm_limit");
             auth.team_model_aliases = object(team, "model_aliases");

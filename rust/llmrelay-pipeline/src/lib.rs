@@ -29,7 +29,7 @@ mod run;
 pub mod served;
 
 pub use attempt::{AttemptInfo, Attempts};
-pub use call::{Call, Origin, ResponseHeaders};
+pub use call::{Call, Origin, RequestTags, ResponseHeaders};
 pub use dispatch::{Direct, Dispatch};
 pub use identity::Identity;
 pub use layer::{

@@ -252,11 +252,12 @@ impl StandardLoggingPayload {
                     .and_then(Value::as_str)
                     .map(str::to_owned)
             });
-        let request_tags = metadata
-            .get("tags")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let request_tags = call
+            .tags
+            .as_slice()
+            .iter()
+            .map(|tag| Value::String(tag.clone()))
+            .collect();
         let api_base = hidden
             .and_then(|h| h.api_base.clone())
             .or_else(|| call.options.api_base.clone())

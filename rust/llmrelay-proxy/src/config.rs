@@ -34,7 +34,6 @@ impl ConfigError {
 /// `litellm_params` keys LiteLLM acts on that llmrelay's Router accepts but does not act on yet
 /// (it strips them from the call: they never reach the provider).
 pub const NOT_YET_DEPLOYMENT_PARAMS: &[&str] = &[
-    "tags",
     "max_parallel_requests",
     "max_budget",
     "budget_duration",
@@ -922,6 +921,7 @@ model_list:
       rmp: 10
       rpm: 5
       tags: [free]
+      max_budget: 5
       temperature: 0.2
       top_k: 3
 litellm_settings:
@@ -943,7 +943,7 @@ general_settings:
         );
         let expected = [
             "unknown key model_list[0].litellm_params.rmp: did you mean 'rpm'? (as it is, it is sent to the provider as a request field)",
-            "model_list[0].litellm_params.tags is not supported by llmrelay yet; ignored",
+            "model_list[0].litellm_params.max_budget is not supported by llmrelay yet; ignored",
             "unknown key litellm_settings.num_retires ignored; did you mean 'num_retries'?",
             "unknown key router_settings.routing_stratgy ignored; did you mean 'routing_strategy'?",
             "router_settings.provider_budget_config is not supported by llmrelay yet; ignored",
@@ -968,6 +968,7 @@ general_settings:
             "master_key",
             "max_parallel_requests",
             "routing_strategy ",
+            "litellm_params.tags",
         ] {
             assert!(
                 !warnings

@@ -95,6 +95,26 @@ fn s_maxage(header: &str) -> Option<Value> {
 const DRAIN_FACTOR: usize = 4;
 const DRAIN_TIME: Duration = Duration::from_secs(10);
 
+/// The caller's tags as LiteLLM's proxy reads them: the body's `tags` when it is a list, else
+/// the `x-litellm-tags` header (comma separated, each tag trimmed).
+fn caller_tags(call: &Call, headers: &HeaderMap) -> Vec<String> {
+    if let Some(tags @ Value::Array(_)) = call.options.other.get("tags") {
+        return llmrelay_pipeline::call::string_list(Some(tags));
+    }
+    headers
+        .get("x-litellm-tags")
+        .and_then(|value| value.to_str().ok())
+        .map(|value| {
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|tag| !tag.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn too_large(size: usize, limit: usize) -> Error {
     Error::bad_request(format!(
         "Request size is too large. Request size is {:.2} MB. Max size is {:.2} MB",
@@ -382,6 +402,7 @@ impl Edge {
         if let Some(preset) = preset {
             call.extensions.insert(preset);
         }
+        call.tags.add_caller(caller_tags(&call, headers));
         call.id = Arc::clone(&self.context.call_id);
         call.identity = std::mem::take(&mut self.principal);
         call.is_async = true;

@@ -133,7 +133,13 @@ fn rate_limit_headers(permit: Option<&Permit>, hidden: &mut HiddenParams) {
 
 impl Router {
     async fn dispatch_call(&self, call: &Call, attempts: Attempts<'_>) -> Result<Dispatched> {
-        let options = RequestOptions::of(call)?;
+        let prefix = self
+            .inner
+            .config
+            .tag_routing_prefix
+            .as_deref()
+            .unwrap_or("");
+        let options = RequestOptions::of(call, prefix)?;
         let requested = options.model.clone();
         let mut count = 0;
         let first = self
@@ -288,9 +294,15 @@ impl Router {
             }
             let registry = self.registry();
             let now = now_ms();
+            // Another deployment the request's tags allow (others do not count).
             let has_alternative = registry.resolve(&group).is_some_and(|list| {
-                list.iter()
-                    .any(|d| !tried.contains(&d.id) && d.state.cooldown_until(now).is_none())
+                crate::tags::allowed(list, &options.tags, self.tag_policy(), requested).is_ok_and(
+                    |allowed| {
+                        allowed.iter().any(|d| {
+                            !tried.contains(&d.id) && d.state.cooldown_until(now).is_none()
+                        })
+                    },
+                )
             });
             let wait = self.retry_wait(&error, retry, has_alternative);
             if !wait.is_zero() {

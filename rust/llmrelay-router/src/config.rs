@@ -241,6 +241,16 @@ pub struct RouterConfig {
     pub enable_pre_call_checks: bool,
     /// Skip deployments whose last health check failed (while another one is healthy).
     pub enable_health_check_routing: bool,
+    /// LiteLLM's tag routing: a request's tags choose among its group's deployments by
+    /// their `litellm_params.tags` (a deployment's `model_info.enable_tag_filtering`
+    /// overrides it for its group).
+    pub enable_tag_filtering: bool,
+    /// A deployment matches when it carries any of the request's tags (`true`, LiteLLM's
+    /// default) or every one of them (`false`).
+    pub tag_filtering_match_any: Option<bool>,
+    /// Request tags starting with this text route as the rest of the tag (`"route:"` makes
+    /// `route:eu` route as `eu`), and such a tag always counts as a routing tag.
+    pub tag_routing_prefix: Option<String>,
     /// Parameters merged into every call (under the deployment's and the request's).
     pub default_litellm_params: Map<String, Value>,
     pub default_priority: Option<i64>,

@@ -91,6 +91,11 @@ pub struct Deployment {
     pub allowed_fails: Option<u32>,
     pub allowed_fails_policy: Option<AllowedFailsPolicy>,
     pub cooldown_time: Option<Duration>,
+    /// `litellm_params.tags`: the request tags this deployment serves (tag routing; a
+    /// `"default"` tag serves requests no other deployment matches).
+    pub tags: Vec<String>,
+    /// `model_info.enable_tag_filtering`: this group's tag filtering, over the Router's.
+    pub tag_filtering: Option<bool>,
     /// `rpm` and `tpm` as limits for the Router's limiter (sliding 60 s windows, shared
     /// through Redis when the Router has one); empty without either.
     pub limits: Vec<Check>,
@@ -194,6 +199,18 @@ impl Deployment {
             &field("cooldown_time"),
         )?)
         .map(Duration::from_secs_f64);
+        let tags = tag_list(litellm_params.get("tags"), &field("tags"))?;
+        let tag_filtering = match model_info.get("enable_tag_filtering") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(on)) => Some(*on),
+            Some(_) => {
+                let name = info_field("enable_tag_filtering");
+                return Err(Error::bad_request(format!(
+                    "Invalid router config: {name}: must be true or false"
+                ))
+                .with_param(name));
+            }
+        };
         let catalog_entry = catalog_entry(&model, &litellm_params, &model_info);
         let max_input_tokens = model_info
             .get("max_input_tokens")
@@ -256,6 +273,8 @@ impl Deployment {
             allowed_fails,
             allowed_fails_policy,
             cooldown_time,
+            tags,
+            tag_filtering,
             state: DeploymentState::default(),
         })
     }
@@ -397,6 +416,24 @@ fn number_field(value: Option<&Value>, name: &str) -> Result<Option<f64>> {
             .filter(|f| f.is_finite() && *f >= 0.0)
             .map(Some)
             .ok_or_else(invalid),
+        Some(_) => Err(invalid()),
+    }
+}
+
+/// `litellm_params.tags`: a list of strings (or null).
+fn tag_list(value: Option<&Value>, name: &str) -> Result<Vec<String>> {
+    let invalid = || {
+        Error::bad_request(format!(
+            "Invalid router config: {name}: must be a list of strings"
+        ))
+        .with_param(name)
+    };
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned).ok_or_else(invalid))
+            .collect(),
         Some(_) => Err(invalid()),
     }
 }

@@ -54,6 +54,9 @@
 //!
 //! # Behaviour
 //!
+//! - Tags ([`tags`], with `enable_tag_filtering`): the request's tags (the call's
+//!   [`llmrelay_pipeline::RequestTags`]) narrow its group to the deployments carrying them,
+//!   or to those tagged `"default"`, before anything else.
 //! - Selection ([`strategy`]): cooldown → health (with `enable_health_check_routing`) →
 //!   context window (with `enable_pre_call_checks`) → rpm/tpm of the current minute → the
 //!   lowest `order` tier → the strategy (`simple-shuffle`, `least-busy`,
@@ -89,6 +92,7 @@ mod request;
 mod router;
 pub mod shared;
 pub mod strategy;
+pub mod tags;
 
 pub use config::{RouterConfig, RoutingStrategy};
 pub use deployment::{Deployment, HealthStatus, Usage};

@@ -16,6 +16,7 @@ use crate::request::RequestOptions;
 use crate::router::{DEFAULT_PRIORITY, Router};
 use crate::shared::SharedWrite;
 use crate::strategy::{self, Decision, NoDeployment, RequestShape};
+use crate::tags::{self, TagPolicy, TagQuery};
 
 impl Router {
     /// Pick a deployment for `model` without calling it (`get_available_deployment`).
@@ -37,16 +38,36 @@ impl Router {
     /// # Errors
     /// Unknown model, every deployment cooling down or at its limit, context window.
     pub fn route(&self, model: &str, request: &Request) -> Result<Arc<Deployment>> {
+        self.route_tagged(model, request, &TagQuery::default())
+    }
+
+    /// [`Router::route`] for a request with tags.
+    pub(crate) fn route_tagged(
+        &self,
+        model: &str,
+        request: &Request,
+        tags: &TagQuery,
+    ) -> Result<Arc<Deployment>> {
         let group = self.group_for(model);
         let registry = self.registry();
         let candidates = registry
             .resolve(&group)
             .ok_or_else(|| unknown_model(model))?;
+        let allowed = tags::allowed(candidates, tags, self.tag_policy(), model)?;
+        let candidates: &[Arc<Deployment>] = &allowed;
         let shape = self.shape(request, candidates);
         let decision = self.decision(now_ms());
         match strategy::choose(candidates, &[], shape, &decision, &mut rand::rng()) {
             Ok(deployment) => Ok(Arc::clone(deployment)),
             Err(reason) => Err(self.no_deployment_error(model, reason, candidates)),
+        }
+    }
+
+    pub(crate) fn tag_policy(&self) -> TagPolicy {
+        let config = &self.inner.config;
+        TagPolicy {
+            enabled: config.enable_tag_filtering,
+            match_any: config.tag_filtering_match_any.unwrap_or(true),
         }
     }
 
@@ -197,6 +218,9 @@ impl Router {
             let candidates = registry
                 .resolve(group)
                 .ok_or_else(|| unknown_model(requested))?;
+            // Tags first: cooldowns, limits and the strategy choose among what they allow.
+            let allowed = tags::allowed(candidates, &options.tags, self.tag_policy(), requested)?;
+            let candidates: &[Arc<Deployment>] = &allowed;
             let shape = *shape.get_or_insert_with(|| self.shape(request, candidates));
             let now = now_ms();
             let decision = self.decision(now);

@@ -1,5 +1,5 @@
-//! The Router's per-request options: fallbacks, retries, priority, queue wait, and LiteLLM's
-//! `mock_testing_*` switches.
+//! The Router's per-request options: fallbacks, retries, priority, queue wait, the request's
+//! tags, and LiteLLM's `mock_testing_*` switches.
 
 use serde_json::Value;
 
@@ -7,6 +7,7 @@ use llmrelay_core::{Error, Result};
 use llmrelay_pipeline::Call;
 
 use crate::config::FallbackList;
+use crate::tags::TagQuery;
 
 /// Per-request router options taken out of the call's parameters.
 #[derive(Debug, Clone, Default)]
@@ -18,6 +19,8 @@ pub(crate) struct RequestOptions {
     pub(crate) num_retries: Option<u32>,
     pub(crate) priority: Option<i64>,
     pub(crate) max_queue_wait: Option<f64>,
+    /// The call's tags, split for tag routing.
+    pub(crate) tags: TagQuery,
     /// LiteLLM's `mock_testing_*fallbacks`: the first group fails so its fallbacks run.
     pub(crate) mock_fallbacks: bool,
     pub(crate) mock_context_fallbacks: bool,
@@ -60,17 +63,19 @@ fn number(value: &Value, name: &str) -> Result<Option<f64>> {
 }
 
 impl RequestOptions {
-    /// The Router's per-request options of a call (`CallOptions::router`).
+    /// The Router's per-request options of a call (`CallOptions::router`, its tags with
+    /// `tag_routing_prefix`).
     ///
     /// # Errors
     /// `BadRequest` naming an option of the wrong type.
-    pub(crate) fn of(call: &Call) -> Result<Self> {
+    pub(crate) fn of(call: &Call, tag_prefix: &str) -> Result<Self> {
         let model = call.model_group.clone();
         if model.is_empty() {
             return Err(Error::bad_request("model is required").with_param("model"));
         }
         let mut options = Self {
             model,
+            tags: TagQuery::new(call.tags.as_slice(), tag_prefix),
             ..Self::default()
         };
         for (key, value) in &call.options.router {

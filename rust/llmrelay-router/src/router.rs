@@ -19,6 +19,7 @@ use crate::deployment::{Deployment, Usage, now_ms};
 use crate::queue::Queue;
 use crate::registry::Registry;
 use crate::shared::Shared;
+use crate::tags::TagQuery;
 
 /// Where the Router's limiter keeps deployment counters in Redis.
 pub const LIMIT_PREFIX: &str = "llmrelay:router:rl:";
@@ -530,7 +531,7 @@ impl Router {
     }
 
     /// One routing decision without a call (benchmarks, `get_available_deployment`) for a
-    /// chat request given as JSON.
+    /// chat request given as JSON (its `metadata.tags` route it).
     ///
     /// # Errors
     /// A malformed request, an unknown model, every deployment cooling down or at its limit.
@@ -542,8 +543,15 @@ impl Router {
         params
             .entry("messages")
             .or_insert_with(|| serde_json::json!([{"role": "user", "content": ""}]));
-        let (request, _) = llmrelay_providers::engine::parse(CallKind::Chat, params)?;
-        self.route(model, &request)
+        let (request, options) = llmrelay_providers::engine::parse(CallKind::Chat, params)?;
+        let tags = llmrelay_pipeline::RequestTags::of_metadata(options.metadata.as_ref());
+        let prefix = self
+            .inner
+            .config
+            .tag_routing_prefix
+            .as_deref()
+            .unwrap_or("");
+        self.route_tagged(model, &request, &TagQuery::new(tags.as_slice(), prefix))
     }
 
     /// A call through the Router without pipeline layers (tests, Rust users): parse, route,

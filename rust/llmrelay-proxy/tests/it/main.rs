@@ -864,6 +864,7 @@ mod routes;
 mod secrets;
 mod shared_state;
 mod support;
+mod tags;
 
 /// The pipeline's probe layers on proxy calls: rejected in the OpenAI error shape, answered at
 /// once (whole and as SSE), streams transformed in every dialect, a task beside the call

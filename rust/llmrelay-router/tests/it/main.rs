@@ -861,3 +861,84 @@ fn a_teams_public_model_name_maps_to_its_deployment() {
     assert_eq!(router.map_team_model("test-model", "t2"), None);
     assert_eq!(router.map_team_model("other", "t1"), None);
 }
+
+#[tokio::test]
+async fn tag_routing_chooses_the_tagged_deployment() {
+    let server = server().await;
+    let router = Router::from_value(json!({
+        "model_list": [
+            deployment(&server, "g", "free", json!({"tags": ["free"]}), json!({})),
+            deployment(&server, "g", "paid", json!({"tags": ["paid"]}), json!({})),
+            deployment(&server, "g", "fallback", json!({"tags": ["default"]}), json!({})),
+        ],
+        "enable_tag_filtering": true,
+    }))
+    .unwrap();
+    for _ in 0..5 {
+        let paid = request("g", json!({"metadata": {"tags": ["paid"]}}));
+        assert_eq!(model_id(&chat_call(&router, paid).await.unwrap()), "paid");
+        let untagged = request("g", json!({}));
+        assert_eq!(
+            model_id(&chat_call(&router, untagged).await.unwrap()),
+            "fallback"
+        );
+    }
+    // `get_available_deployment` reads the same tags.
+    let chosen = router
+        .get_available_deployment("g", request("g", json!({"metadata": {"tags": ["free"]}})))
+        .unwrap();
+    assert_eq!(chosen["model_info"]["id"], "free");
+    // A tag the group knows but cannot serve is refused before any upstream call.
+    let before = server.state().requests().len();
+    let error = chat_call(
+        &router,
+        request("g", json!({"metadata": {"tags": ["paid", "!paid"]}})),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(error.status_code(), 401);
+    assert!(
+        error
+            .message()
+            .starts_with("Not allowed to access model due to tags configuration. Passed model=g and tags=['paid', '!paid']"),
+        "{error}"
+    );
+    assert_eq!(server.state().requests().len(), before);
+
+    // Retries stay among the tagged deployments: the other one is never tried.
+    let router = Router::from_value(json!({
+        "model_list": [
+            deployment(&server, "h", "broken", json!({"tags": ["eu"]}), json!({"x-mock-status": "500"})),
+            deployment(&server, "h", "other", json!({"tags": ["us"]}), json!({})),
+        ],
+        "enable_tag_filtering": true,
+        "num_retries": 1,
+        "tag_routing_prefix": "route:",
+    }))
+    .unwrap();
+    let before = server.state().requests().len();
+    let started = Instant::now();
+    let error = chat_call(
+        &router,
+        request("h", json!({"metadata": {"tags": ["route:eu"]}})),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(error.kind(), ErrorKind::InternalServer, "{error}");
+    assert_eq!(server.state().requests().len(), before + 2);
+    // With no other deployment the tags allow, the retry backs off (0.5 s, jittered).
+    assert!(
+        started.elapsed() >= Duration::from_millis(350),
+        "{:?}",
+        started.elapsed()
+    );
+    let us = chat_call(
+        &router,
+        request("h", json!({"metadata": {"tags": ["route:us"]}})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(model_id(&us), "other");
+}

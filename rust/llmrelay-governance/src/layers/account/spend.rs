@@ -14,7 +14,6 @@ use serde_json::{Map, Value, json};
 use llmrelay_pipeline::{Account, Call, CallRecord, Origin, Status};
 
 use crate::engine::Governance;
-use crate::identity::KeyAuth;
 use crate::layers::admit::budget::BudgetHold;
 use crate::spend::SpendRow;
 
@@ -38,30 +37,6 @@ fn utc(time: SystemTime) -> DateTime<Utc> {
 
 fn tokens(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-/// Request tags: the request's `metadata.tags`, then the key's.
-fn request_tags(call: &Call, auth: Option<&KeyAuth>) -> Vec<String> {
-    let mut tags: Vec<String> = call
-        .metadata()
-        .and_then(|m| m.get("tags"))
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(auth) = auth {
-        for tag in &auth.tags {
-            if !tags.contains(tag) {
-                tags.push(tag.clone());
-            }
-        }
-    }
-    tags
 }
 
 /// LiteLLM's spend-log metadata: who called, and why a failed call failed.
@@ -108,7 +83,6 @@ fn metadata(call: &Call, record: &CallRecord) -> Value {
 #[must_use]
 pub fn spend_row(call: &Call, record: &CallRecord, cost: Decimal) -> SpendRow {
     let identity = &call.identity;
-    let auth = identity.details::<KeyAuth>();
     let usage = record.usage.as_ref();
     let hidden = record.hidden.as_ref();
     let cached = usage
@@ -165,7 +139,7 @@ pub fn spend_row(call: &Call, record: &CallRecord, cost: Decimal) -> SpendRow {
             Origin::Sdk => None,
         },
         cache_hit: Some(if record.cache_hit { "True" } else { "False" }.to_owned()),
-        request_tags: request_tags(call, auth),
+        request_tags: call.tags.as_slice().to_vec(),
         metadata: metadata(call, record),
         ..SpendRow::default()
     }

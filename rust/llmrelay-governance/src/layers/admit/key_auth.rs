@@ -2,8 +2,9 @@
 //! else a virtual key from the in-memory cache (no await on a hit), else from the database —
 //! and makes the pipeline's [`Identity`] of it; the proxy calls it once per request at its edge
 //! (every protected route needs it, not only the LLM routes). The [`KeyIdentity`] layer then
-//! completes the identity of an LLM call: the end user the request names (`user`), refused
-//! when it is blocked, its row kept in the call for the budget layer.
+//! completes the identity of an LLM call: the key's and team's tags join the request's, and
+//! the end user the request names (`user`) is refused when it is blocked, its row kept in the
+//! call for the budget layer.
 
 use std::sync::Arc;
 
@@ -128,8 +129,14 @@ impl Admit for KeyIdentity {
     }
 
     fn admit<'a>(&'a self, call: &'a mut Call) -> Step<'a, Admission> {
-        if call.identity.details.is_none() {
+        let Some(details) = call.identity.details.clone() else {
             return Step::Ready(Admission::Continue);
+        };
+        // LiteLLM adds the key's and then the team's `metadata.tags` to the request's tags
+        // (which route the call and go on its spend row).
+        if let Some(auth) = details.downcast_ref::<KeyAuth>() {
+            call.tags.add_policy(&auth.tags);
+            call.tags.add_policy(&auth.team_tags);
         }
         let Some(end_user) = call.request.user().map(str::to_owned) else {
             return Step::Ready(Admission::Continue);
