@@ -25,6 +25,9 @@ pub struct Identity {
     pub end_user_id: Option<String>,
     /// Key metadata (LiteLLM's `metadata` on the key).
     pub metadata: Map<String, Value>,
+    /// The key's team's metadata (its `guardrails`, `disable_global_guardrails`, …), when the
+    /// caller belongs to a team that has some.
+    pub team_metadata: Option<Arc<Map<String, Value>>>,
     /// Model names this caller may use as aliases of a model group (a key's `aliases`, its
     /// team's `model_aliases`): the edge resolves them before it checks the model.
     pub model_aliases: Option<Arc<Map<String, Value>>>,

@@ -44,6 +44,13 @@ general_settings:
   database_url: sqlite://{}
   enforced_params: [user]
   store_model_in_db: true
+guardrails:
+  - guardrail_name: no-forbidden
+    litellm_params:
+      guardrail: litellm_content_filter
+      mode: pre_call
+      blocked_words:
+        - {{keyword: forbidden, action: BLOCK}}
 ",
         mock.base_url(),
         directory.join("llmrelay.db").display()
@@ -247,6 +254,36 @@ general_settings:
     )
     .await;
     assert_eq!(status, 400, "{body}");
+
+    // A team's `guardrails` run for its keys' calls (not for others').
+    let (_, guarded) = post(
+        &base,
+        "/team/new",
+        MASTER,
+        json!({"team_alias": "guarded", "metadata": {"guardrails": ["no-forbidden"]}}),
+    )
+    .await;
+    let guarded = team_of(&guarded);
+    let (_, guarded_key) = post(&base, "/key/generate", MASTER, json!({"team_id": guarded})).await;
+    let guarded_key = key_of(&guarded_key);
+    let forbidden = json!({"model": "gpt-4o", "user": "u", "messages": [{"role": "user", "content": "a forbidden word"}]});
+    let (status, body) = post(
+        &base,
+        "/v1/chat/completions",
+        &guarded_key,
+        forbidden.clone(),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("forbidden"),
+        "{body}"
+    );
+    let (status, body) = post(&base, "/v1/chat/completions", &key_b, forbidden).await;
+    assert_eq!(status, 200, "{body}");
     drop(served);
     let _ = std::fs::remove_dir_all(&directory);
 }

@@ -84,6 +84,8 @@ pub fn identity_of(auth: Arc<KeyAuth>) -> Identity {
         org_id: auth.org_id.clone(),
         end_user_id: None,
         metadata: auth.metadata.clone(),
+        team_metadata: (!auth.team_metadata.is_empty())
+            .then(|| Arc::new(auth.team_metadata.clone())),
         model_aliases: (!aliases.is_empty()).then(|| Arc::new(aliases)),
         details: Some(auth),
     }

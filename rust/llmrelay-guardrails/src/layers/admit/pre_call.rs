@@ -115,7 +115,7 @@ impl Admit for PreCall {
         let selection = match Selection::from_request(&selection_body(call)) {
             Ok(selection) => {
                 let key = (!call.identity.metadata.is_empty()).then_some(&call.identity.metadata);
-                selection.with_admin_metadata(key, None)
+                selection.with_admin_metadata(key, call.identity.team_metadata.as_deref())
             }
             Err(error) => {
                 return Step::Ready(Admission::Reject(
