@@ -3,24 +3,14 @@
 //! `litellm_settings.budget_exceeded_status_code` (the status of a budget refusal).
 
 use llmrelay_mock::{MockConfig, MockServer};
-use llmrelay_proxy::Proxy;
-use llmrelay_proxy::config::RawConfig;
 use serde_json::{Value, json};
 
-use crate::support::{serve, temp_directory};
+use crate::support::{post_json, serve_governed, temp_directory};
 
 const MASTER: &str = "sk-enforced-master-0123456789";
 
 async fn post(base: &str, path: &str, key: &str, body: Value) -> (u16, Value) {
-    let response = llmrelay_providers::http::client()
-        .post(format!("{base}{path}"))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
+    post_json(base, path, key, &body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,20 +45,7 @@ guardrails:
         mock.base_url(),
         directory.join("llmrelay.db").display()
     );
-    let path = directory.join("config.yaml");
-    std::fs::write(&path, &yaml).unwrap();
-    let config = RawConfig::load(&path).unwrap().resolve().unwrap();
-    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
-    let proxy = Proxy::from_config(&config, None).unwrap();
-    let governed = proxy.state().governance.clone().expect("governance is on");
-    llmrelay_proxy::governance::start(
-        &governed.engine,
-        governed.router.as_ref(),
-        Some(&governed.limiter),
-    )
-    .await
-    .unwrap();
-    let served = serve(proxy).await;
+    let (served, _proxy) = serve_governed(&directory, &yaml).await;
     let base = served.base.clone();
     let ask = |extra: Value| {
         let mut body = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]});

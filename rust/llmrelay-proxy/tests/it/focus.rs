@@ -10,12 +10,10 @@ use llmrelay_governance::focus::COLUMNS;
 use llmrelay_mock::local_moto::Moto;
 use llmrelay_mock::{MockConfig, MockServer};
 use llmrelay_providers::bedrock::auth::{AwsCredentials, SigningScope, signature_headers};
-use llmrelay_proxy::Proxy;
-use llmrelay_proxy::config::RawConfig;
 use llmrelay_proxy::focus_export::{Destination, FocusExport, Format, Frequency};
 use serde_json::{Value, json};
 
-use crate::support::{serve, temp_directory};
+use crate::support::{serve_governed, temp_directory};
 
 const MASTER: &str = "sk-focus-master-0123456789";
 
@@ -62,19 +60,8 @@ general_settings:
         mock.base_url(),
         directory.join("llmrelay.db").display()
     );
-    let path = directory.join("config.yaml");
-    std::fs::write(&path, &yaml).unwrap();
-    let config = RawConfig::load(&path).unwrap().resolve().unwrap();
-    let proxy = Proxy::from_config(&config, None).unwrap();
+    let (served, proxy) = serve_governed(&directory, &yaml).await;
     let governed = proxy.state().governance.clone().expect("governance is on");
-    llmrelay_proxy::governance::start(
-        &governed.engine,
-        governed.router.as_ref(),
-        Some(&governed.limiter),
-    )
-    .await
-    .unwrap();
-    let served = serve(proxy).await;
     let http = llmrelay_providers::http::client().clone();
     let base = served.base.clone();
     let post = |path: &str, key: &str, body: Value| {

@@ -11,7 +11,7 @@ use llmrelay_proxy::Proxy;
 use llmrelay_proxy::config::RawConfig;
 use serde_json::{Value, json};
 
-use crate::support::{serve, temp_directory};
+use crate::support::{serve, serve_governed, temp_directory};
 
 const MASTER: &str = "sk-govern-master-0123456789";
 const ADMIN_URL: &str = "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -140,20 +140,8 @@ general_settings:
 "
     );
     // The database and the spend write-ahead files go next to the config file.
-    let path = wal.join("config.yaml");
-    std::fs::write(&path, &yaml).unwrap();
-    let config = RawConfig::load(&path).unwrap().resolve().unwrap();
-    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
-    let proxy = Proxy::from_config(&config, None).unwrap();
+    let (served, proxy) = serve_governed(wal, &yaml).await;
     let governed = proxy.state().governance.clone().expect("governance is on");
-    llmrelay_proxy::governance::start(
-        &governed.engine,
-        governed.router.as_ref(),
-        Some(&governed.limiter),
-    )
-    .await
-    .unwrap();
-    let served = serve(proxy).await;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client {
         base: served.base.clone(),

@@ -7,11 +7,10 @@ use std::time::{Duration, Instant, SystemTime};
 use llmrelay_mock::local_moto::Moto;
 use llmrelay_mock::{MockConfig, MockServer};
 use llmrelay_providers::bedrock::auth::{AwsCredentials, SigningScope, signature_headers};
-use llmrelay_proxy::Proxy;
 use llmrelay_proxy::config::RawConfig;
 use serde_json::{Value, json};
 
-use crate::support::{serve, temp_directory};
+use crate::support::{serve_governed, temp_directory};
 
 const MASTER: &str = "sk-secrets-master-0123456789";
 
@@ -103,15 +102,6 @@ async fn until_upstream_sees(base: &str, mock: &MockServer, expected: &str) {
     }
 }
 
-async fn start(config: &str, directory: &std::path::Path) -> (crate::support::Served, Proxy) {
-    let path = directory.join("config.yaml");
-    std::fs::write(&path, config).unwrap();
-    let resolved = RawConfig::load(&path).unwrap().resolve().unwrap();
-    let proxy = Proxy::from_config(&resolved, None).unwrap();
-    let handle = proxy.clone();
-    (serve(proxy).await, handle)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_keys_come_from_aws_secrets_manager_and_rotate_without_a_restart() {
     let Some(moto) = Moto::start() else { return };
@@ -147,7 +137,7 @@ general_settings:
         api_base = mock.base_url(),
         endpoint = moto.url,
     );
-    let (served, proxy) = start(&config, &directory).await;
+    let (served, proxy) = serve_governed(&directory, &config).await;
     let watching = llmrelay_proxy::secrets::watch(proxy.state()).expect("a secret watch");
     assert_eq!(chat(&served.base).await, 200);
     assert_eq!(
@@ -239,7 +229,7 @@ general_settings:
 ",
         api_base = mock.base_url(),
     );
-    let (served, proxy) = start(&config, &directory).await;
+    let (served, proxy) = serve_governed(&directory, &config).await;
     let watching = llmrelay_proxy::secrets::watch(proxy.state()).expect("a secret watch");
     assert_eq!(chat(&served.base).await, 200);
     assert_eq!(upstream_key(&mock).as_deref(), Some("Bearer sk-file-one"));

@@ -49,6 +49,46 @@ pub async fn serve(proxy: Proxy) -> Served {
     }
 }
 
+/// The proxy of `yaml` written as `config.yaml` in `directory` (its database next to it unless
+/// the config names one), with the database started, served on a free port; the proxy's
+/// handle too (for its state). The config must load without warnings.
+pub async fn serve_governed(directory: &Path, yaml: &str) -> (Served, Proxy) {
+    let path = directory.join("config.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let config = RawConfig::load(&path).unwrap().resolve().unwrap();
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    let proxy = Proxy::from_config(&config, None).unwrap();
+    if let Some(governed) = proxy.state().governance.clone() {
+        llmrelay_proxy::governance::start(
+            &governed.engine,
+            governed.router.as_ref(),
+            Some(&governed.limiter),
+        )
+        .await
+        .unwrap();
+    }
+    let handle = proxy.clone();
+    (serve(proxy).await, handle)
+}
+
+/// POST a JSON body with a bearer key: the status and the JSON answer.
+pub async fn post_json(
+    base: &str,
+    path: &str,
+    key: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let response = llmrelay_providers::http::client()
+        .post(format!("{base}{path}"))
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
 /// A fresh directory under the system temp dir.
 pub fn temp_directory(label: &str) -> PathBuf {
     let directory = std::env::temp_dir().join(format!("llmrelay-{label}-{}", uuid::Uuid::new_v4()));

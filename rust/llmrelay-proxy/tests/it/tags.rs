@@ -4,11 +4,9 @@
 //! `/spend/tags`.
 
 use llmrelay_mock::{MockConfig, MockServer};
-use llmrelay_proxy::Proxy;
-use llmrelay_proxy::config::RawConfig;
 use serde_json::{Value, json};
 
-use crate::support::{serve, temp_directory};
+use crate::support::{serve_governed, temp_directory};
 
 const MASTER: &str = "sk-tags-master-0123456789";
 
@@ -106,20 +104,8 @@ general_settings:
 ",
         database.display()
     );
-    let path = directory.join("config.yaml");
-    std::fs::write(&path, &yaml).unwrap();
-    let config = RawConfig::load(&path).unwrap().resolve().unwrap();
-    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
-    let proxy = Proxy::from_config(&config, None).unwrap();
+    let (served, proxy) = serve_governed(&directory, &yaml).await;
     let governed = proxy.state().governance.clone().expect("governance is on");
-    llmrelay_proxy::governance::start(
-        &governed.engine,
-        governed.router.as_ref(),
-        Some(&governed.limiter),
-    )
-    .await
-    .unwrap();
-    let served = serve(proxy).await;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client {
         base: served.base.clone(),
