@@ -3,6 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
+use llmrelay_pipeline::call::string_list as strings;
+
 /// A guardrail the request names, with the `extra_body` it passes to it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RequestedGuardrail {
@@ -107,19 +109,6 @@ fn parse_guardrails(
         }
         _ => Err(error(format!("{param} must be a list of guardrail names"))),
     }
-}
-
-fn strings(value: Option<&Value>) -> Vec<String> {
-    value
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 impl Selection {
