@@ -211,7 +211,8 @@ pub fn enforced_params_setting(config: &crate::config::ProxyConfig) -> Vec<Strin
 }
 
 /// LiteLLM's `enforced_params` check: each of `required` (`field` or `field.sub`) must be in
-/// the body, else a 401 with LiteLLM's message (its check runs with the key check).
+/// the body, else a 400 with LiteLLM's message (LiteLLM 1.104 raises it as a `ValueError`,
+/// which its proxy answers with a 500; a missing field is the client's error).
 fn check_enforced_params(required: &[String], params: &Map<String, Value>) -> Result<(), Error> {
     for param in required {
         let mut parts = param.splitn(2, '.');
@@ -225,14 +226,9 @@ fn check_enforced_params(required: &[String], params: &Map<String, Value>) -> Re
         };
         if let Some(missing) = missing {
             let message = format!(
-                "Authentication Error, BadRequest please pass {missing} in request body. This is a required param"
+                "BadRequest please pass {missing} in request body. This is a required param"
             );
-            let body = json!({"error": {
-                "message": message, "type": "auth_error", "param": "None", "code": "401"
-            }});
-            return Err(Error::from_upstream(401, message, Some(body))
-                .with_kind(ErrorKind::Authentication)
-                .with_status(401));
+            return Err(Error::bad_request(message).with_param(param.clone()));
         }
     }
     Ok(())

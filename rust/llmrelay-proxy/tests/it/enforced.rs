@@ -56,12 +56,13 @@ guardrails:
     };
 
     let (status, body) = post(&base, "/v1/chat/completions", MASTER, ask(json!({}))).await;
-    assert_eq!(status, 401, "{body}");
+    assert_eq!(status, 400, "{body}");
     assert_eq!(
         body["error"]["message"],
-        "Authentication Error, BadRequest please pass param=user in request body. This is a required param"
+        "BadRequest please pass param=user in request body. This is a required param"
     );
-    assert_eq!(body["error"]["type"], "auth_error");
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    assert_eq!(body["error"]["param"], "user");
     // Checked before the model is: an unknown model still reports the missing param.
     let (status, _) = post(
         &base,
@@ -70,7 +71,7 @@ guardrails:
         json!({"model": "nope", "messages": []}),
     )
     .await;
-    assert_eq!(status, 401);
+    assert_eq!(status, 400);
     let (status, body) = post(
         &base,
         "/v1/chat/completions",
@@ -97,10 +98,10 @@ guardrails:
         ask(json!({"user": "u1", "metadata": {}})),
     )
     .await;
-    assert_eq!(status, 401, "{body}");
+    assert_eq!(status, 400, "{body}");
     assert_eq!(
         body["error"]["message"],
-        "Authentication Error, BadRequest please pass param=[metadata][generation_name] in request body. This is a required param"
+        "BadRequest please pass param=[metadata][generation_name] in request body. This is a required param"
     );
     let (status, body) = post(
         &base,
