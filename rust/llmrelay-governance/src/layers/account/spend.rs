@@ -190,7 +190,25 @@ impl Account for SpendAccount {
             .get::<BudgetHold>()
             .and_then(BudgetHold::take)
         {
-            let _ = reservation.settle(cost);
+            let settlement = reservation.settle(cost);
+            if !settlement.levels.is_empty()
+                && let Some(listener) = self.engine.budget_listener()
+            {
+                let identity = &call.identity;
+                for level in settlement.levels {
+                    listener(&crate::budget::BudgetAlert {
+                        level,
+                        token: identity.key_hash.clone(),
+                        key_alias: identity.key_alias.clone(),
+                        user_id: identity.user_id.clone(),
+                        user_email: identity.user_email.clone(),
+                        team_id: identity.team_id.clone(),
+                        team_alias: identity.team_alias.clone(),
+                        organization_id: identity.org_id.clone(),
+                        end_user_id: identity.end_user_id.clone(),
+                    });
+                }
+            }
         }
         let row = spend_row(call, record, cost);
         if let Err(error) = self.engine.record_spend(row) {
