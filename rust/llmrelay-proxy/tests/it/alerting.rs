@@ -189,6 +189,10 @@ general_settings:
         let (status, body) = post(&client, &chat_url, &soft_key, &chat("gpt-4o", json!({}))).await;
         assert_eq!(status, 200, "{body}");
     }
+    // The key over its budget is refused: a refusal is not a failed-request alert.
+    let (status, body) = post(&client, &chat_url, &capped_key, &chat("gpt-4o", json!({}))).await;
+    assert_ne!(status, 200, "{body}");
+    assert_eq!(body["error"]["type"], "budget_exceeded", "{body}");
     // A slow answer, over the 1 s threshold.
     let (status, body) = post(
         &client,
@@ -274,6 +278,7 @@ general_settings:
         assert_eq!(request.path, path, "{}", text_of(request));
     }
     let count = |needle: &str| texts.iter().filter(|t| t.contains(needle)).count();
+    assert_eq!(count("Budget has been exceeded"), 0, "{texts:#?}");
     assert_eq!(count("Soft Budget Crossed"), 1, "de-duplicated: {texts:#?}");
     assert_eq!(count("Minor Service Outage"), 1, "{texts:#?}");
     assert_eq!(count("Deployment cooling down"), 1, "{texts:#?}");
