@@ -144,10 +144,14 @@ impl Account for Calls {
     }
 }
 
-/// The layers `alerting` needs for its alert types (none for types that are off).
+/// The layers `alerting` needs for its alert types (none for types that are off, and none
+/// without Slack: the webhook and mail carry budget alerts only).
 #[must_use]
 pub fn layers(alerting: &Alerting) -> Layers {
     let mut layers = Layers::new();
+    if !alerting.settings().has(super::Channel::Slack) {
+        return layers;
+    }
     let failed = alerting.wants(AlertType::LlmExceptions);
     let slow = alerting.wants(AlertType::LlmTooSlow);
     let report = alerting.wants(AlertType::DailyReports);
@@ -167,4 +171,39 @@ pub fn layers(alerting: &Alerting) -> Layers {
         }));
     }
     layers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerting::AlertingSettings;
+    use crate::settings::Environment;
+    use serde_json::json;
+
+    fn names(general: serde_json::Value) -> Vec<(&'static str, &'static str)> {
+        let environment = Environment::from_pairs([
+            ("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/services/a/b/c"),
+            ("WEBHOOK_URL", "http://127.0.0.1:9/webhook"),
+        ]);
+        let Some(general) = general.as_object() else {
+            unreachable!()
+        };
+        let settings = AlertingSettings::from_general_settings(general, &environment)
+            .unwrap()
+            .unwrap();
+        let alerting = Alerting::start(settings, &environment).unwrap();
+        layers(&alerting).names()
+    }
+
+    #[tokio::test]
+    async fn only_the_layers_the_alert_types_need_are_registered() {
+        let all = names(json!({"alerting": ["slack"]}));
+        for name in ["alerting.admitted", "alerting.attempts", "alerting.calls"] {
+            assert!(all.iter().any(|(_, n)| *n == name), "{name}: {all:?}");
+        }
+        assert!(names(json!({"alerting": ["slack"], "alert_types": ["budget_alerts"]})).is_empty());
+        assert!(names(json!({"alerting": ["webhook"]})).is_empty());
+        let slow = names(json!({"alerting": ["slack"], "alert_types": ["llm_too_slow"]}));
+        assert_eq!(slow.len(), 1, "{slow:?}");
+    }
 }
