@@ -178,6 +178,10 @@ impl Sources {
 }
 
 impl AlertSources for Sources {
+    fn has_spend_and_keys(&self) -> bool {
+        self.engine.is_some()
+    }
+
     fn deployment(&self, id: &str) -> Option<DeploymentInfo> {
         let deployment = self.router.as_ref()?.deployment(id)?;
         let text = |key: &str| deployment.litellm_params.get(key).and_then(Value::as_str);

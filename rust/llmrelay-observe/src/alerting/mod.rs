@@ -144,6 +144,12 @@ pub struct ExpiringKey {
 
 /// What the background jobs read: the Router's deployments, the spend log, the keys.
 pub trait AlertSources: Send + Sync + 'static {
+    /// Whether spend and keys can be read (the spend report and the expiring-key check run
+    /// only then).
+    fn has_spend_and_keys(&self) -> bool {
+        true
+    }
+
     /// A deployment by id.
     fn deployment(&self, id: &str) -> Option<DeploymentInfo>;
 
@@ -555,7 +561,12 @@ impl Alerting {
                 }
             }));
         }
-        if self.wants(AlertType::SpendReports) && self.inner.sources.get().is_some() {
+        let readable = self
+            .inner
+            .sources
+            .get()
+            .is_some_and(|sources| sources.has_spend_and_keys());
+        if self.wants(AlertType::SpendReports) && readable {
             let alerting = self.clone();
             let every = self.inner.settings.spend_report_frequency;
             tasks.push(tokio::spawn(async move {
@@ -565,7 +576,7 @@ impl Alerting {
                 }
             }));
         }
-        if self.wants(AlertType::VirtualKeyExpiring) && self.inner.sources.get().is_some() {
+        if self.wants(AlertType::VirtualKeyExpiring) && readable {
             let alerting = self.clone();
             tasks.push(tokio::spawn(async move {
                 loop {
