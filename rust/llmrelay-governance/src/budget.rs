@@ -27,6 +27,31 @@ pub enum Entity {
 }
 
 impl Entity {
+    /// The entity a [`BudgetExceeded`] names (its `entity_type` and `entity_id`).
+    #[must_use]
+    pub fn from_parts(kind: &str, id: &str) -> Option<Self> {
+        let pair = || {
+            id.split_once(':')
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        };
+        Some(match kind {
+            "key" => Self::Key(id.to_owned()),
+            "user" => Self::User(id.to_owned()),
+            "team" => Self::Team(id.to_owned()),
+            "organization" => Self::Organization(id.to_owned()),
+            "end_user" => Self::EndUser(id.to_owned()),
+            "team_member" => {
+                let (team, user) = pair()?;
+                Self::TeamMember(team, user)
+            }
+            "model" => {
+                let (key, model) = pair()?;
+                Self::KeyModel(key, model)
+            }
+            _ => return None,
+        })
+    }
+
     #[must_use]
     pub fn type_name(&self) -> &'static str {
         match self {

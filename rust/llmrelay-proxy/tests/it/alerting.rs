@@ -177,6 +177,15 @@ general_settings:
     )
     .await;
     assert_eq!(status, 200, "{soft}");
+    let (status, spent) = post(
+        &client,
+        &format!("{proxy}/key/generate"),
+        KEY,
+        &json!({"key_alias": "spent", "max_budget": 0.001, "spend": 0.001}),
+    )
+    .await;
+    assert_eq!(status, 200, "{spent}");
+    let spent_token = spent["token"].as_str().unwrap().to_owned();
     let capped_key = capped["key"].as_str().unwrap().to_owned();
     let capped_token = capped["token"].as_str().unwrap().to_owned();
     let soft_key = soft["key"].as_str().unwrap().to_owned();
@@ -193,6 +202,10 @@ general_settings:
     let (status, body) = post(&client, &chat_url, &capped_key, &chat("gpt-4o", json!({}))).await;
     assert_ne!(status, 200, "{body}");
     assert_eq!(body["error"]["type"], "budget_exceeded", "{body}");
+    // A key over its budget before any call: refused, and its budget alert is sent then.
+    let spent_key = spent["key"].as_str().unwrap();
+    let (status, body) = post(&client, &chat_url, spent_key, &chat("gpt-4o", json!({}))).await;
+    assert_eq!(body["error"]["type"], "budget_exceeded", "{status} {body}");
     // A slow answer, over the 1 s threshold.
     let (status, body) = post(
         &client,
@@ -223,7 +236,7 @@ general_settings:
     .await;
     assert_eq!(status, 401, "{body}");
 
-    let wanted: [(&str, &str); 11] = [
+    let wanted: [(&str, &str); 12] = [
         ("budget crossed", "Key Budget: Budget Crossed"),
         ("soft budget", "Soft Budget Crossed"),
         ("slow", "Responses are slow"),
@@ -238,6 +251,7 @@ general_settings:
         ),
         ("spend report", "Team: `search`"),
         ("budget crossed key", &capped_token),
+        ("budget crossed before any call", &spent_token),
     ];
     let started = Instant::now();
     let missing = loop {
