@@ -27,6 +27,31 @@ pub enum Entity {
 }
 
 impl Entity {
+    /// The entity a [`BudgetExceeded`] names (its `entity_type` and `entity_id`).
+    #[must_use]
+    pub fn from_parts(kind: &str, id: &str) -> Option<Self> {
+        let pair = || {
+            id.split_once(':')
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        };
+        Some(match kind {
+            "key" => Self::Key(id.to_owned()),
+            "user" => Self::User(id.to_owned()),
+            "team" => Self::Team(id.to_owned()),
+            "organization" => Self::Organization(id.to_owned()),
+            "end_user" => Self::EndUser(id.to_owned()),
+            "team_member" => {
+                let (team, user) = pair()?;
+                Self::TeamMember(team, user)
+            }
+            "model" => {
+                let (key, model) = pair()?;
+                Self::KeyModel(key, model)
+            }
+            _ => return None,
+        })
+    }
+
     #[must_use]
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -97,6 +122,45 @@ pub struct Settlement {
     pub key_spend: Option<Decimal>,
     /// Entities whose `soft_budget` this call crossed (for alerts).
     pub soft_budget_crossed: Vec<Entity>,
+    /// Entities at or over their soft budget, or with 15 % or less of their max budget left,
+    /// after this call (LiteLLM's budget alerts read them).
+    pub levels: Vec<BudgetLevel>,
+}
+
+/// An entity's spend after a call, with the budgets it is measured against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetLevel {
+    pub entity: Entity,
+    pub spend: Decimal,
+    pub max_budget: Option<Decimal>,
+    pub soft_budget: Option<Decimal>,
+}
+
+/// A budget level with the call's caller (for budget alerts: LiteLLM's `CallInfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetAlert {
+    pub level: BudgetLevel,
+    /// The key's hash.
+    pub token: Option<String>,
+    pub key_alias: Option<String>,
+    pub user_id: Option<String>,
+    pub user_email: Option<String>,
+    pub team_id: Option<String>,
+    pub team_alias: Option<String>,
+    pub organization_id: Option<String>,
+    pub end_user_id: Option<String>,
+}
+
+/// The share of a max budget at which budget alerts start (15 % left, LiteLLM's first
+/// threshold).
+const ALERT_SHARE: Decimal = Decimal::from_parts(85, 0, 0, false, 2);
+
+/// One entity's part of a reservation.
+#[derive(Debug, Clone)]
+struct Hold {
+    entity: Entity,
+    soft_budget: Option<Decimal>,
+    max_budget: Option<Decimal>,
 }
 
 /// The in-memory budget ledger shared by every request of one instance.
@@ -118,7 +182,7 @@ impl std::fmt::Debug for Ledger {
 #[derive(Debug)]
 pub struct Reservation {
     ledger: Arc<Ledger>,
-    holds: Vec<(Entity, Decimal, Option<Decimal>)>,
+    holds: Vec<Hold>,
     estimate: Decimal,
     open: bool,
     /// Soft budgets already crossed before the call (LiteLLM's soft-budget alert flag).
@@ -275,7 +339,11 @@ impl Ledger {
             if let Some(account) = accounts.get_mut(&limit.entity) {
                 account.reserved += estimate;
             }
-            holds.push((limit.entity.clone(), estimate, limit.soft_budget));
+            holds.push(Hold {
+                entity: limit.entity.clone(),
+                soft_budget: limit.soft_budget,
+                max_budget: limit.max_budget,
+            });
         }
         let shared_checks = if self.shared.get().is_some() {
             limits.iter().filter_map(shared_check).collect()
@@ -293,32 +361,42 @@ impl Ledger {
         })
     }
 
-    fn release(&self, holds: &[(Entity, Decimal, Option<Decimal>)], estimate: Decimal) {
+    fn release(&self, holds: &[Hold], estimate: Decimal) {
         let mut accounts = lock(&self.accounts);
-        for (entity, _, _) in holds {
-            if let Some(account) = accounts.get_mut(entity) {
+        for hold in holds {
+            if let Some(account) = accounts.get_mut(&hold.entity) {
                 account.reserved = (account.reserved - estimate).max(Decimal::ZERO);
             }
         }
     }
 
-    fn settle_holds(
-        &self,
-        holds: &[(Entity, Decimal, Option<Decimal>)],
-        estimate: Decimal,
-        actual: Decimal,
-    ) -> Settlement {
+    fn settle_holds(&self, holds: &[Hold], estimate: Decimal, actual: Decimal) -> Settlement {
         let actual = actual.max(Decimal::ZERO);
         let mut accounts = lock(&self.accounts);
         let mut settlement = Settlement::default();
-        for (entity, _, soft_budget) in holds {
+        for hold in holds {
+            let entity = &hold.entity;
             if let Some(account) = accounts.get_mut(entity) {
                 account.reserved = (account.reserved - estimate).max(Decimal::ZERO);
                 let before = account.spend();
                 account.unwritten += actual;
                 let after = account.spend();
-                if soft_budget.is_some_and(|soft| before < soft && after >= soft) {
+                if hold
+                    .soft_budget
+                    .is_some_and(|soft| before < soft && after >= soft)
+                {
                     settlement.soft_budget_crossed.push(entity.clone());
+                }
+                let near_max = hold
+                    .max_budget
+                    .is_some_and(|max| after >= max * ALERT_SHARE);
+                if near_max || hold.soft_budget.is_some_and(|soft| after >= soft) {
+                    settlement.levels.push(BudgetLevel {
+                        entity: entity.clone(),
+                        spend: after,
+                        max_budget: hold.max_budget,
+                        soft_budget: hold.soft_budget,
+                    });
                 }
                 if matches!(entity, Entity::Key(_)) {
                     settlement.key_spend = Some(after);
@@ -444,7 +522,9 @@ fn roll_window(account: &mut Account, now: DateTime<Utc>) {
     }
 }
 
-fn entity_id(entity: &Entity) -> String {
+/// An entity's id as the shared budgets and alerts name it (`team:user` for a team member).
+#[must_use]
+pub fn entity_id(entity: &Entity) -> String {
     match entity {
         Entity::Key(id)
         | Entity::User(id)
@@ -656,5 +736,36 @@ mod tests {
             .reserve(std::slice::from_ref(&key), Decimal::ZERO)
             .unwrap();
         assert_eq!(next.soft_budget_alerts, vec![Entity::Key("k".into())]);
+    }
+
+    #[test]
+    fn levels_near_or_over_a_budget_are_reported() {
+        let (ledger, _) = ledger();
+        let mut key = limit(Entity::Key("k".into()), "0", Some("1"));
+        key.soft_budget = Some("0.5".parse().unwrap());
+        let team = limit(Entity::Team("t".into()), "0", Some("100"));
+        let settle = |cost: &str| {
+            ledger
+                .reserve(&[key.clone(), team.clone()], Decimal::ZERO)
+                .unwrap()
+                .settle(cost.parse().unwrap())
+                .levels
+        };
+        assert!(settle("0.4").is_empty(), "under every threshold");
+        let levels = settle("0.2");
+        assert_eq!(levels.len(), 1, "soft budget crossed: {levels:?}");
+        assert_eq!(levels[0].spend, "0.6".parse::<Decimal>().unwrap());
+        assert_eq!(levels[0].max_budget, Some(Decimal::ONE));
+        let levels = settle("0.3");
+        assert_eq!(levels[0].entity, Entity::Key("k".into()));
+        assert_eq!(
+            levels[0].spend,
+            "0.9".parse::<Decimal>().unwrap(),
+            "15 % left"
+        );
+        assert_eq!(
+            entity_id(&Entity::TeamMember("t".into(), "u".into())),
+            "t:u"
+        );
     }
 }

@@ -141,6 +141,7 @@ pub enum ModelChange {
 
 type ModelListener = Arc<dyn Fn(ModelChange) + Send + Sync>;
 type CredentialListener = Arc<dyn Fn(&str) + Send + Sync>;
+type BudgetListener = Arc<dyn Fn(&crate::budget::BudgetAlert) + Send + Sync>;
 
 /// The engine.
 pub struct Governance {
@@ -157,6 +158,8 @@ pub struct Governance {
     pub(crate) master_key_hash: Option<String>,
     model_listeners: Mutex<Vec<ModelListener>>,
     credential_listeners: Mutex<Vec<CredentialListener>>,
+    /// Told about budgets near or over their limit after each call (alerting).
+    budget_listener: std::sync::OnceLock<BudgetListener>,
     /// Access groups of the config deployments and the DB deployments together.
     pub(crate) access_groups: Mutex<Arc<AccessGroups>>,
     /// Config deployments' access groups, set by the proxy.
@@ -261,6 +264,7 @@ impl Governance {
             config,
             model_listeners: Mutex::new(Vec::new()),
             credential_listeners: Mutex::new(Vec::new()),
+            budget_listener: std::sync::OnceLock::new(),
             access_groups: Mutex::new(Arc::new(AccessGroups::new())),
             config_access_groups: Mutex::new(Arc::new(AccessGroups::new())),
             config_deployments: Mutex::new(Arc::new(Vec::new())),
@@ -829,6 +833,21 @@ impl Governance {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(Arc::new(listener));
+    }
+
+    /// Registers the callback told, after a call, about each budget of its caller that is over
+    /// its soft budget or has 15 % or less of its max budget left (once per process; later
+    /// calls are ignored). Runs on the call's accounting: it must not block.
+    pub fn on_budget_level(
+        &self,
+        listener: impl Fn(&crate::budget::BudgetAlert) + Send + Sync + 'static,
+    ) {
+        let _ = self.budget_listener.set(Arc::new(listener));
+    }
+
+    /// The budget-level callback, when one is registered.
+    pub(crate) fn budget_listener(&self) -> Option<&BudgetListener> {
+        self.budget_listener.get()
     }
 
     /// Resets the spend of keys, users, teams and end-user budgets whose `budget_reset_at` has

@@ -312,7 +312,11 @@ impl KeyRows {
             spend: amount(key, "spend").unwrap_or_default(),
             max_budget: amount(key, "max_budget")
                 .or_else(|| key_budget.and_then(|b| amount(b, "max_budget"))),
-            soft_budget: key_budget.and_then(|b| amount(b, "soft_budget")),
+            // `/key/generate` keeps a key's own `soft_budget` in its metadata; a linked budget
+            // row's comes first.
+            soft_budget: key_budget
+                .and_then(|b| amount(b, "soft_budget"))
+                .or_else(|| money(metadata.get("soft_budget"))),
             budget_duration: text(key, "budget_duration"),
             budget_reset_at: time(key, "budget_reset_at"),
             expires: time(key, "expires"),
@@ -512,7 +516,7 @@ mod tests {
             key: record(json!({
                 "token": "abc", "key_alias": "app", "user_id": "u1", "team_id": "t1",
                 "models": ["gpt-4o"], "spend": 0.5, "max_budget": 1.0, "blocked": null,
-                "metadata": {"tags": ["prod"], "guardrails": ["pii"], "model_tpm_limit": {"gpt-4o": 10}},
+                "metadata": {"tags": ["prod"], "guardrails": ["pii"], "model_tpm_limit": {"gpt-4o": 10}, "soft_budget": 0.25},
                 "expires": "2030-01-01T00:00:00.000Z"
             })),
             team: Some(record(json!({
@@ -529,6 +533,11 @@ mod tests {
         assert_eq!(auth.token, "abc");
         assert_eq!(auth.spend, Decimal::new(5, 1));
         assert_eq!(auth.max_budget, Some(Decimal::ONE));
+        assert_eq!(
+            auth.soft_budget,
+            Some(Decimal::new(25, 2)),
+            "from /key/generate's metadata"
+        );
         assert_eq!(auth.tags, vec!["prod"]);
         assert_eq!(auth.guardrails, vec!["pii"]);
         assert_eq!(auth.team_models, vec!["gpt-4o", "claude"]);

@@ -34,7 +34,7 @@ pub mod time;
 pub use access::{AccessGroups, check_model_access, filter_models};
 pub use api::{Caller, check_route, management_router};
 pub use audit::{AuditAction, AuditEntry, AuditSettings, Denial};
-pub use budget::{Entity, Ledger, Reservation, Settlement};
+pub use budget::{BudgetAlert, BudgetLevel, Entity, Ledger, Reservation, Settlement};
 pub use credentials::Credential;
 pub use crypto::SecretCipher;
 pub use db::{Backend, migrate};

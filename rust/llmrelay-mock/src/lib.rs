@@ -21,6 +21,7 @@ mod openai;
 mod qdrant;
 mod script;
 mod shaping;
+pub mod smtp;
 mod sse;
 mod telemetry_apis;
 

@@ -18,6 +18,11 @@
 //!   (<https://develop.sentry.dev/sdk/data-model/envelopes/>);
 //! - a webhook for LiteLLM's `generic_api` logger, `POST /webhook`: a JSON array of logging
 //!   payloads, answered 200 (<https://docs.litellm.ai/docs/observability/generic_api>);
+//! - Slack incoming webhooks, `POST /services/{team}/{bot}/{secret}` (LiteLLM's Slack alerting):
+//!   `Content-Type: application/json` with a JSON object carrying a non-empty `text` string (or
+//!   a non-empty `blocks` list), answered 200 with the body `ok`; a body that is not a JSON
+//!   object is 400 `invalid_payload`, one without text 400 `no_text`, as Slack answers
+//!   (<https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks>);
 //! - OTLP/HTTP traces, `POST /v1/traces`: an `ExportTraceServiceRequest` in protobuf
 //!   (`Content-Type: application/x-protobuf`), answered 200 with an empty
 //!   `ExportTraceServiceResponse` (<https://opentelemetry.io/docs/specs/otlp/#otlphttp>).
@@ -46,6 +51,7 @@ pub(crate) fn routes() -> Router<Arc<MockState>> {
         .route("/runs/batch", post(langsmith_runs))
         .route("/api/{project}/envelope/", post(sentry_envelope))
         .route("/webhook", post(webhook))
+        .route("/services/{team}/{bot}/{secret}", post(slack_webhook))
         .route("/v1/traces", post(otlp_traces))
 }
 
@@ -287,6 +293,46 @@ async fn webhook(State(state): State<Arc<MockState>>, incoming: Incoming) -> Res
             None,
             None,
         )),
+    }
+}
+
+/// Slack's answer: a status and a short plain-text reason.
+fn slack_answer(status: StatusCode, text: &'static str) -> Response {
+    (
+        status,
+        [("content-type", "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+async fn slack_webhook(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+    let json = incoming
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let mut exchange = match open(&state, &incoming).await {
+        Ok(exchange) => exchange,
+        Err(response) => return response,
+    };
+    let body = exchange.body.take();
+    crate::exchange::sleep_ms(exchange.latency_ms()).await;
+    let Some(Value::Object(message)) = body.filter(|_| json) else {
+        return slack_answer(StatusCode::BAD_REQUEST, "invalid_payload");
+    };
+    let has_text = message
+        .get("text")
+        .and_then(Value::as_str)
+        .is_some_and(|text| !text.trim().is_empty());
+    let has_blocks = message
+        .get("blocks")
+        .and_then(Value::as_array)
+        .is_some_and(|blocks| !blocks.is_empty());
+    if has_text || has_blocks {
+        slack_answer(StatusCode::OK, "ok")
+    } else {
+        slack_answer(StatusCode::BAD_REQUEST, "no_text")
     }
 }
 

@@ -19,8 +19,12 @@
 //! A full queue drops the event and counts it: a slow or failing receiver never slows or
 //! fails a call.
 //!
+//! [`alerting`] is LiteLLM's `general_settings.alerting` (Slack, webhook, email), sent through
+//! the same delivery queue.
+//!
 //! [`StandardLoggingPayload`]: llmrelay_pipeline::StandardLoggingPayload
 
+pub mod alerting;
 pub mod event;
 pub mod http;
 pub mod integrations;

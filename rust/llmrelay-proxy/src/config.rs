@@ -239,6 +239,13 @@ impl RawConfig {
         crate::cache::params(settings.cache, settings.cache_params.as_ref()).map_err(|e| {
             ConfigError::new(format!("invalid config {}: {e}", self.path.display()))
         })?;
+        llmrelay_observe::alerting::AlertingSettings::from_general_settings(
+            &parsed.general_settings.other,
+            &llmrelay_observe::Environment::process(),
+        )
+        .map_err(|message| {
+            ConfigError::new(format!("invalid config {}: {message}", self.path.display()))
+        })?;
         let mut warnings = unused_key_warnings(&parsed);
         if let Some(jwt) = &parsed.general_settings.litellm_jwtauth {
             warnings.extend(jwt.check().map_err(|message| {
@@ -432,6 +439,7 @@ fn unused_key_warnings(parsed: &ProxyConfigFile) -> Vec<String> {
             && key != "guardrails"
             && !crate::governance::LITELLM_SETTINGS.contains(&key.as_str())
             && !crate::custom_auth::LITELLM_SETTINGS.contains(&key.as_str())
+            && !crate::alerting::LITELLM_SETTINGS.contains(&key.as_str())
         {
             let path = format!("litellm_settings.{key}");
             warnings.push(unused_key_warning(
@@ -448,6 +456,7 @@ fn unused_key_warnings(parsed: &ProxyConfigFile) -> Vec<String> {
             || crate::custom_auth::SETTINGS.contains(&key.as_str())
             || crate::secrets::SETTINGS.contains(&key.as_str())
             || crate::edge::SETTINGS.contains(&key.as_str())
+            || llmrelay_observe::alerting::SETTINGS.contains(&key.as_str())
         {
             continue;
         }
@@ -865,6 +874,27 @@ surprise: 1
 
     fn warnings_of(text: &str) -> Vec<String> {
         raw(text).resolve().unwrap().warnings
+    }
+
+    #[test]
+    fn alerting_settings_are_read_not_warned_about_and_checked() {
+        let warnings = warnings_of(
+            "general_settings:\n  alerting: [slack]\n  alerting_threshold: 10\n  alert_types: [budget_alerts]\n  alerting_args: {budget_alert_ttl: 60}\n  spend_report_frequency: 1d\nlitellm_settings:\n  redact_messages_in_exceptions: true\n",
+        );
+        assert!(
+            warnings
+                .iter()
+                .all(|w| !w.contains("alert") && !w.contains("spend_report")),
+            "{warnings:?}"
+        );
+        let error = raw("general_settings:\n  alerting: [slack]\n  alerting_threshold: soon\n")
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("general_settings.alerting_threshold"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! by an [`auth::Authenticator`]; user [`hooks::Hooks`] become layers only when some are
 //! configured. See `docs/proxy.md`.
 
+pub mod alerting;
 pub mod anthropic;
 pub mod auth;
 pub mod cache;

@@ -189,6 +189,14 @@ const ROUTES: &[(&str, &str, &str, &str, bool, bool)] = &[
         true,
     ),
     (
+        "/alerting/settings",
+        "get",
+        "Alerting arguments with their values and defaults (proxy admins)",
+        "alerting",
+        false,
+        true,
+    ),
+    (
         "/health/liveliness",
         "get",
         "Liveness probe",

@@ -77,6 +77,7 @@ impl Proxy {
         hooks: Option<Arc<dyn Hooks>>,
         extra: &Layers,
     ) -> Result<Self, String> {
+        crate::alerting::check(config).map_err(|e| format!("general_settings.alerting: {e}"))?;
         let routed = RouterDispatch::from_config(config)?;
         let router = routed.router().clone();
         let dispatch: Arc<dyn Dispatch> = Arc::new(routed);
@@ -90,10 +91,15 @@ impl Proxy {
                 );
             }
         }
-        proxy
+        let proxy = proxy
             .with_mcp(config)?
-            .governed(config, router)?
-            .with_custom_auth(config)
+            .governed(config, router.clone())?
+            .with_custom_auth(config)?;
+        if let Some(alerting) = &proxy.state.alerting {
+            let engine = proxy.state.governance.as_ref().map(|g| &g.engine);
+            crate::alerting::connect(alerting, Some(&router), engine);
+        }
+        Ok(proxy)
     }
 
     /// With `general_settings.custom_auth` in front of the key checks, when configured.
@@ -281,6 +287,10 @@ impl Proxy {
         layers.extend(extra);
         let observe = crate::observability::build(config);
         layers.extend(observe.layers());
+        let alerting = crate::alerting::build(config);
+        if let Some(alerting) = &alerting {
+            layers.extend(&alerting.layers());
+        }
         let cache = crate::cache::register(config, &mut layers);
         if let Some(cache) = &cache {
             crate::cache::embed_through(cache, &dispatch);
@@ -305,6 +315,7 @@ impl Proxy {
             tasks,
             guardrails: Arc::clone(&config.guardrails),
             observe,
+            alerting,
             cache,
             reload: None,
             mcp: None,
@@ -371,6 +382,7 @@ impl Proxy {
             .route("/model/info", get(info::model_info))
             .route("/health", get(info::health))
             .route("/guardrails/list", get(info::guardrails_list))
+            .route("/alerting/settings", get(crate::alerting::settings_route))
             .route("/openai/{*endpoint}", any(passthrough::openai))
             .route("/anthropic/{*endpoint}", any(passthrough::anthropic))
             .route("/gemini/{*endpoint}", any(passthrough::gemini))
@@ -469,6 +481,13 @@ impl Proxy {
             .is_err()
         {
             tracing::warn!("logging integrations still delivering after 10 s; exiting anyway");
+        }
+        if let Some(alerting) = &state.alerting
+            && tokio::time::timeout(Duration::from_secs(10), alerting.shutdown())
+                .await
+                .is_err()
+        {
+            tracing::warn!("alerts still delivering after 10 s; exiting anyway");
         }
         Ok(())
     }

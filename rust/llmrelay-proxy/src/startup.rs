@@ -92,6 +92,8 @@ pub fn prepare(
     };
     crate::observability::check(&config)
         .map_err(|e| StartupError::Failed(format!("litellm_settings callbacks: {e}")))?;
+    crate::alerting::check(&config)
+        .map_err(|e| StartupError::Failed(format!("general_settings.alerting: {e}")))?;
     let serve = options.serve_options().map_err(StartupError::Failed)?;
     if let Some(tls) = &serve.tls {
         crate::tls::server_config(tls).map_err(StartupError::Failed)?;

@@ -69,6 +69,8 @@ pub struct AppState {
     pub guardrails: Arc<llmrelay_guardrails::Guardrails>,
     /// The logging integrations' queues (flushed on shutdown; their drop counters).
     pub observe: llmrelay_observe::Observe,
+    /// Alerting (`general_settings.alerting`), when configured.
+    pub alerting: Option<llmrelay_observe::alerting::Alerting>,
     /// The response cache (`litellm_settings.cache`), for its routes.
     pub cache: Option<llmrelay_cache::Cache>,
     /// The config file and the Router its `model_list` feeds, for a reload (SIGHUP).

@@ -80,6 +80,13 @@ impl Router {
         tracing::info!(id = %deployment.id, model = %deployment.model, seconds = duration.as_secs_f64(),
             error = %error, "router: deployment cooling down");
         deployment.state.cool_down_until(until);
+        if let Some(listener) = self.inner.cooldown_listener.get() {
+            listener(&crate::router::CooldownEvent {
+                deployment,
+                cooldown: duration,
+                error,
+            });
+        }
         if let Some(shared) = &self.inner.shared {
             shared.push(SharedWrite::Cooldown {
                 id: deployment.id.clone(),

@@ -50,6 +50,8 @@
 //! - Health: [`Router::health_check`] → [`HealthReport`] (`healthy_endpoints`,
 //!   `unhealthy_endpoints`, counts), also run every `health_check_interval` seconds with
 //!   `background_health_checks`.
+//! - [`Router::on_cooldown`]: a callback told each time a deployment is cooled down
+//!   (alerting).
 //! - [`Router::shutdown`] stops background tasks (dropping the last clone does too).
 //!
 //! # Behaviour
@@ -97,4 +99,4 @@ pub mod tags;
 pub use config::{RouterConfig, RoutingStrategy};
 pub use deployment::{Deployment, HealthStatus, Usage};
 pub use health::{EndpointHealth, HealthReport};
-pub use router::{DEFAULT_PRIORITY, DeploymentStats, Router};
+pub use router::{CooldownEvent, DEFAULT_PRIORITY, DeploymentStats, Router};

@@ -74,7 +74,21 @@ pub(crate) struct Inner {
     pub(crate) queue: Arc<Queue>,
     pub(crate) defaults: Defaults,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Told when a deployment is put into cooldown (alerting).
+    pub(crate) cooldown_listener: std::sync::OnceLock<CooldownListener>,
 }
+
+/// A deployment the Router put into cooldown, as its listener hears it.
+#[derive(Debug, Clone)]
+pub struct CooldownEvent<'a> {
+    pub deployment: &'a Deployment,
+    /// How long it is left out.
+    pub cooldown: Duration,
+    /// The failure that cooled it down.
+    pub error: &'a Error,
+}
+
+pub(crate) type CooldownListener = Arc<dyn Fn(&CooldownEvent<'_>) + Send + Sync>;
 
 impl Drop for Inner {
     fn drop(&mut self) {
@@ -178,6 +192,7 @@ impl Router {
                 queue,
                 defaults,
                 tasks: Mutex::new(Vec::new()),
+                cooldown_listener: std::sync::OnceLock::new(),
             }),
         };
         router.start_background();
@@ -242,6 +257,12 @@ impl Router {
             }));
         }
         lock(&self.inner.tasks).extend(tasks);
+    }
+
+    /// Registers the callback told each time a deployment is put into cooldown (once; later
+    /// calls are ignored). It runs on the failed attempt's task: it must not block.
+    pub fn on_cooldown(&self, listener: impl Fn(&CooldownEvent<'_>) + Send + Sync + 'static) {
+        let _ = self.inner.cooldown_listener.set(Arc::new(listener));
     }
 
     /// Stop background work (also done when the last clone is dropped).

@@ -853,6 +853,7 @@ async fn binary_exports_environment_variables() {
     std::fs::remove_dir_all(directory).unwrap();
 }
 
+mod alerting;
 mod cache;
 mod cli;
 mod enforced;

@@ -142,11 +142,25 @@ async fn rate_limited_deployment_cools_down_at_once() {
         "cooldown_time": 30,
     }))
     .unwrap();
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let told = std::sync::Arc::clone(&heard);
+    router.on_cooldown(move |event| {
+        told.lock().unwrap().push((
+            event.deployment.id.clone(),
+            event.cooldown,
+            event.error.status_code(),
+        ));
+    });
     // The heavy weight makes the limited deployment the first pick; its 429 cools it down
     // and the retry lands on the other one.
     let outcome = chat_call(&router, request("g", json!({}))).await.unwrap();
     assert_eq!(model_id(&outcome), "ok");
     assert_eq!(router.cooldown_list(), vec!["limited".to_owned()]);
+    assert_eq!(
+        *heard.lock().unwrap(),
+        [("limited".to_owned(), Duration::from_secs(30), 429)],
+        "the listener hears the cooldown once"
+    );
     server.state().clear_requests();
     for _ in 0..10 {
         let outcome = chat_call(&router, request("g", json!({}))).await.unwrap();

@@ -17,6 +17,25 @@ use crate::engine::Governance;
 use crate::layers::admit::budget::BudgetHold;
 use crate::spend::SpendRow;
 
+/// A budget level with the call's caller.
+pub(crate) fn budget_alert(
+    call: &Call,
+    level: crate::budget::BudgetLevel,
+) -> crate::budget::BudgetAlert {
+    let identity = &call.identity;
+    crate::budget::BudgetAlert {
+        level,
+        token: identity.key_hash.clone(),
+        key_alias: identity.key_alias.clone(),
+        user_id: identity.user_id.clone(),
+        user_email: identity.user_email.clone(),
+        team_id: identity.team_id.clone(),
+        team_alias: identity.team_alias.clone(),
+        organization_id: identity.org_id.clone(),
+        end_user_id: identity.end_user_id.clone(),
+    }
+}
+
 /// Writes the spend row of every call.
 pub struct SpendAccount {
     engine: Arc<Governance>,
@@ -164,7 +183,14 @@ impl Account for SpendAccount {
             .get::<BudgetHold>()
             .and_then(BudgetHold::take)
         {
-            let _ = reservation.settle(cost);
+            let settlement = reservation.settle(cost);
+            if !settlement.levels.is_empty()
+                && let Some(listener) = self.engine.budget_listener()
+            {
+                for level in settlement.levels {
+                    listener(&budget_alert(call, level));
+                }
+            }
         }
         let row = spend_row(call, record, cost);
         if let Err(error) = self.engine.record_spend(row) {

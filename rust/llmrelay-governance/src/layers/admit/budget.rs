@@ -166,7 +166,10 @@ impl BudgetReserve {
                 &model,
                 estimate,
             )) {
-                Some(result) => result.map_err(|e| to_error(&e)),
+                Some(result) => result.map_err(|e| {
+                    self.refused(call, &e);
+                    to_error(&e)
+                }),
                 None => Err(llmrelay_core::Error::new(
                     llmrelay_core::ErrorKind::InternalServer,
                     "budget reservation did not complete",
@@ -175,7 +178,7 @@ impl BudgetReserve {
         };
         let reserved = match reserved {
             Ok(reservation) if !reservation.shared_checks.is_empty() => {
-                self.share(reservation, estimate).await
+                self.share(call, reservation, estimate).await
             }
             other => other,
         };
@@ -230,6 +233,7 @@ impl BudgetReserve {
     /// Reserves the estimate in the budgets shared with the other instances (Redis) too.
     async fn share(
         &self,
+        call: &Call,
         mut reservation: Reservation,
         estimate: Decimal,
     ) -> Result<Reservation, llmrelay_core::Error> {
@@ -267,6 +271,7 @@ impl BudgetReserve {
                     entity_type: entity_type(kind),
                     entity_id: id.to_owned(),
                 });
+                self.refused(call, &error);
                 Err(to_error(&error))
             }
             Err(BudgetDenied::Unavailable(reason)) => {
@@ -275,6 +280,31 @@ impl BudgetReserve {
                 ))))
             }
         }
+    }
+}
+
+impl BudgetReserve {
+    /// A call refused for a budget: the budget-level listener hears the entity's spend (as
+    /// LiteLLM alerts when it refuses a key over its budget).
+    fn refused(&self, call: &Call, error: &GovernanceError) {
+        let GovernanceError::BudgetExceeded(exceeded) = error else {
+            return;
+        };
+        let Some(listener) = self.engine.budget_listener() else {
+            return;
+        };
+        let Some(entity) =
+            crate::budget::Entity::from_parts(exceeded.entity_type, &exceeded.entity_id)
+        else {
+            return;
+        };
+        let level = crate::budget::BudgetLevel {
+            entity,
+            spend: exceeded.current_cost,
+            max_budget: Some(exceeded.max_budget),
+            soft_budget: None,
+        };
+        listener(&crate::layers::account::spend::budget_alert(call, level));
     }
 }
 
