@@ -13,15 +13,16 @@ pub(crate) struct Registry {
     /// Wildcard groups, most specific (longest fixed part) first.
     patterns: Vec<(String, Vec<Arc<Deployment>>)>,
     pub(crate) by_id: HashMap<String, Arc<Deployment>>,
-    /// `(model_info.team_id, model_info.team_public_model_name)` → the deployment's group.
-    team_models: HashMap<(String, String), String>,
+    /// `model_info.team_id` → `model_info.team_public_model_name` → the deployment's group
+    /// (looked up without allocating, on every call of a team's key).
+    team_models: HashMap<String, HashMap<String, String>>,
 }
 
 impl Registry {
     pub(crate) fn build(deployments: Vec<Arc<Deployment>>) -> Self {
         let mut groups: HashMap<String, Vec<Arc<Deployment>>> = HashMap::new();
         let mut by_id = HashMap::new();
-        let mut team_models = HashMap::new();
+        let mut team_models: HashMap<String, HashMap<String, String>> = HashMap::new();
         for deployment in &deployments {
             let info = |name: &str| {
                 deployment
@@ -32,7 +33,9 @@ impl Registry {
             };
             if let (Some(team), Some(public)) = (info("team_id"), info("team_public_model_name")) {
                 team_models
-                    .entry((team, public))
+                    .entry(team)
+                    .or_default()
+                    .entry(public)
                     .or_insert_with(|| deployment.model_name.clone());
             }
             groups
@@ -59,7 +62,8 @@ impl Registry {
     /// The group a team's public model name stands for (LiteLLM's `map_team_model`).
     pub(crate) fn team_model(&self, team_id: &str, public_name: &str) -> Option<&str> {
         self.team_models
-            .get(&(team_id.to_owned(), public_name.to_owned()))
+            .get(team_id)?
+            .get(public_name)
             .map(String::as_str)
     }
 
