@@ -93,14 +93,7 @@ impl Refusal {
     /// The error answered, with its `type` among LiteLLM's proxy error types.
     #[must_use]
     pub fn into_api_error(self) -> crate::errors::ApiError {
-        let kind = match self.status {
-            401 => ErrorKind::Authentication,
-            403 => ErrorKind::PermissionDenied,
-            404 => ErrorKind::NotFound,
-            429 => ErrorKind::RateLimit,
-            400..=499 => ErrorKind::BadRequest,
-            _ => ErrorKind::InternalServer,
-        };
+        let kind = llmrelay_governance::layers::gateway_kind(self.status);
         let status = if (400..600).contains(&self.status) {
             self.status
         } else {

@@ -44,15 +44,7 @@ pub fn layers(
 #[must_use]
 pub fn to_error(error: &GovernanceError) -> Error {
     let status = error.status_code();
-    let kind = match status {
-        401 => ErrorKind::Authentication,
-        403 => ErrorKind::PermissionDenied,
-        404 => ErrorKind::NotFound,
-        422 => ErrorKind::UnprocessableEntity,
-        503 => ErrorKind::ServiceUnavailable,
-        400..=499 => ErrorKind::BadRequest,
-        _ => ErrorKind::InternalServer,
-    };
+    let kind = gateway_kind(status);
     let mut converted = Error::from_upstream(status, error.to_string(), Some(error.to_json()))
         .with_kind(kind)
         .with_status(status);
@@ -60,6 +52,22 @@ pub fn to_error(error: &GovernanceError) -> Error {
         converted = converted.with_param(param);
     }
     converted
+}
+
+/// The kind of an error the gateway raises itself with `status` (its class in the SDK): the
+/// 4xx a client can act on, else an internal error.
+#[must_use]
+pub fn gateway_kind(status: u16) -> ErrorKind {
+    match status {
+        401 => ErrorKind::Authentication,
+        403 => ErrorKind::PermissionDenied,
+        404 => ErrorKind::NotFound,
+        422 => ErrorKind::UnprocessableEntity,
+        429 => ErrorKind::RateLimit,
+        503 => ErrorKind::ServiceUnavailable,
+        400..=499 => ErrorKind::BadRequest,
+        _ => ErrorKind::InternalServer,
+    }
 }
 
 /// Runs database work of the engine on the engine's runtime (the proxy's workers run their

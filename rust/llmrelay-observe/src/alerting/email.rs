@@ -110,8 +110,7 @@ impl Sink for Email {
 
     fn deliver<'a>(&'a self, batch: &'a [EmailAlert]) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let mut sent = 0;
-            let mut last_error = None;
+            let mut sends = super::Sends::default();
             for alert in batch {
                 let to: Mailbox = match alert.to.parse() {
                     Ok(to) => to,
@@ -127,18 +126,9 @@ impl Sink for Email {
                     .header(ContentType::TEXT_HTML)
                     .body(alert.html.clone())
                     .map_err(|e| e.to_string())?;
-                match self.transport.send(message).await {
-                    Ok(_) => sent += 1,
-                    Err(error) => {
-                        tracing::warn!(%error, "email alert not delivered");
-                        last_error = Some(error.to_string());
-                    }
-                }
+                sends.record("email", self.transport.send(message).await);
             }
-            match last_error {
-                Some(error) if sent == 0 => Err(error),
-                _ => Ok(()),
-            }
+            sends.outcome()
         })
     }
 }

@@ -868,6 +868,35 @@ fn budget_details(event: &WebhookEvent) -> String {
     lines.join("\n")
 }
 
+/// A batch sent one item at a time: it counts as failed (and is retried whole) only when
+/// nothing of it went out, so a receiver never gets an alert twice.
+#[derive(Default)]
+pub(crate) struct Sends {
+    sent: usize,
+    last_error: Option<String>,
+}
+
+impl Sends {
+    /// One send's result (a failure is logged as `"{channel} alert not delivered"`).
+    pub(crate) fn record<T, E: std::fmt::Display>(&mut self, channel: &str, result: Result<T, E>) {
+        match result {
+            Ok(_) => self.sent += 1,
+            Err(error) => {
+                tracing::warn!(%error, "{channel} alert not delivered");
+                self.last_error = Some(error.to_string());
+            }
+        }
+    }
+
+    /// `Err` when something failed and nothing was sent.
+    pub(crate) fn outcome(self) -> Result<(), String> {
+        match self.last_error {
+            Some(error) if self.sent == 0 => Err(error),
+            _ => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

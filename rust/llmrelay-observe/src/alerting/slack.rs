@@ -54,8 +54,7 @@ impl Sink for Slack {
     fn deliver<'a>(&'a self, batch: &'a [SlackMessage]) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let squashed = squash(batch);
-            let mut sent = 0;
-            let mut last_error = None;
+            let mut sends = super::Sends::default();
             for (message, count) in &squashed {
                 let text = if *count > 1 {
                     format!("[Num Alerts: {count}]\n\n{}", message.text)
@@ -66,20 +65,12 @@ impl Sink for Slack {
                 if self.log_to_console {
                     tracing::warn!(%payload, "alerting payload");
                 }
-                match crate::http::send(self.client.post(&message.url).json(&payload)).await {
-                    Ok(_) => sent += 1,
-                    Err(error) => {
-                        tracing::warn!(%error, "slack alert not delivered");
-                        last_error = Some(error);
-                    }
-                }
+                sends.record(
+                    "slack",
+                    crate::http::send(self.client.post(&message.url).json(&payload)).await,
+                );
             }
-            // Retrying a batch resends it whole: only a batch nothing of which went out is
-            // retried, so a receiver never gets an alert twice.
-            match last_error {
-                Some(error) if sent == 0 => Err(error),
-                _ => Ok(()),
-            }
+            sends.outcome()
         })
     }
 }

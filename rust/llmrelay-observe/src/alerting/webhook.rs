@@ -31,21 +31,14 @@ impl Sink for Webhook {
 
     fn deliver<'a>(&'a self, batch: &'a [WebhookEvent]) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let mut sent = 0;
-            let mut last_error = None;
+            let mut sends = super::Sends::default();
             for event in batch {
-                match crate::http::send(self.client.post(&self.url).json(event)).await {
-                    Ok(_) => sent += 1,
-                    Err(error) => {
-                        tracing::warn!(%error, "webhook alert not delivered");
-                        last_error = Some(error);
-                    }
-                }
+                sends.record(
+                    "webhook",
+                    crate::http::send(self.client.post(&self.url).json(event)).await,
+                );
             }
-            match last_error {
-                Some(error) if sent == 0 => Err(error),
-                _ => Ok(()),
-            }
+            sends.outcome()
         })
     }
 }

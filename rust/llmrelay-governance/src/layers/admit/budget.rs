@@ -217,15 +217,8 @@ fn with_budget_status(error: llmrelay_core::Error, status: u16) -> llmrelay_core
     }
     let mut body = error.inner().body.clone().unwrap_or_default();
     body["error"]["code"] = Value::String(status.to_string());
-    let kind = match status {
-        429 => llmrelay_core::ErrorKind::RateLimit,
-        422 => llmrelay_core::ErrorKind::UnprocessableEntity,
-        403 => llmrelay_core::ErrorKind::PermissionDenied,
-        400..=499 => llmrelay_core::ErrorKind::BadRequest,
-        _ => llmrelay_core::ErrorKind::InternalServer,
-    };
     llmrelay_core::Error::from_upstream(status, error.message().to_owned(), Some(body))
-        .with_kind(kind)
+        .with_kind(crate::layers::gateway_kind(status))
         .with_status(status)
 }
 
