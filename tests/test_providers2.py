@@ -417,3 +417,79 @@ def test_nlp_cloud_generation_by_bare_map_name(mock):
     with pytest.raises(BadRequestError, match="does not stream"):
         litellm.completion(model="nlp_cloud/chatdolphin", messages=USER, api_key="nk-test",
                            api_base=mock.url + "/v1/gpu/", stream=True)
+
+
+# ------------------------------------------------------------------------------ IBM watsonx.ai
+
+def test_watsonx_exchanges_the_api_key_at_iam_and_places_the_call(mock, monkeypatch):
+    monkeypatch.setenv("WATSONX_IAM_URL", mock.url + "/identity/token")
+    monkeypatch.setenv("WATSONX_PROJECT_ID", "proj-env")
+    kwargs = {"api_base": mock.url, "api_key": "ibm-cloud-key"}
+    r = litellm.completion(model="watsonx/ibm/granite-3-8b-instruct", messages=USER, **kwargs)
+    assert r.choices[0].message.content.startswith("This is a mock")
+    assert r._hidden_params["custom_llm_provider"] == "watsonx"
+    sent = mock.last_request()
+    assert sent["path"] == "/ml/v1/text/chat" and sent["query"] == "version=2024-03-13"
+    # The mock's IAM issues `wxiam.<hex of the key>`: the key itself never reaches the chat API.
+    assert sent["headers"]["authorization"] == "Bearer wxiam." + b"ibm-cloud-key".hex()
+    assert sent["body"]["model_id"] == "ibm/granite-3-8b-instruct"
+    assert sent["body"]["project_id"] == "proj-env"
+
+    chunks = list(litellm.completion(model="watsonx/ibm/granite-3-8b-instruct", messages=USER,
+                                     stream=True, stream_options={"include_usage": True},
+                                     **kwargs))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == \
+        r.choices[0].message.content
+    assert chunks[-1].usage.total_tokens > 0
+    assert mock.last_request()["path"] == "/ml/v1/text/chat_stream"
+
+    e = litellm.embedding(model="watsonx/ibm/slate-30m-english-rtrvr", input=["a", "b"], **kwargs)
+    assert len(e.data) == 2 and e.usage.prompt_tokens == 2
+    assert "reasoning_effort" in litellm.get_supported_openai_params(
+        model="ibm/granite-3-8b-instruct", custom_llm_provider="watsonx")
+
+
+def test_watsonx_refusals(mock, monkeypatch):
+    for name in ("WATSONX_PROJECT_ID", "WX_PROJECT_ID", "PROJECT_ID", "WATSONX_SPACE_ID",
+                 "WATSONX_DEPLOYMENT_SPACE_ID", "WX_SPACE_ID", "SPACE_ID"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(AuthenticationError, match="project_id and space_id not set"):
+        litellm.completion(model="watsonx/ibm/granite-3-8b-instruct", messages=USER,
+                           api_base=mock.url, token="t")
+    with pytest.raises(UnsupportedParamsError, match="logit_bias"):
+        litellm.completion(model="watsonx/ibm/granite-3-8b-instruct", messages=USER,
+                           api_base=mock.url, token="t", project_id="p", logit_bias={"1": 1})
+    monkeypatch.setenv("WATSONX_IAM_URL", mock.url + "/identity/token")
+    for name in ("WATSONX_APIKEY", "WATSONX_API_KEY", "WX_API_KEY", "WATSONX_TOKEN",
+                 "WATSONX_ZENAPIKEY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(AuthenticationError, match="API key not set"):
+        litellm.completion(model="watsonx/ibm/granite-3-8b-instruct", messages=USER,
+                           api_base=mock.url, project_id="p")
+
+
+# ----------------------------------------------------------------------------- Snowflake Cortex
+
+def test_snowflake_chat_claude_and_embeddings(mock):
+    kwargs = {"api_base": mock.url, "api_key": "jwt-token"}
+    r = litellm.completion(model="snowflake/mistral-large2", messages=USER, max_tokens=8, **kwargs)
+    assert r.choices[0].message.content.startswith("This is a mock")
+    sent = mock.last_request()
+    assert sent["path"] == "/api/v2/cortex/v1/chat/completions"
+    assert sent["headers"]["x-snowflake-authorization-token-type"] == "KEYPAIR_JWT"
+    assert sent["body"]["max_completion_tokens"] == 8 and "max_tokens" not in sent["body"]
+
+    chunks = list(litellm.completion(model="snowflake/claude-3-5-sonnet", messages=USER,
+                                     stream=True, api_base=mock.url, api_key="pat/pat-token"))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).startswith(
+        "This is a mock")
+    sent = mock.last_request()
+    assert sent["path"] == "/api/v2/cortex/v1/messages"
+    assert sent["headers"]["authorization"] == "Bearer pat-token"
+    assert sent["headers"]["x-snowflake-authorization-token-type"] == "PROGRAMMATIC_ACCESS_TOKEN"
+
+    e = litellm.embedding(model="snowflake/snowflake-arctic-embed-m-v2.0", input="hello", **kwargs)
+    assert len(e.data) == 1 and len(e.data[0]["embedding"]) == 768
+    with pytest.raises(BadRequestError, match="account_id"):
+        litellm.completion(model="snowflake/mistral-large2", messages=USER, api_key="jwt",
+                           account_id="bad/host")

@@ -15,7 +15,7 @@ use crate::script::ScriptedBody;
 use crate::sse::SseEvents;
 use crate::{
     DEFAULT_CONTENT, MockConfig, MockState, RecordedRequest, anthropic, bedrock, cohere, google,
-    ollama, openai,
+    ollama, openai, watsonx,
 };
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -38,6 +38,8 @@ pub(crate) enum Dialect {
     Gemini,
     /// Vertex AI (OAuth bearer tokens).
     Vertex,
+    /// IBM watsonx.ai (`Bearer` IAM tokens or `ZenApiKey`, `{"errors": […]}` bodies).
+    Watsonx,
 }
 
 impl Dialect {
@@ -51,6 +53,8 @@ impl Dialect {
             Dialect::Cohere
         } else if path.starts_with("/model/") {
             Dialect::Bedrock
+        } else if path.starts_with("/ml/") {
+            Dialect::Watsonx
         } else if let Some(dialect) = google::owns_path(path) {
             dialect
         } else {
@@ -70,6 +74,7 @@ impl Dialect {
             Dialect::Bedrock => Ok(()),
             Dialect::Gemini => google::check_api_key(headers),
             Dialect::Vertex => google::check_bearer(headers),
+            Dialect::Watsonx => watsonx::check_headers(headers),
         }
     }
 
@@ -81,6 +86,7 @@ impl Dialect {
             Dialect::Cohere => cohere::fault_error(status, model),
             Dialect::Bedrock => bedrock::fault_error(status, model),
             Dialect::Gemini | Dialect::Vertex => google::fault_error(status, model),
+            Dialect::Watsonx => watsonx::fault_error(status, model),
         }
     }
 
@@ -92,6 +98,7 @@ impl Dialect {
             Dialect::Cohere => cohere::error_body(error),
             Dialect::Bedrock => bedrock::error_body(error),
             Dialect::Gemini | Dialect::Vertex => google::error_body(error),
+            Dialect::Watsonx => watsonx::error_body(error),
         }
     }
 
@@ -105,6 +112,7 @@ impl Dialect {
             Dialect::Cohere => cohere::stream_error_event(message),
             Dialect::Bedrock => bedrock::stream_error_event(kind, message),
             Dialect::Gemini | Dialect::Vertex => google::stream_error_event(kind, message),
+            Dialect::Watsonx => watsonx::stream_error_event(message),
         }
     }
 
@@ -134,6 +142,13 @@ impl Dialect {
             ),
             Dialect::Bedrock => bedrock::not_found_error(method, path),
             Dialect::Gemini | Dialect::Vertex => google::not_found_error(path),
+            Dialect::Watsonx => ErrorSpec::new(
+                StatusCode::NOT_FOUND,
+                format!("Could not find the requested resource: {method} {path}"),
+                "not_found",
+                None,
+                Some("not_found"),
+            ),
         }
     }
 
@@ -146,6 +161,8 @@ impl Dialect {
             Dialect::Cohere => cohere::MALFORMED_JSON,
             Dialect::Bedrock => bedrock::MALFORMED_JSON,
             Dialect::Gemini | Dialect::Vertex => google::MALFORMED_JSON,
+            // OpenAI-shaped answers: the same cut-off body.
+            Dialect::Watsonx => openai::MALFORMED_JSON,
         }
     }
 
@@ -158,6 +175,7 @@ impl Dialect {
             Dialect::Cohere => cohere::MALFORMED_SSE_EVENT,
             Dialect::Bedrock => bedrock::MALFORMED_FRAME,
             Dialect::Gemini | Dialect::Vertex => google::MALFORMED_SSE_EVENT,
+            Dialect::Watsonx => openai::MALFORMED_SSE_EVENT,
         }
     }
 
@@ -170,7 +188,7 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::insert_standard_headers(headers, request_id, started),
             Dialect::Anthropic => anthropic::insert_standard_headers(headers, request_id),
-            Dialect::Ollama | Dialect::Cohere => {
+            Dialect::Ollama | Dialect::Cohere | Dialect::Watsonx => {
                 headers.insert(X_REQUEST_ID, request_id);
             }
             Dialect::Bedrock => bedrock::insert_standard_headers(headers, request_id),
@@ -188,7 +206,7 @@ impl Dialect {
         match self {
             Dialect::OpenAi => openai::mark_rate_limited(headers),
             Dialect::Anthropic => anthropic::mark_rate_limited(headers),
-            Dialect::Ollama | Dialect::Cohere => {}
+            Dialect::Ollama | Dialect::Cohere | Dialect::Watsonx => {}
             // Bedrock's throttling answers carry no rate-limit headers.
             Dialect::Bedrock => {}
             // Google sends no retry-after with RESOURCE_EXHAUSTED.

@@ -22,8 +22,10 @@ mod qdrant;
 mod script;
 mod shaping;
 pub mod smtp;
+mod snowflake;
 mod sse;
 mod telemetry_apis;
+mod watsonx;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -530,6 +532,8 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(guardrail_apis::routes())
         .merge(telemetry_apis::routes())
         .merge(qdrant::routes())
+        .merge(watsonx::routes())
+        .merge(snowflake::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)

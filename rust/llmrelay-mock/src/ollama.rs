@@ -170,7 +170,7 @@ fn answer(
 }
 
 /// Now in RFC 3339 (UTC), as Ollama's `created_at`.
-fn created_at() -> String {
+pub(crate) fn created_at() -> String {
     let seconds = crate::unix_seconds();
     let days = i64::try_from(seconds / 86_400).unwrap_or(0);
     let rest = seconds % 86_400;

@@ -23,9 +23,12 @@ pub mod params;
 pub mod provider;
 pub mod registry;
 pub mod responses;
+pub mod snowflake;
 pub mod sse;
 pub mod stream;
+pub mod token_cache;
 pub mod upstream;
+pub mod watsonx;
 
 pub use engine::{ChatOutcome, CompletionResult, Engine, HiddenParams, Outcome, Request};
 pub use options::CallOptions;

@@ -48,6 +48,8 @@ static DEDICATED: &[(&str, &dyn Provider)] = &[
     ("cohere_chat", &COHERE_CHAT),
     ("huggingface", &crate::huggingface::HuggingFace),
     ("nlp_cloud", &crate::nlp_cloud::NlpCloud),
+    ("watsonx", &crate::watsonx::Watsonx),
+    ("snowflake", &crate::snowflake::Snowflake),
 ];
 
 /// The provider serving a name, if this build implements it.
@@ -960,13 +962,5 @@ pub static NOT_SUPPORTED: &[(&str, &str)] = &[
     (
         "sagemaker",
         "SageMaker endpoints need SigV4 and per-container formats (JSON Lines streaming); not built yet",
-    ),
-    (
-        "snowflake",
-        "Cortex REST: OpenAI format for most models but Anthropic Messages for Claude, with Snowflake's JWT or PAT header; not built yet",
-    ),
-    (
-        "watsonx",
-        "IBM watsonx.ai needs the IAM token exchange and its own chat path and body; not built yet",
     ),
 ];

@@ -46,7 +46,7 @@ fn betas(headers: &HeaderMap) -> String {
         .join(",")
 }
 
-async fn messages(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
+pub(crate) async fn messages(State(state): State<Arc<MockState>>, incoming: Incoming) -> Response {
     let betas = betas(&incoming.headers);
     Exchange::serve(
         &state,

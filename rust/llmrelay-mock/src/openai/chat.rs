@@ -67,7 +67,7 @@ pub(super) enum Reply<'a> {
 
 /// Everything a chat answer needs, decided from the request and the controls before any rendering.
 #[derive(Debug)]
-pub(super) struct ChatPlan<'a> {
+pub(crate) struct ChatPlan<'a> {
     model: &'a str,
     choices: usize,
     reply: Reply<'a>,
@@ -79,7 +79,7 @@ pub(super) struct ChatPlan<'a> {
 
 impl<'a> ChatPlan<'a> {
     /// Validates the request like OpenAI does and picks the answer: a tool call, JSON, or text.
-    pub(super) fn new(
+    pub(crate) fn new(
         body: Option<&'a Value>,
         exchange: &'a Exchange,
     ) -> Result<ChatPlan<'a>, ErrorSpec> {
@@ -263,7 +263,7 @@ pub(super) struct FunctionCall<'a> {
 /// Follows: API reference "The chat completion object"; openai-python `types/chat/chat_completion.py`
 /// (`ChatCompletion`, `Choice`, `ChatCompletionMessage`, `ChatCompletionMessageToolCall`) and
 /// `types/completion_usage.py` (`CompletionUsage` with token details).
-pub(super) fn render_chat_completion(plan: &ChatPlan<'_>, id: &str, created: u64) -> Vec<u8> {
+pub(crate) fn render_chat_completion(plan: &ChatPlan<'_>, id: &str, created: u64) -> Vec<u8> {
     let choices = (0..plan.choices)
         .map(|index| {
             let (content, tool_calls) = match &plan.reply {
@@ -399,7 +399,7 @@ impl ChatChunkWriter<'_> {
 /// `[DONE]`.
 /// Follows: API reference "The chat completion chunk object" and "Streaming"; openai-python
 /// `types/chat/chat_completion_chunk.py` (`ChatCompletionChunk`, `ChoiceDelta`, `ChoiceDeltaToolCall`).
-pub(super) fn render_chat_stream(
+pub(crate) fn render_chat_stream(
     plan: &ChatPlan<'_>,
     id: &str,
     created: u64,

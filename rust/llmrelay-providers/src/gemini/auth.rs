@@ -7,9 +7,7 @@
 //! own exchange: concurrent calls for an account wait for one exchange instead of each
 //! starting their own, and no lock of the map is held across an await.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -159,65 +157,21 @@ pub fn signed_assertion(credentials: &GoogleCredentials, now: u64) -> Result<Str
         .map_err(|e| auth_error(format!("signing the service account assertion failed: {e}")))
 }
 
-#[derive(Debug, Clone)]
-struct CachedToken {
-    token: String,
-    renew_at: Instant,
-}
-
-type Slot = Arc<tokio::sync::Mutex<Option<CachedToken>>>;
-
-static TOKENS: LazyLock<Mutex<HashMap<String, Slot>>> = LazyLock::new(Mutex::default);
-
-fn slot(key: String) -> Slot {
-    let mut map = match TOKENS.lock() {
-        Ok(map) => map,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    Arc::clone(map.entry(key).or_default())
-}
-
 /// An access token for these credentials, from the cache while it is fresh.
 ///
 /// # Errors
 /// A failed exchange (`AuthenticationError` with the token endpoint's reason).
 pub async fn access_token(credentials: &GoogleCredentials) -> Result<String> {
-    let slot = slot(credentials.cache_key());
-    let mut cached = slot.lock().await;
-    if let Some(token) = cached.as_ref() {
-        if Instant::now() < token.renew_at {
-            return Ok(token.token.clone());
-        }
-    }
-    let (token, lifetime) = exchange(credentials).await?;
-    let renew_in = lifetime.checked_sub(REFRESH_MARGIN).unwrap_or(lifetime / 2);
-    *cached = Some(CachedToken {
-        token: token.clone(),
-        renew_at: Instant::now() + renew_in,
-    });
-    Ok(token)
+    let key = format!("{TOKEN_CACHE_PREFIX}{}", credentials.cache_key());
+    crate::token_cache::cached(&key, REFRESH_MARGIN, || exchange(credentials)).await
 }
 
 /// Forget every cached token (tests; credential rotation).
 pub fn clear_token_cache() {
-    let mut map = match TOKENS.lock() {
-        Ok(map) => map,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    map.clear();
+    crate::token_cache::clear(TOKEN_CACHE_PREFIX);
 }
 
-fn form_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
+const TOKEN_CACHE_PREFIX: &str = "google:";
 
 async fn exchange(credentials: &GoogleCredentials) -> Result<(String, Duration)> {
     let form = match credentials.kind.as_str() {
@@ -229,9 +183,15 @@ async fn exchange(credentials: &GoogleCredentials) -> Result<(String, Duration)>
             };
             format!(
                 "grant_type=refresh_token&client_id={}&client_secret={}&refresh_token={}",
-                form_encode(&field(&credentials.client_id, "client_id")?),
-                form_encode(&field(&credentials.client_secret, "client_secret")?),
-                form_encode(&field(&credentials.refresh_token, "refresh_token")?),
+                crate::token_cache::form_encode(&field(&credentials.client_id, "client_id")?),
+                crate::token_cache::form_encode(&field(
+                    &credentials.client_secret,
+                    "client_secret"
+                )?),
+                crate::token_cache::form_encode(&field(
+                    &credentials.refresh_token,
+                    "refresh_token"
+                )?),
             )
         }
         "service_account" | "" => format!(
@@ -335,6 +295,6 @@ mod tests {
             signed_assertion(&broken, 0).unwrap_err().kind(),
             ErrorKind::Authentication
         );
-        assert_eq!(form_encode("a b/c"), "a%20b%2Fc");
+        assert_eq!(crate::token_cache::form_encode("a b/c"), "a%20b%2Fc");
     }
 }

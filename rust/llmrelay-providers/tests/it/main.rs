@@ -16,6 +16,7 @@ use llmrelay_providers::engine::{ChatOutcome, TextOutcome};
 use serde_json::{Map, Value, json};
 
 mod bedrock;
+mod natives;
 mod providers2;
 mod reach;
 
