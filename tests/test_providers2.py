@@ -493,3 +493,43 @@ def test_snowflake_chat_claude_and_embeddings(mock):
     with pytest.raises(BadRequestError, match="account_id"):
         litellm.completion(model="snowflake/mistral-large2", messages=USER, api_key="jwt",
                            account_id="bad/host")
+
+
+# ------------------------------------------------------------------------------------- GigaChat
+
+def test_gigachat_oauth_functions_and_structured_output(mock, monkeypatch):
+    # The mock serves GigaChat under /gigachat (its /api/v1 paths are Lemonade's too).
+    monkeypatch.setenv("GIGACHAT_AUTH_URL", mock.url + "/gigachat/api/v2/oauth")
+    monkeypatch.delenv("GIGACHAT_ACCESS_TOKEN", raising=False)
+    kwargs = {"api_base": mock.url + "/gigachat/api/v1", "api_key": "Y2xpZW50OnNlY3JldA=="}
+    r = litellm.completion(model="gigachat/GigaChat-2", messages=USER, temperature=0, **kwargs)
+    assert r.choices[0].message.content.startswith("This is a mock")
+    sent = mock.last_request()
+    assert sent["path"] == "/gigachat/api/v1/chat/completions"
+    assert sent["headers"]["authorization"] == "Bearer giga." + b"Y2xpZW50OnNlY3JldA==".hex()
+    assert sent["body"]["top_p"] == 0 and "temperature" not in sent["body"]
+
+    r = litellm.completion(model="gigachat/GigaChat-2", messages=USER, tools=[WEATHER],
+                           tool_choice="required", **kwargs)
+    call = r.choices[0].message.tool_calls[0]
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments)
+    assert r.choices[0].finish_reason == "tool_calls"
+    assert mock.last_request()["body"]["functions"][0]["name"] == "get_weather"
+
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    r = litellm.completion(model="gigachat/GigaChat-2", messages=USER, **kwargs,
+                           response_format={"type": "json_schema",
+                                            "json_schema": {"name": "place", "schema": schema}})
+    assert r.choices[0].finish_reason == "stop"
+    assert "city" in json.loads(r.choices[0].message.content)
+    assert mock.last_request()["body"]["function_call"] == {"name": "place"}
+
+    chunks = list(litellm.completion(model="gigachat/GigaChat-2", messages=USER, stream=True,
+                                     **kwargs))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).startswith(
+        "This is a mock")
+    e = litellm.embedding(model="gigachat/Embeddings", input=["a", "b c"], **kwargs)
+    assert len(e.data) == 2 and e.usage.prompt_tokens == 3
+    with pytest.raises(BadRequestError, match="uploaded files"):
+        litellm.completion(model="gigachat/GigaChat-2", **kwargs, messages=[{"role": "user",
+                           "content": [{"type": "image_url", "image_url": {"url": "https://x/a.png"}}]}])

@@ -10,6 +10,7 @@ mod bedrock;
 mod cohere;
 mod exchange;
 mod faults;
+mod gigachat;
 mod google;
 mod guardrail_apis;
 mod huggingface;
@@ -534,6 +535,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(qdrant::routes())
         .merge(watsonx::routes())
         .merge(snowflake::routes())
+        .merge(gigachat::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)

@@ -8,6 +8,7 @@ pub mod cohere;
 pub mod compatible;
 pub mod engine;
 pub mod gemini;
+pub mod gigachat;
 pub mod http;
 pub mod huggingface;
 pub mod images;

@@ -369,7 +369,8 @@ pub fn split(params: Map<String, Value>) -> Result<(Map<String, Value>, CallOpti
             k if k.starts_with("aws_")
                 || k.starts_with("vertex_")
                 || k.starts_with("azure_")
-                || k.starts_with("watsonx_") =>
+                || k.starts_with("watsonx_")
+                || k.starts_with("gigachat_") =>
             {
                 options.credentials.insert(key, value);
             }

@@ -50,6 +50,7 @@ static DEDICATED: &[(&str, &dyn Provider)] = &[
     ("nlp_cloud", &crate::nlp_cloud::NlpCloud),
     ("watsonx", &crate::watsonx::Watsonx),
     ("snowflake", &crate::snowflake::Snowflake),
+    ("gigachat", &crate::gigachat::GigaChat),
 ];
 
 /// The provider serving a name, if this build implements it.
@@ -946,10 +947,6 @@ pub static NOT_SUPPORTED: &[(&str, &str)] = &[
     (
         "fal_ai",
         "its one chat model is a fal.run queue endpoint with its own request shape; not built yet",
-    ),
-    (
-        "gigachat",
-        "needs GigaChat's OAuth token exchange (client credentials for a bearer token); not built yet",
     ),
     (
         "oci",

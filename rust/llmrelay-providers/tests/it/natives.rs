@@ -205,3 +205,72 @@ async fn snowflake_chat_claude_and_embeddings() {
     }
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn gigachat_oauth_functions_stream_and_embeddings() {
+    use llmrelay_providers::gigachat;
+    let server = crate::server().await;
+    let state = server.state();
+    let base = server.base_url();
+
+    // The authorization key is exchanged once at the OAuth endpoint, then cached.
+    gigachat::clear_token_cache();
+    let auth_url = format!("{base}/gigachat/api/v2/oauth");
+    let token = gigachat::exchange_credentials(&auth_url, "a2V5", "GIGACHAT_API_PERS")
+        .await
+        .unwrap();
+    assert_eq!(token, "giga.61325635");
+    let refused = gigachat::exchange_credentials(&auth_url, "a2V5", "NO_SUCH_SCOPE")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::BadRequest, "{refused:?}");
+    assert_eq!(refused.status_code(), 400);
+    assert!(refused.message().contains("scope is invalid"));
+
+    // A chat through the exchange: the call's auth URL and key.
+    state.clear_requests();
+    let call = json!({
+        "model": "gigachat/GigaChat-2", "messages": [{"role": "user", "content": "hi"}],
+        "api_base": format!("{base}/gigachat/api/v1"), "api_key": "a2V5",
+        "gigachat_auth_url": auth_url, "num_retries": 0,
+    });
+    let text = whole_text(crate::chat_call(params(call.clone())).await).await;
+    assert!(text.starts_with("This is a mock"), "{text}");
+    let request = state.requests().last().unwrap().clone();
+    assert_eq!(request.path, "/gigachat/api/v1/chat/completions");
+    assert_eq!(request.headers["authorization"], "Bearer giga.61325635");
+
+    // Tools go out as functions; the function call comes back as a tool call.
+    let mut tools = call.clone();
+    tools["tools"] = json!([{"type": "function", "function": {"name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]);
+    tools["tool_choice"] = json!({"type": "function", "function": {"name": "get_weather"}});
+    let Ok(ChatOutcome::Whole(result)) = crate::chat_call(params(tools.clone())).await else {
+        panic!("no answer");
+    };
+    let choice = &result.response.choices[0];
+    assert_eq!(choice.finish_reason.as_deref(), Some("tool_calls"));
+    let message = serde_json::to_value(&choice.message).unwrap();
+    assert_eq!(message["tool_calls"][0]["function"]["name"], "get_weather");
+    let sent = state.requests().last().unwrap().body.clone();
+    assert_eq!(sent["functions"][0]["name"], "get_weather");
+    assert_eq!(sent["function_call"]["name"], "get_weather");
+    assert!(sent.get("tools").is_none());
+
+    let mut streamed = call.clone();
+    streamed["stream"] = true.into();
+    streamed["stream_options"] = json!({"include_usage": true});
+    let (text, total) = streamed_text(crate::chat_call(params(streamed)).await).await;
+    assert!(text.starts_with("This is a mock"), "{text}");
+    assert!(total > 0);
+
+    let embedding = json!({
+        "model": "gigachat/Embeddings", "input": "hello world",
+        "api_base": format!("{base}/gigachat/api/v1"), "api_key": "a2V5",
+        "gigachat_auth_url": format!("{base}/gigachat/api/v2/oauth"), "num_retries": 0,
+    });
+    let result = crate::embedding_call(params(embedding)).await.unwrap();
+    assert_eq!(result.response.data.len(), 1);
+    assert_eq!(result.response.usage.as_ref().unwrap().prompt_tokens, 2);
+    server.shutdown().await;
+}
