@@ -533,3 +533,26 @@ def test_gigachat_oauth_functions_and_structured_output(mock, monkeypatch):
     with pytest.raises(BadRequestError, match="uploaded files"):
         litellm.completion(model="gigachat/GigaChat-2", **kwargs, messages=[{"role": "user",
                            "content": [{"type": "image_url", "image_url": {"url": "https://x/a.png"}}]}])
+
+
+# ------------------------------------------------------------------------------ Amazon SageMaker
+
+def test_sagemaker_tgi_endpoint_signed_whole_and_streamed(mock):
+    # The mock's key pair (llmrelay_mock::DEFAULT_AWS_*): it checks the signature.
+    kwargs = {"api_base": mock.url, "aws_access_key_id": "AKIDLLMRELAYMOCK",
+              "aws_secret_access_key": "llmrelay-mock-secret-key", "aws_region_name": "us-east-1"}
+    r = litellm.completion(model="sagemaker/meta-textgeneration-llama-2-7b-f", messages=USER,
+                           n=2, **kwargs)
+    assert r.choices[0].message.content.startswith("This is a mock")
+    assert r._hidden_params["custom_llm_provider"] == "sagemaker"
+    assert r.usage.prompt_tokens > 0 and r.usage.completion_tokens > 0
+    sent = mock.last_request()
+    assert sent["path"] == "/endpoints/meta-textgeneration-llama-2-7b-f/invocations"
+    assert sent["headers"]["authorization"].startswith("AWS4-HMAC-SHA256 ")
+    assert sent["body"]["parameters"] == {"best_of": 2, "do_sample": True}
+    chunks = list(litellm.completion(model="sagemaker/meta-textgeneration-llama-2-7b-f",
+                                     messages=USER, stream=True, **kwargs))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == \
+        r.choices[0].message.content
+    with pytest.raises(UnsupportedParamsError):
+        litellm.completion(model="sagemaker/ep", messages=USER, seed=1, **kwargs)

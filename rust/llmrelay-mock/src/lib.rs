@@ -20,6 +20,7 @@ mod nlp_cloud;
 mod ollama;
 mod openai;
 mod qdrant;
+mod sagemaker;
 mod script;
 mod shaping;
 pub mod smtp;
@@ -536,6 +537,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(watsonx::routes())
         .merge(snowflake::routes())
         .merge(gigachat::routes())
+        .merge(sagemaker::routes())
         .merge(control)
         .fallback(exchange::unknown_route)
         .method_not_allowed_fallback(exchange::method_not_allowed)

@@ -366,6 +366,10 @@ pub fn split(params: Map<String, Value>) -> Result<(Map<String, Value>, CallOpti
                     );
                 }
             },
+            // A prompt-template hint the SageMaker provider reads with the call's placement.
+            "hf_model_name" => {
+                options.credentials.insert(key, value);
+            }
             k if k.starts_with("aws_")
                 || k.starts_with("vertex_")
                 || k.starts_with("azure_")

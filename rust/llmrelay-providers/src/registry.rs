@@ -51,6 +51,7 @@ static DEDICATED: &[(&str, &dyn Provider)] = &[
     ("watsonx", &crate::watsonx::Watsonx),
     ("snowflake", &crate::snowflake::Snowflake),
     ("gigachat", &crate::gigachat::GigaChat),
+    ("sagemaker", &crate::sagemaker::Sagemaker),
 ];
 
 /// The provider serving a name, if this build implements it.
@@ -955,9 +956,5 @@ pub static NOT_SUPPORTED: &[(&str, &str)] = &[
     (
         "replicate",
         "Replicate's predictions API (create, then poll or stream); not built yet",
-    ),
-    (
-        "sagemaker",
-        "SageMaker endpoints need SigV4 and per-container formats (JSON Lines streaming); not built yet",
     ),
 ];

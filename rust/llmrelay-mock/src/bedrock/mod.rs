@@ -201,7 +201,7 @@ pub(crate) fn insert_error_type(headers: &mut HeaderMap, error: &ErrorSpec) {
 
 /// Rejects a request whose credentials do not check out, before anything else runs (so scripts
 /// and faults never answer an unauthenticated request); the request is still recorded.
-fn rejection(
+pub(crate) fn rejection(
     state: &MockState,
     method: &Method,
     uri: &Uri,

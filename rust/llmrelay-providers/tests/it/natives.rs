@@ -274,3 +274,53 @@ async fn gigachat_oauth_functions_stream_and_embeddings() {
     assert_eq!(result.response.usage.as_ref().unwrap().prompt_tokens, 2);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn sagemaker_tgi_whole_and_streamed_with_sigv4() {
+    let server = crate::server().await;
+    let state = server.state();
+    let call = json!({
+        "model": "sagemaker/jumpstart-llama-2-7b-chat",
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}],
+        "api_base": server.base_url(),
+        "aws_access_key_id": llmrelay_mock::DEFAULT_AWS_ACCESS_KEY_ID,
+        "aws_secret_access_key": llmrelay_mock::DEFAULT_AWS_SECRET_ACCESS_KEY,
+        "aws_region_name": "eu-west-1",
+        "max_tokens": 3, "temperature": 0, "num_retries": 0,
+    });
+    let text = whole_text(crate::chat_call(params(call.clone())).await).await;
+    assert_eq!(text, "This is a");
+    let request = state.requests().last().unwrap().clone();
+    assert_eq!(
+        request.path,
+        "/endpoints/jumpstart-llama-2-7b-chat/invocations"
+    );
+    assert!(
+        request.headers["authorization"].contains("/eu-west-1/sagemaker/aws4_request"),
+        "{}",
+        request.headers["authorization"]
+    );
+    assert_eq!(
+        request.body["inputs"],
+        "<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n [/INST]\n[INST] hi [/INST]\n"
+    );
+    assert_eq!(request.body["parameters"]["max_new_tokens"], 3);
+    assert_eq!(request.body["parameters"]["temperature"], 0.01);
+
+    let mut streamed = call.clone();
+    streamed["stream"] = true.into();
+    streamed.as_object_mut().unwrap().remove("max_tokens");
+    let (text, _) = streamed_text(crate::chat_call(params(streamed)).await).await;
+    assert!(text.starts_with("This is a mock"), "{text}");
+    assert_eq!(
+        state.requests().last().unwrap().path,
+        "/endpoints/jumpstart-llama-2-7b-chat/invocations-response-stream"
+    );
+
+    // A wrong secret is refused by the endpoint's signature check.
+    let mut forged = call.clone();
+    forged["aws_secret_access_key"] = "not-the-secret".into();
+    let error = crate::chat_call(params(forged)).await.err().unwrap();
+    assert_eq!(error.status_code(), 403, "{error:?}");
+    server.shutdown().await;
+}
