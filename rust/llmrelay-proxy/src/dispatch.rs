@@ -38,6 +38,12 @@ pub trait Dispatch: llmrelay_pipeline::Dispatch + Send + Sync + 'static {
         let _ = (team_id, model);
         None
     }
+    /// What the group's deployments let callers set in the body
+    /// (`configurable_clientside_auth_params`); `None` when none does.
+    fn clientside_params(&self, model: &str) -> Option<crate::body_safety::ClientsideParams> {
+        let _ = model;
+        None
+    }
     /// Every deployment, for `/v1/models` and `/model/info`.
     fn model_list(&self) -> Vec<ModelEntry>;
     /// Probe the deployments of one group (or all) with a minimal request.

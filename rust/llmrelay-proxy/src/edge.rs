@@ -63,10 +63,6 @@ fn millis(micros: u128) -> HeaderValue {
     HeaderValue::try_from(text).unwrap_or_else(|_| HeaderValue::from_static("0.000"))
 }
 
-/// Parameters a client may not set: they would point the proxy's credentials elsewhere
-/// (LiteLLM rejects them unless client-side credentials are allowed).
-const CLIENT_FORBIDDEN: &[&str] = &["api_base", "base_url", "api_key"];
-
 /// Headers that set call options (LiteLLM's names).
 const OPTION_HEADERS: &[(&str, &str)] = &[
     ("x-litellm-timeout", "timeout"),
@@ -301,7 +297,15 @@ impl Edge {
         if error.status_code() >= 500 {
             tracing::info!(error = %error, model_group = %self.model_group, "call failed");
         }
-        self.label(ApiError::new(error, self.dialect).into_response())
+        let mut api_error = ApiError::new(error, self.dialect);
+        // The proxy's own key-check refusals (`Authentication Error, …`, the body check's) are
+        // LiteLLM's `auth_error`; an upstream's 401 keeps its provider's type.
+        if api_error.error.kind() == ErrorKind::Authentication
+            && api_error.error.message().starts_with("Authentication Error, ")
+        {
+            api_error.type_override = Some("auth_error");
+        }
+        self.label(api_error.into_response())
     }
 
     /// Check the model and the body, apply header overrides and defaults, and parse the call.
@@ -313,6 +317,21 @@ impl Edge {
         mut params: Map<String, Value>,
         headers: &HeaderMap,
     ) -> Result<Box<Call>, Error> {
+        // LiteLLM's `is_request_body_safe`, at the key check: a caller may not choose where the
+        // call goes, as whom, what it costs or where it is logged (unless the config allows).
+        let allow_all = self.state.settings.allow_client_side_credentials;
+        if let Err(error) = crate::body_safety::check(&params, allow_all, None) {
+            let opt_in = params
+                .get("model")
+                .and_then(Value::as_str)
+                .and_then(|model| self.state.dispatch.clientside_params(model));
+            match opt_in {
+                Some(deployment) => {
+                    crate::body_safety::check(&params, allow_all, Some(&deployment))?
+                }
+                None => return Err(error),
+            }
+        }
         // Checked with the key, as LiteLLM does: before the model is looked at.
         let key_enforced = self
             .principal
@@ -349,14 +368,6 @@ impl Edge {
             .and_then(Value::as_str)
             .unwrap_or(&model)
             .to_owned();
-        for key in CLIENT_FORBIDDEN {
-            if params.get(*key).is_some_and(|v| !v.is_null()) {
-                return Err(Error::bad_request(format!(
-                    "Rejected Request: {key} is not allowed in request body. The proxy's configured deployments decide where calls go."
-                ))
-                .with_param(*key));
-            }
-        }
         if !self.state.dispatch.has_model(&model) {
             // LiteLLM names the route, or the call type for the Anthropic route.
             let prefix = match self.kind {

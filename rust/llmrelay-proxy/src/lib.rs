@@ -10,6 +10,7 @@
 pub mod alerting;
 pub mod anthropic;
 pub mod auth;
+pub mod body_safety;
 pub mod cache;
 pub mod cli;
 pub mod config;

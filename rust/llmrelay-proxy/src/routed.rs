@@ -110,6 +110,20 @@ impl Dispatch for RouterDispatch {
         self.router.map_team_model(model, team_id)
     }
 
+    fn clientside_params(&self, model: &str) -> Option<crate::body_safety::ClientsideParams> {
+        // LiteLLM looks the group up, then the provider wildcard (`openai/*` for `openai/x`).
+        let deployments = self.router.group_deployments(model).or_else(|| {
+            let provider = model.split_once('/')?.0;
+            self.router.group_deployments(provider)
+        })?;
+        deployments.iter().find_map(|deployment| {
+            deployment
+                .litellm_params
+                .get("configurable_clientside_auth_params")
+                .map(crate::body_safety::ClientsideParams::parse)
+        })
+    }
+
     fn underlying_model(&self, model: &str) -> Option<String> {
         let deployments = self.router.group_deployments(model)?;
         Some(deployments.first()?.upstream_model(model))

@@ -308,6 +308,12 @@ impl Proxy {
                 keep_alive: Duration::from_secs(15),
                 callbacks: config.python_callbacks(),
                 enforced_params: crate::edge::enforced_params_setting(config),
+                allow_client_side_credentials: config
+                    .general_settings
+                    .other
+                    .get("allow_client_side_credentials")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
             },
             shutting_down: AtomicBool::new(false),
             passthrough: PassthroughCredentials::from_config(config),

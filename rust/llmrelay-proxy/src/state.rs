@@ -49,6 +49,9 @@ pub struct Settings {
     /// `general_settings.enforced_params`: body fields every request must carry (with the
     /// key's own `metadata.enforced_params`).
     pub enforced_params: Vec<String>,
+    /// `general_settings.allow_client_side_credentials`: callers may set `api_base`, cloud
+    /// credentials, prices and logging destinations in the body (LiteLLM's opt-in).
+    pub allow_client_side_credentials: bool,
 }
 
 /// Everything the handlers share.

@@ -289,7 +289,8 @@ async fn bad_requests_are_4xx_openai_errors() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 400);
+    // LiteLLM's `is_request_body_safe`: refused at the key check (tests/it/body_safety.rs).
+    assert_eq!(response.status(), 401);
     let response = h
         .post(
             "/openai/chat/completions",
@@ -854,6 +855,7 @@ async fn binary_exports_environment_variables() {
 }
 
 mod alerting;
+mod body_safety;
 mod cache;
 mod cli;
 mod enforced;
