@@ -857,6 +857,7 @@ mod alerting;
 mod cache;
 mod cli;
 mod enforced;
+mod files;
 mod focus;
 mod governance;
 mod guardrails;
