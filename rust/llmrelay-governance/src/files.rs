@@ -153,8 +153,8 @@ pub struct LineResult {
 pub struct LineProgress {
     /// Indexes with a stored result, and whether each succeeded.
     pub finished: Vec<(i64, bool)>,
-    /// Lines started but without a result (in flight when the process stopped), with the
-    /// number of attempts so far.
+    /// Lines without a result, with the number of attempts so far (more than 0: in flight when
+    /// the process stopped).
     pub in_flight: Vec<(i64, i64)>,
 }
 
@@ -406,13 +406,32 @@ impl SqlStore {
                 }
                 Statement {
                     sql: format!(
-                        "INSERT INTO \"llmrelay_batch_lines\" (\"batch_id\", \"line_index\", \"custom_id\", \"status\", \"attempts\", \"updated_at\") VALUES {} ON CONFLICT (\"batch_id\", \"line_index\") DO UPDATE SET \"attempts\" = \"llmrelay_batch_lines\".\"attempts\" + 1, \"updated_at\" = excluded.\"updated_at\"",
+                        "INSERT INTO \"llmrelay_batch_lines\" (\"batch_id\", \"line_index\", \"custom_id\", \"status\", \"attempts\", \"updated_at\") VALUES {} ON CONFLICT (\"batch_id\", \"line_index\") DO UPDATE SET \"attempts\" = \"llmrelay_batch_lines\".\"attempts\" + 1, \"status\" = 'in_flight', \"updated_at\" = excluded.\"updated_at\"",
                         tuples.join(", ")
                     ),
                     params,
                 }
             })
             .collect();
+        self.transaction(&statements).await
+    }
+
+    /// Lines marked as started that were not sent after all (a cancel or a shutdown came
+    /// first): one attempt fewer each, still without a result.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn release_batch_lines(&self, batch_id: &str, indexes: &[i64]) -> Result<()> {
+        let statements: Vec<Statement> = indexes
+            .iter()
+            .map(|index| Statement {
+                sql: "UPDATE \"llmrelay_batch_lines\" SET \"attempts\" = \"attempts\" - 1, \"status\" = 'pending' WHERE \"batch_id\" = $1 AND \"line_index\" = $2 AND \"status\" = 'in_flight'".to_owned(),
+                params: vec![Param::text(batch_id), Param::Int(Some(*index))],
+            })
+            .collect();
+        if statements.is_empty() {
+            return Ok(());
+        }
         self.transaction(&statements).await
     }
 

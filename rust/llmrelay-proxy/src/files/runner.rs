@@ -140,6 +140,8 @@ async fn fail(
     message: String,
 ) -> Result<(), Error> {
     let mut object = batch.object.clone();
+    // What was done before stays available.
+    write_result_files(files, batch, &mut object).await?;
     object["status"] = json!("failed");
     object["failed_at"] = json!(now());
     object["errors"] = json!({"object": "list", "data": [{"code": code, "message": message, "param": null, "line": null}]});
@@ -180,10 +182,9 @@ async fn run(
         Ok(lines) => lines,
         Err(message) => return fail(files, &batch, "invalid_input_file", message).await,
     };
-    let principal = match identity(files, &batch).await {
-        Ok(principal) => principal,
-        Err(message) => return fail(files, &batch, "invalid_api_key", message).await,
-    };
+    // Who the lines run as: read again before each group (a key blocked, expired or deleted
+    // since gets its remaining lines refused; what was done is kept).
+    let mut principal = Principal::default();
     let progress = store
         .batch_line_progress(batch_id)
         .await
@@ -192,10 +193,11 @@ async fn run(
     let mut failed = progress.finished.len() - completed;
     let finished: HashSet<i64> = progress.finished.iter().map(|(index, _)| *index).collect();
     let attempts: HashMap<i64, i64> = progress.in_flight.into_iter().collect();
-    if !attempts.is_empty() {
+    let resent = attempts.values().filter(|n| **n > 0).count();
+    if resent > 0 {
         tracing::warn!(
             batch_id,
-            lines = attempts.len(),
+            lines = resent,
             "lines in flight at the last stop are sent again (retries)"
         );
     }
@@ -229,6 +231,14 @@ async fn run(
             stopped = true;
             break;
         }
+        // The key as it is now (blocked, expired or deleted since: its lines are refused).
+        let refused = match identity(files, &batch).await {
+            Ok(current) => {
+                principal = current;
+                None
+            }
+            Err(message) => Some(message),
+        };
         let started: Vec<(i64, String)> = group
             .iter()
             .map(|line| (line.index, line.custom_id.clone()))
@@ -237,33 +247,47 @@ async fn run(
             .start_batch_lines(batch_id, &started)
             .await
             .map_err(|e| db(&e))?;
-        let calls: Vec<futures::future::BoxFuture<'static, Option<LineResult>>> = group
+        let calls: Vec<futures::future::BoxFuture<'static, Result<LineResult, i64>>> = group
             .iter()
             .map(|line| {
                 let attempt = attempts.get(&line.index).copied().unwrap_or(0) + 1;
-                let (state, principal, batch_id, line, token) = (
+                let (state, principal, batch_id, line, token, refused) = (
                     Arc::clone(state),
                     principal.clone(),
                     batch_id.to_owned(),
                     (*line).clone(),
                     token.clone(),
+                    refused.clone(),
                 );
-                let call: futures::future::BoxFuture<'static, Option<LineResult>> =
+                let call: futures::future::BoxFuture<'static, Result<LineResult, i64>> =
                     Box::pin(async move {
                         // Cancelled (or shutting down) before its turn: not sent.
                         if token.is_cancelled() {
-                            return None;
+                            return Err(line.index);
                         }
-                        Some(run_line(&state, &principal, &batch_id, &line, attempt).await)
+                        if let Some(message) = refused {
+                            let error = Error::new(
+                                ErrorKind::Authentication,
+                                format!("Authentication Error, {message}"),
+                            );
+                            return Ok(refused_line(&batch_id, &line, &error));
+                        }
+                        Ok(run_line(&state, &principal, &batch_id, &line, attempt).await)
                     });
                 call
             })
             .collect();
-        let mut results = futures::stream::iter(calls)
-            .buffer_unordered(files.concurrency)
-            .filter_map(std::future::ready);
+        let mut results = futures::stream::iter(calls).buffer_unordered(files.concurrency);
         let mut buffer = Vec::with_capacity(FLUSH_EVERY);
+        let mut skipped = Vec::new();
         while let Some(result) = results.next().await {
+            let result = match result {
+                Ok(result) => result,
+                Err(index) => {
+                    skipped.push(index);
+                    continue;
+                }
+            };
             if result.succeeded {
                 completed += 1;
             } else {
@@ -280,6 +304,11 @@ async fn run(
         }
         store
             .finish_batch_lines(batch_id, &buffer)
+            .await
+            .map_err(|e| db(&e))?;
+        // Never sent: not an attempt (a resume sends them as first attempts).
+        store
+            .release_batch_lines(batch_id, &skipped)
             .await
             .map_err(|e| db(&e))?;
         object["request_counts"] =
@@ -335,6 +364,24 @@ async fn finished_all(
 
 /// Writes the output and error files from the stored results and closes the batch.
 async fn finalize(files: &Files, batch: &StoredBatch, object: &mut Value) -> Result<(), Error> {
+    write_result_files(files, batch, object).await?;
+    let at = now();
+    if object["status"] == "cancelling" {
+        object["status"] = json!("cancelled");
+        object["cancelled_at"] = json!(at);
+    } else {
+        object["status"] = json!("completed");
+        object["completed_at"] = json!(at);
+    }
+    save(files, &batch.id, object, true).await
+}
+
+/// The output and error files of the stored results (input order), named in `object`.
+async fn write_result_files(
+    files: &Files,
+    batch: &StoredBatch,
+    object: &mut Value,
+) -> Result<(), Error> {
     let store = files.engine.store();
     let owner = (batch.owner_key.clone(), batch.team_id.clone());
     for (succeeded, field, kind) in [
@@ -360,15 +407,28 @@ async fn finalize(files: &Files, batch: &StoredBatch, object: &mut Value) -> Res
         }
         object[field] = json!(id);
     }
-    let at = now();
-    if object["status"] == "cancelling" {
-        object["status"] = json!("cancelled");
-        object["cancelled_at"] = json!(at);
-    } else {
-        object["status"] = json!("completed");
-        object["completed_at"] = json!(at);
+    Ok(())
+}
+
+/// The output line of a line the proxy refused without calling the route.
+fn refused_line(batch_id: &str, line: &BatchLine, error: &Error) -> LineResult {
+    let api = crate::errors::ApiError::openai(error.clone());
+    let output = json!({
+        "id": format!("batch_req_{}", hex24(&digest(&[batch_id, &line.custom_id]))),
+        "custom_id": line.custom_id,
+        "response": {
+            "status_code": api.status().as_u16(),
+            "request_id": line_call_id(batch_id, line.index),
+            "body": api.body(),
+        },
+        "error": null,
+    });
+    LineResult {
+        index: line.index,
+        custom_id: line.custom_id.clone(),
+        output: output.to_string(),
+        succeeded: false,
     }
-    save(files, &batch.id, object, true).await
 }
 
 /// One line through the route's handler, as the batch's key; its output line.

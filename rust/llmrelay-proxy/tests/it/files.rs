@@ -3,6 +3,7 @@
 //! pipeline (a line per spend row, failed lines in the error file), cancelled, and every bad
 //! input answered in OpenAI's error shape.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use llmrelay_mock::{MockConfig, MockServer};
@@ -524,4 +525,159 @@ async fn files_and_batches_on_postgres() {
             .execute(&mut connection)
             .await;
     }
+}
+
+/// A graceful stop mid-batch (the lines in flight finish and are stored) and a new proxy on
+/// the same database resuming it: every line once in the output, one spend row per line, no
+/// line counted as a retry; a key blocked meanwhile gets its remaining lines refused.
+#[tokio::test]
+async fn a_stopped_batch_resumes_on_the_next_proxy() {
+    let directory = temp_directory("files-resume");
+    let mock = MockServer::start("127.0.0.1:0".parse().unwrap(), MockConfig::default())
+        .await
+        .unwrap();
+    let api_base = format!("{}/v1", mock.base_url());
+    let yaml = format!(
+        "model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o-mini\n      api_base: {api_base}\n      api_key: sk-test\ngeneral_settings:\n  master_key: {MASTER}\n  batch_concurrency: 4\n"
+    );
+    let (served, proxy) = serve_governed(&directory, &yaml).await;
+    let client = Client {
+        base: served.base.clone(),
+        http: llmrelay_providers::http::client().clone(),
+    };
+    let (key, token) = client.key(json!({})).await;
+    let (other, _) = client.key(json!({})).await;
+    let slow = json!({"x-mock-latency-ms": "40"});
+    let lines: Vec<String> = (0..300)
+        .map(|i| chat_line(&format!("r-{i}"), "gpt-4o", Some(slow.clone())))
+        .collect();
+    let (_, input) = client
+        .upload(&key, Some("batch"), "in.jsonl", lines.join("\n").as_bytes())
+        .await;
+    let (status, batch) = client
+        .post("/v1/batches", &key, &json!({"input_file_id": input["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"}))
+        .await;
+    assert_eq!(status, 200, "{batch}");
+    let batch_id = batch["id"].as_str().unwrap().to_owned();
+    // The other key's batch: its key is blocked while the proxy is down.
+    let (_, other_input) = client
+        .upload(
+            &other,
+            Some("batch"),
+            "o.jsonl",
+            lines[..200].join("\n").as_bytes(),
+        )
+        .await;
+    let (_, other_batch) = client
+        .post("/v1/batches", &other, &json!({"input_file_id": other_input["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"}))
+        .await;
+    let other_id = other_batch["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Stopped as the binary stops: runners first, then the spend rows flushed.
+    let state = proxy.state();
+    state.files.as_ref().unwrap().shutdown().await;
+    let engine = Arc::clone(&state.governance.as_ref().unwrap().engine);
+    let stopped = engine.store().batch(&batch_id).await.unwrap().unwrap();
+    assert_eq!(stopped.status(), "in_progress");
+    let done_before = stopped.object["request_counts"]["completed"]
+        .as_i64()
+        .unwrap();
+    assert!(done_before > 0 && done_before < 300, "{:?}", stopped.object);
+    let (status, _) = client
+        .post("/key/block", MASTER, &json!({"key": other}))
+        .await;
+    assert_eq!(status, 200);
+    drop(served);
+    engine.shutdown().await;
+    drop((state, proxy, engine));
+
+    let (served, proxy) = serve_governed(&directory, &yaml).await;
+    llmrelay_proxy::files::resume(&proxy.state());
+    let client = Client {
+        base: served.base.clone(),
+        http: llmrelay_providers::http::client().clone(),
+    };
+    let done = client.wait_for(&batch_id, &key, &["completed"]).await;
+    assert_eq!(
+        done["request_counts"],
+        json!({"total": 300, "completed": 300, "failed": 0})
+    );
+    let text = client
+        .http
+        .get(format!(
+            "{}/v1/files/{}/content",
+            client.base,
+            done["output_file_id"].as_str().unwrap()
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let ids: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["custom_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids, (0..300).map(|i| format!("r-{i}")).collect::<Vec<_>>());
+    let governed = proxy.state().governance.clone().unwrap();
+    assert_eq!(
+        governed
+            .engine
+            .store()
+            .batch_line_retries(&batch_id)
+            .await
+            .unwrap(),
+        0
+    );
+    governed.engine.spend_writer().flush().await;
+    let rows = governed
+        .engine
+        .store()
+        .count(
+            "SELECT COUNT(*) AS \"count\" FROM \"LiteLLM_SpendLogs\" WHERE \"api_key\" = $1",
+            &[llmrelay_governance::db::Param::text(&token)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows, 300);
+    // The blocked key's batch finishes with its remaining lines refused (401) in the error file.
+    let other_done = client.wait_for(&other_id, MASTER, &["completed"]).await;
+    let failed = other_done["request_counts"]["failed"].as_i64().unwrap();
+    let completed = other_done["request_counts"]["completed"].as_i64().unwrap();
+    assert_eq!(failed + completed, 200, "{other_done}");
+    assert!(failed > 0 && completed > 0, "{other_done}");
+    {
+        let text = client
+            .http
+            .get(format!(
+                "{}/v1/files/{}/content",
+                client.base,
+                other_done["error_file_id"].as_str().unwrap()
+            ))
+            .bearer_auth(MASTER)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(first["response"]["status_code"], 401, "{first}");
+        assert!(
+            first["response"]["body"]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("blocked"),
+            "{first}"
+        );
+    }
+    drop(served);
+    let _ = std::fs::remove_dir_all(directory);
 }
