@@ -472,6 +472,21 @@ general_settings:
         .await;
     assert_error(status, &body, 409, "Cannot cancel");
 
+    // The routes are in the OpenAPI description.
+    let (status, spec) = client.get("/openapi.json", MASTER).await;
+    assert_eq!(status, 200);
+    for path in [
+        "/v1/files",
+        "/v1/files/{file_id}/content",
+        "/v1/batches/{batch_id}/cancel",
+    ] {
+        assert!(spec["paths"].get(path).is_some(), "{path}");
+    }
+    assert!(
+        spec["paths"]["/v1/files"]["post"]["requestBody"]["content"]["multipart/form-data"]
+            .is_object()
+    );
+
     // Delete.
     let (status, deleted) = client.delete(&format!("/v1/files/{file_id}"), &alice).await;
     assert_eq!(status, 200);
