@@ -176,12 +176,8 @@ impl SqlStore {
     /// # Errors
     /// Database errors (a duplicate id among them).
     pub async fn insert_file(&self, file: &StoredFile) -> Result<()> {
-        let created_at = file
-            .object
-            .get("created_at")
-            .and_then(Value::as_i64)
-            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
-            .map_or_else(|| Utc::now().naive_utc(), |t| t.naive_utc());
+        // The row's own time (milliseconds), which orders lists; the object keeps seconds.
+        let created_at = Utc::now().naive_utc();
         self.execute(
             "INSERT INTO \"LiteLLM_ManagedFileTable\" (\"id\", \"unified_file_id\", \"file_object\", \"storage_backend\", \"storage_url\", \"created_at\", \"created_by\", \"team_id\", \"updated_at\", \"updated_by\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             &[

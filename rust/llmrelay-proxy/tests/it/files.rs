@@ -219,6 +219,56 @@ general_settings:
     let (status, listed) = client.get("/v1/files?purpose=user_data", MASTER).await;
     assert_eq!(status, 200);
     assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{listed}");
+    let (_, listed) = client.get("/v1/files?purpose=batch", MASTER).await;
+    assert_eq!(listed["data"], json!([]));
+
+    // Pages: newest first, `after` continues.
+    let (_, second) = client
+        .upload(&alice, Some("user_data"), "second.txt", b"2")
+        .await;
+    let (status, page) = client.get("/v1/files?limit=1", &alice).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["data"][0]["id"], second["id"]);
+    assert_eq!(page["has_more"], true);
+    assert_eq!(page["first_id"], second["id"]);
+    let (_, next) = client
+        .get(
+            &format!("/v1/files?limit=1&after={}", second["id"].as_str().unwrap()),
+            &alice,
+        )
+        .await;
+    assert_eq!(next["data"][0]["id"], file_id.as_str());
+    assert_eq!(next["has_more"], false);
+    let (_, oldest_first) = client.get("/v1/files?order=asc", &alice).await;
+    assert_eq!(oldest_first["data"][0]["id"], file_id.as_str());
+    let (status, body) = client.get("/v1/files?limit=0", &alice).await;
+    assert_error(status, &body, 400, "limit");
+    // A team's keys share their files.
+    let (status, team) = client
+        .post("/team/new", MASTER, &json!({"team_id": "files-team"}))
+        .await;
+    assert_eq!(status, 200, "{team}");
+    let (teammate_a, _) = client.key(json!({"team_id": "files-team"})).await;
+    let (teammate_b, _) = client.key(json!({"team_id": "files-team"})).await;
+    let (_, shared) = client
+        .upload(&teammate_a, Some("user_data"), "team.txt", b"t")
+        .await;
+    let (status, seen) = client
+        .get(
+            &format!("/v1/files/{}", shared["id"].as_str().unwrap()),
+            &teammate_b,
+        )
+        .await;
+    assert_eq!(status, 200, "{seen}");
+    let (_, listed) = client.get("/v1/files", &teammate_b).await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{listed}");
+    let (status, _) = client
+        .get(
+            &format!("/v1/files/{}", shared["id"].as_str().unwrap()),
+            &alice,
+        )
+        .await;
+    assert_eq!(status, 403);
 
     // Bad uploads.
     let (status, body) = client.upload(&alice, Some("nonsense"), "a.txt", b"x").await;
