@@ -200,15 +200,20 @@ def test_files_and_a_batch_with_the_openai_sdk(tmp_path: Path, mock: Any, databa
         assert proxy.stop() == 0
 
 
-def _spend_rows(database: Path, token: str) -> int:
-    with sqlite3.connect(database) as connection:
-        return connection.execute(
-            'SELECT COUNT(*) FROM "LiteLLM_SpendLogs" WHERE "api_key" = ?', (token,)
-        ).fetchone()[0]
+def _count(tmp_path: Path, database: str, sql: str) -> int:
+    """A count from the proxy's database: the SQLite file next to the config, or PostgreSQL
+    (``database`` is the config's ``database_url: …`` line). ``sql`` uses ``'…'`` literals."""
+    if not database:
+        with sqlite3.connect(tmp_path / "llmrelay.db") as connection:
+            return connection.execute(sql).fetchone()[0]
+    url = database.split(": ", 1)[1]
+    done = subprocess.run(["psql", url, "-t", "-A", "-c", sql], capture_output=True, text=True,
+                          timeout=30, check=True)
+    return int(done.stdout.strip())
 
 
-def test_a_10000_line_batch_survives_a_restart(tmp_path: Path, mock: Any) -> None:
-    proxy = start_proxy(tmp_path, config(mock))
+def test_a_10000_line_batch_survives_a_restart(tmp_path: Path, mock: Any, database: str) -> None:
+    proxy = start_proxy(tmp_path, config(mock, database))
     created = new_key(proxy, {"models": ["gpt-4o"]})
     key, token = created["key"], created["token"]
     total = 10_000
@@ -230,7 +235,7 @@ def test_a_10000_line_batch_survives_a_restart(tmp_path: Path, mock: Any) -> Non
     proxy.process.kill()
     proxy.process.wait(timeout=15)
     assert current.request_counts.completed < total, "the batch ended before the kill"
-    restarted = start_proxy(tmp_path, config(mock))
+    restarted = start_proxy(tmp_path, config(mock, database))
     try:
         with sdk(restarted, key) as client:
             done = wait_batch(client, batch.id, timeout=300)
@@ -246,16 +251,14 @@ def test_a_10000_line_batch_survives_a_restart(tmp_path: Path, mock: Any) -> Non
         assert sorted(ids) == sorted(f"line-{i}" for i in range(total))
         assert ids == [f"line-{i}" for i in range(total)], "the output keeps the input's order"
         # One spend row per line, even for the lines sent again after the kill.
-        database = tmp_path / "llmrelay.db"
+        spend_rows = f"""SELECT COUNT(*) FROM "LiteLLM_SpendLogs" WHERE "api_key" = '{token}'"""
         deadline = time.monotonic() + 30
-        while _spend_rows(database, token) < total and time.monotonic() < deadline:
+        while _count(tmp_path, database, spend_rows) < total and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(0.5)
-        assert _spend_rows(database, token) == total
-        with sqlite3.connect(database) as connection:
-            retried = connection.execute(
-                'SELECT COUNT(*) FROM "llmrelay_batch_lines" WHERE "batch_id" = ? AND "attempts" > 1',
-                (batch.id,)).fetchone()[0]
+        assert _count(tmp_path, database, spend_rows) == total
+        retried = _count(tmp_path, database, 'SELECT COUNT(*) FROM "llmrelay_batch_lines" '
+                         f"""WHERE "batch_id" = '{batch.id}' AND "attempts" > 1""")
         # The lines in flight at the kill were sent again, and say so.
         assert 0 < retried < total
     finally:
