@@ -51,8 +51,18 @@ pub fn spawn(state: &Arc<AppState>, files: &Arc<Files>, batch_id: &str) {
     let task_files = Arc::clone(files);
     let id = batch_id.to_owned();
     let future = async move {
-        if let Err(error) = run(&state, &task_files, &id, &token).await {
-            tracing::error!(batch_id = %id, %error, "batch runner stopped; it resumes at the next start");
+        // A database that fails mid-batch is waited for: the runner starts over from the
+        // stored progress (nothing stored is sent again).
+        while let Err(error) = run(&state, &task_files, &id, &token).await {
+            if task_files.stopping.is_cancelled() {
+                tracing::warn!(batch_id = %id, %error, "batch runner stopped; it resumes at the next start");
+                break;
+            }
+            tracing::error!(batch_id = %id, %error, "batch runner failed; retrying in 5 s");
+            tokio::select! {
+                () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+                () = task_files.stopping.cancelled() => break,
+            }
         }
         task_files.running().remove(&id);
     };
@@ -318,6 +328,12 @@ async fn run(
             if object["cancelling_at"].is_null() {
                 object["cancelling_at"] = json!(now());
             }
+        } else if let Some(current) = store.batch(batch_id).await.map_err(|e| db(&e))?
+            && current.status() == "cancelling"
+        {
+            // Cancelled through another instance meanwhile: kept, not overwritten.
+            object["status"] = json!("cancelling");
+            object["cancelling_at"] = current.object["cancelling_at"].clone();
         }
         save(files, batch_id, &object, false).await?;
     }
