@@ -3,7 +3,9 @@
 OpenAI's error shape, a 10,000-line batch that survives the proxy being killed in the middle
 (each ``custom_id`` exactly once in the output, one spend row per line), files in an
 S3-compatible bucket (moto's server), and LiteLLM's SDK functions (``create_file``,
-``create_batch``, ``retrieve_batch``, ``file_content``, ...)."""
+``create_batch``, ``retrieve_batch``, ``file_content``, ...). The input lines and the shapes
+checked follow OpenAI's API reference: platform.openai.com/docs/api-reference/files/object,
+…/batch/object, …/batch/request-input and …/batch/request-output."""
 
 from __future__ import annotations
 
