@@ -552,6 +552,27 @@ impl Governance {
         Ok(auth)
     }
 
+    /// A virtual key by its hash (LiteLLM's `token`), from memory or the database: work queued
+    /// by a key (a batch) runs as that key after a restart; `None` when the key is gone.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn key_by_token(&self, token: &str) -> Result<Option<Arc<KeyAuth>>, GovernanceError> {
+        match self.keys.get(token) {
+            Lookup::Fresh(auth) => Ok(Some(auth)),
+            _ => self.load_auth(token).await,
+        }
+    }
+
+    /// Whether `token` is the hash of the master key.
+    #[must_use]
+    pub fn is_master_key_hash(&self, token: &str) -> bool {
+        use subtle_compare::equal;
+        self.master_key_hash
+            .as_deref()
+            .is_some_and(|hash| equal(hash.as_bytes(), token.as_bytes()))
+    }
+
     /// A key verified recently, from memory only (no database read, no await): `None` when
     /// it is not cached or its entry is stale ([`Self::authenticate`] then reads it).
     ///

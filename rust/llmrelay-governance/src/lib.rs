@@ -14,6 +14,7 @@ pub mod engine;
 pub mod entities;
 pub mod error;
 pub mod estimate;
+pub mod files;
 pub mod focus;
 pub mod identity;
 pub mod import;

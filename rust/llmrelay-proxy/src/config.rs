@@ -457,6 +457,7 @@ fn unused_key_warnings(parsed: &ProxyConfigFile) -> Vec<String> {
             || crate::secrets::SETTINGS.contains(&key.as_str())
             || crate::edge::SETTINGS.contains(&key.as_str())
             || crate::body_safety::SETTINGS.contains(&key.as_str())
+            || crate::files::SETTINGS.contains(&key.as_str())
             || llmrelay_observe::alerting::SETTINGS.contains(&key.as_str())
         {
             continue;

@@ -19,6 +19,7 @@ pub mod custom_auth;
 pub mod dispatch;
 pub mod edge;
 pub mod errors;
+pub mod files;
 pub mod focus_export;
 pub mod governance;
 pub mod hooks;
@@ -81,6 +82,7 @@ pub async fn run(proxy: Proxy, options: &ServeOptions) -> Result<(), String> {
     let address = format!("{}:{}", options.host, options.port);
     let tls = options.tls.as_ref().map(tls::server_config).transpose()?;
     let governed = proxy.state().governance.clone();
+    let proxy_files = proxy.state().files.clone();
     if let Some(governed) = &governed {
         governance::start(
             &governed.engine,
@@ -88,6 +90,7 @@ pub async fn run(proxy: Proxy, options: &ServeOptions) -> Result<(), String> {
             Some(&governed.limiter),
         )
         .await?;
+        crate::files::resume(&proxy.state());
     }
     let socket_address: std::net::SocketAddr = tokio::net::lookup_host(&address)
         .await
@@ -125,6 +128,10 @@ pub async fn run(proxy: Proxy, options: &ServeOptions) -> Result<(), String> {
         rotating.abort();
     }
     let _ = warm_up.await;
+    if let Some(files) = proxy_files {
+        // Runners store the lines in flight; the rest resumes at the next start.
+        files.shutdown().await;
+    }
     if let Some(governed) = governed {
         // Every spend row acknowledged to a client reaches the database before exit.
         governed.engine.shutdown().await;

@@ -1,4 +1,4 @@
-//! LiteLLM proxy routes that llmrelay does not have yet (management, files, batches,
+//! LiteLLM proxy routes that llmrelay does not have yet (management without a database,
 //! assistants, the admin UI): they answer 501 with an OpenAI-shaped error naming the
 //! feature, so a client learns what is missing instead of reading a bare 404.
 //!
@@ -21,10 +21,6 @@ pub const NOT_BUILT: &[(&str, &str)] = &[
     ("/team", "team management (/team/*)"),
     ("/user", "user management (/user/*)"),
     ("/spend", "spend tracking (/spend/*)"),
-    ("/files", "the Files API (/v1/files)"),
-    ("/v1/files", "the Files API (/v1/files)"),
-    ("/batches", "the Batches API (/v1/batches)"),
-    ("/v1/batches", "the Batches API (/v1/batches)"),
     ("/assistants", "the Assistants API (/v1/assistants)"),
     ("/v1/assistants", "the Assistants API (/v1/assistants)"),
     ("/threads", "the Assistants API threads (/v1/threads)"),
@@ -94,8 +90,11 @@ mod tests {
         assert_eq!(feature_of("/mcp"), None);
         assert_eq!(feature_of("/ui/login"), Some("the admin UI (/ui)"));
         assert_eq!(feature_of("/keys"), None);
+        // Built now: the Files and Batches APIs are served by `crate::files`.
+        assert_eq!(feature_of("/v1/files/abc/content"), None);
+        assert_eq!(feature_of("/v1/batches"), None);
         assert_eq!(
-            feature_of("/v1/files/abc/content").map(|f| f.contains("Files")),
+            feature_of("/v1/threads/t/runs").map(|f| f.contains("Assistants")),
             Some(true)
         );
     }

@@ -133,6 +133,78 @@ const ROUTES: &[(&str, &str, &str, &str, bool, bool)] = &[
         true,
     ),
     (
+        "/v1/files",
+        "post",
+        "Upload a file (multipart/form-data: file, purpose)",
+        "files",
+        true,
+        true,
+    ),
+    (
+        "/v1/files",
+        "get",
+        "List the caller's files",
+        "files",
+        false,
+        true,
+    ),
+    (
+        "/v1/files/{file_id}",
+        "get",
+        "Retrieve a file object",
+        "files",
+        false,
+        true,
+    ),
+    (
+        "/v1/files/{file_id}",
+        "delete",
+        "Delete a file",
+        "files",
+        false,
+        true,
+    ),
+    (
+        "/v1/files/{file_id}/content",
+        "get",
+        "A file's bytes",
+        "files",
+        false,
+        true,
+    ),
+    (
+        "/v1/batches",
+        "post",
+        "Create a batch (run by the local batch runner)",
+        "batches",
+        true,
+        true,
+    ),
+    (
+        "/v1/batches",
+        "get",
+        "List the caller's batches",
+        "batches",
+        false,
+        true,
+    ),
+    (
+        "/v1/batches/{batch_id}",
+        "get",
+        "Retrieve a batch",
+        "batches",
+        false,
+        true,
+    ),
+    (
+        "/v1/batches/{batch_id}/cancel",
+        "post",
+        "Cancel a batch",
+        "batches",
+        false,
+        true,
+    ),
+    (
         "/v1/models",
         "get",
         "List model groups",
@@ -254,8 +326,16 @@ pub fn document() -> Value {
     for (path, method, summary, tag, body, auth) in ROUTES {
         let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
         entry[*method] = operation(summary, tag, *body, *auth);
-        if path.contains("{model}") {
-            entry["parameters"] = json!([{"name": "model", "in": "path", "required": true, "schema": {"type": "string"}}]);
+        if *path == "/v1/files" && *method == "post" {
+            entry[*method]["requestBody"] = json!({"required": true, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file", "purpose"],
+                "properties": {"file": {"type": "string", "format": "binary"}, "purpose": {"type": "string"}}
+            }}}});
+        }
+        for name in ["model", "file_id", "batch_id"] {
+            if path.contains(&format!("{{{name}}}")) {
+                entry["parameters"] = json!([{"name": name, "in": "path", "required": true, "schema": {"type": "string"}}]);
+            }
         }
     }
     for provider in PASSTHROUGH {

@@ -167,6 +167,12 @@ impl Proxy {
             return Err("the proxy is shared already".to_owned());
         };
         crate::governance::attach(&mut state, engine, Some(router), limits);
+        if let Some(governed) = &state.governance {
+            state.files = Some(Arc::new(crate::files::Files::from_config(
+                config,
+                Arc::clone(&governed.engine),
+            )?));
+        }
         if let Some(export) =
             crate::focus_export::FocusExport::from_config(config, &|name| std::env::var(name).ok())?
             && let Some(governed) = state.governance.as_mut()
@@ -326,6 +332,7 @@ impl Proxy {
             reload: None,
             mcp: None,
             custom_auth: None,
+            files: None,
         };
         Self {
             state: Arc::new(state),
@@ -397,6 +404,7 @@ impl Proxy {
             .route("/cohere/{*endpoint}", any(passthrough::cohere))
             .merge(crate::cache::routes())
             .merge(crate::mcp::routes())
+            .merge(crate::files::routes(&state))
             .route_layer(middleware::from_fn_with_state(
                 Arc::clone(&state),
                 authenticate,

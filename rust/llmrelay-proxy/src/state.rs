@@ -82,6 +82,8 @@ pub struct AppState {
     pub mcp: Option<crate::mcp::McpState>,
     /// `general_settings.custom_auth`, in front of [`Self::auth`] when configured.
     pub custom_auth: Option<crate::custom_auth::Gate>,
+    /// The Files and Batches APIs (with the database).
+    pub files: Option<Arc<crate::files::Files>>,
 }
 
 impl AppState {

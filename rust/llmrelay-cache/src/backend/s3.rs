@@ -233,7 +233,11 @@ impl S3Store {
         let mut request = self
             .client
             .request(method, &url)
-            .timeout(Duration::from_secs(5));
+            .timeout(Duration::from_secs(if body.len() > 1 << 20 {
+                120
+            } else {
+                5
+            }));
         for (name, value) in &headers {
             request = request.header(name, value);
         }
@@ -269,6 +273,37 @@ impl S3Store {
         } else {
             Err(failed(format!("PutObject answered {status}")))
         }
+    }
+
+    /// The bytes of the object `key` (under the store's path) as stored, `None` when absent.
+    ///
+    /// # Errors
+    /// S3 did not answer, or answered with an error other than "no such key".
+    pub async fn get_object(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        let response = self
+            .send(
+                reqwest::Method::GET,
+                self.object_url(key),
+                Vec::new(),
+                Vec::new(),
+            )
+            .await?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(failed(format!("GetObject answered {status}")));
+        }
+        Ok(Some(response.bytes().await.map_err(failed)?.to_vec()))
+    }
+
+    /// Remove the object `key` (under the store's path); absent is not an error.
+    ///
+    /// # Errors
+    /// S3 refused or did not answer.
+    pub async fn remove_object(&self, key: &str) -> Result<(), CacheError> {
+        self.delete_object(&format!("{}{key}", self.prefix)).await
     }
 
     /// The entry under `key` (`None` when absent or past its expiry).

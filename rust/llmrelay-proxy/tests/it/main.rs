@@ -859,6 +859,7 @@ mod body_safety;
 mod cache;
 mod cli;
 mod enforced;
+mod files;
 mod focus;
 mod governance;
 mod guardrails;

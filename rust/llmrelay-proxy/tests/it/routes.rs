@@ -30,8 +30,6 @@ async fn routes_of_later_features_answer_501_naming_the_feature() {
         ("GET", "/team/list", "team management"),
         ("GET", "/user/info", "user management"),
         ("GET", "/spend/logs", "spend tracking"),
-        ("POST", "/v1/files", "the Files API"),
-        ("GET", "/v1/batches/batch_1", "the Batches API"),
         ("POST", "/v1/assistants", "the Assistants API"),
         ("POST", "/v1/threads/t/runs", "threads"),
         ("GET", "/ui", "the admin UI"),
@@ -52,6 +50,24 @@ async fn routes_of_later_features_answer_501_naming_the_feature() {
         assert!(message.contains(feature), "{message}");
         assert_eq!(body["error"]["type"], "not_implemented_error");
         assert_eq!(body["error"]["code"], "501");
+    }
+    // Files and batches are built: without a database they say what they need.
+    for (method, path) in [("GET", "/v1/files"), ("GET", "/v1/batches/batch_1")] {
+        let response = client
+            .request(method.parse().unwrap(), format!("{}{path}", served.base))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("store their objects in the proxy's database"),
+            "{body}"
+        );
     }
     // The MCP gateway is built: without `mcp_servers` it says so, behind the proxy's auth.
     for path in ["/mcp", "/mcp-rest/tools/list"] {

@@ -1,0 +1,1 @@
+"""LiteLLM's ``litellm.batches``: the Batches API functions (see :mod:`.main`)."""

@@ -1,0 +1,1 @@
+"""LiteLLM's ``litellm.files``: the Files API functions (see :mod:`.main`)."""
