@@ -114,6 +114,8 @@ include_cost_in_streaming_usage: bool = False
 model_alias_map: dict = {}
 cache: Any = None
 custom_provider_map: list = []  # [{"provider": "my-llm", "custom_handler": MyCustomLLM()}]
+# Names of the custom_provider_map providers that custom_llm_setup() has registered.
+_custom_providers: list = []
 default_fallbacks: list | None = None
 num_retries_per_request: int | None = None
 retry: bool = True

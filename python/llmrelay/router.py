@@ -143,6 +143,8 @@ class Router:
         self.tag_routing_prefix = config.get("tag_routing_prefix", "")
         self.model_group_alias = config.get("model_group_alias", {})
         self.retry_after = config.get("retry_after", 0)
+        self.disable_cooldowns = bool(config.get("disable_cooldowns", False))
+        self.cooldown_time = config.get("cooldown_time")
         self.chat = _router_compat.Chat(self)
         _router_compat.register_deployment_pricing(self.model_list)
 
@@ -291,6 +293,17 @@ class Router:
 
     def get_cooldown_deployments(self) -> list[str]:
         return self._native.cooldown_list()
+
+    def _get_healthy_deployments(self, model: str, parent_otel_span: Any = None) -> tuple[list, list]:
+        """``(deployments of group `model` not cooling down, all deployments of the group)``."""
+        deployments = self.get_model_list(model)
+        cooling = set(self.get_cooldown_deployments())
+        healthy = [d for d in deployments if (d.get("model_info") or {}).get("id") not in cooling]
+        return healthy, deployments
+
+    async def _async_get_healthy_deployments(self, model: str, parent_otel_span: Any = None,
+                                             **kwargs: Any) -> tuple[list, list]:
+        return self._get_healthy_deployments(model, parent_otel_span)
 
     def health_check(self, model: str | None = None) -> dict:
         """Probe each deployment (one-token chat, one-input embedding): the proxy's ``/health``

@@ -118,15 +118,49 @@ def _model_info_entry(model: str, custom_llm_provider: str | None) -> dict | Non
             providers.append(_native.get_llm_provider(model, None, None)[1])
         except NativeError:
             pass
+    removed = _removed_catalog_keys()
     for provider in providers:
-        for candidate in model_candidates(model):
+        names = model_candidates(model)
+        if provider in ("bedrock", "bedrock_converse"):
+            names += [n for n in (_without_bedrock_region(m) for m in names) if n]
+        for candidate in names:
             info = _native.model_info(candidate, provider)
-            if info is not None:
+            if info is not None and info.get("key") not in removed:
                 return info
     if custom_llm_provider in (None, "azure") and "/" not in model:
         info = _native.model_info(f"azure/{model}", "azure")
         if info is not None:
             return info
+    return None
+
+
+_catalog_keys: frozenset | None = None
+
+
+def _removed_catalog_keys() -> frozenset:
+    """Catalog entries the caller deleted from ``litellm.model_cost`` (LiteLLM no longer
+    finds them); empty until ``litellm.model_cost`` is read or replaced."""
+    import json
+    import sys
+
+    global _catalog_keys
+    current = sys.modules[__package__].__dict__.get("model_cost")
+    if not isinstance(current, dict):
+        return frozenset()
+    if _catalog_keys is None:
+        _catalog_keys = frozenset(json.loads(_native.model_cost_map_text()))
+    return frozenset(key for key in _catalog_keys if key not in current)
+
+
+_BEDROCK_REGION_PREFIXES = ("us.", "eu.", "apac.", "jp.", "au.", "ca.", "global.", "us-gov.")
+
+
+def _without_bedrock_region(model: str) -> str | None:
+    """A cross-region inference profile's base model (``us.anthropic.claude-…`` →
+    ``anthropic.claude-…``), which LiteLLM prices when the profile has no entry."""
+    for prefix in _BEDROCK_REGION_PREFIXES:
+        if model.startswith(prefix):
+            return model[len(prefix):]
     return None
 
 
@@ -345,6 +379,8 @@ def custom_llm_setup() -> None:
     for name in provider_names():
         if name not in providers:
             providers.append(name)
+        if name not in package._custom_providers:
+            package._custom_providers.append(name)
 
 
 def __getattr__(name: str) -> Any:
