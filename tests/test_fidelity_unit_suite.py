@@ -5,6 +5,7 @@ error helpers, and the catalog as ``litellm.model_cost`` edits it."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import struct
 import zlib
@@ -166,3 +167,65 @@ def test_deleting_a_catalog_entry_makes_lookups_fall_back_as_litellm(monkeypatch
     monkeypatch.setattr(llmrelay, "model_cost", catalog)
     info = llmrelay.get_model_info(profile, custom_llm_provider="bedrock")
     assert info["key"] == "anthropic.claude-3-5-sonnet-20241022-v2:0"
+
+
+def test_function_to_dict_reads_hints_and_a_numpy_docstring():
+    def lookup(city: str, days: int, unit: str = "c"):
+        """Forecast for a city.
+
+        Parameters
+        ----------
+        city : str
+            Name of the city
+        days : int
+            How many days ahead
+        unit : {'c', 'f'}
+            Temperature unit
+        """
+
+    schema = llmrelay.utils.function_to_dict(lookup)
+    assert schema["name"] == "lookup"
+    assert schema["description"] == "Forecast for a city."
+    properties = schema["parameters"]["properties"]
+    assert properties["city"] == {"type": "string", "description": "Name of the city"}
+    assert properties["days"]["type"] == "integer"
+    # A {...} choice is a set: its order is not kept, as in LiteLLM.
+    assert properties["unit"]["type"] == "string"
+    assert sorted(ast.literal_eval(properties["unit"]["enum"])) == ["c", "f"]
+    assert schema["parameters"]["required"] == ["city", "days"]
+
+
+def test_token_counter_and_get_token_count_take_message_objects():
+    from llmrelay.types.utils import Message
+
+    as_dict = [{"role": "user", "content": "hello there"}]
+    as_object = [Message(role="user", content="hello there")]
+    assert llmrelay.utils.get_token_count(as_dict, "gpt-4o") == llmrelay.token_counter(model="gpt-4o", messages=as_object)
+
+
+def test_trimming_keeps_the_tool_results_that_end_the_conversation():
+    history = [
+        {"role": "user", "content": "weather in two cities, please " * 20},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "a", "type": "function", "function": {"name": "w", "arguments": "{}"}},
+            {"id": "b", "type": "function", "function": {"name": "w", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "a", "content": "sunny"},
+        {"role": "tool", "tool_call_id": "b", "content": "rain"},
+    ]
+    trimmed, _left = llmrelay.trim_messages(history, model="gpt-4o", max_tokens=5, return_response_tokens=True)
+    assert [m["role"] for m in trimmed][-2:] == ["tool", "tool"]
+    assert [m["content"] for m in trimmed][-2:] == ["sunny", "rain"]
+
+
+def test_validate_environment_asks_an_ollama_model_for_its_address(monkeypatch):
+    monkeypatch.delenv("OLLAMA_API_BASE", raising=False)
+    assert llmrelay.validate_environment("ollama/mistral") == {
+        "keys_in_environment": False, "missing_keys": ["OLLAMA_API_BASE"]}
+    assert llmrelay.validate_environment("ollama_chat/mistral", api_base="http://h:11434")["keys_in_environment"]
+    monkeypatch.setenv("OLLAMA_API_BASE", "http://h:11434")
+    assert llmrelay.validate_environment("ollama/mistral")["missing_keys"] == []
+
+
+def test_model_cost_entries_carry_the_legacy_max_tokens():
+    entry = llmrelay.model_cost["gpt-4o"]
+    assert entry["max_tokens"] == entry["max_output_tokens"]

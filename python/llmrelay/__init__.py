@@ -136,6 +136,12 @@ def _model_cost_cache() -> dict:
 
         data = json.loads(_native.model_cost_map_text())
         data.pop("fallback_generalizations", None)
+        for entry in data.values():
+            # LiteLLM's map keeps the legacy "max_tokens" (the output limit, else the input one).
+            if isinstance(entry, dict) and "max_tokens" not in entry:
+                limit = entry.get("max_output_tokens") or entry.get("max_input_tokens")
+                if limit is not None:
+                    entry["max_tokens"] = limit
         _model_cost = data
     return _model_cost
 
