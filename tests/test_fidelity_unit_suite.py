@@ -229,3 +229,40 @@ def test_validate_environment_asks_an_ollama_model_for_its_address(monkeypatch):
 def test_model_cost_entries_carry_the_legacy_max_tokens():
     entry = llmrelay.model_cost["gpt-4o"]
     assert entry["max_tokens"] == entry["max_output_tokens"]
+
+
+def test_direct_fallback_targets_are_told_from_model_group_mappings():
+    from llmrelay.router_utils.fallback_event_handlers import _check_non_standard_fallback_format
+
+    assert _check_non_standard_fallback_format(["backup-a", "backup-b"]) is True
+    assert _check_non_standard_fallback_format([{"model": "backup-a", "temperature": 0}]) is True
+    assert _check_non_standard_fallback_format([{"primary": ["backup-a"]}]) is False
+    assert _check_non_standard_fallback_format([{"model": ["backup-a"]}]) is False
+    assert _check_non_standard_fallback_format([]) is False
+    assert _check_non_standard_fallback_format(None) is False
+
+
+def test_router_access_groups_and_wildcard_routes():
+    router = llmrelay.Router(model_list=[
+        {"model_name": "gemini/*", "litellm_params": {"model": "gemini/*"},
+         "model_info": {"id": "w", "access_groups": ["broad"]}},
+        {"model_name": "fast", "litellm_params": {"model": "gpt-4o-mini"},
+         "model_info": {"id": "f", "access_groups": ["narrow", "broad"]}},
+    ])
+    assert router.get_model_access_groups() == {"broad": ["gemini/*", "fast"], "narrow": ["fast"]}
+    assert router._is_model_access_group_for_wildcard_route("broad") is True
+    assert router._is_model_access_group_for_wildcard_route("narrow") is False
+    assert router._is_model_access_group_for_wildcard_route("none") is False
+
+
+def test_router_gives_a_call_its_trace_id_and_model_group_before_fallbacks():
+    router = llmrelay.Router(model_list=[{"model_name": "g", "litellm_params": {"model": "gpt-4o"}}])
+    kwargs: dict = {"litellm_trace_id": None}
+    kwargs.pop("litellm_trace_id")
+    router._update_kwargs_before_fallbacks(model="g", kwargs=kwargs)
+    assert kwargs["litellm_trace_id"]
+    assert kwargs["metadata"] == {"model_group": "g", "model_group_alias": None}
+    kept = {"litellm_trace_id": "mine"}
+    router._update_kwargs_before_fallbacks(model="g", kwargs=kept)
+    assert kept["litellm_trace_id"] == "mine"
+    assert router._get_async_openai_model_client(deployment={}, kwargs={}) is None
