@@ -114,6 +114,8 @@ include_cost_in_streaming_usage: bool = False
 model_alias_map: dict = {}
 cache: Any = None
 custom_provider_map: list = []  # [{"provider": "my-llm", "custom_handler": MyCustomLLM()}]
+# Names of the custom_provider_map providers that custom_llm_setup() has registered.
+_custom_providers: list = []
 default_fallbacks: list | None = None
 num_retries_per_request: int | None = None
 retry: bool = True
@@ -134,6 +136,12 @@ def _model_cost_cache() -> dict:
 
         data = json.loads(_native.model_cost_map_text())
         data.pop("fallback_generalizations", None)
+        for entry in data.values():
+            # LiteLLM's map keeps the legacy "max_tokens" (the output limit, else the input one).
+            if isinstance(entry, dict) and "max_tokens" not in entry:
+                limit = entry.get("max_output_tokens") or entry.get("max_input_tokens")
+                if limit is not None:
+                    entry["max_tokens"] = limit
         _model_cost = data
     return _model_cost
 

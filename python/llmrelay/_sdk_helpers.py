@@ -117,6 +117,12 @@ def trim_messages(messages: list, model: Optional[str] = None, trim_ratio: float
     current = _count(model, messages)
     if current <= max_tokens:
         return (messages, max_tokens - current) if return_response_tokens else messages
+    # The tool results that end the conversation answer the last assistant turn: LiteLLM
+    # keeps them whatever the budget and trims what comes before.
+    messages = [m.model_dump(exclude_none=True) if hasattr(m, "model_dump") else m for m in messages]
+    tail: list = []
+    while messages and messages[-1].get("role") == "tool":
+        tail.insert(0, messages.pop())
     system = [m for m in messages if m.get("role") == "system"]
     others = [m for m in messages if m.get("role") != "system"]
     while len(others) > 1 and _count(model, system + others) > max_tokens:
@@ -124,10 +130,13 @@ def trim_messages(messages: list, model: Optional[str] = None, trim_ratio: float
     if others and _count(model, system + others) > max_tokens:
         shortened = _shorten(others[-1], model, max_tokens - (_count(model, system) if system else 0))
         others = [shortened] if shortened else []
-    trimmed = system + others
+    trimmed = system + others + tail
     if return_response_tokens:
         return trimmed, max_tokens - _count(model, trimmed)
     return trimmed
+
+
+_NEEDS_API_BASE = {"ollama": "OLLAMA_API_BASE", "ollama_chat": "OLLAMA_API_BASE"}
 
 
 def validate_environment(model: Optional[str] = None, api_key: Optional[str] = None,
@@ -142,6 +151,12 @@ def validate_environment(model: Optional[str] = None, api_key: Optional[str] = N
         _, provider, _, _ = _package().get_llm_provider(model)
     except Exception:
         return {"keys_in_environment": False, "missing_keys": []}
+    if provider in _NEEDS_API_BASE:
+        # A local server needs its address, not a key (LiteLLM asks for OLLAMA_API_BASE).
+        variable = _NEEDS_API_BASE[provider]
+        if api_base or os.environ.get(variable):
+            return {"keys_in_environment": True, "missing_keys": []}
+        return {"keys_in_environment": False, "missing_keys": [variable]}
     endpoint = _native.provider_endpoint(provider)
     if endpoint is None:
         return {"keys_in_environment": False, "missing_keys": []}

@@ -8,12 +8,21 @@ upstream, and, when the upstream is itself a LiteLLM-compatible gateway, the cos
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Optional
 
 from . import _native
 from ._native import NativeError
 
-__all__ = ["completion_cost", "cost_per_token", "model_candidates", "response_cost_calculator"]
+__all__ = [
+    "BaseTokenUsageProcessor",
+    "RealtimeAPITokenUsageProcessor",
+    "completion_cost",
+    "cost_per_token",
+    "handle_realtime_stream_cost_calculation",
+    "model_candidates",
+    "response_cost_calculator",
+]
 
 _UPSTREAM_COST_HEADER = "llm_provider-x-litellm-response-cost"
 
@@ -27,6 +36,10 @@ def _raise(error: NativeError) -> Exception:
 def model_candidates(model: str) -> list[str]:
     """The catalog keys LiteLLM tries for ``model``: itself, a fine-tune id's base
     (``ft:gpt-3.5-turbo:org:suffix:id`` → ``ft:gpt-3.5-turbo``, then ``gpt-3.5-turbo``)."""
+    # A repeated provider prefix (``openai/openai/gpt-4o`` from a deployment id) names the
+    # same model, as LiteLLM reads it.
+    while model.count("/") >= 2 and model.split("/", 2)[0] == model.split("/", 2)[1]:
+        model = model.split("/", 1)[1]
     names = [model]
     prefix, slash, rest = model.partition("/")
     bare = rest if slash and rest.startswith("ft:") else model
@@ -67,6 +80,9 @@ def _native_cost(model: str, prompt: int, completion: int, cached: int, creation
                  custom: dict) -> tuple[float, float]:
     last: Optional[NativeError] = None
     for candidate in model_candidates(model):
+        tiered = _tiered_cost(candidate, provider, prompt, completion, custom)
+        if tiered is not None:
+            return tiered
         try:
             p, c, _ = _native.cost_per_token(
                 candidate, prompt, completion, cached, creation, reasoning, provider,
@@ -78,6 +94,29 @@ def _native_cost(model: str, prompt: int, completion: int, cached: int, creation
             last = error
     assert last is not None
     raise _raise(last) from None
+
+
+def _tiered_cost(model: str, provider: Optional[str], prompt: int, completion: int,
+                 custom: dict) -> Optional[tuple[float, float]]:
+    """Cost of a model priced only by ``tiered_pricing`` (no flat per-token rate): every token
+    at the rates of the tier whose ``range`` holds the prompt's size, as LiteLLM bills it."""
+    if custom.get("input_cost_per_token") is not None or custom.get("output_cost_per_token") is not None:
+        return None
+    entry = _native.model_info(model, provider)
+    if not entry or entry.get("input_cost_per_token") is not None:
+        return None
+    tiers = entry.get("tiered_pricing")
+    if not isinstance(tiers, list) or not tiers:
+        return None
+    chosen = tiers[-1]
+    for tier in tiers:
+        low, high = (tier.get("range") or [0, float("inf")])[:2]
+        if low <= prompt < high:
+            chosen = tier
+            break
+    prompt_rate = Decimal(str(chosen.get("input_cost_per_token") or 0))
+    completion_rate = Decimal(str(chosen.get("output_cost_per_token") or 0))
+    return float(prompt_rate * prompt), float(completion_rate * completion)
 
 
 def cost_per_token(
@@ -242,3 +281,96 @@ def response_cost_calculator(
         custom_llm_provider=custom_llm_provider, call_type=call_type, base_model=base_model,
         prompt=prompt, **kwargs,
     )
+
+
+# ------------------------------------------------------------------------------------------
+# Realtime (websocket) sessions: usage summed over the ``response.done`` events
+# ------------------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class BaseTokenUsageProcessor:
+    """Adds up ``Usage`` objects (top-level counts and the per-kind details), as LiteLLM's."""
+
+    @staticmethod
+    def combine_usage_objects(usage_objects: list) -> Any:
+        from .types.utils import CompletionTokensDetailsWrapper, PromptTokensDetailsWrapper, Usage
+
+        combined = Usage()
+        for usage in usage_objects:
+            for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
+                value = getattr(usage, name, None)
+                if _number(value):
+                    setattr(combined, name, (getattr(combined, name, 0) or 0) + value)
+            for attribute, wrapper in (("prompt_tokens_details", PromptTokensDetailsWrapper),
+                                       ("completion_tokens_details", CompletionTokensDetailsWrapper)):
+                details = getattr(usage, attribute, None)
+                if not details:
+                    continue
+                target = getattr(combined, attribute, None) or wrapper()
+                items = details.items() if isinstance(details, dict) else (
+                    (k, getattr(details, k, None)) for k in type(details).model_fields)
+                for key, value in items:
+                    if _number(value):
+                        setattr(target, key, (getattr(target, key, 0) or 0) + value)
+                setattr(combined, attribute, target)
+        return combined
+
+
+class RealtimeAPITokenUsageProcessor(BaseTokenUsageProcessor):
+    """Usage of an OpenAI Realtime session from its stream of events."""
+
+    @staticmethod
+    def collect_usage_from_realtime_stream_results(results: list) -> list:
+        from .types.utils import Usage
+
+        usages = []
+        for event in results:
+            if event.get("type") != "response.done":
+                continue
+            raw = (event.get("response") or {}).get("usage")
+            if not raw:
+                continue
+            usages.append(Usage(
+                prompt_tokens=raw.get("input_tokens", 0) or 0,
+                completion_tokens=raw.get("output_tokens", 0) or 0,
+                total_tokens=raw.get("total_tokens", 0) or 0,
+            ))
+        return usages
+
+    @staticmethod
+    def collect_and_combine_usage_from_realtime_stream_results(results: list) -> Any:
+        usages = RealtimeAPITokenUsageProcessor.collect_usage_from_realtime_stream_results(results)
+        return BaseTokenUsageProcessor.combine_usage_objects(usages)
+
+
+def handle_realtime_stream_cost_calculation(
+    results: list,
+    combined_usage_object: Any,
+    custom_llm_provider: str,
+    litellm_model_name: str,
+    **kwargs: Any,
+) -> float:
+    """USD cost of a realtime session: the combined usage priced at the first model that has
+    a price, trying the model the session reported (``session.created``), then
+    ``litellm_model_name``."""
+    names = [kwargs.get("custom_pricing_model"), kwargs.get("base_pricing_model")]
+    names += [(event.get("session") or {}).get("model") for event in results
+              if event.get("type") == "session.created"]
+    names.append(litellm_model_name)
+    last: Optional[Exception] = None
+    for name in [n for n in names if n]:
+        try:
+            prompt, completion = cost_per_token(
+                model=name, custom_llm_provider=custom_llm_provider,
+                usage_object=combined_usage_object,
+            )
+            return prompt + completion
+        except Exception as error:  # not priced: the next name
+            last = error
+    if last is not None:
+        raise last
+    return 0.0

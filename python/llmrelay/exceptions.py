@@ -168,6 +168,13 @@ class _LiteLLMErrorMixin:
         )
         if response is None:
             response = _response(status)
+        elif hasattr(response, "status_code") and getattr(response, "_request", False) is None:
+            # openai's errors read response.request; a response built without one gets a
+            # copy that has it, as LiteLLM does.
+            library = importlib.import_module(type(response).__module__.split(".")[0])
+            response = library.Response(status_code=response.status_code, headers=response.headers,
+                                        content=response.content,
+                                        request=library.Request("POST", _DEFAULT_API_URL))
         super().__init__(self.message, response=response, body=body)  # type: ignore[call-arg]
         self.status_code = status
 

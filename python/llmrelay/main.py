@@ -142,7 +142,7 @@ def _mock_exception(mock: Any, model: str) -> BaseException:
     message = get_error_message(mock) or getattr(mock, "text", None) or str(mock)
     if not isinstance(status, int):
         return build("internal_server", 500, message, provider, model, None, None, None, 0)
-    return build(_kind_for_status(status, message), status, message, provider, model,
+    return build(_kind_for_status(status, message, provider), status, message, provider, model,
                  None, None, None, 0)
 
 

@@ -143,6 +143,8 @@ class Router:
         self.tag_routing_prefix = config.get("tag_routing_prefix", "")
         self.model_group_alias = config.get("model_group_alias", {})
         self.retry_after = config.get("retry_after", 0)
+        self.disable_cooldowns = bool(config.get("disable_cooldowns", False))
+        self.cooldown_time = config.get("cooldown_time")
         self.chat = _router_compat.Chat(self)
         _router_compat.register_deployment_pricing(self.model_list)
 
@@ -291,6 +293,52 @@ class Router:
 
     def get_cooldown_deployments(self) -> list[str]:
         return self._native.cooldown_list()
+
+    def get_model_access_groups(self, model_name: str | None = None,
+                                model_access_group: str | None = None) -> dict[str, list[str]]:
+        """Access group → the model group names whose deployments list it in
+        ``model_info.access_groups`` (only ``model_access_group`` when given)."""
+        groups: dict[str, list[str]] = {}
+        for deployment in self.get_model_list(model_name):
+            for group in (deployment.get("model_info") or {}).get("access_groups") or []:
+                if model_access_group is not None and group != model_access_group:
+                    continue
+                names = groups.setdefault(group, [])
+                if deployment["model_name"] not in names:
+                    names.append(deployment["model_name"])
+        return groups
+
+    def _is_model_access_group_for_wildcard_route(self, model_access_group: str) -> bool:
+        """Whether an access group holds a wildcard route (``gemini/*``)."""
+        models = self.get_model_access_groups(model_access_group=model_access_group).get(model_access_group, [])
+        return any("*" in name for name in models)
+
+    def _update_kwargs_before_fallbacks(self, model: str, kwargs: dict,
+                                        metadata_variable_name: str | None = "metadata") -> None:
+        """Give a call its trace id and its model group before retries and fallbacks."""
+        import uuid
+
+        kwargs.setdefault("litellm_trace_id", str(uuid.uuid4()))
+        alias = model if model in (self.model_group_alias or {}) else None
+        kwargs.setdefault(metadata_variable_name or "metadata", {}).update(
+            {"model_group": model, "model_group_alias": alias})
+
+    def _get_async_openai_model_client(self, deployment: Any, kwargs: dict,
+                                       parent_otel_span: Any = None) -> Any:
+        """The OpenAI SDK client kept for a deployment: always ``None``, the engine calls
+        providers itself and keeps no SDK clients."""
+        return None
+
+    def _get_healthy_deployments(self, model: str, parent_otel_span: Any = None) -> tuple[list, list]:
+        """``(deployments of group `model` not cooling down, all deployments of the group)``."""
+        deployments = self.get_model_list(model)
+        cooling = set(self.get_cooldown_deployments())
+        healthy = [d for d in deployments if (d.get("model_info") or {}).get("id") not in cooling]
+        return healthy, deployments
+
+    async def _async_get_healthy_deployments(self, model: str, parent_otel_span: Any = None,
+                                             **kwargs: Any) -> tuple[list, list]:
+        return self._get_healthy_deployments(model, parent_otel_span)
 
     def health_check(self, model: str | None = None) -> dict:
         """Probe each deployment (one-token chat, one-input embedding): the proxy's ``/health``

@@ -12,10 +12,12 @@ __all__ = [
     "cost_per_token",
     "decode",
     "encode",
+    "function_to_dict",
     "get_llm_provider",
     "get_max_tokens",
     "get_model_info",
     "get_supported_openai_params",
+    "get_token_count",
     "register_model",
     "supports_function_calling",
     "supports_parallel_function_calling",
@@ -49,6 +51,9 @@ def token_counter(
     """Tokens of ``text`` or of chat ``messages`` (with LiteLLM's per-message overhead);
     ``custom_tokenizer`` (from ``create_pretrained_tokenizer`` / ``create_tokenizer``) counts
     with that Hugging Face tokenizer instead."""
+    if messages is not None:
+        # Message objects (a response's message handed back into the history) count as dicts.
+        messages = [m.model_dump(exclude_none=True) if hasattr(m, "model_dump") else m for m in messages]
     if isinstance(custom_tokenizer, dict) and custom_tokenizer.get("tokenizer") is not None:
         return _count_with(custom_tokenizer["tokenizer"], text, messages)
     try:
@@ -118,15 +123,49 @@ def _model_info_entry(model: str, custom_llm_provider: str | None) -> dict | Non
             providers.append(_native.get_llm_provider(model, None, None)[1])
         except NativeError:
             pass
+    removed = _removed_catalog_keys()
     for provider in providers:
-        for candidate in model_candidates(model):
+        names = model_candidates(model)
+        if provider in ("bedrock", "bedrock_converse"):
+            names += [n for n in (_without_bedrock_region(m) for m in names) if n]
+        for candidate in names:
             info = _native.model_info(candidate, provider)
-            if info is not None:
+            if info is not None and info.get("key") not in removed:
                 return info
     if custom_llm_provider in (None, "azure") and "/" not in model:
         info = _native.model_info(f"azure/{model}", "azure")
         if info is not None:
             return info
+    return None
+
+
+_catalog_keys: frozenset | None = None
+
+
+def _removed_catalog_keys() -> frozenset:
+    """Catalog entries the caller deleted from ``litellm.model_cost`` (LiteLLM no longer
+    finds them); empty until ``litellm.model_cost`` is read or replaced."""
+    import json
+    import sys
+
+    global _catalog_keys
+    current = sys.modules[__package__].__dict__.get("model_cost")
+    if not isinstance(current, dict):
+        return frozenset()
+    if _catalog_keys is None:
+        _catalog_keys = frozenset(json.loads(_native.model_cost_map_text()))
+    return frozenset(key for key in _catalog_keys if key not in current)
+
+
+_BEDROCK_REGION_PREFIXES = ("us.", "eu.", "apac.", "jp.", "au.", "ca.", "global.", "us-gov.")
+
+
+def _without_bedrock_region(model: str) -> str | None:
+    """A cross-region inference profile's base model (``us.anthropic.claude-…`` →
+    ``anthropic.claude-…``), which LiteLLM prices when the profile has no entry."""
+    for prefix in _BEDROCK_REGION_PREFIXES:
+        if model.startswith(prefix):
+            return model[len(prefix):]
     return None
 
 
@@ -345,6 +384,8 @@ def custom_llm_setup() -> None:
     for name in provider_names():
         if name not in providers:
             providers.append(name)
+        if name not in package._custom_providers:
+            package._custom_providers.append(name)
 
 
 def __getattr__(name: str) -> Any:
@@ -366,3 +407,74 @@ def __getattr__(name: str) -> Any:
 
         return getattr(_sdk_retries, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def get_token_count(messages: list, model: str) -> int:
+    """Tokens of chat ``messages`` for ``model`` (``token_counter(model, messages=...)``)."""
+    return token_counter(model=model, messages=messages)
+
+
+_JSON_SCHEMA_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
+                      "list": "array", "dict": "object", "tuple": "array", "NoneType": "null"}
+
+
+def _numpy_doc_sections(docstring: str) -> tuple[str, dict[str, tuple[str, str]]]:
+    """The summary and the ``Parameters`` entries (name → (type, description)) of a
+    numpy-style docstring."""
+    lines = docstring.splitlines()
+    summary: list[str] = []
+    index = 0
+    while index < len(lines) and lines[index].strip():
+        summary.append(lines[index].strip())
+        index += 1
+    params: dict[str, tuple[str, str]] = {}
+    section = None
+    current: str | None = None
+    for position, line in enumerate(lines):
+        stripped = line.strip()
+        underline = lines[position + 1].strip() if position + 1 < len(lines) else ""
+        if stripped and underline and set(underline) == {"-"}:
+            section = stripped
+            current = None
+            continue
+        if set(stripped) == {"-"} or section != "Parameters" or not stripped:
+            continue
+        if not line.startswith((" ", "\t")):
+            name, _, kind = stripped.partition(":")
+            current = name.strip()
+            params[current] = (kind.strip(), "")
+        elif current is not None:
+            kind, description = params[current]
+            params[current] = (kind, (description + "\n" + stripped).strip())
+    return " ".join(summary), params
+
+
+def function_to_dict(input_function: Any) -> dict:
+    """An OpenAI function schema from a function's type hints and numpy-style docstring
+    (``{type}`` choices become an ``enum``), as LiteLLM's ``function_to_dict``."""
+    import inspect
+    from ast import literal_eval
+
+    description, documented = _numpy_doc_sections(inspect.getdoc(input_function) or "")
+    properties: dict[str, dict] = {}
+    required: list[str] = []
+    for name, parameter in inspect.signature(input_function).parameters.items():
+        annotation = parameter.annotation
+        kind = _JSON_SCHEMA_TYPES.get(getattr(annotation, "__name__", ""), None)
+        entry: dict[str, Any] = {}
+        if name in documented:
+            doc_kind, doc_description = documented[name]
+            if "{" in doc_kind:
+                try:
+                    entry["enum"] = str(list(literal_eval(doc_kind)))
+                    kind = "string"
+                except (ValueError, SyntaxError):
+                    pass
+            elif doc_kind:
+                kind = _JSON_SCHEMA_TYPES.get(doc_kind.split(",")[0].strip(), kind)
+            entry["description"] = doc_description
+        properties[name] = {"type": kind, **entry}
+        if parameter.default is inspect.Parameter.empty:
+            required.append(name)
+    return {"name": input_function.__name__, "description": description,
+            "parameters": {"type": "object", "properties": properties, "required": required}}

@@ -3,9 +3,49 @@ provider's error into LiteLLM's exception class by status code."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
-__all__ = ["exception_type", "get_error_message"]
+__all__ = [
+    "ExceptionCheckers",
+    "exception_type",
+    "extract_and_raise_litellm_exception",
+    "get_error_message",
+]
+
+
+class ExceptionCheckers:
+    """Tests on an error's text that LiteLLM's mapping uses."""
+
+    @staticmethod
+    def is_error_str_rate_limit(error_str: Any, status_code: Optional[int] = None) -> bool:
+        """Whether ``error_str`` reports a rate limit ("429" as a word, "rate limit" in any
+        spelling, Mistral's "service tier capacity exceeded")."""
+        if not isinstance(error_str, str):
+            return False
+        if re.search(r"\b429\b", error_str) and (not isinstance(status_code, int) or status_code == 429):
+            return True
+        lowered = error_str.lower()
+        return bool(re.search(r"rate[\s_\-]*limit", lowered)) or "service tier capacity exceeded" in lowered
+
+
+def extract_and_raise_litellm_exception(response: Any, error_str: str, model: str,
+                                        custom_llm_provider: str, body: Any = None) -> None:
+    """Raise the LiteLLM exception named in ``error_str`` (``litellm.ContextWindowExceededError``
+    …), as a LiteLLM-compatible gateway reports it; return when none is named."""
+    import inspect
+
+    from .. import exceptions
+
+    match = re.search(r"litellm\.\w+Error", error_str)
+    if match is None:
+        return
+    cls = getattr(exceptions, match.group(0)[len("litellm."):], None)
+    if not isinstance(cls, type) or not issubclass(cls, BaseException):
+        return
+    accepted = inspect.signature(cls.__init__).parameters
+    extra = {k: v for k, v in (("response", response), ("body", body)) if k in accepted}
+    raise cls(message=error_str, llm_provider=custom_llm_provider, model=model, **extra)
 
 
 def get_error_message(error_obj: Any) -> Optional[str]:
@@ -39,12 +79,15 @@ def exception_type(
     message = get_error_message(original_exception) or str(original_exception)
     if not isinstance(status, int):
         return APIConnectionError(message=message, llm_provider=provider, model=model)
-    return build(_kind_for_status(status, message), status, message, provider, model,
+    return build(_kind_for_status(status, message, provider), status, message, provider, model,
                  None, None, None, 0)
 
 
-def _kind_for_status(status: int, message: str) -> str:
+def _kind_for_status(status: int, message: str, provider: Optional[str] = None) -> str:
     lowered = message.lower()
+    if provider == "fireworks_ai" and status == 400 and ExceptionCheckers.is_error_str_rate_limit(message):
+        # Fireworks reports some rate limits as a 400 whose text says so.
+        return "rate_limit"
     if status == 400 and ("context length" in lowered or "context window" in lowered
                           or "maximum context" in lowered):
         return "context_window_exceeded"

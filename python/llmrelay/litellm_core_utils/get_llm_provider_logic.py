@@ -16,7 +16,7 @@ from typing import Any, Optional
 from .. import _native
 from .._native import NativeError
 
-__all__ = ["get_llm_provider"]
+__all__ = ["get_llm_provider", "is_registered_custom_provider"]
 
 # Local servers that take any key: LiteLLM hands them "fake-api-key".
 _KEYLESS = frozenset({"hosted_vllm", "llamafile", "lm_studio"})
@@ -108,3 +108,10 @@ def get_llm_provider(
         f"{provider}/{name}", api_base, api_key, None
     )
     return name, provider, key, base
+
+
+def is_registered_custom_provider(custom_llm_provider: Optional[str]) -> bool:
+    """Whether ``custom_llm_provider`` names a provider of ``litellm.custom_provider_map``."""
+    from .._custom_llm import provider_names
+
+    return bool(custom_llm_provider) and custom_llm_provider in provider_names()

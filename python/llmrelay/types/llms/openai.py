@@ -13,3 +13,9 @@ __all__ = [
     "ChatCompletionToolCallFunctionChunk",
     "ChatCompletionUsageBlock",
 ]
+
+from typing import Any, List, Union  # noqa: E402
+
+# One event of an OpenAI Realtime session as LiteLLM's cost code reads it (a JSON object).
+OpenAIRealtimeStreamList = List[Union[dict, Any]]
+__all__ += ["OpenAIRealtimeStreamList"]

@@ -1,0 +1,1 @@
+"""Base classes provider integrations share (``litellm.llms.base_llm``)."""

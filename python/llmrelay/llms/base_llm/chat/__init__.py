@@ -1,0 +1,1 @@
+"""Chat-completion base classes (``litellm.llms.base_llm.chat``)."""

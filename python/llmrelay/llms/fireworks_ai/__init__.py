@@ -1,0 +1,1 @@
+"""Fireworks AI (``litellm.llms.fireworks_ai``)."""
