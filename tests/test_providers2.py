@@ -556,3 +556,15 @@ def test_sagemaker_tgi_endpoint_signed_whole_and_streamed(mock):
         r.choices[0].message.content
     with pytest.raises(UnsupportedParamsError):
         litellm.completion(model="sagemaker/ep", messages=USER, seed=1, **kwargs)
+
+
+def test_jina_ai_embeddings_by_prefix(mock, monkeypatch):
+    monkeypatch.setenv("JINA_AI_API_KEY", "jina-key")
+    assert litellm.get_llm_provider("jina_ai/jina-embeddings-v3") == (
+        "jina-embeddings-v3", "jina_ai", "jina-key", "https://api.jina.ai/v1")
+    e = litellm.embedding(model="jina_ai/jina-embeddings-v3", input=["a"], dimensions=8,
+                          api_base=mock.url + "/v1")
+    assert len(e.data) == 1
+    sent = mock.last_request()
+    assert sent["path"] == "/v1/embeddings" and sent["headers"]["authorization"] == "Bearer jina-key"
+    assert sent["body"]["dimensions"] == 8

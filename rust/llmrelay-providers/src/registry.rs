@@ -580,6 +580,16 @@ pub static COMPATIBLE: &[OpenAiCompatible] = &[
     .doc("https://docs.voyageai.com/reference/embeddings-api")
     .serves(Serves::EMBEDDINGS)
     .dimensions_as("output_dimension"),
+    row(
+        "jina_ai",
+        Some("https://api.jina.ai/v1"),
+        &["JINA_AI_API_KEY", "JINA_API_KEY", "JINA_AI_TOKEN"],
+        &["JINA_AI_API_BASE"],
+        true,
+    )
+    .params(&["dimensions"])
+    .doc("https://jina.ai/embeddings/ (the Embeddings API; LiteLLM 1.104 litellm/llms/jina_ai/embedding/transformation.py)")
+    .serves(Serves::EMBEDDINGS),
     // LiteLLM's JSON-configured OpenAI-compatible providers.
     row(
         "abliteration",
