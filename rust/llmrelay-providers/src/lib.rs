@@ -24,6 +24,7 @@ pub mod params;
 pub mod provider;
 pub mod registry;
 pub mod responses;
+pub mod search;
 pub mod snowflake;
 pub mod sse;
 pub mod stream;
