@@ -21,6 +21,7 @@ mod ollama;
 mod openai;
 mod qdrant;
 mod script;
+mod search;
 mod shaping;
 pub mod smtp;
 mod snowflake;
@@ -528,6 +529,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(cohere::routes())
         .merge(huggingface::routes())
         .merge(nlp_cloud::routes())
+        .merge(search::routes())
         .merge(bedrock::routes())
         .merge(google::routes())
         .merge(guardrail_apis::routes())
