@@ -235,6 +235,9 @@ impl RawConfig {
         let mcp = llmrelay_mcp::config::parse(parsed.mcp_servers.as_ref()).map_err(|message| {
             ConfigError::new(format!("invalid config {}: {message}", self.path.display()))
         })?;
+        check_search_tools(&parsed.search_tools).map_err(|message| {
+            ConfigError::new(format!("invalid config {}: {message}", self.path.display()))
+        })?;
         let settings = &parsed.litellm_settings;
         crate::cache::params(settings.cache, settings.cache_params.as_ref()).map_err(|e| {
             ConfigError::new(format!("invalid config {}: {e}", self.path.display()))
@@ -276,6 +279,7 @@ impl RawConfig {
             path: self.path.clone(),
             guardrails: Arc::new(guardrails),
             mcp: Arc::new(mcp),
+            search_tools: Arc::new(parsed.search_tools),
             secrets,
         })
     }
@@ -585,8 +589,58 @@ struct ProxyConfigFile {
     /// LiteLLM's MCP servers (checked by `llmrelay_mcp::config` in `resolve`).
     #[serde(default)]
     mcp_servers: Option<Value>,
+    /// LiteLLM's search tools (`/v1/search/{search_tool_name}`), checked in `resolve`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    search_tools: Vec<SearchToolConfig>,
     #[serde(flatten)]
     other: Map<String, Value>,
+}
+
+/// One `search_tools:` entry: a named search provider with its credentials.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct SearchToolConfig {
+    pub search_tool_name: String,
+    /// `search_provider`, `api_key`, `api_base` and the provider's own default parameters.
+    #[serde(default)]
+    pub litellm_params: Map<String, Value>,
+    /// `description` and the like, listed by `/v1/search/tools`.
+    #[serde(default)]
+    pub search_tool_info: Option<Map<String, Value>>,
+}
+
+impl SearchToolConfig {
+    /// The tool's `search_provider`.
+    #[must_use]
+    pub fn search_provider(&self) -> &str {
+        self.litellm_params
+            .get("search_provider")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+fn check_search_tools(tools: &[SearchToolConfig]) -> Result<(), String> {
+    for (index, tool) in tools.iter().enumerate() {
+        if tool.search_tool_name.is_empty() {
+            return Err(format!(
+                "search_tools[{index}].search_tool_name: must not be empty"
+            ));
+        }
+        let provider = tool.search_provider();
+        if provider.is_empty() {
+            return Err(format!(
+                "search_tools[{index}].litellm_params.search_provider: required (search tool '{}')",
+                tool.search_tool_name
+            ));
+        }
+        llmrelay_providers::search::lookup(provider).map_err(|error| {
+            format!(
+                "search_tools[{index}].litellm_params.search_provider: {}",
+                error.message()
+            )
+        })?;
+    }
+    Ok(())
 }
 
 fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
@@ -753,6 +807,8 @@ pub struct ProxyConfig {
     pub guardrails: Arc<Guardrails>,
     /// The upstream MCP servers of the gateway (`mcp_servers:`), checked.
     pub mcp: Arc<llmrelay_mcp::McpConfig>,
+    /// LiteLLM's `search_tools:` (the search routes' tools), checked.
+    pub search_tools: Arc<Vec<SearchToolConfig>>,
     /// What was read from `key_management_system` (to re-read it, see [`crate::secrets`]).
     pub secrets: Option<crate::secrets::ReadSecrets>,
 }
@@ -808,6 +864,7 @@ impl ProxyConfig {
             path: PathBuf::from("<command line>"),
             guardrails: Arc::new(Guardrails::empty()),
             mcp: Arc::new(llmrelay_mcp::McpConfig::default()),
+            search_tools: Arc::new(Vec::new()),
             secrets: None,
         }
     }

@@ -79,6 +79,8 @@ pub struct AppState {
     pub mcp: Option<crate::mcp::McpState>,
     /// `general_settings.custom_auth`, in front of [`Self::auth`] when configured.
     pub custom_auth: Option<crate::custom_auth::Gate>,
+    /// `search_tools:`, for the search routes.
+    pub search_tools: Arc<Vec<crate::config::SearchToolConfig>>,
 }
 
 impl AppState {
