@@ -17,10 +17,10 @@ use crate::MockState;
 use crate::exchange::{Dialect, Exchange, Rendered};
 
 #[derive(Clone, Copy)]
-enum Key {
+enum Credential {
     Bearer,
     Header(&'static str),
-    QueryKey,
+    QueryParameter,
     Basic,
     None,
 }
@@ -28,7 +28,7 @@ enum Key {
 #[derive(Clone, Copy)]
 struct Row {
     provider: &'static str,
-    key: Key,
+    key: Credential,
     /// The request field (or query parameter) holding the query.
     query_field: &'static str,
 }
@@ -39,7 +39,7 @@ const ROWS: &[(&str, bool, Row)] = &[
         false,
         Row {
             provider: "perplexity",
-            key: Key::Bearer,
+            key: Credential::Bearer,
             query_field: "query",
         },
     ),
@@ -48,7 +48,7 @@ const ROWS: &[(&str, bool, Row)] = &[
         false,
         Row {
             provider: "tavily",
-            key: Key::Bearer,
+            key: Credential::Bearer,
             query_field: "query",
         },
     ),
@@ -57,7 +57,7 @@ const ROWS: &[(&str, bool, Row)] = &[
         false,
         Row {
             provider: "exa_ai",
-            key: Key::Header("x-api-key"),
+            key: Credential::Header("x-api-key"),
             query_field: "query",
         },
     ),
@@ -66,7 +66,7 @@ const ROWS: &[(&str, bool, Row)] = &[
         false,
         Row {
             provider: "serper",
-            key: Key::Header("x-api-key"),
+            key: Credential::Header("x-api-key"),
             query_field: "q",
         },
     ),
@@ -75,7 +75,7 @@ const ROWS: &[(&str, bool, Row)] = &[
         true,
         Row {
             provider: "brave",
-            key: Key::Header("x-subscription-token"),
+            key: Credential::Header("x-subscription-token"),
             query_field: "q",
         },
     ),
@@ -84,7 +84,7 @@ const ROWS: &[(&str, bool, Row)] = &[
         true,
         Row {
             provider: "google_pse",
-            key: Key::QueryKey,
+            key: Credential::QueryParameter,
             query_field: "q",
         },
     ),
@@ -93,7 +93,7 @@ const ROWS: &[(&str, bool, Row)] = &[
         true,
         Row {
             provider: "searxng",
-            key: Key::None,
+            key: Credential::None,
             query_field: "q",
         },
     ),
@@ -102,7 +102,7 @@ const ROWS: &[(&str, bool, Row)] = &[
         false,
         Row {
             provider: "firecrawl",
-            key: Key::Bearer,
+            key: Credential::Bearer,
             query_field: "query",
         },
     ),
@@ -111,7 +111,7 @@ const ROWS: &[(&str, bool, Row)] = &[
         false,
         Row {
             provider: "linkup",
-            key: Key::Bearer,
+            key: Credential::Bearer,
             query_field: "q",
         },
     ),
@@ -120,7 +120,7 @@ const ROWS: &[(&str, bool, Row)] = &[
         false,
         Row {
             provider: "parallel_ai",
-            key: Key::Header("x-api-key"),
+            key: Credential::Header("x-api-key"),
             query_field: "search_queries",
         },
     ),
@@ -129,7 +129,7 @@ const ROWS: &[(&str, bool, Row)] = &[
         true,
         Row {
             provider: "duckduckgo",
-            key: Key::None,
+            key: Credential::None,
             query_field: "q",
         },
     ),
@@ -138,7 +138,7 @@ const ROWS: &[(&str, bool, Row)] = &[
         false,
         Row {
             provider: "dataforseo",
-            key: Key::Basic,
+            key: Credential::Basic,
             query_field: "keyword",
         },
     ),
@@ -192,15 +192,15 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 fn authorized(row: Row, headers: &HeaderMap, params: &serde_json::Map<String, Value>) -> bool {
     match row.key {
-        Key::Bearer => header(headers, "authorization")
+        Credential::Bearer => header(headers, "authorization")
             .and_then(|v| v.strip_prefix("Bearer "))
             .is_some_and(|key| !key.trim().is_empty()),
-        Key::Header(name) => header(headers, name).is_some(),
-        Key::QueryKey => params
+        Credential::Header(name) => header(headers, name).is_some(),
+        Credential::QueryParameter => params
             .get("key")
             .and_then(Value::as_str)
             .is_some_and(|k| !k.is_empty()),
-        Key::Basic => header(headers, "authorization")
+        Credential::Basic => header(headers, "authorization")
             .and_then(|v| v.strip_prefix("Basic "))
             .and_then(|encoded| {
                 use base64::Engine as _;
@@ -213,7 +213,7 @@ fn authorized(row: Row, headers: &HeaderMap, params: &serde_json::Map<String, Va
                 pair.split_once(':')
                     .is_some_and(|(l, p)| !l.is_empty() && !p.is_empty())
             }),
-        Key::None => true,
+        Credential::None => true,
     }
 }
 

@@ -1178,6 +1178,54 @@ general_settings:
     }
 
     #[test]
+    fn search_tools_are_typed_and_checked_at_start_up() {
+        let config = raw(r"
+search_tools:
+  - search_tool_name: web
+    litellm_params:
+      search_provider: tavily
+      api_key: tk
+    search_tool_info:
+      description: Tavily
+")
+        .resolve()
+        .unwrap();
+        assert_eq!(config.search_tools.len(), 1);
+        assert_eq!(config.search_tools[0].search_provider(), "tavily");
+        assert!(
+            !config.warnings.iter().any(|w| w.contains("search_tools")),
+            "{:?}",
+            config.warnings
+        );
+        let error = raw("search_tools:\n  - search_tool_name: web\n    litellm_params: {}\n")
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("search_tools[0].litellm_params.search_provider: required"),
+            "{error}"
+        );
+        let error = raw(
+            "search_tools:\n  - search_tool_name: web\n    litellm_params:\n      search_provider: altavista\n",
+        )
+        .resolve()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("'altavista' is not a search provider"),
+            "{error}"
+        );
+        let error = raw("search_tools:\n  - search_tool_name: ''\n    litellm_params: {}\n")
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("search_tools[0].search_tool_name"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn mcp_servers_are_typed_and_checked_at_start_up() {
         let config = raw(r"
 mcp_servers:

@@ -423,7 +423,7 @@ impl Edge {
 
     /// The request's identity, ids, times, tags and trace context on a parsed call.
     fn adopt(&mut self, call: &mut Call, headers: &HeaderMap) {
-        call.tags.add_caller(caller_tags(&call, headers));
+        call.tags.add_caller(caller_tags(call, headers));
         call.id = Arc::clone(&self.context.call_id);
         call.identity = std::mem::take(&mut self.principal);
         call.is_async = true;

@@ -342,12 +342,12 @@ fn check_unified(params: &Map<String, Value>) -> Result<()> {
         Err(Error::bad_request(format!("{name} must be {what}")).with_param(name))
     };
     if let Some(value) = params.get("max_results") {
-        if !value.as_u64().is_some_and(|n| n > 0) {
+        if value.as_u64().is_none_or(|n| n == 0) {
             return wrong("max_results", "a positive integer");
         }
     }
     if let Some(value) = params.get("max_tokens_per_page") {
-        if !value.as_u64().is_some_and(|n| n > 0) {
+        if value.as_u64().is_none_or(|n| n == 0) {
             return wrong("max_tokens_per_page", "a positive integer");
         }
     }
