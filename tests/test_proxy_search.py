@@ -31,7 +31,8 @@ def search_config(mock: Any) -> str:
               api_key: ek
               api_base: {mock.url}/exa_ai
     """
-    config = base_config(mock).replace("UPSTREAM_KEY: sk-test", "UPSTREAM_KEY: sk-test\n          SEARCH_KEY: tk-secret")
+    config = base_config(mock).replace(
+        "UPSTREAM_KEY: sk-test", "UPSTREAM_KEY: sk-test\n          SEARCH_KEY: tk-secret")
     return config + tools
 
 
@@ -42,7 +43,8 @@ def proxy(tmp_path_factory: pytest.TempPathFactory, mock_server: Any):
     assert server.stop() == 0
 
 
-def post(proxy: Proxy, path: str, body: dict, key: str | None = MASTER_KEY) -> tuple[int, dict, Any]:
+def post(proxy: Proxy, path: str, body: dict,
+         key: str | None = MASTER_KEY) -> tuple[int, dict, Any]:
     status, headers, payload = proxy.request("POST", path, body, key=key)
     return status, headers, json.loads(payload)
 

@@ -114,7 +114,8 @@ def test_keys_from_the_environment(mock, monkeypatch):
 def test_server_key_is_not_sent_to_a_caller_chosen_host(mock, monkeypatch):
     monkeypatch.setenv("TAVILY_API_KEY", "server-secret")
     monkeypatch.delenv("TAVILY_API_BASE", raising=False)
-    with pytest.raises(BadRequestError, match="Refusing to send the server-configured TAVILY_API_KEY"):
+    refused = "Refusing to send the server-configured TAVILY_API_KEY"
+    with pytest.raises(BadRequestError, match=refused):
         litellm.search("q", search_provider="tavily", api_base=mock.url + "/tavily")
     assert mock.requests() == []
     # With the caller's own key the caller's host is fine.
