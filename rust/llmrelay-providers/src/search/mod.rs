@@ -96,7 +96,7 @@ pub const PROVIDERS: &[SearchProvider] = &[
         auth: Auth::Bearer,
         get: false,
         url: UrlShape::AppendSearch,
-        docs: "https://docs.tavily.com/documentation/api-reference/endpoint/search",
+        docs: "https://docs.tavily.com/api-reference/endpoint/search",
     },
     SearchProvider {
         name: "parallel_ai",
@@ -107,7 +107,7 @@ pub const PROVIDERS: &[SearchProvider] = &[
         auth: Auth::Header("x-api-key"),
         get: false,
         url: UrlShape::AppendV1Search,
-        docs: "https://docs.parallel.ai/api-reference/search/search",
+        docs: "https://docs.parallel.ai/api-reference/search",
     },
     SearchProvider {
         name: "exa_ai",
@@ -184,7 +184,7 @@ pub const PROVIDERS: &[SearchProvider] = &[
         auth: Auth::Bearer,
         get: false,
         url: UrlShape::AppendSearch,
-        docs: "https://docs.linkup.so/pages/documentation/api-reference/endpoint/post-search",
+        docs: "https://docs.linkup.so/pages/documentation/endpoints/search/overview",
     },
     SearchProvider {
         name: "duckduckgo",
