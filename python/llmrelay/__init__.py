@@ -32,6 +32,7 @@ from .endpoints import (
     rerank,
 )
 from .router import Router
+from .search import asearch, search
 from .types.utils import (
     Choices,
     Delta,
@@ -300,9 +301,11 @@ __all__ = [
     "aimage_generation",
     "amoderation",
     "arerank",
+    "asearch",
     "image_generation",
     "moderation",
     "rerank",
+    "search",
     "LlmProviders",
     "Message",
     "ModelResponse",

@@ -24,6 +24,8 @@ pub enum CallKind {
     Transcription,
     /// `speech()`, `/audio/speech`.
     Speech,
+    /// `search()`, `/v1/search`: LiteLLM's Search API over the search providers.
+    Search,
     /// `acount_tokens()`, `/v1/messages/count_tokens`.
     CountTokens,
     /// A provider pass-through route (`/openai/…`, `/anthropic/…`, …).
@@ -32,7 +34,7 @@ pub enum CallKind {
 
 impl CallKind {
     /// Every kind, in declaration order.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::Chat,
         Self::TextCompletion,
         Self::Embedding,
@@ -43,6 +45,7 @@ impl CallKind {
         Self::Moderation,
         Self::Transcription,
         Self::Speech,
+        Self::Search,
         Self::CountTokens,
         Self::PassThrough,
     ];
@@ -61,6 +64,7 @@ impl CallKind {
             Self::Moderation => "moderation",
             Self::Transcription => "transcription",
             Self::Speech => "speech",
+            Self::Search => "search",
             Self::CountTokens => "count_tokens",
             Self::PassThrough => "pass_through_endpoint",
         }
@@ -81,6 +85,7 @@ impl CallKind {
             Self::Moderation => "amoderation",
             Self::Transcription => "atranscription",
             Self::Speech => "aspeech",
+            Self::Search => "asearch",
             Self::CountTokens => "acount_tokens",
             Self::PassThrough => "pass_through_endpoint",
         }
@@ -100,6 +105,7 @@ impl CallKind {
             Self::Moderation => "moderation",
             Self::Transcription => "audio_transcription",
             Self::Speech => "audio_speech",
+            Self::Search => "search",
             Self::CountTokens => "count_tokens",
             Self::PassThrough => "pass_through_endpoint",
         }
@@ -127,6 +133,7 @@ impl CallKind {
             Self::Moderation => "/moderations",
             Self::Transcription => "/audio/transcriptions",
             Self::Speech => "/audio/speech",
+            Self::Search => "/v1/search",
             Self::CountTokens => "/v1/messages/count_tokens",
             Self::PassThrough => "/pass-through",
         }

@@ -22,6 +22,7 @@ mod openai;
 mod qdrant;
 mod sagemaker;
 mod script;
+mod search;
 mod shaping;
 pub mod smtp;
 mod snowflake;
@@ -529,6 +530,7 @@ pub fn router(state: Arc<MockState>) -> Router {
         .merge(cohere::routes())
         .merge(huggingface::routes())
         .merge(nlp_cloud::routes())
+        .merge(search::routes())
         .merge(bedrock::routes())
         .merge(google::routes())
         .merge(guardrail_apis::routes())

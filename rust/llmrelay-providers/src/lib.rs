@@ -25,6 +25,7 @@ pub mod provider;
 pub mod registry;
 pub mod responses;
 pub mod sagemaker;
+pub mod search;
 pub mod snowflake;
 pub mod sse;
 pub mod stream;

@@ -21,6 +21,8 @@ pub enum Operation {
     Transcription,
     /// `speech()`: OpenAI's `/audio/speech` (answers audio bytes).
     Speech,
+    /// `search()`: LiteLLM's Search API over the search providers (see `search`).
+    Search,
 }
 
 impl Operation {
@@ -33,6 +35,7 @@ impl Operation {
             llmrelay_core::CallKind::Moderation => Some(Self::Moderation),
             llmrelay_core::CallKind::Transcription => Some(Self::Transcription),
             llmrelay_core::CallKind::Speech => Some(Self::Speech),
+            llmrelay_core::CallKind::Search => Some(Self::Search),
             _ => None,
         }
     }
@@ -46,6 +49,7 @@ impl Operation {
             Self::Moderation => llmrelay_core::CallKind::Moderation,
             Self::Transcription => llmrelay_core::CallKind::Transcription,
             Self::Speech => llmrelay_core::CallKind::Speech,
+            Self::Search => llmrelay_core::CallKind::Search,
         }
     }
 
@@ -58,6 +62,7 @@ impl Operation {
             Self::Moderation => "moderation",
             Self::Transcription => "transcription",
             Self::Speech => "speech",
+            Self::Search => "search",
         }
     }
 
@@ -110,6 +115,7 @@ impl Operation {
                 require_string("input")?;
                 require_string("voice")
             }
+            Self::Search => crate::search::SearchCall::parse(body).map(|_| ()),
         }
     }
 }

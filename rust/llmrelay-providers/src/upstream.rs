@@ -220,12 +220,21 @@ impl Client {
     /// # Errors
     /// A malformed URL or header, or a transport failure.
     pub async fn post(&self, request: HttpRequest) -> Result<Response> {
+        self.send(Method::POST, request).await
+    }
+
+    /// Send a provider request with `method` (a GET carries no body); the status is not
+    /// checked here.
+    ///
+    /// # Errors
+    /// A malformed URL or header, or a transport failure.
+    pub async fn send(&self, method: Method, request: HttpRequest) -> Result<Response> {
         match &*self.0 {
             Inner::Direct(hyper) => {
                 let uri: Uri = request.url.parse().map_err(|e| {
                     Error::bad_request(format!("invalid upstream URL '{}': {e}", request.url))
                 })?;
-                let mut builder = http::Request::builder().method(Method::POST).uri(uri);
+                let mut builder = http::Request::builder().method(method).uri(uri);
                 if let Some(headers) = builder.headers_mut() {
                     headers.reserve(request.headers.len() + 1);
                     for (name, value) in &request.headers {
@@ -251,7 +260,7 @@ impl Client {
                     .map_err(|e| send_error(&e))
             }
             Inner::Proxied(client) => {
-                let mut builder = client.post(&request.url).body(request.body);
+                let mut builder = client.request(method, &request.url).body(request.body);
                 for (name, value) in &request.headers {
                     builder = builder.header(name.as_str(), value.as_str());
                 }

@@ -235,6 +235,9 @@ impl RawConfig {
         let mcp = llmrelay_mcp::config::parse(parsed.mcp_servers.as_ref()).map_err(|message| {
             ConfigError::new(format!("invalid config {}: {message}", self.path.display()))
         })?;
+        check_search_tools(&parsed.search_tools).map_err(|message| {
+            ConfigError::new(format!("invalid config {}: {message}", self.path.display()))
+        })?;
         let settings = &parsed.litellm_settings;
         crate::cache::params(settings.cache, settings.cache_params.as_ref()).map_err(|e| {
             ConfigError::new(format!("invalid config {}: {e}", self.path.display()))
@@ -276,6 +279,7 @@ impl RawConfig {
             path: self.path.clone(),
             guardrails: Arc::new(guardrails),
             mcp: Arc::new(mcp),
+            search_tools: Arc::new(parsed.search_tools),
             secrets,
         })
     }
@@ -587,8 +591,58 @@ struct ProxyConfigFile {
     /// LiteLLM's MCP servers (checked by `llmrelay_mcp::config` in `resolve`).
     #[serde(default)]
     mcp_servers: Option<Value>,
+    /// LiteLLM's search tools (`/v1/search/{search_tool_name}`), checked in `resolve`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    search_tools: Vec<SearchToolConfig>,
     #[serde(flatten)]
     other: Map<String, Value>,
+}
+
+/// One `search_tools:` entry: a named search provider with its credentials.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct SearchToolConfig {
+    pub search_tool_name: String,
+    /// `search_provider`, `api_key`, `api_base` and the provider's own default parameters.
+    #[serde(default)]
+    pub litellm_params: Map<String, Value>,
+    /// `description` and the like, listed by `/v1/search/tools`.
+    #[serde(default)]
+    pub search_tool_info: Option<Map<String, Value>>,
+}
+
+impl SearchToolConfig {
+    /// The tool's `search_provider`.
+    #[must_use]
+    pub fn search_provider(&self) -> &str {
+        self.litellm_params
+            .get("search_provider")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+fn check_search_tools(tools: &[SearchToolConfig]) -> Result<(), String> {
+    for (index, tool) in tools.iter().enumerate() {
+        if tool.search_tool_name.is_empty() {
+            return Err(format!(
+                "search_tools[{index}].search_tool_name: must not be empty"
+            ));
+        }
+        let provider = tool.search_provider();
+        if provider.is_empty() {
+            return Err(format!(
+                "search_tools[{index}].litellm_params.search_provider: required (search tool '{}')",
+                tool.search_tool_name
+            ));
+        }
+        llmrelay_providers::search::lookup(provider).map_err(|error| {
+            format!(
+                "search_tools[{index}].litellm_params.search_provider: {}",
+                error.message()
+            )
+        })?;
+    }
+    Ok(())
 }
 
 fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
@@ -755,6 +809,8 @@ pub struct ProxyConfig {
     pub guardrails: Arc<Guardrails>,
     /// The upstream MCP servers of the gateway (`mcp_servers:`), checked.
     pub mcp: Arc<llmrelay_mcp::McpConfig>,
+    /// LiteLLM's `search_tools:` (the search routes' tools), checked.
+    pub search_tools: Arc<Vec<SearchToolConfig>>,
     /// What was read from `key_management_system` (to re-read it, see [`crate::secrets`]).
     pub secrets: Option<crate::secrets::ReadSecrets>,
 }
@@ -810,6 +866,7 @@ impl ProxyConfig {
             path: PathBuf::from("<command line>"),
             guardrails: Arc::new(Guardrails::empty()),
             mcp: Arc::new(llmrelay_mcp::McpConfig::default()),
+            search_tools: Arc::new(Vec::new()),
             secrets: None,
         }
     }
@@ -1120,6 +1177,54 @@ general_settings:
         let config = raw.resolve().unwrap();
         assert_eq!(config.model_group_names(), vec!["a", "b"]);
         std::fs::remove_dir_all(directory).unwrap();
+    }
+
+    #[test]
+    fn search_tools_are_typed_and_checked_at_start_up() {
+        let config = raw(r"
+search_tools:
+  - search_tool_name: web
+    litellm_params:
+      search_provider: tavily
+      api_key: tk
+    search_tool_info:
+      description: Tavily
+")
+        .resolve()
+        .unwrap();
+        assert_eq!(config.search_tools.len(), 1);
+        assert_eq!(config.search_tools[0].search_provider(), "tavily");
+        assert!(
+            !config.warnings.iter().any(|w| w.contains("search_tools")),
+            "{:?}",
+            config.warnings
+        );
+        let error = raw("search_tools:\n  - search_tool_name: web\n    litellm_params: {}\n")
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("search_tools[0].litellm_params.search_provider: required"),
+            "{error}"
+        );
+        let error = raw(
+            "search_tools:\n  - search_tool_name: web\n    litellm_params:\n      search_provider: altavista\n",
+        )
+        .resolve()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("'altavista' is not a search provider"),
+            "{error}"
+        );
+        let error = raw("search_tools:\n  - search_tool_name: ''\n    litellm_params: {}\n")
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("search_tools[0].search_tool_name"),
+            "{error}"
+        );
     }
 
     #[test]

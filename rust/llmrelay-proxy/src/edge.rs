@@ -409,7 +409,32 @@ impl Edge {
         if let Some(preset) = preset {
             call.extensions.insert(preset);
         }
-        call.tags.add_caller(caller_tags(&call, headers));
+        self.adopt(&mut call, headers);
+        Ok(call)
+    }
+
+    /// A call that names no deployment (search tools): parsed as it is, with the caller's
+    /// identity, tags and trace context, for [`Edge::run_direct`]. `group` is the name the
+    /// caller used (the search tool), for metrics and spend rows.
+    ///
+    /// # Errors
+    /// A malformed body.
+    pub fn direct_call(
+        &mut self,
+        params: Map<String, Value>,
+        group: &str,
+        headers: &HeaderMap,
+    ) -> Result<Box<Call>, Error> {
+        group.clone_into(&mut self.model_group);
+        let mut call = Box::new(Call::parse(self.kind, params, Origin::Proxy(self.route))?);
+        group.clone_into(&mut call.model_group);
+        self.adopt(&mut call, headers);
+        Ok(call)
+    }
+
+    /// The request's identity, ids, times, tags and trace context on a parsed call.
+    fn adopt(&mut self, call: &mut Call, headers: &HeaderMap) {
+        call.tags.add_caller(caller_tags(call, headers));
         call.id = Arc::clone(&self.context.call_id);
         call.identity = std::mem::take(&mut self.principal);
         call.is_async = true;
@@ -422,7 +447,6 @@ impl Edge {
         {
             call.extensions.insert(parent);
         }
-        Ok(call)
     }
 
     /// Run a call through the pipeline.
@@ -434,6 +458,19 @@ impl Edge {
         self.state
             .pipeline
             .run(call, dispatch)
+            .await
+            .map_err(Error::from)
+    }
+
+    /// Run a call through the pipeline to the engine directly (no Router: the call names its
+    /// upstream itself).
+    ///
+    /// # Errors
+    /// The call's failure (already accounted by the pipeline).
+    pub async fn run_direct(&self, call: Box<Call>) -> Result<Answer, Error> {
+        self.state
+            .pipeline
+            .run(call, &llmrelay_pipeline::Direct)
             .await
             .map_err(Error::from)
     }

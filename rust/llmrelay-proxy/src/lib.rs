@@ -36,6 +36,7 @@ mod passthrough;
 pub mod reload;
 pub mod responses;
 pub mod routed;
+mod search;
 pub mod secrets;
 pub mod server;
 pub mod sse;

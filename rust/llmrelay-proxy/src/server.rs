@@ -333,6 +333,7 @@ impl Proxy {
             mcp: None,
             custom_auth: None,
             files: None,
+            search_tools: Arc::clone(&config.search_tools),
         };
         Self {
             state: Arc::new(state),
@@ -385,6 +386,7 @@ impl Proxy {
             )
             .route("/v1/messages", post(llm::messages))
             .route("/v1/messages/count_tokens", post(llm::count_tokens))
+            .merge(crate::search::routes())
             .route("/v1/responses", post(llm::responses))
             .route("/responses", post(llm::responses))
             .route("/v1/models", get(info::models))

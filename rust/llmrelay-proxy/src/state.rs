@@ -84,6 +84,8 @@ pub struct AppState {
     pub custom_auth: Option<crate::custom_auth::Gate>,
     /// The Files and Batches APIs (with the database).
     pub files: Option<Arc<crate::files::Files>>,
+    /// `search_tools:`, for the search routes.
+    pub search_tools: Arc<Vec<crate::config::SearchToolConfig>>,
 }
 
 impl AppState {

@@ -10,6 +10,7 @@ mod operation;
 mod outcome;
 pub mod request;
 pub mod retry;
+mod search;
 pub mod target;
 mod text;
 pub mod usage;
@@ -61,6 +62,10 @@ impl Engine {
             Request::Embedding(request) => embedding::embedding(attempt, request)
                 .await
                 .map(Outcome::Embedding),
+            Request::Operation {
+                operation: crate::operations::Operation::Search,
+                body,
+            } => search::search(attempt, body).await.map(Outcome::Json),
             Request::Operation { operation, body } => {
                 operation::operation(attempt, *operation, body)
                     .await

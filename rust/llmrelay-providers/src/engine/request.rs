@@ -277,6 +277,19 @@ fn parse_operation(
     options: &mut CallOptions,
 ) -> Result<Map<String, Value>> {
     operation.validate(&body)?;
+    if operation == Operation::Search {
+        // The price map's key for the provider (`tavily/search`): what logs and spend rows name.
+        let provider = body
+            .get("search_provider")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        body.insert(
+            "model".to_owned(),
+            Value::String(format!("{provider}/search")),
+        );
+        return Ok(body);
+    }
     match body.get("model") {
         Some(Value::String(model)) if !model.is_empty() => {}
         None | Some(Value::Null) if operation == Operation::Moderation => {

@@ -19,7 +19,7 @@ pub fn path(operation: Operation) -> Option<&'static str> {
         Operation::Moderation => Some("/moderations"),
         Operation::Transcription => Some("/audio/transcriptions"),
         Operation::Speech => Some("/audio/speech"),
-        Operation::Rerank => None,
+        Operation::Rerank | Operation::Search => None,
     }
 }
 
@@ -82,7 +82,9 @@ pub fn response(operation: Operation, body: &[u8]) -> Result<Value> {
     let field = match operation {
         Operation::ImageGeneration => "data",
         Operation::Transcription => "text",
-        Operation::Moderation | Operation::Rerank | Operation::Speech => "results",
+        Operation::Moderation | Operation::Rerank | Operation::Speech | Operation::Search => {
+            "results"
+        }
     };
     let value: Value = serde_json::from_slice(body)
         .ok()

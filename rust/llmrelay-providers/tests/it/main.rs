@@ -19,6 +19,7 @@ mod bedrock;
 mod natives;
 mod providers2;
 mod reach;
+mod search;
 
 /// A chat call through the engine alone (no pipeline layers).
 pub(crate) async fn chat_call(

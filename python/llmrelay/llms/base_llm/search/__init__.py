@@ -1,0 +1,1 @@
+"""The Search API's response types (``litellm.llms.base_llm.search``)."""
