@@ -301,7 +301,10 @@ impl Edge {
         // The proxy's own key-check refusals (`Authentication Error, …`, the body check's) are
         // LiteLLM's `auth_error`; an upstream's 401 keeps its provider's type.
         if api_error.error.kind() == ErrorKind::Authentication
-            && api_error.error.message().starts_with("Authentication Error, ")
+            && api_error
+                .error
+                .message()
+                .starts_with("Authentication Error, ")
         {
             api_error.type_override = Some("auth_error");
         }

@@ -323,6 +323,162 @@ pub async fn responses(State(state): State<Arc<AppState>>, request: Request) -> 
     }
 }
 
+/// The content type OpenAI answers a `response_format` of `/audio/speech` with.
+fn speech_content_type(format: &str) -> &'static str {
+    match format {
+        "opus" => "audio/opus",
+        "aac" => "audio/aac",
+        "flac" => "audio/flac",
+        "wav" => "audio/wav",
+        "pcm" => "audio/pcm",
+        _ => "audio/mpeg",
+    }
+}
+
+/// Image generation, moderation, rerank and speech: a JSON body in, the engine's answer out,
+/// through the same edge, pipeline and accounting as chat.
+async fn operation_inner(
+    state: Arc<AppState>,
+    request: Request,
+    kind: CallKind,
+    route: &'static str,
+) -> Response {
+    let (mut edge, params, headers) =
+        match open(&state, request, kind, route, Dialect::OpenAi, None).await {
+            Ok(opened) => opened,
+            Err(response) => return response,
+        };
+    let audio_format = std::cell::Cell::new("mp3".to_owned());
+    let response = match run(&mut edge, params, &headers).await {
+        Ok(Answer::Whole(whole)) => edge.whole(whole, |outcome, _| match outcome {
+            Outcome::Json(result) if kind == CallKind::Speech => {
+                use base64::Engine as _;
+                let answer = &result.response;
+                if let Some(format) = answer.get("response_format").and_then(Value::as_str) {
+                    audio_format.set(format.to_owned());
+                }
+                let encoded = answer
+                    .get("audio_base64")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                base64::engine::general_purpose::STANDARD
+                    .decode(encoded)
+                    .map_err(|e| Error::bad_request(format!("speech answer is not audio: {e}")))
+            }
+            Outcome::Json(result) => to_json(&result.response),
+            _ => Err(Error::bad_request("not an answer of this route")),
+        }),
+        Ok(_) => edge.unexpected("not an answer of this route"),
+        Err(response) => response,
+    };
+    if kind == CallKind::Speech && response.status().is_success() {
+        let mut response = response;
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static(speech_content_type(&audio_format.take())),
+        );
+        return response;
+    }
+    response
+}
+
+/// `POST /v1/images/generations`, `/images/generations`.
+pub async fn image_generation(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    operation_inner(
+        state,
+        request,
+        CallKind::ImageGeneration,
+        "/images/generations",
+    )
+    .await
+}
+
+/// `POST /v1/moderations`, `/moderations`.
+pub async fn moderation(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    operation_inner(state, request, CallKind::Moderation, "/moderations").await
+}
+
+/// `POST /v1/rerank`, `/rerank`, `/v2/rerank`.
+pub async fn rerank(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    operation_inner(state, request, CallKind::Rerank, "/rerank").await
+}
+
+/// `POST /v1/audio/speech`, `/audio/speech`: the audio bytes, as OpenAI answers.
+pub async fn speech(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    operation_inner(state, request, CallKind::Speech, "/audio/speech").await
+}
+
+/// `POST /utils/token_counter`: LiteLLM's `TokenCountResponse` for a prompt or messages, counted
+/// with the tokenizer of the group's deployment model.
+pub async fn token_counter(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let mut call = Edge::new(
+        Arc::clone(&state),
+        &parts,
+        CallKind::CountTokens,
+        "/utils/token_counter",
+        Dialect::OpenAi,
+    );
+    let body = match read_json(body, &parts.headers, state.settings.max_request_bytes).await {
+        Ok(body) => body,
+        Err(error) => return call.reject(error),
+    };
+    let Some(model) = body.get("model").and_then(Value::as_str).map(str::to_owned) else {
+        return call.reject(Error::bad_request("Field required: model").with_param("model"));
+    };
+    call.model_group.clone_from(&model);
+    let prompt = body.get("prompt").and_then(Value::as_str);
+    let messages = body.get("messages").and_then(Value::as_array);
+    if prompt.is_none() && messages.is_none() && body.get("contents").is_none() {
+        return call.reject(Error::bad_request(
+            "prompt or messages or contents must be provided",
+        ));
+    }
+    // LiteLLM counts with the deployment's model, its provider prefix removed.
+    let model_used = state
+        .dispatch
+        .underlying_model(&model)
+        .map(|m| {
+            m.split_once('/')
+                .map_or(m.clone(), |(_, rest)| rest.to_owned())
+        })
+        .unwrap_or_else(|| model.clone());
+    let total = match (prompt, messages) {
+        (Some(text), _) => Ok(tokens::count_text_for_model(&model_used, text)),
+        (None, Some(messages)) => {
+            let mut counted = messages.clone();
+            if let Some(system) = body.get("system").filter(|s| !s.is_null()) {
+                counted.insert(0, json!({"role": "system", "content": system}));
+            }
+            let tools = body.get("tools").and_then(Value::as_array);
+            tokens::count_messages(
+                &model_used,
+                &counted,
+                tools.map(Vec::as_slice),
+                None,
+                &tokens::CountOptions::default(),
+            )
+            .map_err(|e| Error::bad_request(format!("could not count tokens: {e}")))
+        }
+        (None, None) => Err(Error::bad_request(
+            "counting Google `contents` needs `call_endpoint=true`, which llmrelay does not serve yet",
+        )),
+    };
+    match total {
+        Ok(total) => call.label(json_response(&json!({
+            "total_tokens": total,
+            "request_model": model,
+            "model_used": model_used,
+            "tokenizer_type": "openai_tokenizer",
+            "original_response": null,
+            "error": false,
+            "error_message": null,
+            "status_code": null,
+        }))),
+        Err(error) => call.reject(error),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::body::Body;

@@ -863,6 +863,7 @@ mod files;
 mod focus;
 mod governance;
 mod guardrails;
+mod operations;
 mod passthrough;
 mod routes;
 mod secrets;

@@ -1,0 +1,142 @@
+//! The proxy's routes for the SDK's other endpoints — image generation, moderation, rerank,
+//! speech and LiteLLM's `/utils/token_counter` — through the Router to the mock, with
+//! LiteLLM's headers and a spend row like every call.
+
+use llmrelay_mock::{MockConfig, MockServer};
+use serde_json::json;
+
+use crate::support::{post_json, proxy_from_yaml, serve};
+
+const MASTER: &str = "sk-operations-master-0123456789";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_moderation_rerank_speech_and_token_counter() {
+    let mock = MockServer::start("127.0.0.1:0".parse().unwrap(), MockConfig::default())
+        .await
+        .unwrap();
+    let base = mock.base_url();
+    let yaml = format!(
+        r"
+model_list:
+  - model_name: images
+    litellm_params: {{model: openai/dall-e-3, api_base: {base}/v1, api_key: sk-test}}
+  - model_name: moderation
+    litellm_params: {{model: openai/omni-moderation-latest, api_base: {base}/v1, api_key: sk-test}}
+  - model_name: reranker
+    litellm_params: {{model: cohere/rerank-v3.5, api_base: {base}, api_key: co-test}}
+  - model_name: voice
+    litellm_params: {{model: openai/tts-1, api_base: {base}/v1, api_key: sk-test}}
+  - model_name: gpt
+    litellm_params: {{model: openai/gpt-4o-mini, api_base: {base}/v1, api_key: sk-test}}
+general_settings:
+  master_key: {MASTER}
+"
+    );
+    let served = serve(proxy_from_yaml(&yaml)).await;
+    let proxy = served.base.clone();
+
+    let (status, body) = post_json(
+        &proxy,
+        "/v1/images/generations",
+        MASTER,
+        &json!({"model": "images", "prompt": "a lighthouse", "n": 1}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["data"].as_array().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    assert_eq!(
+        mock.state().requests().last().unwrap().path,
+        "/v1/images/generations"
+    );
+
+    let (status, body) = post_json(
+        &proxy,
+        "/moderations",
+        MASTER,
+        &json!({"model": "moderation", "input": "hello"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["results"].is_array(), "{body}");
+
+    for path in ["/v1/rerank", "/rerank", "/v2/rerank"] {
+        let (status, body) = post_json(
+            &proxy,
+            path,
+            MASTER,
+            &json!({"model": "reranker", "query": "q", "documents": ["a", "b"], "top_n": 1}),
+        )
+        .await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(body["results"].as_array().unwrap().len(), 1, "{body}");
+    }
+
+    let response = llmrelay_providers::http::client()
+        .post(format!("{proxy}/v1/audio/speech"))
+        .bearer_auth(MASTER)
+        .json(&json!({"model": "voice", "input": "hi", "voice": "alloy"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "audio/mpeg");
+    assert!(response.headers().contains_key("x-litellm-call-id"));
+    assert!(!response.bytes().await.unwrap().is_empty());
+
+    let (status, body) = post_json(
+        &proxy,
+        "/utils/token_counter",
+        MASTER,
+        &json!({"model": "gpt", "messages": [{"role": "user", "content": "hello there"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["request_model"], "gpt");
+    assert_eq!(body["model_used"], "gpt-4o-mini");
+    assert_eq!(body["tokenizer_type"], "openai_tokenizer");
+    assert!(body["total_tokens"].as_u64().unwrap() > 2);
+    let (status, body) = post_json(
+        &proxy,
+        "/utils/token_counter",
+        MASTER,
+        &json!({"model": "gpt", "prompt": "hello there"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["total_tokens"], 2);
+
+    // Refusals in the OpenAI shape: unknown model, missing input, no key.
+    let (status, body) = post_json(
+        &proxy,
+        "/v1/images/generations",
+        MASTER,
+        &json!({"model": "nope", "prompt": "x"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid model name")
+    );
+    let (status, body) = post_json(
+        &proxy,
+        "/utils/token_counter",
+        MASTER,
+        &json!({"model": "gpt"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = post_json(
+        &proxy,
+        "/v1/rerank",
+        "sk-wrong",
+        &json!({"model": "reranker", "query": "q", "documents": ["a"]}),
+    )
+    .await;
+    assert_eq!(status, 401);
+}
