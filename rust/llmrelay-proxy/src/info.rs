@@ -261,3 +261,145 @@ pub async fn root() -> Json<Value> {
 pub async fn guardrails_list(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(state.guardrails.list())
 }
+
+#[derive(Debug, Deserialize)]
+pub struct ModelGroupQuery {
+    model_group: Option<String>,
+}
+
+/// One group's LiteLLM `ModelGroupInfo`: its providers, the widest token limits, the first
+/// priced deployment's prices and mode, the union of capability flags and supported
+/// parameters, the summed `tpm` / `rpm`.
+fn model_group_entry(group: &str, deployments: &[&ModelEntry]) -> Value {
+    let mut info = serde_json::Map::new();
+    let mut providers: Vec<String> = Vec::new();
+    let mut params: Vec<&'static str> = Vec::new();
+    let (mut tpm, mut rpm) = (0_u64, 0_u64);
+    for entry in deployments {
+        let text = |key: &str| entry.litellm_params.get(key).and_then(Value::as_str);
+        let resolved = text("model").and_then(|model| {
+            detect::resolve(model, text("custom_llm_provider"), text("api_base")).ok()
+        });
+        if let Some(resolved) = &resolved {
+            if !providers.contains(&resolved.provider) {
+                providers.push(resolved.provider.clone());
+            }
+            if let Some(provider) = llmrelay_providers::registry::lookup(&resolved.provider) {
+                // `None` is every OpenAI parameter (LiteLLM's `OpenAIConfig` list with `user`).
+                let supported = provider
+                    .supported_openai_params(&resolved.model)
+                    .unwrap_or_else(|| {
+                        let mut all = llmrelay_providers::compatible::OPENAI_LIKE_PARAMS.to_vec();
+                        all.push("user");
+                        all
+                    });
+                for name in supported {
+                    if !params.contains(&name) {
+                        params.push(name);
+                    }
+                }
+            }
+        }
+        let mut facts = catalog_entry(entry)
+            .map(|k| k.raw.clone())
+            .unwrap_or_default();
+        for (key, value) in &entry.model_info {
+            facts.insert(key.clone(), value.clone());
+        }
+        for key in ["max_input_tokens", "max_output_tokens"] {
+            if let Some(value) = facts.get(key).and_then(Value::as_u64) {
+                let widest = info
+                    .get(key)
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0)
+                    .max(value);
+                info.insert(key.to_owned(), json!(widest));
+            }
+        }
+        for key in [
+            "input_cost_per_token",
+            "output_cost_per_token",
+            "input_cost_per_pixel",
+            "mode",
+        ] {
+            if !info.contains_key(key) {
+                if let Some(value) = facts.get(key).filter(|v| !v.is_null()) {
+                    info.insert(key.to_owned(), value.clone());
+                }
+            }
+        }
+        for (key, value) in &facts {
+            if key.starts_with("supports_") && value.as_bool() == Some(true) {
+                info.insert(key.clone(), Value::Bool(true));
+            }
+        }
+        let count = |key: &str| {
+            entry
+                .litellm_params
+                .get(key)
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        tpm += count("tpm");
+        rpm += count("rpm");
+    }
+    // LiteLLM's `ModelGroupInfo` fields, with its defaults for what no deployment says.
+    let flag = |info: &serde_json::Map<String, Value>, key: &str| {
+        info.get(key).cloned().unwrap_or(Value::Bool(false))
+    };
+    json!({
+        "model_group": group,
+        "providers": providers,
+        "max_input_tokens": info.get("max_input_tokens"),
+        "max_output_tokens": info.get("max_output_tokens"),
+        "input_cost_per_token": info.get("input_cost_per_token"),
+        "output_cost_per_token": info.get("output_cost_per_token"),
+        "input_cost_per_pixel": info.get("input_cost_per_pixel"),
+        "mode": info.get("mode").cloned().unwrap_or_else(|| json!("chat")),
+        "tpm": (tpm > 0).then_some(tpm),
+        "rpm": (rpm > 0).then_some(rpm),
+        "supports_parallel_function_calling": flag(&info, "supports_parallel_function_calling"),
+        "supports_vision": flag(&info, "supports_vision"),
+        "supports_web_search": flag(&info, "supports_web_search"),
+        "supports_url_context": flag(&info, "supports_url_context"),
+        "supports_reasoning": flag(&info, "supports_reasoning"),
+        "supports_function_calling": flag(&info, "supports_function_calling"),
+        "supported_openai_params": params,
+        "configurable_clientside_auth_params": deployments
+            .iter()
+            .find_map(|e| e.litellm_params.get("configurable_clientside_auth_params").cloned()),
+    })
+}
+
+/// `GET /model_group/info` (`?model_group=` for one): the groups the caller's key may use, in
+/// LiteLLM's `{"data": [ModelGroupInfo, …]}`.
+pub async fn model_group_info(
+    State(state): State<Arc<AppState>>,
+    principal: Option<Extension<Principal>>,
+    Query(query): Query<ModelGroupQuery>,
+) -> Json<Value> {
+    let principal = principal.map(|Extension(p)| p);
+    let entries = state.dispatch.model_list();
+    let mut groups: Vec<&str> = Vec::new();
+    for entry in &entries {
+        if !groups.contains(&entry.model_name.as_str()) {
+            groups.push(&entry.model_name);
+        }
+    }
+    let data: Vec<Value> = groups
+        .into_iter()
+        .filter(|group| {
+            query
+                .model_group
+                .as_deref()
+                .is_none_or(|wanted| wanted == *group)
+        })
+        .filter(|group| may_use(&state, principal.as_ref(), group))
+        .map(|group| {
+            let deployments: Vec<&ModelEntry> =
+                entries.iter().filter(|e| e.model_name == group).collect();
+            model_group_entry(group, &deployments)
+        })
+        .collect();
+    Json(json!({"data": data}))
+}

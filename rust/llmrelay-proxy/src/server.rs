@@ -405,6 +405,7 @@ impl Proxy {
             .route("/models/{*model}", get(info::model))
             .route("/v1/model/info", get(info::model_info))
             .route("/model/info", get(info::model_info))
+            .route("/model_group/info", get(info::model_group_info))
             .route("/health", get(info::health))
             .route("/guardrails/list", get(info::guardrails_list))
             .route("/alerting/settings", get(crate::alerting::settings_route))

@@ -108,6 +108,47 @@ general_settings:
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["total_tokens"], 2);
 
+    // LiteLLM's ModelGroupInfo per group.
+    let response = llmrelay_providers::http::client()
+        .get(format!("{proxy}/model_group/info"))
+        .bearer_auth(MASTER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let info: serde_json::Value = response.json().await.unwrap();
+    let groups: Vec<&str> = info["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["model_group"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["images", "moderation", "reranker", "voice", "gpt"]);
+    let gpt = &info["data"][4];
+    assert_eq!(gpt["providers"], json!(["openai"]));
+    assert_eq!(gpt["mode"], "chat");
+    assert!(gpt["max_input_tokens"].as_u64().unwrap() > 1000, "{gpt}");
+    assert!(gpt["input_cost_per_token"].as_f64().unwrap() > 0.0);
+    assert_eq!(gpt["supports_function_calling"], true);
+    assert!(
+        gpt["supported_openai_params"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("tools"))
+    );
+    let one = llmrelay_providers::http::client()
+        .get(format!("{proxy}/model_group/info?model_group=reranker"))
+        .bearer_auth(MASTER)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(one["data"].as_array().unwrap().len(), 1);
+    assert_eq!(one["data"][0]["providers"], json!(["cohere"]));
+    assert_eq!(one["data"][0]["mode"], "rerank");
+
     // Refusals in the OpenAI shape: unknown model, missing input, no key.
     let (status, body) = post_json(
         &proxy,
