@@ -485,3 +485,33 @@ def test_one_model_mode_and_validate(tmp_path: Path, mock: Any) -> None:
         [sys.executable, "-m", "llmrelay.proxy", "--config", str(config), "--validate_config"],
         env=env, capture_output=True, timeout=30)
     assert result.returncode == 0, result.stderr
+
+
+def test_openai_sdk_images_moderations_audio(tmp_path: Path, mock: Any) -> None:
+    extra = f"""
+          - model_name: dall-e-3
+            litellm_params: {{model: openai/dall-e-3, api_base: {mock.api_base}, api_key: sk-test}}
+          - model_name: omni-moderation-latest
+            litellm_params: {{model: openai/omni-moderation-latest, api_base: {mock.api_base}, api_key: sk-test}}
+          - model_name: tts-1
+            litellm_params: {{model: openai/tts-1, api_base: {mock.api_base}, api_key: sk-test}}
+          - model_name: whisper-1
+            litellm_params: {{model: openai/whisper-1, api_base: {mock.api_base}, api_key: sk-test}}
+    """
+    config = base_config(mock).replace("        general_settings:", extra.rstrip() + "\n        general_settings:", 1)
+    server = start_proxy(tmp_path, config)
+    try:
+        with openai.OpenAI(base_url=server.url + "/v1", api_key=MASTER_KEY, max_retries=0) as sdk:
+            image = sdk.images.generate(model="dall-e-3", prompt="a lighthouse", n=1)
+            assert image.data
+            moderation = sdk.moderations.create(model="omni-moderation-latest", input="hello")
+            assert moderation.results
+            audio = sdk.audio.speech.create(model="tts-1", voice="alloy", input="hi")
+            assert audio.response.headers["content-type"] == "audio/mpeg" and audio.content
+            text = sdk.audio.transcriptions.create(model="whisper-1",
+                                                   file=("hello.wav", b"RIFF....WAVEfmt ", "audio/wav"))
+            assert text.text
+            with pytest.raises(openai.BadRequestError):
+                sdk.images.generate(model="not-a-group", prompt="x")
+    finally:
+        assert server.stop() == 0

@@ -479,6 +479,161 @@ pub async fn token_counter(State(state): State<Arc<AppState>>, request: Request)
     }
 }
 
+/// The multipart transcription form as the call's JSON body: every text field by name
+/// (`timestamp_granularities[]` as a list), `file` as `{"filename", "content_type", "data"}`
+/// with the bytes in base64, the shape the engine's transcription request reads.
+async fn transcription_body(
+    request: Request,
+    limit: usize,
+) -> Result<(http::request::Parts, Map<String, Value>), (http::request::Parts, Error)> {
+    use axum::extract::{FromRequest, Multipart};
+    use base64::Engine as _;
+    let (parts, body) = request.into_parts();
+    let is_multipart = parts
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err((
+            parts,
+            Error::bad_request("Transcriptions take multipart/form-data with a 'file' field")
+                .with_param("file"),
+        ));
+    }
+    let rebuilt = Request::from_parts(parts.clone(), body);
+    let mut form = match Multipart::from_request(rebuilt, &()).await {
+        Ok(form) => form,
+        Err(e) => {
+            return Err((
+                parts,
+                Error::bad_request(format!("Invalid multipart body: {}", e.body_text())),
+            ));
+        }
+    };
+    let mut params = Map::new();
+    let mut size = 0_usize;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => {
+                return Err((
+                    parts,
+                    Error::bad_request(format!("Invalid multipart body: {}", e.body_text())),
+                ));
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let filename = field.file_name().unwrap_or("audio").to_owned();
+            let content_type = field
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_owned();
+            let bytes = match field.bytes().await {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    return Err((
+                        parts,
+                        Error::bad_request(format!("Could not read the file: {}", e.body_text()))
+                            .with_param("file"),
+                    ));
+                }
+            };
+            size += bytes.len();
+            if size > limit {
+                return Err((
+                    parts,
+                    Error::bad_request(format!(
+                        "Request size is too large. Request size is {} MB. Max size is {} MB",
+                        size / 1_048_576,
+                        limit / 1_048_576
+                    ))
+                    .with_status(413),
+                ));
+            }
+            params.insert(
+                "file".to_owned(),
+                json!({
+                    "filename": filename,
+                    "content_type": content_type,
+                    "data": base64::engine::general_purpose::STANDARD.encode(&bytes),
+                }),
+            );
+            continue;
+        }
+        let text = match field.text().await {
+            Ok(text) => text,
+            Err(e) => {
+                return Err((
+                    parts,
+                    Error::bad_request(format!("Invalid field {name}: {}", e.body_text())),
+                ));
+            }
+        };
+        if let Some(list) = name.strip_suffix("[]") {
+            let entry = params
+                .entry(list.to_owned())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(items) = entry {
+                items.push(Value::String(text));
+            }
+        } else {
+            let value = match name.as_str() {
+                // Numbers and flags as JSON, as the SDK sends them.
+                "temperature" => text
+                    .parse::<f64>()
+                    .map_or(Value::String(text), |n| json!(n)),
+                "stream" => Value::Bool(text.eq_ignore_ascii_case("true")),
+                _ => Value::String(text),
+            };
+            params.insert(name, value);
+        }
+    }
+    if !params.contains_key("file") {
+        return Err((
+            parts,
+            Error::bad_request("Missing required parameter: 'file'.").with_param("file"),
+        ));
+    }
+    Ok((parts, params))
+}
+
+/// `POST /v1/audio/transcriptions`, `/audio/transcriptions`: a multipart upload, answered as
+/// OpenAI answers (`{"text"}` or the verbose JSON).
+pub async fn transcription(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let limit = state.settings.max_request_bytes;
+    let (parts, params) = match transcription_body(request, limit).await {
+        Ok(read) => read,
+        Err((parts, error)) => {
+            let edge = Edge::new(
+                Arc::clone(&state),
+                &parts,
+                CallKind::Transcription,
+                "/audio/transcriptions",
+                Dialect::OpenAi,
+            );
+            return edge.reject(error);
+        }
+    };
+    let mut edge = Edge::new(
+        Arc::clone(&state),
+        &parts,
+        CallKind::Transcription,
+        "/audio/transcriptions",
+        Dialect::OpenAi,
+    );
+    match run(&mut edge, params, &parts.headers).await {
+        Ok(Answer::Whole(whole)) => edge.whole(whole, |outcome, _| match outcome {
+            Outcome::Json(result) => to_json(&result.response),
+            _ => Err(Error::bad_request("not a transcription answer")),
+        }),
+        Ok(_) => edge.unexpected("not a transcription answer"),
+        Err(response) => response,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::body::Body;

@@ -394,6 +394,19 @@ impl Proxy {
             .route("/v1/rerank", post(llm::rerank))
             .route("/rerank", post(llm::rerank))
             .route("/v2/rerank", post(llm::rerank))
+            // Multipart uploads read through axum's extractor: bounded by the proxy's limit.
+            .route(
+                "/v1/audio/transcriptions",
+                post(llm::transcription).layer(axum::extract::DefaultBodyLimit::max(
+                    state.settings.max_request_bytes,
+                )),
+            )
+            .route(
+                "/audio/transcriptions",
+                post(llm::transcription).layer(axum::extract::DefaultBodyLimit::max(
+                    state.settings.max_request_bytes,
+                )),
+            )
             .route("/v1/audio/speech", post(llm::speech))
             .route("/audio/speech", post(llm::speech))
             .route("/utils/token_counter", post(llm::token_counter))

@@ -26,6 +26,8 @@ model_list:
     litellm_params: {{model: cohere/rerank-v3.5, api_base: {base}, api_key: co-test}}
   - model_name: voice
     litellm_params: {{model: openai/tts-1, api_base: {base}/v1, api_key: sk-test}}
+  - model_name: whisper
+    litellm_params: {{model: openai/whisper-1, api_base: {base}/v1, api_key: sk-test}}
   - model_name: gpt
     litellm_params: {{model: openai/gpt-4o-mini, api_base: {base}/v1, api_key: sk-test}}
 general_settings:
@@ -86,6 +88,52 @@ general_settings:
     assert!(response.headers().contains_key("x-litellm-call-id"));
     assert!(!response.bytes().await.unwrap().is_empty());
 
+    // A multipart transcription upload, as the OpenAI SDK sends it.
+    let boundary = "llmrelay-test-boundary";
+    let mut form = Vec::new();
+    for (name, value) in [("model", "whisper"), ("response_format", "json")] {
+        form.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    form.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"hello.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF....WAVEfmt \r\n--{boundary}--\r\n"
+        )
+        .as_bytes(),
+    );
+    let response = llmrelay_providers::http::client()
+        .post(format!("{proxy}/v1/audio/transcriptions"))
+        .bearer_auth(MASTER)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        text["text"].as_str().is_some_and(|t| !t.is_empty()),
+        "{text}"
+    );
+    let sent = mock.state().requests().last().unwrap().clone();
+    assert_eq!(sent.path, "/v1/audio/transcriptions");
+    assert!(sent.headers["content-type"].starts_with("multipart/form-data"));
+    let (status, body) = post_json(
+        &proxy,
+        "/v1/audio/transcriptions",
+        MASTER,
+        &json!({"model": "whisper"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+
     let (status, body) = post_json(
         &proxy,
         "/utils/token_counter",
@@ -123,8 +171,18 @@ general_settings:
         .iter()
         .map(|g| g["model_group"].as_str().unwrap())
         .collect();
-    assert_eq!(groups, ["images", "moderation", "reranker", "voice", "gpt"]);
-    let gpt = &info["data"][4];
+    assert_eq!(
+        groups,
+        [
+            "images",
+            "moderation",
+            "reranker",
+            "voice",
+            "whisper",
+            "gpt"
+        ]
+    );
+    let gpt = &info["data"][5];
     assert_eq!(gpt["providers"], json!(["openai"]));
     assert_eq!(gpt["mode"], "chat");
     assert!(gpt["max_input_tokens"].as_u64().unwrap() > 1000, "{gpt}");
