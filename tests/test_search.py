@@ -164,3 +164,32 @@ def test_types_where_litellm_has_them():
     response = SearchResponse(results=[{"title": "t", "url": "u", "snippet": "s"}])
     assert isinstance(response.results[0], SearchResult)
     assert response.object == "search"
+
+
+def test_router_search_tools(mock, monkeypatch):
+    monkeypatch.setenv("TAVILY_KEY_FOR_ROUTER", "tk")
+    router = litellm.Router(model_list=[], num_retries=1, search_tools=[
+        {"search_tool_name": "web", "litellm_params": {
+            "search_provider": "tavily", "api_key": "os.environ/TAVILY_KEY_FOR_ROUTER",
+            "api_base": mock.url + "/tavily"}},
+    ])
+    assert [t["search_tool_name"] for t in router.search_tools] == ["web"]
+    response = router.search(search_tool_name="web", query="llm gateways", max_results=3)
+    assert isinstance(response, SearchResponse) and response.results
+    assert mock.last_request()["path"] == "/tavily/search"
+    # The call cannot move the tool to another provider or host.
+    response = asyncio.run(router.asearch(search_tool_name="web", query="q",
+                                          search_provider="exa_ai", api_base="http://evil.invalid"))
+    assert response.results and mock.last_request()["path"] == "/tavily/search"
+    with pytest.raises(ValueError, match="Search tool 'nope' not found"):
+        router.search(search_tool_name="nope", query="q")
+    # A refused request is not retried on another pick; a failing upstream is.
+    mock.clear()
+    with pytest.raises(AuthenticationError):
+        router.search(search_tool_name="web", query="q", extra_headers={"x-mock-status": "401"})
+    assert len(mock.requests()) == 1
+    mock.clear()
+    with pytest.raises(Exception) as info:
+        router.search(search_tool_name="web", query="q", extra_headers={"x-mock-status": "503"})
+    assert getattr(info.value, "status_code", None) == 503
+    assert len(mock.requests()) == 2  # num_retries=1: two picks

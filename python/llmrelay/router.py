@@ -96,6 +96,13 @@ def _deployment_mocks(deployment: Any) -> Any:
     return deployment
 
 
+def _search_retryable(error: Exception) -> bool:
+    """A search error worth another pick: not a request the provider refused as bad or
+    unauthorised (400, 401, 403, 404, 422)."""
+    status = getattr(error, "status_code", None)
+    return status not in (400, 401, 403, 404, 422)
+
+
 class Router:
     """LiteLLM's ``Router``: ``Router(model_list=[...], routing_strategy=..., num_retries=...,
     fallbacks=[...], redis_host=..., ...)``. Calls take ``model`` = a model group name."""
@@ -113,6 +120,8 @@ class Router:
             default_fallbacks = kwargs["default_fallbacks"]
         if kwargs.get("num_retries") is None and _settings().num_retries is not None:
             kwargs["num_retries"] = _settings().num_retries
+        # Search tools are answered here, not by the Rust Router (LiteLLM's `search_tools`).
+        self.search_tools: list = list(kwargs.pop("search_tools", None) or [])
         config: dict[str, Any] = {}
         for name, value in kwargs.items():
             if value is None:
@@ -147,6 +156,65 @@ class Router:
         self.cooldown_time = config.get("cooldown_time")
         self.chat = _router_compat.Chat(self)
         _router_compat.register_deployment_pricing(self.model_list)
+
+    # -- search tools (LiteLLM's `Router(search_tools=...)`) --------------------------------
+    def _search_attempts(self, search_tool_name: str | None, kwargs: dict) -> tuple[list, dict]:
+        import os
+        import random
+
+        name = search_tool_name or kwargs.pop("model", None)
+        if not name:
+            raise ValueError("search_tool_name or model parameter is required for search")
+        tools = [t for t in self.search_tools if t.get("search_tool_name") == name]
+        if not tools:
+            raise ValueError(f"Search tool '{name}' not found in router.search_tools")
+        attempts = []
+        for _ in range(1 + max(0, int(kwargs.pop("num_retries", self.num_retries) or 0))):
+            params = dict(random.choice(tools).get("litellm_params") or {})
+            provider = params.pop("search_provider", None)
+            if not provider:
+                raise ValueError(
+                    f"search_provider not found in litellm_params for search tool '{name}'")
+            for key in ("api_key", "api_base"):
+                value = params.get(key)
+                if isinstance(value, str) and value.startswith("os.environ/"):
+                    params[key] = os.environ.get(value[len("os.environ/"):])
+            attempts.append((provider, params))
+        # The call's own values win, except where the tool says where and as whom to search.
+        call = {k: v for k, v in kwargs.items()
+                if v is not None and k not in ("search_provider", "api_key", "api_base")}
+        return attempts, call
+
+    def search(self, search_tool_name: str | None = None, **kwargs: Any) -> Any:
+        """LiteLLM's ``Router.search``: the named search tool (a random one of those sharing
+        the name), retried ``num_retries`` times on another pick."""
+        from .search import search as _search
+
+        attempts, call = self._search_attempts(search_tool_name, dict(kwargs))
+        error: Exception | None = None
+        for provider, params in attempts:
+            try:
+                return _search(search_provider=provider, **{**params, **call})
+            except Exception as exc:  # retried on the next pick; a refused request is not
+                error = exc
+                if not _search_retryable(exc):
+                    break
+        raise error  # type: ignore[misc]
+
+    async def asearch(self, search_tool_name: str | None = None, **kwargs: Any) -> Any:
+        """Async ``search``."""
+        from .search import asearch as _asearch
+
+        attempts, call = self._search_attempts(search_tool_name, dict(kwargs))
+        error: Exception | None = None
+        for provider, params in attempts:
+            try:
+                return await _asearch(search_provider=provider, **{**params, **call})
+            except Exception as exc:
+                error = exc
+                if not _search_retryable(exc):
+                    break
+        raise error  # type: ignore[misc]
 
     def __repr__(self) -> str:
         count = len(self.model_list)
