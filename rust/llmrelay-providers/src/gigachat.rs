@@ -32,7 +32,7 @@ use llmrelay_core::{Error, ErrorKind, Result};
 
 use crate::openai::{ChatDecoder, chat_body, parse_chat, parse_embedding};
 use crate::params;
-use crate::provider::{ChunkDecoder, Endpoint, HttpRequest, Provider};
+use crate::provider::{ChunkDecoder, Endpoint, HttpRequest, Provider, json_headers};
 use crate::sse::RawEvent;
 
 /// GigaChat (`gigachat/<model>`).
@@ -521,19 +521,12 @@ pub fn clear_token_cache() {
 }
 
 fn headers(endpoint: &Endpoint) -> Vec<(String, String)> {
-    let mut headers = vec![
-        ("content-type".to_owned(), "application/json".to_owned()),
-        ("accept".to_owned(), "application/json".to_owned()),
-    ];
-    headers.extend(endpoint.extra_headers.iter().cloned());
-    if let Some(token) = credential(
+    let token = credential(
         &endpoint.credentials,
         "gigachat_access_token",
         "GIGACHAT_ACCESS_TOKEN",
-    ) {
-        headers.push(("authorization".to_owned(), format!("Bearer {token}")));
-    }
-    headers
+    );
+    json_headers(endpoint, token.map(|token| format!("Bearer {token}")))
 }
 
 /// GigaChat's error body (`{"status", "message"}`).
@@ -574,11 +567,7 @@ impl Provider for GigaChat {
         endpoint: &'a Endpoint,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            if request
-                .headers
-                .iter()
-                .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-            {
+            if request.is_authorized() {
                 return Ok(());
             }
             let key = endpoint

@@ -49,6 +49,31 @@ pub struct HttpRequest {
     pub body: Vec<u8>,
 }
 
+impl HttpRequest {
+    /// Whether the request already carries an `Authorization` header (set when it was built
+    /// from a ready token, so `authorize` has nothing to exchange).
+    #[must_use]
+    pub fn is_authorized(&self) -> bool {
+        self.headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+    }
+}
+
+/// `content-type` and `accept` JSON, the caller's extra headers, then `authorization` when
+/// known: the headers of a JSON POST to a provider that authenticates by one header.
+#[must_use]
+pub fn json_headers(endpoint: &Endpoint, authorization: Option<String>) -> Vec<(String, String)> {
+    let mut headers = Vec::with_capacity(3 + endpoint.extra_headers.len());
+    headers.push(("content-type".to_owned(), "application/json".to_owned()));
+    headers.push(("accept".to_owned(), "application/json".to_owned()));
+    headers.extend(endpoint.extra_headers.iter().cloned());
+    if let Some(value) = authorization {
+        headers.push(("authorization".to_owned(), value));
+    }
+    headers
+}
+
 /// Turns framed stream events into canonical chunks.
 pub trait ChunkDecoder<T>: Send {
     /// Decode one event, appending zero or more chunks. Returns `true` on the terminal event.

@@ -413,16 +413,17 @@ impl Provider for Sagemaker {
         })
     }
     fn chat_response(&self, body: &[u8], request: &ChatRequest) -> Result<ChatResponse> {
-        // The prompt is rebuilt (without the call's template hint, which only the request
-        // path sees) to strip an echoed prompt and count its tokens.
-        let sent: Map<String, Value> =
-            serde_json::from_slice(&invocation_body(request, &Map::new(), true)?)
-                .unwrap_or_default();
-        let prompt = sent
-            .get("inputs")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        parse_answer(body, &request.model, prompt)
+        // The prompt again (without the call's template hint, which only the request path
+        // sees) to strip an echoed prompt and count its tokens.
+        let messages = match serde_json::to_value(&request.messages)? {
+            Value::Array(messages) => messages,
+            _ => Vec::new(),
+        };
+        parse_answer(
+            body,
+            &request.model,
+            &prompt(&request.model, None, &messages),
+        )
     }
     fn chat_decoder(&self, request: &ChatRequest) -> Box<dyn ChunkDecoder<ChatChunk>> {
         Box::new(TgiDecoder {

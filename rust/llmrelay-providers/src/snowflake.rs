@@ -23,7 +23,7 @@ use llmrelay_core::{Error, ErrorKind, Result};
 use crate::anthropic::{AnthropicAuth, AnthropicChatDecoder, build_chat_request, parse_response};
 use crate::openai::{ChatDecoder, chat_body, parse_chat};
 use crate::params;
-use crate::provider::{ChunkDecoder, Endpoint, HttpRequest, Provider};
+use crate::provider::{ChunkDecoder, Endpoint, HttpRequest, Provider, json_headers};
 
 /// Snowflake Cortex (`snowflake/<model>`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -128,13 +128,8 @@ fn credential(endpoint: &Endpoint, model: &str) -> Result<(String, &'static str)
     })
 }
 
-fn json_headers(endpoint: &Endpoint, token: &str, token_type: &str) -> Vec<(String, String)> {
-    let mut headers = vec![
-        ("content-type".to_owned(), "application/json".to_owned()),
-        ("accept".to_owned(), "application/json".to_owned()),
-    ];
-    headers.extend(endpoint.extra_headers.iter().cloned());
-    headers.push(("authorization".to_owned(), format!("Bearer {token}")));
+fn cortex_headers(endpoint: &Endpoint, token: &str, token_type: &str) -> Vec<(String, String)> {
+    let mut headers = json_headers(endpoint, Some(format!("Bearer {token}")));
     headers.push((TOKEN_TYPE.to_owned(), token_type.to_owned()));
     headers
 }
@@ -221,7 +216,7 @@ impl Provider for Snowflake {
         }
         Ok(HttpRequest {
             url: format!("{base}/cortex/v1/chat/completions"),
-            headers: json_headers(endpoint, &token, token_type),
+            headers: cortex_headers(endpoint, &token, token_type),
             body: chat_completions_body(request, endpoint.drop_params)?,
         })
     }
@@ -252,7 +247,7 @@ impl Provider for Snowflake {
         body.insert("model".to_owned(), Value::String(request.model.clone()));
         Ok(HttpRequest {
             url: format!("{base}/cortex/inference:embed"),
-            headers: json_headers(endpoint, &token, token_type),
+            headers: cortex_headers(endpoint, &token, token_type),
             body: serde_json::to_vec(&body)?,
         })
     }

@@ -34,7 +34,7 @@ use llmrelay_core::{Error, ErrorKind, Result};
 
 use crate::openai::{ChatDecoder, chat_body, parse_chat};
 use crate::params;
-use crate::provider::{ChunkDecoder, Endpoint, HttpRequest, Provider};
+use crate::provider::{ChunkDecoder, Endpoint, HttpRequest, Provider, json_headers};
 use crate::sse::RawEvent;
 
 /// IBM watsonx.ai (`watsonx/<model_id>`, `watsonx/deployment/<deployment_id>`).
@@ -184,18 +184,6 @@ fn url(endpoint: &Endpoint, model: &str, path: &str, version: &str) -> String {
         }
         None => format!("{base}/ml/v1{path}?version={version}"),
     }
-}
-
-fn headers(endpoint: &Endpoint, authorization: Option<String>) -> Vec<(String, String)> {
-    let mut headers = vec![
-        ("content-type".to_owned(), "application/json".to_owned()),
-        ("accept".to_owned(), "application/json".to_owned()),
-    ];
-    headers.extend(endpoint.extra_headers.iter().cloned());
-    if let Some(value) = authorization {
-        headers.push(("authorization".to_owned(), value));
-    }
-    headers
 }
 
 /// Remove `additionalProperties: false` and every `strict` key, recursively (LiteLLM's
@@ -372,11 +360,7 @@ impl Provider for Watsonx {
         endpoint: &'a Endpoint,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            if request
-                .headers
-                .iter()
-                .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-            {
+            if request.is_authorized() {
                 return Ok(());
             }
             let api_key = endpoint
@@ -419,7 +403,7 @@ impl Provider for Watsonx {
         };
         Ok(HttpRequest {
             url: url(endpoint, &request.model, path, &call.api_version(endpoint)),
-            headers: headers(endpoint, call.direct_authorization()),
+            headers: json_headers(endpoint, call.direct_authorization()),
             body,
         })
     }
@@ -465,7 +449,7 @@ impl Provider for Watsonx {
                 "/text/embeddings",
                 &call.api_version(endpoint),
             ),
-            headers: headers(endpoint, call.direct_authorization()),
+            headers: json_headers(endpoint, call.direct_authorization()),
             body: serde_json::to_vec(&body)?,
         })
     }
